@@ -1,0 +1,85 @@
+"""Routes for the authentication audit (spec §7), each with its `/ext` twin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from idstore.api.common import errors, page_request
+from idstore.api.presenters import audit_record_out, page_out
+from idstore.api.routing import PathText, segment, user_route
+from idstore.api.runtime import RuntimeDep, context_for
+from idstore.api.schemas.audit import AuditRecordOut
+from idstore.api.schemas.common import PageOut
+from idstore.services import audit
+from idstore.services.audit import AuditFilter
+from idstore.services.context import Context, UserRef
+from idstore.services.errors import InvalidField
+from idstore.services.models import AuditResult, Modality
+from idstore.services.paging import PageRequest
+
+router = APIRouter(prefix="/api/identity-store/stores", tags=["authentication audit"])
+
+AUTHENTICATIONS = f"/{segment('storeName')}/users/{{user}}/authentications"
+
+
+def _aware(moment: datetime | None, field: str) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise InvalidField.of(field, "needs a time zone (e.g. Z)")
+    return moment
+
+
+@user_route(
+    router,
+    "GET",
+    AUTHENTICATIONS,
+    operation_id="listAuthentications",
+    ext_param="extId",
+    response_model_exclude_none=True,
+    responses=errors(404),
+)
+async def list_authentications(
+    storeName: PathText,
+    user: UserRef,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("listAuthentications")],
+    paging: Annotated[PageRequest, Depends(page_request)],
+    type: Literal["TOTP", "Passkey", "Appkey", "Face"] | None = None,
+    result: Literal["SUCCESS", "FAILURE"] | None = None,
+    created_from: Annotated[datetime | None, Query(alias="from")] = None,
+    created_to: Annotated[datetime | None, Query(alias="to")] = None,
+) -> PageOut[AuditRecordOut]:
+    """The user's authentication records, oldest first unless `sort=createdDtm,desc`."""
+    where = AuditFilter(
+        type=None if type is None else Modality(type),
+        result=None if result is None else AuditResult(result),
+        created_from=_aware(created_from, "from"),
+        created_to=_aware(created_to, "to"),
+    )
+    page = await audit.list_records(
+        run.database, ctx, store_name=storeName, ref=user, where=where, request=paging
+    )
+    return page_out(page, audit_record_out)
+
+
+@user_route(
+    router,
+    "GET",
+    AUTHENTICATIONS + "/" + segment("id"),
+    operation_id="getAuthentication",
+    ext_param="extId",
+    response_model_exclude_none=True,
+    responses=errors(404),
+)
+async def get_authentication(
+    storeName: PathText,
+    user: UserRef,
+    id: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("getAuthentication")],
+) -> AuditRecordOut:
+    """One authentication record of the user."""
+    record = await audit.get_record(run.database, ctx, store_name=storeName, ref=user, record_id=id)
+    return audit_record_out(record)

@@ -1,0 +1,132 @@
+"""Every error becomes the contract's body: {httpStatus, code, message, requestId, ...}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from idstore.api.presenters import user_out
+from idstore.crypto.keyring import SealBroken
+from idstore.services.errors import (
+    DatabaseUnavailable,
+    FieldError,
+    IdstoreError,
+    InvalidField,
+    InvalidJson,
+    MethodNotAllowed,
+    RouteNotFound,
+    UnexpectedError,
+)
+
+log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+def error_body(error: IdstoreError, request_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "httpStatus": error.http_status,
+        "code": error.code,
+        "message": error.message,
+        "requestId": request_id,
+    }
+    if error.field_errors:
+        body["fieldErrors"] = [
+            {"field": item.field, "message": item.message} for item in error.field_errors
+        ]
+    if error.user is not None:
+        body["user"] = user_out(error.user).model_dump(mode="json", exclude_none=True)
+    return body
+
+
+def error_response(error: IdstoreError, request_id: str) -> JSONResponse:
+    headers = {}
+    if error.retry_after_seconds is not None:
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return JSONResponse(
+        error_body(error, request_id), status_code=error.http_status, headers=headers
+    )
+
+
+def _request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", ""))
+
+
+async def _on_idstore_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, IdstoreError)  # noqa: S101 - registered for this type only
+    if error.code in (2100, 2101, 3402):
+        log.warning("authentication.refused", extra={"error_code": error.code})
+    return error_response(error, _request_id(request))
+
+
+async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for this type only
+    problems = list(error.errors())
+    if any(problem.get("type") == "json_invalid" for problem in problems):
+        return error_response(InvalidJson(), _request_id(request))
+    field_errors = tuple(_field_error(problem) for problem in problems)
+    message = "; ".join(f"{item.field}: {item.message}" for item in field_errors)
+    return error_response(InvalidField(message, field_errors=field_errors), _request_id(request))
+
+
+def _field_error(problem: dict[str, Any]) -> FieldError:
+    location = [str(part) for part in problem.get("loc", ())]
+    if location and location[0] in ("body", "query", "path", "header"):
+        location = location[1:]
+    if not location:
+        return FieldError("body", "a JSON object body is required")
+    return FieldError(".".join(location), str(problem.get("msg", "invalid")))
+
+
+async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for this type only
+    mapped: IdstoreError
+    if error.status_code == 404:
+        mapped = RouteNotFound()
+    elif error.status_code == 405:
+        mapped = MethodNotAllowed()
+    else:
+        mapped = UnexpectedError()
+    response = error_response(mapped, _request_id(request))
+    if error.status_code == 405 and error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+async def _on_seal_broken(request: Request, error: Exception) -> JSONResponse:
+    # Fail closed: a sealed secret that does not open is never treated as a wrong code.
+    log.error("secret.unseal_failed", exc_info=error)
+    return error_response(UnexpectedError(), _request_id(request))
+
+
+async def _on_database_error(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, sa_exc.DataError):
+        invalid = InvalidField.of("body", "a value cannot be stored as given")
+        return error_response(invalid, _request_id(request))
+    if isinstance(error, sa_exc.DBAPIError) and not _is_unavailability(error):
+        log.error("database.error", exc_info=error)
+        return error_response(UnexpectedError(), _request_id(request))
+    log.warning("database.unavailable", extra={"error": type(error).__name__})
+    unavailable = DatabaseUnavailable(retry_after_seconds=DATABASE_RETRY_AFTER_SECONDS)
+    return error_response(unavailable, _request_id(request))
+
+
+def _is_unavailability(error: sa_exc.DBAPIError) -> bool:
+    return error.connection_invalidated or isinstance(
+        error, sa_exc.OperationalError | sa_exc.InterfaceError
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(IdstoreError, _on_idstore_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(SealBroken, _on_seal_broken)
+    for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, ConnectionError):
+        app.add_exception_handler(database_error, _on_database_error)

@@ -1,0 +1,30 @@
+"""Liveness and readiness, for load balancers and orchestrators; no token needed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from idstore.api.common import errors
+from idstore.api.runtime import RuntimeDep
+from idstore.api.schemas.common import ResponseBody
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+class HealthOut(ResponseBody):
+    status: str
+
+
+@router.get("/live", operation_id="live")
+async def live() -> HealthOut:
+    """The process answers."""
+    return HealthOut(status="UP")
+
+
+@router.get("/ready", operation_id="ready", responses=errors(503))
+async def ready(run: RuntimeDep) -> HealthOut:
+    """The process answers and its database does too (503, 9010, when it does not)."""
+    async with run.database.transaction(write=False) as conn:
+        await conn.execute(text("SELECT 1"))
+    return HealthOut(status="UP")

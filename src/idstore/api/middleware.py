@@ -1,0 +1,198 @@
+"""The frame around every request: request id, body bounds, security headers, one log line.
+
+Written as plain ASGI middleware: it sees the body before any handler, so an oversized, wrongly
+typed or pathologically nested body is answered here and never reaches a route.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from idstore.api.errors import error_body
+from idstore.logs import current_request_id
+from idstore.services.errors import (
+    BodyTooLarge,
+    IdstoreError,
+    InvalidField,
+    UnexpectedError,
+    UnsupportedMediaType,
+)
+
+log = logging.getLogger("idstore.access")
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_NESTING = 32
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class RequestFrame:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        request_id = _request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = current_request_id.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_framed(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    *_SECURITY_HEADERS,
+                ]
+            await send(message)
+
+        try:
+            refusal, receive = await _screen_body(scope, receive, self.max_body_bytes)
+            if refusal is not None:
+                await _send_error(send_framed, refusal, request_id)
+            else:
+                await self.app(scope, receive, send_framed)
+        except Exception:
+            log.exception("request.failed")
+            if not response_started:
+                await _send_error(send_framed, UnexpectedError(), request_id)
+        finally:
+            route = scope.get("route")
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": getattr(route, "path_format", None),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            current_request_id.reset(token)
+
+
+def _request_id_of(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            candidate: str = value.decode("latin-1")
+            if _REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex
+
+
+async def _screen_body(
+    scope: Scope, receive: Receive, limit: int
+) -> tuple[IdstoreError | None, Receive]:
+    """Read the whole body (up to `limit`), check it, and hand the app a receive that replays it."""
+    declared = _header(scope, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return BodyTooLarge(f"request body exceeds {limit} bytes"), receive
+
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return BodyTooLarge(f"request body exceeds {limit} bytes"), receive
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+
+    if body and not _is_json(_header(scope, b"content-type")):
+        return UnsupportedMediaType(), receive
+    if body and _nesting_depth(body) > MAX_NESTING:
+        return InvalidField.of("body", f"JSON nested deeper than {MAX_NESTING} levels"), receive
+    return None, _replaying(body, receive)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _is_json(content_type: str | None) -> bool:
+    if content_type is None:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _nesting_depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects, counted outside strings, without parsing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
+async def _send_error(
+    send: Callable[[Message], Awaitable[None]], error: IdstoreError, request_id: str
+) -> None:
+    body = json.dumps(error_body(error, request_id)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.http_status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,200 @@
+"""Domain objects to response bodies: the one place that knows both shapes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+from idstore.api.schemas.audit import (
+    AuditRecordOut,
+    AuthAuditDisplayInfoOut,
+    AuthAuditRecordOut,
+    TotpAuditInfoOut,
+    TotpInfoOut,
+)
+from idstore.api.schemas.common import PageOut
+from idstore.api.schemas.stores import (
+    ConfigurationOut,
+    StoreOut,
+    TotpPolicyOut,
+    UserLockingOut,
+)
+from idstore.api.schemas.totps import UserTotpOut
+from idstore.api.schemas.users import (
+    LocksOut,
+    ModalityLockOut,
+    SummaryInfoOut,
+    UserLockOut,
+    UserOut,
+    UserSlimOut,
+)
+from idstore.services import locking
+from idstore.services.models import AuditRecord, Store, TotpPolicy, User, UserTotp
+from idstore.services.paging import Page
+from idstore.services.policies import effective_issuer, effective_secret_length
+
+T = TypeVar("T")
+Out = TypeVar("Out")
+
+
+def page_out(page: Page[T], present: Callable[[T], Out]) -> PageOut[Out]:
+    total_pages = math.ceil(page.total_elements / page.size) if page.size else 0
+    return PageOut[Out](
+        content=[present(item) for item in page.items],
+        number=page.number,
+        size=page.size,
+        number_of_elements=len(page.items),
+        total_elements=page.total_elements,
+        total_pages=total_pages,
+        first=page.number == 0,
+        last=page.number >= total_pages - 1,
+        empty=not page.items,
+    )
+
+
+def policy_out(policy: TotpPolicy, store_name: str) -> TotpPolicyOut:
+    return TotpPolicyOut(
+        id=policy.id,
+        name=policy.name,
+        description=policy.description,
+        algorithm=policy.algorithm,
+        digits=policy.digits,
+        period=policy.period,
+        issuer=effective_issuer(policy, store_name),
+        drift_steps=policy.drift_steps,
+        secret_length=effective_secret_length(policy),
+        registration_timeout_seconds=policy.registration_timeout_seconds,
+        allow_secret_retrieval=policy.allow_secret_retrieval,
+        created_dtm=policy.created_dtm,
+        last_updated_dtm=policy.last_updated_dtm,
+    )
+
+
+def store_out(store: Store) -> StoreOut:
+    configuration = store.configuration
+    locking_policy = configuration.user_locking
+    return StoreOut(
+        id=store.id,
+        tenant_id=store.tenant_id,
+        name=store.name,
+        description=store.description,
+        configuration=ConfigurationOut(
+            default_user_status=configuration.default_user_status,
+            default_user_locale=configuration.default_user_locale,
+            default_user_timezone=configuration.default_user_timezone,
+            user_locking=UserLockingOut(**locking_policy.__dict__),
+            totp_policies={
+                name: policy_out(policy, store.name) for name, policy in store.totp_policies.items()
+            },
+            passkey_policies={},
+            appkey_policies={},
+            face_match_threshold=configuration.face_match_threshold,
+            face_retain_images=configuration.face_retain_images,
+        ),
+        created_dtm=store.created_dtm,
+        last_updated_dtm=store.last_updated_dtm,
+    )
+
+
+def totp_out(totp: UserTotp) -> UserTotpOut:
+    return UserTotpOut(
+        id=totp.id,
+        created_dtm=totp.created_dtm,
+        last_updated_dtm=totp.last_updated_dtm,
+        status=totp.status,
+        issuer=totp.issuer,
+        username=totp.username,
+        policy_name=totp.policy_name,
+        algorithm=totp.algorithm,
+        digits=totp.digits,
+        period=totp.period,
+        activated_dtm=totp.activated_dtm,
+        expiration_dtm=totp.expiration_dtm,
+        last_authenticated_with_dtm=totp.last_authenticated_with_dtm,
+    )
+
+
+def locks_out(user: User) -> LocksOut:
+    state = user.lock_state
+    user_lock = None
+    if locking.user_lock_holds(state, user.as_of) and state.locked_dtm is not None:
+        user_lock = UserLockOut(
+            status=user.status, locked_dtm=state.locked_dtm, unlock_dtm=state.unlock_dtm
+        )
+    modalities = {
+        str(modality): ModalityLockOut(
+            failed_attempts=lock.failed_attempts,
+            locked_dtm=lock.locked_dtm,
+            unlock_dtm=lock.unlock_dtm,
+        )
+        for modality, lock in state.modalities.items()
+    }
+    return LocksOut(user=user_lock, modalities=modalities)
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        external_id=user.external_id,
+        store_id=user.store_id,
+        status=user.status,
+        type=user.type,
+        locale=user.locale,
+        timezone=user.timezone,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        email=user.email,
+        date_of_birth=user.date_of_birth,
+        nationalities=user.nationalities,
+        attributes=user.attributes,
+        created_dtm=user.created_dtm,
+        last_updated_dtm=user.last_updated_dtm,
+        last_successful_authentication_dtm=user.last_successful_authentication_dtm,
+        lock_count=user.lock_state.lock_count,
+        locks=locks_out(user),
+        summary_info=SummaryInfoOut(
+            biometrics=[], appkeys=[], passkeys=[], totps=[totp_out(totp) for totp in user.totps]
+        ),
+    )
+
+
+def user_slim_out(user: User) -> UserSlimOut:
+    return UserSlimOut(
+        id=user.id,
+        external_id=user.external_id,
+        status=user.status,
+        store_id=user.store_id,
+        created_dtm=user.created_dtm,
+        last_updated_dtm=user.last_updated_dtm,
+    )
+
+
+def audit_record_out(record: AuditRecord) -> AuditRecordOut:
+    stored = record.details.get("totpInfo")
+    totp_info = TotpInfoOut.model_validate(stored) if isinstance(stored, dict) else None
+    display = AuthAuditDisplayInfoOut()
+    if totp_info is not None:
+        display = AuthAuditDisplayInfoOut(
+            totp_audit_info=TotpAuditInfoOut(
+                policy_name=totp_info.policy_name,
+                algorithm=totp_info.algorithm,
+                registration_created_dtm=totp_info.registration_created_dtm,
+                registration_activated_dtm=totp_info.registration_activated_dtm,
+                authentication_dtm=record.created_dtm,
+            )
+        )
+    return AuditRecordOut(
+        auth_audit_record=AuthAuditRecordOut(
+            id=record.id,
+            tenant_id=record.tenant_id,
+            store_id=record.store_id,
+            user_id=record.user_id,
+            type=record.type,
+            result=record.result,
+            error_code=record.error_code,
+            created_dtm=record.created_dtm,
+            totp_info=totp_info,
+        ),
+        auth_audit_display_info=display,
+    )

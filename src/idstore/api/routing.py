@@ -1,0 +1,126 @@
+"""Routing on the raw path, and registering each user-scoped route with its `/ext` twin.
+
+External ids may hold any character, `/` and `%` included; clients percent-encode them. The
+server therefore routes on the path as sent (`raw_path`) and decodes each parameter once, after
+the route has matched (the `segment` convertor).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, get_type_hints
+from urllib.parse import quote, unquote
+
+from fastapi import APIRouter, Path
+from pydantic import AfterValidator
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from idstore.api.schemas.common import check_text
+from idstore.services.context import UserRef
+
+
+class SegmentConvertor(Convertor[str]):
+    """One path segment as the client percent-encoded it, decoded once after matching."""
+
+    regex = "[^/]+"
+
+    def convert(self, value: str) -> str:
+        # Undecodable bytes survive as surrogates, which parameter validation then refuses.
+        return unquote(value, errors="surrogateescape")
+
+    def to_string(self, value: str) -> str:
+        return quote(value, safe="")
+
+
+register_url_convertor("segment", SegmentConvertor())
+
+PathText = Annotated[str, AfterValidator(check_text)]
+
+
+def segment(name: str) -> str:
+    """A path template parameter that matches one raw segment: `{name:segment}`."""
+    return "{" + name + ":segment}"
+
+
+class RawPathRouting:
+    """ASGI middleware: route on the raw path, so an encoded `/` stays inside its segment."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw_path = scope.get("raw_path")
+        if scope["type"] == "http" and raw_path:
+            scope = {**scope, "path": raw_path.decode("latin-1")}
+        await self.app(scope, receive, send)
+
+
+USER_ID_DESCRIPTION = "The user's id, as the service generated it."
+EXT_ID_DESCRIPTION = "The user's external id, percent-encoded (it may hold `/`)."
+
+
+def user_route(
+    router: APIRouter,
+    method: str,
+    path: str,
+    *,
+    operation_id: str,
+    ext_param: str = "userExtId",
+    **options: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an endpoint taking `user: UserRef` twice: at `path` with `{user}` replaced by the
+    internal id, and at the same path keyed by external id and ending in `/ext`.
+    """
+
+    def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        twins = (
+            ("userId", "", UserRef.by_id, "", USER_ID_DESCRIPTION),
+            (ext_param, "/ext", UserRef.by_external_id, "ByExtId", EXT_ID_DESCRIPTION),
+        )
+        for param, suffix, make_ref, id_suffix, description in twins:
+            router.add_api_route(
+                path.replace("{user}", segment(param)) + suffix,
+                _with_user_parameter(endpoint, param, make_ref, description),
+                methods=[method],
+                operation_id=operation_id + id_suffix,
+                **options,
+            )
+        return endpoint
+
+    return register
+
+
+def _with_user_parameter(
+    endpoint: Callable[..., Any],
+    param: str,
+    make_ref: Callable[[str], UserRef],
+    description: str,
+) -> Callable[..., Any]:
+    """A copy of `endpoint` whose `user` argument comes from the path parameter `param`."""
+
+    async def bound(**kwargs: Any) -> Any:
+        return await endpoint(user=make_ref(kwargs.pop(param)), **kwargs)
+
+    hints = get_type_hints(endpoint, include_extras=True)
+    parameters = [
+        inspect.Parameter(
+            param,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[PathText, Path(description=description)],
+        )
+    ]
+    for name, parameter in inspect.signature(endpoint).parameters.items():
+        if name != "user":
+            parameters.append(
+                parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints[name])
+            )
+    # FastAPI reads the parameters from __signature__, which functions accept though mypy cannot
+    # see the attribute.
+    bound.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=hints.get("return", inspect.Signature.empty)
+    )
+    bound.__name__ = f"{endpoint.__name__}_by_{param}"
+    bound.__doc__ = endpoint.__doc__
+    return bound

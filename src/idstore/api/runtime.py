@@ -1,0 +1,69 @@
+"""What the HTTP layer hands to services: the process's runtime and each request's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from idstore.clock import Clock
+from idstore.crypto.keyring import KeyRing
+from idstore.db.engine import Database
+from idstore.services.api_keys import caller_from_token
+from idstore.services.context import Context
+from idstore.services.errors import Unauthenticated
+from idstore.settings import Settings
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One per process: the database, the key ring, the clock and the settings."""
+
+    settings: Settings
+    database: Database
+    keyring: KeyRing
+    clock: Clock
+
+
+def runtime(request: Request) -> Runtime:
+    found: Runtime = request.app.state.runtime
+    return found
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/arthr/apiKeys/issue.")
+
+
+def request_id(request: Request) -> str:
+    found: str = request.state.request_id
+    return found
+
+
+def context_for(operation: str) -> object:
+    """A dependency that verifies the bearer token and the permission `operation` needs.
+
+    Raises Unauthenticated (9003) and PermissionDenied (9004).
+    """
+
+    async def verified_context(
+        request: Request,
+        run: RuntimeDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> Context:
+        if credentials is None:
+            raise Unauthenticated("a bearer token is required")
+        now = run.clock.now()
+        caller = caller_from_token(run.keyring, credentials.credentials, now=now)
+        caller.require(operation)
+        return Context(
+            tenant_id=caller.tenant_id,
+            caller_id=caller.api_key_id,
+            request_id=request_id(request),
+            now=now,
+        )
+
+    verified_context.__name__ = f"context_for_{operation}"
+    return Depends(verified_context)

@@ -1,0 +1,54 @@
+"""The authentication audit (spec §7)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from idstore.api.schemas.common import Dtm, ResponseBody
+from idstore.api.schemas.totps import UserTotpOut
+from idstore.api.schemas.users import UserOut
+
+
+class TotpInfoOut(ResponseBody):
+    id: str | None = None
+    policy_name: str
+    algorithm: str | None = None
+    registration_created_dtm: str | None = None
+    registration_activated_dtm: str | None = None
+
+
+class TotpAuditInfoOut(ResponseBody):
+    policy_name: str
+    algorithm: str | None = None
+    registration_created_dtm: str | None = None
+    registration_activated_dtm: str | None = None
+    authentication_dtm: Dtm
+
+
+class AuthAuditRecordOut(ResponseBody):
+    id: str
+    tenant_id: str
+    store_id: str
+    user_id: str
+    type: str
+    result: str
+    error_code: int | None = None
+    created_dtm: Dtm
+    totp_info: TotpInfoOut | None = None
+
+
+class AuthAuditDisplayInfoOut(ResponseBody):
+    totp_audit_info: TotpAuditInfoOut | None = None
+
+
+class AuditRecordOut(ResponseBody):
+    auth_audit_record: AuthAuditRecordOut
+    auth_audit_display_info: AuthAuditDisplayInfoOut
+
+
+class TotpAuthenticationOut(ResponseBody):
+    """A code accepted: the updated user and TOTP, and the id of the audit record."""
+
+    user: UserOut
+    totp: UserTotpOut
+    authentication_id: str = Field(description="The id of the authentication audit record.")

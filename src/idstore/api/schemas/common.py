@@ -1,0 +1,127 @@
+"""Building blocks every resource's schemas share: text rules, timestamps, errors, pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from idstore.timestamps import format_dtm
+
+T = TypeVar("T")
+
+MAX_JSON_DEPTH = 16
+
+
+def check_text(value: str) -> str:
+    """Refuse what no database column can hold faithfully: NUL and unpaired surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no unpaired surrogates)") from None
+    return value
+
+
+def check_json(value: Any, depth: int = 0) -> Any:
+    """Free-form JSON (user attributes): bounded depth, and every string storable."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, str):
+        return check_text(value)
+    if isinstance(value, list):
+        return [check_json(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {check_text(key): check_json(item, depth + 1) for key, item in value.items()}
+    return value
+
+
+Text = Annotated[str, Field(strict=True), AfterValidator(check_text)]
+Dtm = Annotated[datetime, PlainSerializer(format_dtm, return_type=str, when_used="json")]
+NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+Name = Annotated[Text, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
+Description = Annotated[Text, Field(max_length=1024)]
+
+
+def not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
+class RequestBody(BaseModel):
+    """A request body: camelCase fields only, unknown fields refused, server fields ignored."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        extra="forbid",
+    )
+    # Fields the server itself emits: a client may send an object back as it read it.
+    server_fields: ClassVar[frozenset[str]] = frozenset(
+        {"id", "createdDtm", "lastUpdatedDtm", "tenantId", "storeId"}
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_server_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if key not in cls.server_fields}
+        return data
+
+    def given(self) -> dict[str, Any]:
+        """The fields the request gave, by snake_case name: an update changes only these."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class ResponseBody(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        serialize_by_alias=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+
+class FieldErrorOut(ResponseBody):
+    field: str
+    message: str
+
+
+class ErrorOut(ResponseBody):
+    """Every error: status, the contract's numeric code, a message and the request id."""
+
+    http_status: int
+    code: int
+    message: str
+    request_id: str
+    field_errors: list[FieldErrorOut] | None = None
+
+
+class PageOut(ResponseBody, Generic[T]):
+    """The paged envelope of every list."""
+
+    content: list[T]
+    number: int
+    size: int
+    number_of_elements: int
+    total_elements: int
+    total_pages: int
+    first: bool
+    last: bool
+    empty: bool
+
+
+SORT_PATTERN = re.compile(r"^([A-Za-z]+)(?:,(asc|desc))?$")

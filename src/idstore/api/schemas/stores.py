@@ -1,0 +1,170 @@
+"""Stores, their configuration and TOTP policies (spec §3, §5.1, §6)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt
+
+from idstore.api.schemas.common import (
+    Description,
+    Dtm,
+    Name,
+    RequestBody,
+    ResponseBody,
+    Text,
+    not_null,
+)
+from idstore.otp import Algorithm
+
+NotNull = BeforeValidator(not_null)
+
+
+def _no_colon(value: str) -> str:
+    if ":" in value:
+        raise ValueError("must not contain ':' (it separates issuer and account in the label)")
+    return value
+
+
+def _not_reserved(name: str) -> str:
+    if name == "ext":
+        raise ValueError("'ext' is reserved: it ends the external-id twin of every user path")
+    return name
+
+
+Issuer = Annotated[Text, Field(min_length=1, max_length=255), AfterValidator(_no_colon)]
+PolicyName = Annotated[Name, AfterValidator(_not_reserved)]
+
+
+Period = Annotated[StrictInt, Field(ge=10, le=300)]
+DriftSteps = Annotated[StrictInt, Field(ge=0, le=10)]
+SecretLength = Annotated[StrictInt, Field(ge=20, le=64)]
+RegistrationTimeout = Annotated[StrictInt, Field(ge=30, le=7 * 24 * 3600)]
+Threshold = Annotated[StrictInt, Field(ge=1, le=1000)]
+LockSeconds = Annotated[StrictInt, Field(ge=0, le=31_536_000)]
+TempLockSeconds = Annotated[StrictInt, Field(ge=1, le=31_536_000)]
+MaxTempLocks = Annotated[StrictInt, Field(ge=0, le=100)]
+Score = Annotated[float, Field(ge=0, le=1, strict=True)]
+
+
+class TotpPolicyFields(RequestBody):
+    """The settable fields of a TOTP policy; absent ones keep their value (or default)."""
+
+    description: Description | None = None
+    algorithm: Annotated[Algorithm | None, NotNull] = None
+    digits: Annotated[Literal[6, 7, 8] | None, NotNull] = None
+    period: Annotated[Period | None, NotNull] = None
+    issuer: Issuer | None = None
+    drift_steps: Annotated[DriftSteps | None, NotNull] = None
+    secret_length: SecretLength | None = None
+    registration_timeout_seconds: Annotated[RegistrationTimeout | None, NotNull] = None
+    allow_secret_retrieval: Annotated[StrictBool | None, NotNull] = None
+
+
+class TotpPolicyIn(TotpPolicyFields):
+    """A policy created with POST …/totpPolicy."""
+
+    name: PolicyName
+
+
+class TotpPolicyPatch(TotpPolicyFields):
+    """A policy update, or a policy inside `configuration.totpPolicies` (its map key names it)."""
+
+    name: Annotated[PolicyName | None, NotNull] = None
+
+
+class TotpPolicyOut(ResponseBody):
+    id: str
+    name: str
+    description: str | None = None
+    algorithm: Algorithm
+    digits: int
+    period: int
+    issuer: str
+    drift_steps: int
+    secret_length: int
+    registration_timeout_seconds: int
+    allow_secret_retrieval: bool
+    created_dtm: Dtm
+    last_updated_dtm: Dtm
+
+
+class UserLockingIn(RequestBody):
+    enabled: Annotated[StrictBool | None, NotNull] = None
+    modality_lock_threshold: Annotated[Threshold | None, NotNull] = None
+    modality_lock_seconds: Annotated[LockSeconds | None, NotNull] = None
+    user_lock_threshold: Annotated[Threshold | None, NotNull] = None
+    user_temp_lock_seconds: Annotated[TempLockSeconds | None, NotNull] = None
+    max_temp_locks: Annotated[MaxTempLocks | None, NotNull] = None
+
+
+class UserLockingOut(ResponseBody):
+    enabled: bool
+    modality_lock_threshold: int
+    modality_lock_seconds: int
+    user_lock_threshold: int
+    user_temp_lock_seconds: int
+    max_temp_locks: int
+
+
+Locale = Annotated[Text, Field(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$", max_length=35)]
+
+
+def _known_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown IANA time zone") from None
+    return name
+
+
+TimeZone = Annotated[Text, Field(max_length=64), AfterValidator(_known_timezone)]
+EmptyMap = Annotated[dict[str, Any], Field(max_length=0, description="Not supported yet.")]
+
+
+class ConfigurationIn(RequestBody):
+    default_user_status: Annotated[Literal["ACTIVE", "PENDING_ACTIVE"] | None, NotNull] = None
+    default_user_locale: Locale | None = None
+    default_user_timezone: TimeZone | None = None
+    user_locking: Annotated[UserLockingIn | None, NotNull] = None
+    totp_policies: Annotated[dict[PolicyName, TotpPolicyPatch] | None, NotNull] = None
+    # Passkeys and appkeys come with their own issues; until then only an empty map is accepted.
+    passkey_policies: EmptyMap | None = None
+    appkey_policies: EmptyMap | None = None
+    face_match_threshold: Annotated[Score | None, NotNull] = None
+    face_retain_images: Annotated[StrictBool | None, NotNull] = None
+
+
+class ConfigurationOut(ResponseBody):
+    default_user_status: str
+    default_user_locale: str | None = None
+    default_user_timezone: str | None = None
+    user_locking: UserLockingOut
+    totp_policies: dict[str, TotpPolicyOut]
+    passkey_policies: dict[str, Any]
+    appkey_policies: dict[str, Any]
+    face_match_threshold: float
+    face_retain_images: bool
+
+
+class StoreIn(RequestBody):
+    name: Name
+    description: Description | None = None
+    configuration: ConfigurationIn | None = None
+
+
+class StorePatch(RequestBody):
+    name: Annotated[Name | None, NotNull] = None
+    description: Description | None = None
+    configuration: Annotated[ConfigurationIn | None, NotNull] = None
+
+
+class StoreOut(ResponseBody):
+    id: str
+    tenant_id: str
+    name: str
+    description: str | None = None
+    configuration: ConfigurationOut
+    created_dtm: Dtm
+    last_updated_dtm: Dtm

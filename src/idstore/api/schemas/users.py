@@ -1,0 +1,134 @@
+"""Users (spec §4) and the user object every authentication answers with."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from idstore.api.schemas.common import (
+    Dtm,
+    ErrorOut,
+    RequestBody,
+    ResponseBody,
+    Text,
+    check_json,
+    not_null,
+)
+from idstore.api.schemas.stores import Locale, TimeZone
+from idstore.api.schemas.totps import UserTotpOut
+
+NotNull = BeforeValidator(not_null)
+ExternalId = Annotated[Text, Field(min_length=1, max_length=255)]
+Status = Literal["ACTIVE", "PENDING_ACTIVE", "DISABLED", "LOCKED", "TEMP_LOCKED"]
+Modality = Literal["TOTP", "Passkey", "Appkey", "Face"]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("not an e-mail address")
+    return value
+
+
+Email = Annotated[Text, Field(max_length=320), AfterValidator(_email)]
+Nationality = Annotated[Text, Field(pattern=r"^[A-Z]{2,3}$")]
+Attributes = Annotated[dict[str, Any], Field(max_length=100), AfterValidator(check_json)]
+ShortText = Annotated[Text, Field(max_length=255)]
+
+
+class UserFields(RequestBody):
+    """The settable fields of a user; an update changes only those it gives (null clears)."""
+
+    server_fields: ClassVar[frozenset[str]] = RequestBody.server_fields | {
+        "summaryInfo",
+        "locks",
+        "lockCount",
+        "lastSuccessfulAuthenticationDtm",
+    }
+
+    status: Annotated[Status | None, NotNull] = None
+    type: Annotated[Text, Field(max_length=64)] | None = None
+    locale: Locale | None = None
+    timezone: TimeZone | None = None
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    email: Email | None = None
+    date_of_birth: date | None = None
+    nationalities: Annotated[list[Nationality], Field(max_length=20)] | None = None
+    attributes: Attributes | None = None
+
+
+class UserIn(UserFields):
+    external_id: ExternalId
+
+
+class UserPatch(UserFields):
+    external_id: Annotated[ExternalId | None, NotNull] = None
+
+
+class UnlockIn(RequestBody):
+    modalities: Annotated[list[Modality] | None, NotNull, Field(min_length=1, max_length=4)] = None
+
+
+class UserLockOut(ResponseBody):
+    status: Status
+    locked_dtm: Dtm
+    unlock_dtm: Dtm | None = None
+
+
+class ModalityLockOut(ResponseBody):
+    failed_attempts: int
+    locked_dtm: Dtm | None = None
+    unlock_dtm: Dtm | None = None
+
+
+class LocksOut(ResponseBody):
+    user: UserLockOut | None = None
+    modalities: dict[str, ModalityLockOut]
+
+
+class SummaryInfoOut(ResponseBody):
+    biometrics: list[dict[str, Any]]
+    appkeys: list[dict[str, Any]]
+    passkeys: list[dict[str, Any]]
+    totps: list[UserTotpOut]
+
+
+class UserOut(ResponseBody):
+    id: str
+    external_id: str
+    store_id: str
+    status: Status
+    type: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    date_of_birth: date | None = None
+    nationalities: list[str] | None = None
+    attributes: dict[str, Any] | None = None
+    created_dtm: Dtm
+    last_updated_dtm: Dtm
+    last_successful_authentication_dtm: Dtm | None = None
+    lock_count: int
+    locks: LocksOut
+    summary_info: SummaryInfoOut
+
+
+class UserSlimOut(ResponseBody):
+    id: str
+    external_id: str
+    status: Status
+    store_id: str
+    created_dtm: Dtm
+    last_updated_dtm: Dtm
+
+
+class AuthenticationErrorOut(ErrorOut):
+    """An authentication failure: the error, and the user with its updated lock state."""
+
+    user: UserOut | None = None

@@ -1,0 +1,207 @@
+"""Routes for stores and their TOTP policies (spec §3, §5.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+
+from idstore.api.common import errors, page_request
+from idstore.api.presenters import page_out, policy_out, store_out
+from idstore.api.routing import PathText, segment
+from idstore.api.runtime import RuntimeDep, context_for
+from idstore.api.schemas.common import PageOut
+from idstore.api.schemas.stores import (
+    ConfigurationIn,
+    StoreIn,
+    StoreOut,
+    StorePatch,
+    TotpPolicyIn,
+    TotpPolicyOut,
+    TotpPolicyPatch,
+)
+from idstore.services import policies, stores
+from idstore.services.configuration import ConfigurationChanges, LockingChanges
+from idstore.services.context import Context
+from idstore.services.errors import InvalidField
+from idstore.services.paging import PageRequest
+from idstore.services.policies import PolicyChanges
+from idstore.services.stores import StoreChanges
+
+router = APIRouter(prefix="/api/identity-store/stores", tags=["stores"])
+policy_router = APIRouter(prefix="/api/identity-store/stores", tags=["TOTP policies"])
+
+STORE = segment("storeName")
+POLICY = segment("policyName")
+Force = Annotated[bool, Query(description="Also delete what the resource still holds.")]
+
+
+@router.post("", status_code=201, response_model_exclude_none=True, responses=errors(409))
+async def create_store(
+    body: StoreIn,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("createStore")],
+) -> StoreOut:
+    """Create a store, optionally with its configuration and TOTP policies."""
+    changes = _store_changes(
+        body.description, "description" in body.model_fields_set, body.configuration
+    )
+    store = await stores.create_store(run.database, ctx, name=body.name, changes=changes)
+    return store_out(store)
+
+
+@router.get("", response_model_exclude_none=True, responses=errors())
+async def list_stores(
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("listStores")],
+    paging: Annotated[PageRequest, Depends(page_request)],
+) -> PageOut[StoreOut]:
+    """The caller's stores, one page."""
+    return page_out(await stores.list_stores(run.database, ctx, paging), store_out)
+
+
+@router.get(f"/{STORE}", response_model_exclude_none=True, responses=errors(404))
+async def get_store(
+    storeName: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("getStore")],
+) -> StoreOut:
+    """One store with its configuration."""
+    return store_out(await stores.get_store(run.database, ctx, name=storeName))
+
+
+@router.post(f"/{STORE}", response_model_exclude_none=True, responses=errors(404))
+async def update_store(
+    storeName: PathText,
+    body: StorePatch,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("updateStore")],
+) -> StoreOut:
+    """Merge the given description and configuration into the store, field by field."""
+    if body.name is not None and body.name != storeName:
+        raise InvalidField.of("name", "a store cannot be renamed")
+    changes = _store_changes(
+        body.description, "description" in body.model_fields_set, body.configuration
+    )
+    return store_out(await stores.update_store(run.database, ctx, name=storeName, changes=changes))
+
+
+@router.delete(f"/{STORE}", status_code=204, response_class=Response, responses=errors(404, 409))
+async def delete_store(
+    storeName: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("deleteStore")],
+    force: Force = False,
+) -> Response:
+    """Delete a store; refused while it holds users unless `force=true`."""
+    await stores.delete_store(run.database, ctx, name=storeName, force=force)
+    return Response(status_code=204)
+
+
+def _store_changes(
+    description: str | None, has_description: bool, configuration: ConfigurationIn | None
+) -> StoreChanges:
+    if configuration is None:
+        return StoreChanges(description=description, has_description=has_description)
+    given = configuration.given()
+    locking = given.pop("user_locking", None)
+    policies_given = given.pop("totp_policies", None) or {}
+    given.pop("passkey_policies", None)
+    given.pop("appkey_policies", None)
+    return StoreChanges(
+        description=description,
+        has_description=has_description,
+        configuration=ConfigurationChanges(
+            values=given,
+            user_locking=None if locking is None else LockingChanges(locking.given()),
+        ),
+        totp_policies={
+            name: _policy_changes(
+                policy, expected_name=name, field=f"configuration.totpPolicies.{name}"
+            )
+            for name, policy in policies_given.items()
+        },
+    )
+
+
+def _policy_changes(body: TotpPolicyPatch, *, expected_name: str, field: str) -> PolicyChanges:
+    given = body.given()
+    name = given.pop("name", expected_name)
+    if name != expected_name:
+        raise InvalidField.of(
+            f"{field}.name", "must equal the policy's name in the path or map key"
+        )
+    return PolicyChanges(given)
+
+
+@policy_router.post(
+    f"/{STORE}/totpPolicy",
+    status_code=201,
+    response_model_exclude_none=True,
+    responses=errors(404, 409),
+)
+async def create_totp_policy(
+    storeName: PathText,
+    body: TotpPolicyIn,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("createTotpPolicy")],
+) -> TotpPolicyOut:
+    """Create a TOTP policy; absent fields take the defaults of spec §5.1."""
+    given = body.given()
+    given.pop("name")
+    policy = await policies.create_policy(
+        run.database, ctx, store_name=storeName, name=body.name, changes=PolicyChanges(given)
+    )
+    return policy_out(policy, storeName)
+
+
+@policy_router.get(
+    f"/{STORE}/totpPolicy/{POLICY}", response_model_exclude_none=True, responses=errors(404)
+)
+async def get_totp_policy(
+    storeName: PathText,
+    policyName: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("getTotpPolicy")],
+) -> TotpPolicyOut:
+    """One TOTP policy."""
+    policy = await policies.get_policy(run.database, ctx, store_name=storeName, name=policyName)
+    return policy_out(policy, storeName)
+
+
+@policy_router.post(
+    f"/{STORE}/totpPolicy/{POLICY}", response_model_exclude_none=True, responses=errors(404)
+)
+async def update_totp_policy(
+    storeName: PathText,
+    policyName: PathText,
+    body: Annotated[TotpPolicyPatch, Body()],
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("updateTotpPolicy")],
+) -> TotpPolicyOut:
+    """Change the given fields; TOTPs already registered keep their algorithm, digits, period."""
+    changes = _policy_changes(body, expected_name=policyName, field="body")
+    policy = await policies.update_policy(
+        run.database, ctx, store_name=storeName, name=policyName, changes=changes
+    )
+    return policy_out(policy, storeName)
+
+
+@policy_router.delete(
+    f"/{STORE}/totpPolicy/{POLICY}",
+    status_code=204,
+    response_class=Response,
+    responses=errors(404, 409),
+)
+async def delete_totp_policy(
+    storeName: PathText,
+    policyName: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("deleteTotpPolicy")],
+    force: Force = False,
+) -> Response:
+    """Delete a TOTP policy; refused while user TOTPs use it unless `force=true` (removes them)."""
+    await policies.delete_policy(
+        run.database, ctx, store_name=storeName, name=policyName, force=force
+    )
+    return Response(status_code=204)

@@ -1,0 +1,282 @@
+"""Routes for user TOTPs (spec §5.2), each with its `/ext` twin."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from idstore import otp
+from idstore.api.common import errors
+from idstore.api.presenters import totp_out, user_out
+from idstore.api.routing import PathText, segment, user_route
+from idstore.api.runtime import RuntimeDep, context_for
+from idstore.api.schemas.audit import TotpAuthenticationOut
+from idstore.api.schemas.totps import (
+    CodeIn,
+    RegistrationOut,
+    RegistrationStartIn,
+    TotpStatusIn,
+    UserTotpOut,
+)
+from idstore.api.schemas.users import UserOut
+from idstore.services import totp_attempts, totp_registrations, user_totps
+from idstore.services.context import Context, UserRef
+from idstore.services.models import TotpStatus
+from idstore.services.totp_attempts import TotpAuthentication
+from idstore.services.totp_registrations import Registration
+
+router = APIRouter(prefix="/api/identity-store/stores", tags=["user TOTPs"])
+
+USER_TOTPS = f"/{segment('storeName')}/users/{{user}}/totps"
+POLICY = segment("policyName")
+TOTP_ID = segment("id")
+QrFormat = Annotated[
+    Literal["png", "svg", "none"],
+    Query(description="How `qrCode` is encoded: base64 of a PNG (default) or an SVG, or absent."),
+]
+
+
+def _registration_out(registration: Registration, qr_format: str) -> RegistrationOut:
+    uri = registration.otpauth_uri
+    qr_code = None
+    if uri is not None and qr_format != "none":
+        image = otp.qr_svg(uri) if qr_format == "svg" else otp.qr_png(uri)
+        qr_code = base64.b64encode(image).decode("ascii")
+    return RegistrationOut(
+        totp=totp_out(registration.totp),
+        secret=None if registration.secret is None else otp.encode_secret(registration.secret),
+        otpauth_uri=uri,
+        qr_code=qr_code,
+    )
+
+
+def _authentication_out(result: TotpAuthentication) -> TotpAuthenticationOut:
+    return TotpAuthenticationOut(
+        user=user_out(result.user),
+        totp=totp_out(result.totp),
+        authentication_id=result.authentication_id,
+    )
+
+
+@user_route(
+    router,
+    "POST",
+    f"{USER_TOTPS}/registrations/{POLICY}",
+    operation_id="startTotpRegistration",
+    status_code=201,
+    response_model_exclude_none=True,
+    responses=errors(404, 409),
+)
+async def start_registration(
+    storeName: PathText,
+    user: UserRef,
+    policyName: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("startTotpRegistration")],
+    body: RegistrationStartIn | None = None,
+    qrFormat: QrFormat = "png",
+) -> RegistrationOut:
+    """Start a registration: a new secret, a PENDING TOTP, its otpauth URI and QR code."""
+    registration = await totp_registrations.start_registration(
+        run.database,
+        run.keyring,
+        ctx,
+        store_name=storeName,
+        ref=user,
+        policy_name=policyName,
+        username=None if body is None else body.username,
+    )
+    return _registration_out(registration, qrFormat)
+
+
+@user_route(
+    router,
+    "GET",
+    f"{USER_TOTPS}/registrations/{POLICY}",
+    operation_id="getTotpRegistration",
+    response_model_exclude_none=True,
+    responses=errors(404),
+)
+async def get_registration(
+    storeName: PathText,
+    user: UserRef,
+    policyName: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("getTotpRegistration")],
+    qrFormat: QrFormat = "png",
+) -> RegistrationOut:
+    """The registration: with its secret while pending, the TOTP alone once active."""
+    registration = await totp_registrations.get_registration(
+        run.database, run.keyring, ctx, store_name=storeName, ref=user, policy_name=policyName
+    )
+    return _registration_out(registration, qrFormat)
+
+
+@user_route(
+    router,
+    "POST",
+    f"{USER_TOTPS}/registrations/{POLICY}/complete",
+    operation_id="completeTotpRegistration",
+    response_model_exclude_none=True,
+    responses=errors(404, 409, authentication=True),
+)
+async def complete_registration(
+    storeName: PathText,
+    user: UserRef,
+    policyName: PathText,
+    body: CodeIn,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("completeTotpRegistration")],
+) -> TotpAuthenticationOut:
+    """Activate the pending TOTP with a first code; audited, locked and counted like a sign-in."""
+    result = await totp_attempts.complete_registration(
+        run.database,
+        run.keyring,
+        ctx,
+        store_name=storeName,
+        ref=user,
+        policy_name=policyName,
+        code=body.code,
+    )
+    return _authentication_out(result)
+
+
+@user_route(
+    router,
+    "POST",
+    f"{USER_TOTPS}/authentications/{POLICY}",
+    operation_id="authenticateTotp",
+    response_model_exclude_none=True,
+    responses=errors(404, authentication=True),
+)
+async def authenticate(
+    storeName: PathText,
+    user: UserRef,
+    policyName: PathText,
+    body: CodeIn,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("authenticateTotp")],
+) -> TotpAuthenticationOut:
+    """Check a code; a failure answers 400 with its code and the user's updated lock state."""
+    result = await totp_attempts.authenticate(
+        run.database,
+        run.keyring,
+        ctx,
+        store_name=storeName,
+        ref=user,
+        policy_name=policyName,
+        code=body.code,
+    )
+    return _authentication_out(result)
+
+
+@user_route(
+    router,
+    "POST",
+    f"{USER_TOTPS}/deregistrations/{POLICY}",
+    operation_id="deregisterTotp",
+    response_model_exclude_none=True,
+    responses=errors(404),
+)
+async def deregister(
+    storeName: PathText,
+    user: UserRef,
+    policyName: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("deregisterTotp")],
+) -> UserOut:
+    """Remove the user's TOTP for the policy; answers the updated user."""
+    updated = await totp_registrations.deregister(
+        run.database, ctx, store_name=storeName, ref=user, policy_name=policyName
+    )
+    return user_out(updated)
+
+
+@user_route(
+    router,
+    "GET",
+    USER_TOTPS,
+    operation_id="listUserTotps",
+    response_model_exclude_none=True,
+    responses=errors(404),
+)
+async def list_totps(
+    storeName: PathText,
+    user: UserRef,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("listUserTotps")],
+) -> list[UserTotpOut]:
+    """The user's TOTPs."""
+    totps = await user_totps.list_totps(run.database, ctx, store_name=storeName, ref=user)
+    return [totp_out(totp) for totp in totps]
+
+
+@user_route(
+    router,
+    "GET",
+    f"{USER_TOTPS}/{TOTP_ID}",
+    operation_id="getUserTotp",
+    response_model_exclude_none=True,
+    responses=errors(404),
+)
+async def get_totp(
+    storeName: PathText,
+    user: UserRef,
+    id: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("getUserTotp")],
+) -> UserTotpOut:
+    """One of the user's TOTPs."""
+    totp = await user_totps.get_totp(run.database, ctx, store_name=storeName, ref=user, totp_id=id)
+    return totp_out(totp)
+
+
+@user_route(
+    router,
+    "POST",
+    f"{USER_TOTPS}/{TOTP_ID}",
+    operation_id="updateUserTotp",
+    response_model_exclude_none=True,
+    responses=errors(404),
+)
+async def set_totp_status(
+    storeName: PathText,
+    user: UserRef,
+    id: PathText,
+    body: TotpStatusIn,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("updateUserTotp")],
+) -> UserTotpOut:
+    """Disable or re-enable an activated TOTP (3305 for other changes)."""
+    totp = await user_totps.set_totp_status(
+        run.database,
+        ctx,
+        store_name=storeName,
+        ref=user,
+        totp_id=id,
+        status=TotpStatus(body.status),
+    )
+    return totp_out(totp)
+
+
+@user_route(
+    router,
+    "DELETE",
+    f"{USER_TOTPS}/{TOTP_ID}",
+    operation_id="deleteUserTotp",
+    status_code=204,
+    response_class=Response,
+    responses=errors(404),
+)
+async def delete_totp(
+    storeName: PathText,
+    user: UserRef,
+    id: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("deleteUserTotp")],
+) -> Response:
+    """Delete one of the user's TOTPs."""
+    await user_totps.delete_totp(run.database, ctx, store_name=storeName, ref=user, totp_id=id)
+    return Response(status_code=204)

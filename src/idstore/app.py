@@ -1,0 +1,96 @@
+"""Builds the ASGI application: routers, middleware, error translation, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.routing import BaseRoute
+
+from idstore import __version__
+from idstore.api import api_keys, audit, errors, health, stores, totps, users
+from idstore.api.middleware import RequestFrame
+from idstore.api.routing import RawPathRouting
+from idstore.api.runtime import Runtime
+from idstore.clock import Clock, SystemClock
+from idstore.crypto.keyring import KeyRing, load_or_create_key_file, parse_key_ring
+from idstore.db.engine import Database
+from idstore.settings import Settings
+
+DESCRIPTION = (
+    "Holds users and their authenticators, decides every authentication, locks out attackers "
+    "and keeps an audit trail. Compatible with the TrustX Identity Store REST API."
+)
+
+
+def load_keyring(settings: Settings) -> KeyRing:
+    """The key ring from IDSTORE_SECRET_KEYS, else from the key file (created when missing)."""
+    if settings.secret_keys:
+        return parse_key_ring(settings.secret_keys)
+    return load_or_create_key_file(settings.resolved_key_file)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+    keyring: KeyRing | None = None,
+) -> FastAPI:
+    """The service. Tests pass their own clock; nothing a client sends can move it."""
+    runtime = Runtime(
+        settings=settings,
+        database=database
+        or Database(settings.resolved_database_url, pool_size=settings.database_pool_size),
+        keyring=keyring or load_keyring(settings),
+        clock=clock or SystemClock(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.database.dispose()
+
+    app = FastAPI(
+        title="idstore",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    for module in (stores, users, totps, audit, api_keys, health):
+        app.include_router(module.router)
+    app.include_router(stores.policy_router)
+    app.router.routes[:] = _ext_twins_first(app.router.routes)
+    errors.install(app)
+
+    app.add_middleware(RequestFrame)
+    app.add_middleware(RawPathRouting)
+    # Replacing app.openapi is how FastAPI documents customising the schema.
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _ext_twins_first(routes: list[BaseRoute]) -> list[BaseRoute]:
+    # `/users/{userExtId}/totps/ext` must win over `/users/{userId}/totps/{id}` for the literal
+    # segment `ext`, so every route ending in /ext is tried before the others (stable order).
+    return sorted(routes, key=lambda route: not getattr(route, "path", "").endswith("/ext"))
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        # Validation errors answer 400 with code 9002, never FastAPI's default 422.
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        components = schema.get("components", {}).get("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        app.openapi_schema = schema
+    return app.openapi_schema

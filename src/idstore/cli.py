@@ -1,0 +1,175 @@
+"""The `idstore` command: serve, migrate, api-key, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from idstore import __version__, logs
+from idstore.app import create_app, load_keyring
+from idstore.clock import SystemClock
+from idstore.db.engine import Database
+from idstore.db.migrate import migrate
+from idstore.services import api_keys
+from idstore.settings import Settings
+
+BOOTSTRAP_KEY_FILE = "bootstrap-api-key"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    if not hasattr(arguments, "run"):
+        parser.print_help()
+        return 2
+    result: int = arguments.run(arguments)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="idstore",
+        description="idstore: users and authenticators; every authentication decided and audited.",
+    )
+    parser.add_argument("--version", action="version", version=f"idstore {__version__}")
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser(
+        "serve",
+        help="migrate the database, create the first API key if none exists, and serve HTTP",
+        description="Serve the API. Every option has an IDSTORE_* environment variable twin.",
+    )
+    serve.add_argument("--host", help="listen address (IDSTORE_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (IDSTORE_PORT, default 8080)")
+    serve.add_argument("--workers", type=int, help="server processes (IDSTORE_WORKERS, default 1)")
+    serve.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    serve.add_argument("--data-dir", type=Path, help="data directory (IDSTORE_DATA_DIR)")
+    serve.set_defaults(run=_serve)
+
+    migrate_command = commands.add_parser(
+        "migrate", help="apply the database migrations that are not applied yet, then exit"
+    )
+    migrate_command.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    migrate_command.set_defaults(run=_migrate)
+
+    demo = commands.add_parser(
+        "demo", help="enrol an authenticator app against a running service, step by step"
+    )
+    demo.add_argument("--url", default=None, help="service URL (default http://127.0.0.1:8080)")
+    demo.add_argument("--api-key", default=None, help="API key (default: the bootstrap key file)")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _settings(arguments: argparse.Namespace) -> Settings:
+    overrides = {
+        name: getattr(arguments, name, None)
+        for name in ("host", "port", "workers", "database_url", "data_dir")
+    }
+    return Settings.from_env(**overrides)
+
+
+def _migrate(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments)
+    asyncio.run(_migrate_database(settings))
+    print("idstore: the database schema is up to date")
+    return 0
+
+
+async def _migrate_database(settings: Settings) -> None:
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.resolved_database_url)
+    try:
+        await migrate(database)
+    finally:
+        await database.dispose()
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(arguments)
+    logs.configure(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(_prepare(settings))
+
+    # Worker processes read their settings from the environment: pass the flags on that way.
+    for name in ("host", "port", "workers", "database_url", "data_dir"):
+        value = getattr(arguments, name, None)
+        if value is not None:
+            os.environ[f"IDSTORE_{name.upper()}"] = str(value)
+    print(f"idstore: serving on http://{settings.host}:{settings.port} (docs at /docs)", flush=True)
+    uvicorn.run(
+        "idstore.cli:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+def app_from_environment() -> object:
+    """The ASGI app for one server process, configured from IDSTORE_* variables."""
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    return create_app(settings)
+
+
+async def _prepare(settings: Settings) -> None:
+    """Before any worker starts: migrate, then make the first API key on an empty database."""
+    keyring = load_keyring(settings)
+    database = Database(settings.resolved_database_url)
+    try:
+        await migrate(database)
+        key = await api_keys.bootstrap(
+            database,
+            keyring,
+            now=SystemClock().now(),
+            api_key=settings.bootstrap_api_key or None,
+        )
+    finally:
+        await database.dispose()
+    if key is not None:
+        _announce_bootstrap_key(settings, key, supplied=bool(settings.bootstrap_api_key))
+
+
+def _announce_bootstrap_key(settings: Settings, key: str, *, supplied: bool) -> None:
+    if supplied:
+        print(
+            "idstore: created the first API key (tenant 'default') from IDSTORE_BOOTSTRAP_API_KEY"
+        )
+        return
+    path = settings.data_dir / BOOTSTRAP_KEY_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as key_file:
+        key_file.write(key + "\n")
+    print(
+        "idstore: created the first API key for tenant 'default', with every permission.\n"
+        "It is shown this once (and kept in "
+        f"{path}, mode 0600):\n\n    {key}\n\n"
+        "Exchange it for a bearer token:\n"
+        f"    curl -s -X POST -H 'X-Api-Key: {key}' "
+        f"http://{settings.host}:{settings.port}/api/arthr/apiKeys/issue\n",
+        flush=True,
+    )
+
+
+def _demo(arguments: argparse.Namespace) -> int:
+    from idstore.demo import run_demo
+
+    settings = Settings.from_env()
+    url = arguments.url or f"http://{settings.host}:{settings.port}"
+    return run_demo(url=url, api_key=arguments.api_key, data_dir=settings.data_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Bearer tokens: JWTs signed with HS256 under a key derived from the key ring."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import jwt
+
+from idstore.crypto.keyring import KeyRing
+
+_ALGORITHM = "HS256"
+_ISSUER = "idstore"
+
+
+class InvalidToken(Exception):
+    """The token is malformed, unsigned, signed otherwise, altered or expired."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a verified token says about its caller."""
+
+    api_key_id: str
+    tenant_id: str
+    permissions: tuple[str, ...]
+    expires_at: int
+
+
+def issue_token(
+    ring: KeyRing,
+    *,
+    api_key_id: str,
+    tenant_id: str,
+    permissions: tuple[str, ...],
+    now: datetime,
+    ttl_seconds: int,
+) -> str:
+    """Sign a token for an API key, valid `ttl_seconds` from `now`."""
+    issued_at = int(now.timestamp())
+    claims = {
+        "iss": _ISSUER,
+        "sub": api_key_id,
+        "tnt": tenant_id,
+        "perms": list(permissions),
+        "iat": issued_at,
+        "exp": issued_at + ttl_seconds,
+        "jti": secrets.token_urlsafe(12),
+    }
+    key_id = ring.current_key_id
+    signing_key = ring.subkey(key_id, "token")
+    return jwt.encode(claims, signing_key, algorithm=_ALGORITHM, headers={"kid": key_id})
+
+
+def read_token(ring: KeyRing, token: str, *, now: datetime) -> TokenClaims:
+    """Verify a token's signature and expiry against the service clock. Raises InvalidToken."""
+    try:
+        key_id = jwt.get_unverified_header(token).get("kid")
+        signing_key = ring.subkey(str(key_id), "token")
+        # Only HS256 is accepted: `none` and every other algorithm fail here.
+        claims = jwt.decode(
+            token,
+            signing_key,
+            algorithms=[_ALGORITHM],
+            issuer=_ISSUER,
+            options={
+                "require": ["exp", "iat", "sub", "tnt"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
+        )
+    except (jwt.PyJWTError, KeyError) as exc:
+        raise InvalidToken("token is not valid") from exc
+
+    # Expiry is judged by the service clock, the one every other rule uses.
+    expires_at = claims["exp"]
+    if not isinstance(expires_at, int) or expires_at <= now.timestamp():
+        raise InvalidToken("token expired")
+    permissions = claims.get("perms", [])
+    if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+        raise InvalidToken("token permissions are malformed")
+    return TokenClaims(
+        api_key_id=str(claims["sub"]),
+        tenant_id=str(claims["tnt"]),
+        permissions=tuple(permissions),
+        expires_at=expires_at,
+    )

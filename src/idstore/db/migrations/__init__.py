@@ -1,0 +1,1 @@
+"""Alembic migrations, applied at start by `idstore serve` and by `idstore migrate`."""

@@ -1,0 +1,159 @@
+"""The schema: every table carries `store_id` so that it can be distributed by store later."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from idstore.db.types import UtcDateTime, json_column_type
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 36  # a UUID in its text form
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("lookup_id", String(32), nullable=False, unique=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("name", String(128)),
+    Column("permissions", json_column_type(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("hash_key_id", String(32), nullable=False),
+    Column("key_hash", LargeBinary, nullable=False),
+    Column("is_bootstrap", Boolean, nullable=False, default=False),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("description", Text),
+    Column("configuration", json_column_type(), nullable=False),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+totp_policies = Table(
+    "totp_policies",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("description", Text),
+    Column("algorithm", String(8), nullable=False),
+    Column("digits", Integer, nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("issuer", String(255)),
+    Column("drift_steps", Integer, nullable=False),
+    Column("secret_length", Integer),
+    Column("registration_timeout_seconds", Integer, nullable=False),
+    Column("allow_secret_retrieval", Boolean, nullable=False),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "name"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    # The status an administrator set; a lock shows as TEMP_LOCKED / LOCKED on top of it.
+    Column("status", String(16), nullable=False),
+    Column("type", String(64)),
+    Column("locale", String(35)),
+    Column("timezone", String(64)),
+    Column("first_name", String(255)),
+    Column("last_name", String(255)),
+    Column("email", String(320)),
+    Column("date_of_birth", Date),
+    Column("nationalities", json_column_type()),
+    Column("attributes", json_column_type()),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+    Column("last_successful_authentication_dtm", UtcDateTime),
+    # Locking state lives on the user row, which every authentication locks first (FOR UPDATE).
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("lock_count", Integer, nullable=False, default=0),
+    Column("temp_lock_streak", Integer, nullable=False, default=0),
+    Column("lock_kind", String(16)),
+    Column("locked_dtm", UtcDateTime),
+    Column("unlock_dtm", UtcDateTime),
+    Column("modality_locks", json_column_type(), nullable=False),
+    UniqueConstraint("store_id", "external_id"),
+    Index("ix_users_store_id_created_dtm_id", "store_id", "created_dtm", "id"),
+)
+
+user_totps = Table(
+    "user_totps",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "policy_id", String(ID), ForeignKey("totp_policies.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("policy_name", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("issuer", String(255), nullable=False),
+    Column("username", String(255), nullable=False),
+    Column("algorithm", String(8), nullable=False),
+    Column("digits", Integer, nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("secret_sealed", LargeBinary, nullable=False),
+    # Highest time step accepted so far; a code is accepted only by raising it (replay guard).
+    Column("last_used_step", BigInteger, nullable=False),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+    Column("activated_dtm", UtcDateTime),
+    Column("expiration_dtm", UtcDateTime),
+    Column("last_authenticated_with_dtm", UtcDateTime),
+    UniqueConstraint("user_id", "policy_id"),
+    Index("ix_user_totps_policy_id", "policy_id"),
+)
+
+# Audit records outlive their user and store: no foreign keys, nothing cascades into them.
+authentication_audit = Table(
+    "authentication_audit",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("store_id", String(ID), nullable=False),
+    Column("user_id", String(ID), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("result", String(8), nullable=False),
+    Column("error_code", Integer),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("details", json_column_type(), nullable=False),
+    Column("request_id", String(128)),
+    Index("ix_authentication_audit_user_id_created_dtm_id", "user_id", "created_dtm", "id"),
+    Index("ix_authentication_audit_store_id_created_dtm", "store_id", "created_dtm"),
+)

@@ -1,0 +1,190 @@
+"""The domain as services see it: plain frozen dataclasses, no HTTP and no SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TypeAlias
+
+from idstore.otp import Algorithm
+
+JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
+JsonObject: TypeAlias = dict[str, JsonValue]
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    PENDING_ACTIVE = "PENDING_ACTIVE"
+    DISABLED = "DISABLED"
+    LOCKED = "LOCKED"
+    TEMP_LOCKED = "TEMP_LOCKED"
+
+
+class TotpStatus(StrEnum):
+    PENDING = "PENDING"
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
+class Modality(StrEnum):
+    """Authentication modalities, named as the audit record types name them."""
+
+    TOTP = "TOTP"
+    PASSKEY = "Passkey"
+    APPKEY = "Appkey"
+    FACE = "Face"
+
+
+class AuditResult(StrEnum):
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+
+
+class LockKind(StrEnum):
+    TEMPORARY = "TEMPORARY"
+    PERMANENT = "PERMANENT"
+
+
+@dataclass(frozen=True)
+class LockingPolicy:
+    """`configuration.userLocking` of a store (spec §6)."""
+
+    enabled: bool = True
+    modality_lock_threshold: int = 5
+    modality_lock_seconds: int = 300
+    user_lock_threshold: int = 10
+    user_temp_lock_seconds: int = 900
+    max_temp_locks: int = 3
+
+
+@dataclass(frozen=True)
+class StoreConfiguration:
+    """A store's settings, everything but its policy maps."""
+
+    default_user_status: UserStatus = UserStatus.ACTIVE
+    default_user_locale: str | None = None
+    default_user_timezone: str | None = None
+    user_locking: LockingPolicy = field(default_factory=LockingPolicy)
+    face_match_threshold: float = 0.5
+    face_retain_images: bool = False
+
+
+@dataclass(frozen=True)
+class TotpPolicy:
+    id: str
+    store_id: str
+    name: str
+    description: str | None
+    algorithm: Algorithm
+    digits: int
+    period: int
+    issuer: str | None
+    drift_steps: int
+    secret_length: int | None
+    registration_timeout_seconds: int
+    allow_secret_retrieval: bool
+    created_dtm: datetime
+    last_updated_dtm: datetime
+
+
+@dataclass(frozen=True)
+class Store:
+    id: str
+    tenant_id: str
+    name: str
+    description: str | None
+    configuration: StoreConfiguration
+    totp_policies: Mapping[str, TotpPolicy]
+    created_dtm: datetime
+    last_updated_dtm: datetime
+
+
+@dataclass(frozen=True)
+class UserTotp:
+    """A user's TOTP authenticator; its secret stays sealed and never travels in this object."""
+
+    id: str
+    user_id: str
+    policy_id: str
+    policy_name: str
+    status: TotpStatus
+    issuer: str
+    username: str
+    algorithm: Algorithm
+    digits: int
+    period: int
+    last_used_step: int
+    created_dtm: datetime
+    last_updated_dtm: datetime
+    activated_dtm: datetime | None
+    expiration_dtm: datetime | None
+    last_authenticated_with_dtm: datetime | None
+
+    def is_expired(self, now: datetime) -> bool:
+        """A pending registration past its deadline counts as gone."""
+        return (
+            self.status is TotpStatus.PENDING
+            and self.expiration_dtm is not None
+            and self.expiration_dtm <= now
+        )
+
+
+@dataclass(frozen=True)
+class ModalityLock:
+    failed_attempts: int = 0
+    locked_dtm: datetime | None = None
+    unlock_dtm: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LockState:
+    """The locking counters of one user, as stored on the user row."""
+
+    failed_attempts: int = 0
+    lock_count: int = 0
+    temp_lock_streak: int = 0
+    lock_kind: LockKind | None = None
+    locked_dtm: datetime | None = None
+    unlock_dtm: datetime | None = None
+    modalities: Mapping[Modality, ModalityLock] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class User:
+    """A user as of one instant: `status` already shows a lock that holds at that instant."""
+
+    id: str
+    store_id: str
+    external_id: str
+    status: UserStatus
+    admin_status: UserStatus
+    type: str | None
+    locale: str | None
+    timezone: str | None
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    date_of_birth: date | None
+    nationalities: list[str] | None
+    attributes: JsonObject | None
+    created_dtm: datetime
+    last_updated_dtm: datetime
+    last_successful_authentication_dtm: datetime | None
+    lock_state: LockState
+    as_of: datetime
+    totps: tuple[UserTotp, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: str
+    tenant_id: str
+    store_id: str
+    user_id: str
+    type: Modality
+    result: AuditResult
+    error_code: int | None
+    created_dtm: datetime
+    details: JsonObject

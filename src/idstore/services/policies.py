@@ -1,0 +1,142 @@
+"""TOTP policies of a store (spec §5.1): defaults, create, read, update, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.db import tables
+from idstore.db.engine import Database
+from idstore.db.ids import new_id
+from idstore.otp import Algorithm
+from idstore.services.context import Context
+from idstore.services.errors import PolicyInUse, PolicyNameTaken, PolicyNotFound
+from idstore.services.models import TotpPolicy
+from idstore.services.rows import find_store, policy_from_row
+
+# Defaults of spec §5.1; `issuer` (the store's name) and `secret_length` (by algorithm) are
+# resolved when a registration starts, so a later change of either follows the policy.
+POLICY_DEFAULTS: dict[str, object] = {
+    "description": None,
+    "algorithm": Algorithm.SHA1,
+    "digits": 6,
+    "period": 30,
+    "issuer": None,
+    "drift_steps": 1,
+    "secret_length": None,
+    "registration_timeout_seconds": 600,
+    "allow_secret_retrieval": False,
+}
+
+SECRET_LENGTH_BY_ALGORITHM = {Algorithm.SHA1: 20, Algorithm.SHA256: 32, Algorithm.SHA512: 64}
+
+
+@dataclass(frozen=True)
+class PolicyChanges:
+    """Policy fields a request gave, by snake_case name; absent fields are left alone."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def effective_secret_length(policy: TotpPolicy) -> int:
+    return policy.secret_length or SECRET_LENGTH_BY_ALGORITHM[policy.algorithm]
+
+
+def effective_issuer(policy: TotpPolicy, store_name: str) -> str:
+    return policy.issuer or store_name
+
+
+async def create_policy(
+    database: Database, ctx: Context, *, store_name: str, name: str, changes: PolicyChanges
+) -> TotpPolicy:
+    """Create a policy; absent fields take their defaults. Raises 3000, 3201."""
+    async with database.transaction() as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        return await insert_policy(conn, ctx, store_id=store.id, name=name, changes=changes)
+
+
+async def insert_policy(
+    conn: AsyncConnection, ctx: Context, *, store_id: str, name: str, changes: PolicyChanges
+) -> TotpPolicy:
+    values: dict[str, Any] = {**POLICY_DEFAULTS, **changes.values}
+    row = {
+        "id": new_id(),
+        "store_id": store_id,
+        "name": name,
+        "created_dtm": ctx.now,
+        "last_updated_dtm": ctx.now,
+        **values,
+    }
+    try:
+        await conn.execute(insert(tables.totp_policies).values(row))
+    except IntegrityError as exc:
+        raise PolicyNameTaken(f"TOTP policy {name!r} already exists") from exc
+    return TotpPolicy(**row)
+
+
+async def get_policy(database: Database, ctx: Context, *, store_name: str, name: str) -> TotpPolicy:
+    """Raises 3000, 3200."""
+    async with database.transaction(write=False) as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        return await find_policy(conn, store_id=store.id, name=name)
+
+
+async def find_policy(conn: AsyncConnection, *, store_id: str, name: str) -> TotpPolicy:
+    row = (
+        await conn.execute(
+            select(tables.totp_policies).where(
+                tables.totp_policies.c.store_id == store_id, tables.totp_policies.c.name == name
+            )
+        )
+    ).first()
+    if row is None:
+        raise PolicyNotFound(f"TOTP policy {name!r} not found")
+    return policy_from_row(row)
+
+
+async def update_policy(
+    database: Database, ctx: Context, *, store_name: str, name: str, changes: PolicyChanges
+) -> TotpPolicy:
+    """Change the given fields. User TOTPs keep the parameters they were registered with."""
+    async with database.transaction() as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        policy = await find_policy(conn, store_id=store.id, name=name)
+        return await apply_policy_changes(conn, ctx, policy, changes)
+
+
+async def apply_policy_changes(
+    conn: AsyncConnection, ctx: Context, policy: TotpPolicy, changes: PolicyChanges
+) -> TotpPolicy:
+    if not changes.values:
+        return policy
+    values = {**changes.values, "last_updated_dtm": ctx.now}
+    await conn.execute(
+        update(tables.totp_policies).where(tables.totp_policies.c.id == policy.id).values(values)
+    )
+    return TotpPolicy(**{**policy.__dict__, **values})
+
+
+async def delete_policy(
+    database: Database, ctx: Context, *, store_name: str, name: str, force: bool
+) -> None:
+    """Delete a policy. With user TOTPs it answers 3202 unless `force`, which removes them too."""
+    async with database.transaction() as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        policy = await find_policy(conn, store_id=store.id, name=name)
+
+        in_use = await conn.scalar(
+            select(exists().where(tables.user_totps.c.policy_id == policy.id))
+        )
+        if in_use and not force:
+            raise PolicyInUse(f"TOTP policy {name!r} has user TOTPs; delete with ?force=true")
+
+        await conn.execute(
+            delete(tables.user_totps).where(tables.user_totps.c.policy_id == policy.id)
+        )
+        await conn.execute(
+            delete(tables.totp_policies).where(tables.totp_policies.c.id == policy.id)
+        )

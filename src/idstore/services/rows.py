@@ -1,0 +1,208 @@
+"""Reading the tables into domain objects, and the lookups every use case starts with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.db import tables
+from idstore.otp import Algorithm
+from idstore.services import configuration, locking
+from idstore.services.context import UserRef
+from idstore.services.errors import StoreNotFound, UserNotFound
+from idstore.services.models import (
+    LockKind,
+    LockState,
+    Store,
+    TotpPolicy,
+    TotpStatus,
+    User,
+    UserStatus,
+    UserTotp,
+)
+
+StoreRow = Row[Any]
+
+
+async def find_store(
+    conn: AsyncConnection, *, tenant_id: str, name: str, for_update: bool = False
+) -> StoreRow:
+    """The tenant's store of that name. Another tenant's store is as missing as no store (3000)."""
+    query = select(tables.stores).where(
+        tables.stores.c.tenant_id == tenant_id, tables.stores.c.name == name
+    )
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise StoreNotFound(f"store {name!r} not found")
+    return row
+
+
+async def load_store(conn: AsyncConnection, *, tenant_id: str, name: str) -> Store:
+    """A store with its TOTP policies. Raises StoreNotFound (3000)."""
+    row = await find_store(conn, tenant_id=tenant_id, name=name)
+    policy_rows = await conn.execute(
+        select(tables.totp_policies)
+        .where(tables.totp_policies.c.store_id == row.id)
+        .order_by(tables.totp_policies.c.name)
+    )
+    return store_from_row(row, [policy_from_row(policy) for policy in policy_rows])
+
+
+def store_from_row(row: StoreRow, policies: Iterable[TotpPolicy]) -> Store:
+    return Store(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        name=row.name,
+        description=row.description,
+        configuration=configuration.from_json(row.configuration),
+        totp_policies={policy.name: policy for policy in policies},
+        created_dtm=row.created_dtm,
+        last_updated_dtm=row.last_updated_dtm,
+    )
+
+
+def policy_from_row(row: Row[Any]) -> TotpPolicy:
+    return TotpPolicy(
+        id=row.id,
+        store_id=row.store_id,
+        name=row.name,
+        description=row.description,
+        algorithm=Algorithm(row.algorithm),
+        digits=row.digits,
+        period=row.period,
+        issuer=row.issuer,
+        drift_steps=row.drift_steps,
+        secret_length=row.secret_length,
+        registration_timeout_seconds=row.registration_timeout_seconds,
+        allow_secret_retrieval=row.allow_secret_retrieval,
+        created_dtm=row.created_dtm,
+        last_updated_dtm=row.last_updated_dtm,
+    )
+
+
+def user_key_condition(ref: UserRef) -> ColumnElement[bool]:
+    """The WHERE clause naming a user by either id (pair it with the store's id)."""
+    column = tables.users.c.external_id if ref.is_external else tables.users.c.id
+    return column == ref.value
+
+
+def user_condition(store_id: str, ref: UserRef) -> ColumnElement[bool]:
+    """The WHERE clause naming one user of a store by either id."""
+    return (tables.users.c.store_id == store_id) & user_key_condition(ref)
+
+
+async def find_user_row(
+    conn: AsyncConnection, *, store_id: str, ref: UserRef, for_update: bool = False
+) -> Row[Any]:
+    """The user's row. Raises UserNotFound (3100)."""
+    query = select(tables.users).where(user_condition(store_id, ref))
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise UserNotFound("user not found")
+    return row
+
+
+async def load_user(
+    conn: AsyncConnection, *, store_id: str, ref: UserRef, now: datetime, for_update: bool = False
+) -> User:
+    """The user with its authenticators, as of `now`. Raises UserNotFound (3100)."""
+    row = await find_user_row(conn, store_id=store_id, ref=ref, for_update=for_update)
+    return await reload_user(conn, row, now)
+
+
+async def reload_user(conn: AsyncConnection, row: Row[Any], now: datetime) -> User:
+    """Complete a user row with its TOTPs."""
+    totp_rows = await conn.execute(
+        select(tables.user_totps)
+        .where(tables.user_totps.c.user_id == row.id)
+        .order_by(tables.user_totps.c.created_dtm, tables.user_totps.c.id)
+    )
+    return user_from_rows(row, totp_rows.all(), now)
+
+
+def user_from_rows(row: Row[Any], totp_rows: Sequence[Row[Any]], now: datetime) -> User:
+    """Build the user as of `now`; pending registrations past their deadline are left out."""
+    return user_with_totps(row, [totp_from_row(totp_row) for totp_row in totp_rows], now)
+
+
+def user_with_totps(row: Row[Any], totps: Sequence[UserTotp], now: datetime) -> User:
+    state = lock_state_from_row(row)
+    admin_status = UserStatus(row.status)
+    return User(
+        id=row.id,
+        store_id=row.store_id,
+        external_id=row.external_id,
+        status=locking.effective_status(admin_status, state, now),
+        admin_status=admin_status,
+        type=row.type,
+        locale=row.locale,
+        timezone=row.timezone,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        email=row.email,
+        date_of_birth=row.date_of_birth,
+        nationalities=row.nationalities,
+        attributes=row.attributes,
+        created_dtm=row.created_dtm,
+        last_updated_dtm=row.last_updated_dtm,
+        last_successful_authentication_dtm=row.last_successful_authentication_dtm,
+        lock_state=locking.settle(state, now),
+        as_of=now,
+        totps=tuple(totp for totp in totps if not totp.is_expired(now)),
+    )
+
+
+def lock_state_from_row(row: Row[Any]) -> LockState:
+    return LockState(
+        failed_attempts=row.failed_attempts,
+        lock_count=row.lock_count,
+        temp_lock_streak=row.temp_lock_streak,
+        lock_kind=LockKind(row.lock_kind) if row.lock_kind else None,
+        locked_dtm=row.locked_dtm,
+        unlock_dtm=row.unlock_dtm,
+        modalities=locking.modality_locks_from_json(row.modality_locks),
+    )
+
+
+def lock_state_values(state: LockState) -> dict[str, object]:
+    """The users-row columns that hold a LockState."""
+    return {
+        "failed_attempts": state.failed_attempts,
+        "lock_count": state.lock_count,
+        "temp_lock_streak": state.temp_lock_streak,
+        "lock_kind": str(state.lock_kind) if state.lock_kind else None,
+        "locked_dtm": state.locked_dtm,
+        "unlock_dtm": state.unlock_dtm,
+        "modality_locks": locking.modality_locks_to_json(dict(state.modalities)),
+    }
+
+
+def totp_from_row(row: Row[Any], prefix: str = "") -> UserTotp:
+    """Build a user TOTP from its columns, named with `prefix` when a join labelled them."""
+    column = row._mapping
+    return UserTotp(
+        id=column[prefix + "id"],
+        user_id=column[prefix + "user_id"],
+        policy_id=column[prefix + "policy_id"],
+        policy_name=column[prefix + "policy_name"],
+        status=TotpStatus(column[prefix + "status"]),
+        issuer=column[prefix + "issuer"],
+        username=column[prefix + "username"],
+        algorithm=Algorithm(column[prefix + "algorithm"]),
+        digits=column[prefix + "digits"],
+        period=column[prefix + "period"],
+        last_used_step=column[prefix + "last_used_step"],
+        created_dtm=column[prefix + "created_dtm"],
+        last_updated_dtm=column[prefix + "last_updated_dtm"],
+        activated_dtm=column[prefix + "activated_dtm"],
+        expiration_dtm=column[prefix + "expiration_dtm"],
+        last_authenticated_with_dtm=column[prefix + "last_authenticated_with_dtm"],
+    )

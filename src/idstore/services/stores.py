@@ -1,0 +1,164 @@
+"""Stores (spec §3): a tenant's namespaces of users, with their configuration and policies."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.db import tables
+from idstore.db.engine import Database
+from idstore.db.ids import new_id
+from idstore.services import configuration
+from idstore.services.configuration import ConfigurationChanges
+from idstore.services.context import Context
+from idstore.services.errors import PolicyNotFound, StoreNameTaken, StoreNotEmpty
+from idstore.services.models import Store, StoreConfiguration, TotpPolicy
+from idstore.services.paging import Page, PageRequest, fetch_page
+from idstore.services.policies import (
+    PolicyChanges,
+    apply_policy_changes,
+    find_policy,
+    insert_policy,
+)
+from idstore.services.rows import find_store, load_store, policy_from_row, store_from_row
+
+
+@dataclass(frozen=True)
+class StoreChanges:
+    """What a create or update request gave; policies merge by name."""
+
+    description: str | None = None
+    has_description: bool = False
+    configuration: ConfigurationChanges = field(default_factory=ConfigurationChanges)
+    totp_policies: dict[str, PolicyChanges] = field(default_factory=dict)
+
+
+SORTABLE = {
+    "createdDtm": tables.stores.c.created_dtm,
+    "lastUpdatedDtm": tables.stores.c.last_updated_dtm,
+    "name": tables.stores.c.name,
+}
+
+
+async def create_store(
+    database: Database, ctx: Context, *, name: str, changes: StoreChanges
+) -> Store:
+    """Create a store with its configuration and TOTP policies. Raises 3001."""
+    store_id = new_id()
+    config = configuration.merged(StoreConfiguration(), changes.configuration)
+    async with database.transaction() as conn:
+        try:
+            await conn.execute(
+                insert(tables.stores).values(
+                    id=store_id,
+                    tenant_id=ctx.tenant_id,
+                    name=name,
+                    description=changes.description,
+                    configuration=configuration.to_json(config),
+                    created_dtm=ctx.now,
+                    last_updated_dtm=ctx.now,
+                )
+            )
+        except IntegrityError as exc:
+            raise StoreNameTaken(f"store {name!r} already exists") from exc
+
+        for policy_name, policy_changes in changes.totp_policies.items():
+            await insert_policy(
+                conn, ctx, store_id=store_id, name=policy_name, changes=policy_changes
+            )
+        return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
+
+
+async def list_stores(database: Database, ctx: Context, request: PageRequest) -> Page[Store]:
+    """The caller's tenant's stores, one page."""
+    async with database.transaction(write=False) as conn:
+        query = select(tables.stores).where(tables.stores.c.tenant_id == ctx.tenant_id)
+        page = await fetch_page(
+            conn,
+            query,
+            request=request,
+            sortable=SORTABLE,
+            tiebreak=tables.stores.c.id,
+            convert=lambda row: row,
+        )
+        policies = await _policies_of(conn, [row.id for row in page.items])
+        stores = [store_from_row(row, policies[row.id]) for row in page.items]
+        return Page(stores, page.number, page.size, page.total_elements)
+
+
+async def _policies_of(conn: AsyncConnection, store_ids: list[str]) -> dict[str, list[TotpPolicy]]:
+    by_store: dict[str, list[TotpPolicy]] = defaultdict(list)
+    if store_ids:
+        rows = await conn.execute(
+            select(tables.totp_policies)
+            .where(tables.totp_policies.c.store_id.in_(store_ids))
+            .order_by(tables.totp_policies.c.name)
+        )
+        for row in rows:
+            by_store[row.store_id].append(policy_from_row(row))
+    return by_store
+
+
+async def get_store(database: Database, ctx: Context, *, name: str) -> Store:
+    """Raises StoreNotFound (3000)."""
+    async with database.transaction(write=False) as conn:
+        return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
+
+
+async def update_store(
+    database: Database, ctx: Context, *, name: str, changes: StoreChanges
+) -> Store:
+    """Merge the given fields into the store; a policy given is created or updated by name."""
+    async with database.transaction() as conn:
+        row = await find_store(conn, tenant_id=ctx.tenant_id, name=name, for_update=True)
+        current = configuration.from_json(row.configuration)
+        merged = configuration.merged(current, changes.configuration)
+        description = changes.description if changes.has_description else row.description
+
+        await conn.execute(
+            update(tables.stores)
+            .where(tables.stores.c.id == row.id)
+            .values(
+                description=description,
+                configuration=configuration.to_json(merged),
+                last_updated_dtm=ctx.now,
+            )
+        )
+        for policy_name, policy_changes in changes.totp_policies.items():
+            await _upsert_policy(
+                conn, ctx, store_id=row.id, name=policy_name, changes=policy_changes
+            )
+        return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
+
+
+async def _upsert_policy(
+    conn: AsyncConnection, ctx: Context, *, store_id: str, name: str, changes: PolicyChanges
+) -> None:
+    try:
+        policy = await find_policy(conn, store_id=store_id, name=name)
+    except PolicyNotFound:
+        await insert_policy(conn, ctx, store_id=store_id, name=name, changes=changes)
+        return
+    await apply_policy_changes(conn, ctx, policy, changes)
+
+
+async def delete_store(database: Database, ctx: Context, *, name: str, force: bool) -> None:
+    """Delete a store. While it holds users this answers 3002 unless `force`.
+
+    With `force` its users, their authenticators and its policies go with it; authentication audit
+    records stay, as they do when a user is deleted.
+    """
+    async with database.transaction() as conn:
+        row = await find_store(conn, tenant_id=ctx.tenant_id, name=name, for_update=True)
+        has_users = await conn.scalar(select(exists().where(tables.users.c.store_id == row.id)))
+        if has_users and not force:
+            raise StoreNotEmpty(f"store {name!r} still holds users; delete with ?force=true")
+
+        # Children first: the same order works with or without cascading foreign keys.
+        for table in (tables.user_totps, tables.users, tables.totp_policies):
+            await conn.execute(delete(table).where(table.c.store_id == row.id))
+        await conn.execute(delete(tables.stores).where(tables.stores.c.id == row.id))

@@ -1,0 +1,92 @@
+"""A user's TOTPs by id (spec §5.2): list, read, enable or disable, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.db import tables
+from idstore.db.engine import Database
+from idstore.services.context import Context, UserRef
+from idstore.services.errors import StatusChangeNotAllowed, TotpNotFound
+from idstore.services.models import TotpStatus, UserTotp
+from idstore.services.rows import find_store, find_user_row, load_user, totp_from_row
+
+
+async def list_totps(
+    database: Database, ctx: Context, *, store_name: str, ref: UserRef
+) -> tuple[UserTotp, ...]:
+    """The user's TOTPs (pending registrations past their deadline are gone). Raises 3000, 3100."""
+    async with database.transaction(write=False) as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        return (await load_user(conn, store_id=store.id, ref=ref, now=ctx.now)).totps
+
+
+async def get_totp(
+    database: Database, ctx: Context, *, store_name: str, ref: UserRef, totp_id: str
+) -> UserTotp:
+    """Raises 3000, 3100, 3303."""
+    async with database.transaction(write=False) as conn:
+        row = await _find(conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id)
+        return totp_from_row(row)
+
+
+async def set_totp_status(
+    database: Database,
+    ctx: Context,
+    *,
+    store_name: str,
+    ref: UserRef,
+    totp_id: str,
+    status: TotpStatus,
+) -> UserTotp:
+    """Enable or disable an activated TOTP.
+
+    Raises StatusChangeNotAllowed (3305) for PENDING as a target and for a TOTP never activated,
+    which only completing its registration can activate; 3000, 3100, 3303.
+    """
+    async with database.transaction() as conn:
+        totp = totp_from_row(
+            await _find(conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id)
+        )
+        if status is TotpStatus.PENDING:
+            raise StatusChangeNotAllowed("a TOTP cannot be set back to PENDING")
+        if totp.activated_dtm is None:
+            raise StatusChangeNotAllowed("a pending TOTP becomes ACTIVE by completing registration")
+        if totp.status is status:
+            return totp
+
+        await conn.execute(
+            update(tables.user_totps)
+            .where(tables.user_totps.c.id == totp.id)
+            .values(status=str(status), last_updated_dtm=ctx.now)
+        )
+        return UserTotp(**{**totp.__dict__, "status": status, "last_updated_dtm": ctx.now})
+
+
+async def delete_totp(
+    database: Database, ctx: Context, *, store_name: str, ref: UserRef, totp_id: str
+) -> None:
+    """Raises 3000, 3100, 3303."""
+    async with database.transaction() as conn:
+        row = await _find(conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id)
+        await conn.execute(delete(tables.user_totps).where(tables.user_totps.c.id == row.id))
+
+
+async def _find(
+    conn: AsyncConnection, ctx: Context, *, store_name: str, ref: UserRef, totp_id: str
+) -> Row[Any]:
+    store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+    user = await find_user_row(conn, store_id=store.id, ref=ref)
+    row = (
+        await conn.execute(
+            select(tables.user_totps).where(
+                tables.user_totps.c.id == totp_id, tables.user_totps.c.user_id == user.id
+            )
+        )
+    ).first()
+    if row is None or totp_from_row(row).is_expired(ctx.now):
+        raise TotpNotFound()
+    return row

@@ -1,0 +1,207 @@
+"""Users of a store (spec §4): create, list, read, update, delete, unlock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.db import tables
+from idstore.db.engine import Database
+from idstore.db.ids import new_id
+from idstore.services import configuration, locking
+from idstore.services.context import Context, UserRef
+from idstore.services.errors import ExternalIdTaken, InvalidField
+from idstore.services.models import LockKind, LockState, Modality, User, UserStatus
+from idstore.services.paging import Page, PageRequest, fetch_page
+from idstore.services.rows import (
+    find_store,
+    find_user_row,
+    load_user,
+    lock_state_values,
+    reload_user,
+    user_from_rows,
+)
+
+SORTABLE = {
+    "createdDtm": tables.users.c.created_dtm,
+    "lastUpdatedDtm": tables.users.c.last_updated_dtm,
+    "externalId": tables.users.c.external_id,
+    "status": tables.users.c.status,
+}
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    """Profile fields a request gave (snake_case column names) and the status, if given."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    status: UserStatus | None = None
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    external_id: str | None = None
+    status: UserStatus | None = None
+
+
+async def create_user(
+    database: Database, ctx: Context, *, store_name: str, changes: UserChanges
+) -> User:
+    """Create a user; status, locale and time zone default to the store's. Raises 3000, 3101."""
+    async with database.transaction() as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        defaults = configuration.from_json(store.configuration)
+
+        status = changes.status or defaults.default_user_status
+        state = _administrator_lock(LockState(), status, ctx.now)
+        row = {
+            "id": new_id(),
+            "store_id": store.id,
+            "locale": defaults.default_user_locale,
+            "timezone": defaults.default_user_timezone,
+            **changes.values,
+            "status": UserStatus.ACTIVE if status is UserStatus.LOCKED else status,
+            "created_dtm": ctx.now,
+            "last_updated_dtm": ctx.now,
+            **lock_state_values(state),
+        }
+        try:
+            await conn.execute(insert(tables.users).values(row))
+        except IntegrityError as exc:
+            raise ExternalIdTaken("a user with that external id exists in this store") from exc
+        return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row["id"]), now=ctx.now)
+
+
+def _administrator_lock(state: LockState, status: UserStatus, now: datetime) -> LockState:
+    """An administrator's LOCKED is a permanent lock; TEMP_LOCKED only comes from failures."""
+    if status is UserStatus.TEMP_LOCKED:
+        raise InvalidField.of("status", "TEMP_LOCKED is set by the service after failures")
+    if status is UserStatus.LOCKED:
+        return locking.locked_by_administrator(state, now)
+    if status is UserStatus.ACTIVE:
+        return locking.unlocked(state)
+    return state
+
+
+async def list_users(
+    database: Database,
+    ctx: Context,
+    *,
+    store_name: str,
+    where: UserFilter,
+    request: PageRequest,
+) -> Page[User]:
+    """One page of the store's users (without their authenticators)."""
+    async with database.transaction(write=False) as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        query = select(tables.users).where(tables.users.c.store_id == store.id)
+        if where.external_id is not None:
+            query = query.where(tables.users.c.external_id == where.external_id)
+        if where.status is not None:
+            query = query.where(_status_condition(where.status, ctx.now))
+        return await fetch_page(
+            conn,
+            query,
+            request=request,
+            sortable=SORTABLE,
+            tiebreak=tables.users.c.id,
+            convert=lambda row: user_from_rows(row, (), ctx.now),
+        )
+
+
+def _status_condition(status: UserStatus, now: datetime) -> ColumnElement[bool]:
+    """The status a caller sees, in SQL: a lock in force shows over the administrator's status."""
+    users = tables.users.c
+    temp_lock_holds = (users.lock_kind == str(LockKind.TEMPORARY)) & (users.unlock_dtm > now)
+    permanent = users.lock_kind == str(LockKind.PERMANENT)
+    if status is UserStatus.TEMP_LOCKED:
+        return temp_lock_holds
+    if status is UserStatus.LOCKED:
+        return permanent
+    return (
+        (users.status == str(status)) & ~temp_lock_holds & (users.lock_kind.is_(None) | ~permanent)
+    )
+
+
+async def get_user(database: Database, ctx: Context, *, store_name: str, ref: UserRef) -> User:
+    """Raises 3000, 3100."""
+    async with database.transaction(write=False) as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        return await load_user(conn, store_id=store.id, ref=ref, now=ctx.now)
+
+
+async def update_user(
+    database: Database, ctx: Context, *, store_name: str, ref: UserRef, changes: UserChanges
+) -> User:
+    """Change the given fields. Status ACTIVE also lifts every lock; LOCKED locks permanently."""
+    async with database.transaction() as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
+        user = user_from_rows(row, (), ctx.now)
+
+        values: dict[str, Any] = {**changes.values, "last_updated_dtm": ctx.now}
+        if changes.status is not None:
+            state = _administrator_lock(user.lock_state, changes.status, ctx.now)
+            admin_status = (
+                user.admin_status if changes.status is UserStatus.LOCKED else changes.status
+            )
+            values.update(status=str(admin_status), **lock_state_values(state))
+
+        try:
+            await conn.execute(
+                update(tables.users).where(tables.users.c.id == row.id).values(values)
+            )
+        except IntegrityError as exc:
+            raise ExternalIdTaken("a user with that external id exists in this store") from exc
+        return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row.id), now=ctx.now)
+
+
+async def delete_user(database: Database, ctx: Context, *, store_name: str, ref: UserRef) -> None:
+    """Delete a user and its authenticators; its authentication audit records stay."""
+    async with database.transaction() as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
+        await conn.execute(delete(tables.user_totps).where(tables.user_totps.c.user_id == row.id))
+        await conn.execute(delete(tables.users).where(tables.users.c.id == row.id))
+
+
+async def unlock_user(
+    database: Database,
+    ctx: Context,
+    *,
+    store_name: str,
+    ref: UserRef,
+    modalities: list[Modality] | None,
+) -> User:
+    """Lift the user's lock and every modality lock, or only the named modalities' locks."""
+    async with database.transaction() as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
+        user = user_from_rows(row, (), ctx.now)
+
+        state = locking.unlocked(user.lock_state, modalities)
+        await save_lock_state(conn, user_id=row.id, state=state)
+        refreshed = (
+            await conn.execute(select(tables.users).where(tables.users.c.id == row.id))
+        ).one()
+        return await reload_user(conn, refreshed, ctx.now)
+
+
+async def save_lock_state(conn: AsyncConnection, *, user_id: str, state: LockState) -> None:
+    await conn.execute(
+        update(tables.users).where(tables.users.c.id == user_id).values(lock_state_values(state))
+    )
+
+
+def with_lock_state(user: User, state: LockState, now: datetime) -> User:
+    """The user as it reads once `state` is written, without reading it back."""
+    return replace(
+        user,
+        lock_state=state,
+        status=locking.effective_status(user.admin_status, state, now),
+    )

@@ -1,0 +1,115 @@
+"""One settings object, read from IDSTORE_* environment variables (and `idstore serve` flags)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How this process runs. Every field has an `IDSTORE_<FIELD>` environment variable."""
+
+    env: str = field(
+        default="development", metadata=_help("`production` turns on the start-up safety checks.")
+    )
+    host: str = field(default="127.0.0.1", metadata=_help("Address the HTTP server listens on."))
+    port: int = field(default=8080, metadata=_help("Port the HTTP server listens on."))
+    workers: int = field(
+        default=1, metadata=_help("Server processes sharing the port (use PostgreSQL above 1).")
+    )
+    data_dir: Path = field(
+        default=Path("data"),
+        metadata=_help("Directory for the embedded database, the key file and the bootstrap key."),
+    )
+    database_url: str = field(
+        default="",
+        metadata=_help(
+            "SQLAlchemy URL of the database; empty means the SQLite file `<data_dir>/idstore.db`. "
+            "`postgresql://user@host/db` selects PostgreSQL (asyncpg)."
+        ),
+    )
+    database_pool_size: int = field(
+        default=10, metadata=_help("Connections each process keeps to PostgreSQL.")
+    )
+    secret_keys: str = field(
+        default="",
+        metadata=_help(
+            "Key ring sealing secrets at rest: `id:base64key,...` (32-byte keys, the first seals). "
+            "Empty means the key file."
+        ),
+    )
+    key_file: Path | None = field(
+        default=None,
+        metadata=_help(
+            "Key ring file (mode 0600); default `<data_dir>/keyring`, created on first start."
+        ),
+    )
+    token_ttl_seconds: int = field(
+        default=900, metadata=_help("Lifetime of the bearer tokens issued for API keys.")
+    )
+    bootstrap_api_key: str = field(
+        default="",
+        metadata=_help(
+            "API key for tenant `default` to create on first start instead of a random one "
+            "(at least 32 characters)."
+        ),
+    )
+    log_level: str = field(
+        default="INFO", metadata=_help("Level of the JSON log lines written to standard error.")
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The async URL: driver filled in; SQLite under the data directory by default."""
+        url = self.database_url or f"sqlite:///{self.data_dir / 'idstore.db'}"
+        for plain, driver in _ASYNC_DRIVERS.items():
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        return url
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "keyring"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every field from `IDSTORE_<FIELD>`; keyword overrides (command-line flags) win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in dataclasses.fields(cls):
+            raw = environ.get(f"IDSTORE_{setting.name.upper()}")
+            if raw is not None and raw != "":
+                values[setting.name] = _convert(setting, raw)
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+
+_ASYNC_DRIVERS = {
+    "sqlite:///": "sqlite+aiosqlite:///",
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+}
+
+
+def _convert(setting: dataclasses.Field[Any], raw: str) -> Any:
+    if setting.type in ("int", int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ValueError(f"IDSTORE_{setting.name.upper()} must be an integer") from exc
+    if setting.type in ("Path", "Path | None", Path):
+        return Path(raw)
+    return raw

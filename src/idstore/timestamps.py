@@ -1,0 +1,11 @@
+"""The contract's timestamp form: ISO-8601 in UTC with milliseconds and `Z`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def format_dtm(moment: datetime) -> str:
+    """`2026-12-04T15:02:11.123Z`: UTC, milliseconds (truncated, never rounded up), `Z`."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
