@@ -1,0 +1,59 @@
+"""Fixtures: one real server per test session, on SQLite or on the PostgreSQL under test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.api import Api, issue_token
+from tests.support.clock import ManualClock
+from tests.support.databases import TEST_DATABASE_URL, engine_name, fresh_database_url
+from tests.support.server import LiveServer, running_server
+
+
+def pytest_report_header() -> str:
+    return f"idstore database engine under test: {engine_name()}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The session's database: the PostgreSQL one CI created, or a new SQLite file."""
+    return TEST_DATABASE_URL or fresh_database_url(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with running_server(database_url, tmp_path_factory.mktemp("data")) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def token(server: LiveServer) -> str:
+    return issue_token(server.base_url, server.api_key)
+
+
+@pytest.fixture
+def clock(server: LiveServer) -> Iterator[ManualClock]:
+    """The server's clock; back to real time after the test."""
+    yield server.clock
+    server.clock.follow_real_time()
+
+
+@pytest.fixture
+def http(server: LiveServer, token: str) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def api(http: httpx.Client) -> Api:
+    return Api(http)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path
