@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute
 
-from idstore import __version__
+from idstore import __version__, logs
 from idstore.api import api_keys, audit, errors, health, stores, totps, users
 from idstore.api.middleware import RequestFrame
 from idstore.api.routing import RawPathRouting
@@ -61,6 +61,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    logs.tag_records_with_request_id()
     for module in (stores, users, totps, audit, api_keys, health):
         app.include_router(module.router)
     app.include_router(stores.policy_router)

@@ -11,6 +11,7 @@ import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
@@ -33,13 +34,27 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        request_id = current_request_id.get()
-        if request_id is not None:
-            line["request_id"] = request_id
         line.update((key, value) for key, value in vars(record).items() if key not in _STANDARD)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+
+def tag_records_with_request_id() -> None:
+    """Stamp every record with the request id where it is made (the handler may run elsewhere)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "tags_request_id", False):
+        return
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        request_id = current_request_id.get()
+        if request_id is not None:
+            record.request_id = request_id
+        return record
+
+    make_record.tags_request_id = True  # type: ignore[attr-defined]  # marks the installed factory
+    logging.setLogRecordFactory(make_record)
 
 
 def configure(level: str = "INFO") -> None:
