@@ -12,7 +12,7 @@ from idstore.services.errors import InvalidField
 from idstore.services.paging import PageRequest
 
 
-def page_request(
+async def page_request(
     page: Annotated[int, Query(ge=0, le=1_000_000, description="0-based page number.")] = 0,
     size: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 20,
     sort: Annotated[

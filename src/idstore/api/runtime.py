@@ -27,7 +27,7 @@ class Runtime:
     clock: Clock
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     found: Runtime = request.app.state.runtime
     return found
 
