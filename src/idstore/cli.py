@@ -15,7 +15,7 @@ from idstore.clock import SystemClock
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
 from idstore.services import api_keys
-from idstore.settings import Settings
+from idstore.settings import Settings, reference_markdown
 
 BOOTSTRAP_KEY_FILE = "bootstrap-api-key"
 
@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     migrate_command.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
     migrate_command.set_defaults(run=_migrate)
 
+    reference = commands.add_parser(
+        "config-reference", help="print the reference of every IDSTORE_* setting, as Markdown"
+    )
+    reference.set_defaults(run=lambda _arguments: _print(reference_markdown()))
+
     demo = commands.add_parser(
         "demo", help="enrol an authenticator app against a running service, step by step"
     )
@@ -63,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--api-key", default=None, help="API key (default: the bootstrap key file)")
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _print(text: str) -> int:
+    print(text, end="")
+    return 0
 
 
 def _settings(arguments: argparse.Namespace) -> Settings:

@@ -19,7 +19,8 @@ class Settings:
     """How this process runs. Every field has an `IDSTORE_<FIELD>` environment variable."""
 
     env: str = field(
-        default="development", metadata=_help("`production` turns on the start-up safety checks.")
+        default="development",
+        metadata=_help("Deployment environment: `development` or `production`."),
     )
     host: str = field(default="127.0.0.1", metadata=_help("Address the HTTP server listens on."))
     port: int = field(default=8080, metadata=_help("Port the HTTP server listens on."))
@@ -113,3 +114,21 @@ def _convert(setting: dataclasses.Field[Any], raw: str) -> Any:
     if setting.type in ("Path", "Path | None", Path):
         return Path(raw)
     return raw
+
+
+def reference_markdown() -> str:
+    """The configuration reference (docs/configuration.md), made from the fields above."""
+    lines = [
+        "# Configuration",
+        "",
+        "Every setting is an environment variable; `idstore serve` flags override them. This page",
+        "is generated from `idstore.settings.Settings` (`idstore config-reference`).",
+        "",
+        "| variable | default | meaning |",
+        "|---|---|---|",
+    ]
+    for setting in dataclasses.fields(Settings):
+        default = setting.default
+        shown = "(empty)" if default in ("", None) else f"`{default}`"
+        lines.append(f"| `IDSTORE_{setting.name.upper()}` | {shown} | {setting.metadata['help']} |")
+    return "\n".join(lines) + "\n"
