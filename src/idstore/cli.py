@@ -65,7 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="enrol an authenticator app against a running service, step by step"
     )
     demo.add_argument("--url", default=None, help="service URL (default http://127.0.0.1:8080)")
-    demo.add_argument("--api-key", default=None, help="API key (default: the bootstrap key file)")
+    demo.add_argument(
+        "--api-key",
+        default=None,
+        help="API key (default: IDSTORE_BOOTSTRAP_API_KEY, else <data dir>/bootstrap-api-key)",
+    )
+    demo.add_argument("--store", default="demo", help="store to enrol in (default demo)")
     demo.set_defaults(run=_demo)
     return parser
 
@@ -174,11 +179,22 @@ def _announce_bootstrap_key(settings: Settings, key: str, *, supplied: bool) -> 
 
 
 def _demo(arguments: argparse.Namespace) -> int:
-    from idstore.demo import run_demo
+    from idstore.demo import Console, run_demo
 
     settings = Settings.from_env()
     url = arguments.url or f"http://{settings.host}:{settings.port}"
-    return run_demo(url=url, api_key=arguments.api_key, data_dir=settings.data_dir)
+    console = Console(ask=input, say=print, warn=_print_to_stderr)
+    return run_demo(
+        url=url,
+        api_key=arguments.api_key or settings.bootstrap_api_key or None,
+        data_dir=settings.data_dir,
+        console=console,
+        store=arguments.store,
+    )
+
+
+def _print_to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from idstore.api.presenters import user_out
 from idstore.crypto.keyring import SealBroken
@@ -27,6 +28,8 @@ from idstore.services.errors import (
 log = logging.getLogger(__name__)
 
 DATABASE_RETRY_AFTER_SECONDS = 2
+BEARER_PATHS = "/api/identity-store/"
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def error_body(error: IdstoreError, request_id: str) -> dict[str, Any]:
@@ -62,7 +65,11 @@ async def _on_idstore_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, IdstoreError)  # noqa: S101 - registered for this type only
     if error.code in (2100, 2101, 3402):
         log.warning("authentication.refused", extra={"error_code": error.code})
-    return error_response(error, _request_id(request))
+    response = error_response(error, _request_id(request))
+    if error.http_status == 401 and request.url.path.startswith(BEARER_PATHS):
+        # RFC 7235 §3.1: a 401 names the scheme that would be accepted (RFC 6750 §3).
+        response.headers["WWW-Authenticate"] = 'Bearer realm="idstore"'
+    return response
 
 
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -76,7 +83,8 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
 
 
 def _field_error(problem: dict[str, Any]) -> FieldError:
-    location = [str(part) for part in problem.get("loc", ())]
+    # Pydantic marks a bad map key with a trailing "[key]"; the client knows it as the key itself.
+    location = [str(part) for part in problem.get("loc", ()) if part != "[key]"]
     if location and location[0] in ("body", "query", "path", "header"):
         location = location[1:]
     if not location:
@@ -94,9 +102,22 @@ async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
     else:
         mapped = UnexpectedError()
     response = error_response(mapped, _request_id(request))
-    if error.status_code == 405 and error.headers:
-        response.headers.update(error.headers)
+    if error.status_code == 405:
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
     return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path. Each method is its own route here, so the
+    router's own Allow names only the first route that matched the path (RFC 9110 §10.2.1)."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 async def _on_seal_broken(request: Request, error: Exception) -> JSONResponse:

@@ -21,6 +21,7 @@ from idstore.services.errors import (
     BodyTooLarge,
     IdstoreError,
     InvalidField,
+    InvalidJson,
     UnexpectedError,
     UnsupportedMediaType,
 )
@@ -125,6 +126,10 @@ async def _screen_body(
 
     if body and not _is_json(_header(scope, b"content-type")):
         return UnsupportedMediaType(), receive
+    if body and not _is_utf8(body):
+        # RFC 8259 §8.1: JSON exchanged between systems is UTF-8; the JSON parser behind the
+        # routes raises UnicodeDecodeError (a 500) on anything else.
+        return InvalidJson("request body is not UTF-8 encoded JSON"), receive
     if body and _nesting_depth(body) > MAX_NESTING:
         return InvalidField.of("body", f"JSON nested deeper than {MAX_NESTING} levels"), receive
     return None, _replaying(body, receive)
@@ -157,6 +162,14 @@ def _is_json(content_type: str | None) -> bool:
     return media_type == "application/json" or (
         media_type.startswith("application/") and media_type.endswith("+json")
     )
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _nesting_depth(body: bytes) -> int:

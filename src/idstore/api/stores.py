@@ -117,20 +117,20 @@ def _store_changes(
         ),
         totp_policies={
             name: _policy_changes(
-                policy, expected_name=name, field=f"configuration.totpPolicies.{name}"
+                policy, expected_name=name, field=f"configuration.totpPolicies.{name}.name"
             )
             for name, policy in policies_given.items()
         },
     )
 
 
-def _policy_changes(body: TotpPolicyPatch, *, expected_name: str, field: str) -> PolicyChanges:
+def _policy_changes(
+    body: TotpPolicyPatch, *, expected_name: str, field: str = "name"
+) -> PolicyChanges:
     given = body.given()
     name = given.pop("name", expected_name)
     if name != expected_name:
-        raise InvalidField.of(
-            f"{field}.name", "must equal the policy's name in the path or map key"
-        )
+        raise InvalidField.of(field, "must equal the policy's name in the path or map key")
     return PolicyChanges(given)
 
 
@@ -180,7 +180,7 @@ async def update_totp_policy(
     ctx: Annotated[Context, context_for("updateTotpPolicy")],
 ) -> TotpPolicyOut:
     """Change the given fields; TOTPs already registered keep their algorithm, digits, period."""
-    changes = _policy_changes(body, expected_name=policyName, field="body")
+    changes = _policy_changes(body, expected_name=policyName)
     policy = await policies.update_policy(
         run.database, ctx, store_name=storeName, name=policyName, changes=changes
     )

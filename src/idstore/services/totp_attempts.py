@@ -246,13 +246,19 @@ class _Attempt:
             used = replace(used, status=TotpStatus.ACTIVE, activated_dtm=now, expiration_dtm=None)
 
         # One conditional UPDATE decides: a check in Python would let two servers accept one code.
+        expected = TotpStatus.PENDING if activating else TotpStatus.ACTIVE
+        columns = tables.user_totps.c
         accepted = await self.conn.execute(
             update(tables.user_totps)
-            .where(tables.user_totps.c.id == totp.id, tables.user_totps.c.last_used_step < step)
+            .where(
+                columns.id == totp.id,
+                columns.status == str(expected),
+                columns.last_used_step < step,
+            )
             .values(_used_values(used))
         )
         if accepted.rowcount != 1:
-            raise await self.refuse(CodeAlreadyUsed(), counts=True)
+            raise await self._lost_race(totp.id, activating=activating)
 
         state = locking.after_success(self.user.lock_state, Modality.TOTP, now)
         await self.conn.execute(
@@ -268,6 +274,31 @@ class _Attempt:
             totps=tuple(used if t.id == used.id else t for t in self.user.totps),
         )
         return TotpAuthentication(user=user, totp=used, authentication_id=record.id)
+
+    async def _lost_race(self, totp_id: str, *, activating: bool) -> IdstoreError:
+        """Refuse for what a concurrent request changed since this attempt read the TOTP.
+
+        On PostgreSQL the attempt's one read waits for the user-row lock, then sees the user as
+        it is but the TOTP as it was before the lock was granted; only the UPDATE sees the TOTP
+        as it is. A status test there keeps an administrator's DISABLED from being overwritten,
+        and this re-read names the refusal as SQLite, which serialises whole attempts, does.
+        """
+        row = (
+            await self.conn.execute(
+                select(tables.user_totps).where(tables.user_totps.c.id == totp_id)
+            )
+        ).first()
+        current = None if row is None else totp_from_row(row)
+        kept = (current if t.id == totp_id else t for t in self.user.totps)
+        self.user = replace(self.user, totps=tuple(t for t in kept if t is not None))
+        if row is None or current is None:
+            return await self.refuse(RegistrationNotFound())
+        self.held = _HeldTotp(current, row.secret_sealed)
+        if current.status is TotpStatus.DISABLED:
+            return await self.refuse(AuthenticatorDisabled())
+        if activating and current.status is TotpStatus.ACTIVE:
+            return await self.refuse(TotpAlreadyRegistered())
+        return await self.refuse(CodeAlreadyUsed(), counts=True)
 
     async def refuse(self, error: IdstoreError, *, counts: bool = False) -> IdstoreError:
         """Count the failure if it is a wrong proof, audit it, commit, and return the error.

@@ -28,6 +28,10 @@ from idstore.services.models import TotpPolicy, TotpStatus, User, UserStatus, Us
 from idstore.services.policies import effective_issuer, effective_secret_length, find_policy
 from idstore.services.rows import find_store, find_user_row, load_user, totp_from_row
 
+# A QR code (level M, byte mode) holds at most 2331 bytes; an otpauth URI beyond this bound could
+# not be scanned, and its QR code could not even be drawn. Labels that long serve no one.
+MAX_OTPAUTH_URI_LENGTH = 2048
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -54,7 +58,8 @@ async def start_registration(
     """Make a new secret and a PENDING TOTP for the user and policy, replacing a pending one.
 
     Raises 3000, 3100, 3200, UserDisabled (2102), UserLocked (2100), TotpAlreadyRegistered (3301)
-    when an active or disabled TOTP exists, and InvalidField (9002) for a label holding ":".
+    when an active or disabled TOTP exists, and InvalidField (9002) for a label holding ":" or
+    one too long for a QR code.
     """
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
@@ -69,6 +74,11 @@ async def start_registration(
         totp = _new_totp(user, policy, store_name=store.name, username=username, ctx=ctx)
         secret = otp.generate_secret(effective_secret_length(policy))
         uri = _otpauth_uri(totp, secret)
+        if len(uri) > MAX_OTPAUTH_URI_LENGTH:
+            # Named as the ':' rule names it: the username is what the caller can shorten.
+            raise InvalidField.of(
+                "username", "issuer and username are too long for an otpauth URI and QR code"
+            )
 
         if existing is not None:
             await conn.execute(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -117,15 +117,18 @@ async def list_users(
 def _status_condition(status: UserStatus, now: datetime) -> ColumnElement[bool]:
     """The status a caller sees, in SQL: a lock in force shows over the administrator's status."""
     users = tables.users.c
-    temp_lock_holds = (users.lock_kind == str(LockKind.TEMPORARY)) & (users.unlock_dtm > now)
-    permanent = users.lock_kind == str(LockKind.PERMANENT)
+    # An unlocked user's lock_kind is NULL; compared as is, NOT(NULL = 'x') is NULL and would
+    # hide every unlocked user from a status filter (SQL's three-valued logic).
+    kind = func.coalesce(users.lock_kind, "")
+    temp_lock_holds = (kind == str(LockKind.TEMPORARY)) & (
+        users.unlock_dtm.is_(None) | (users.unlock_dtm > now)
+    )
+    permanent = kind == str(LockKind.PERMANENT)
     if status is UserStatus.TEMP_LOCKED:
         return temp_lock_holds
     if status is UserStatus.LOCKED:
         return permanent
-    return (
-        (users.status == str(status)) & ~temp_lock_holds & (users.lock_kind.is_(None) | ~permanent)
-    )
+    return (users.status == str(status)) & ~temp_lock_holds & ~permanent
 
 
 async def get_user(database: Database, ctx: Context, *, store_name: str, ref: UserRef) -> User:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
@@ -40,6 +41,10 @@ def check_json(value: Any, depth: int = 0) -> Any:
         raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, str):
         return check_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        # NaN, Infinity and overflowing literals (1e400) parse in Python but are no JSON
+        # value: stored, they would come back as null.
+        raise ValueError("numbers must be finite")
     if isinstance(value, list):
         return [check_json(item, depth + 1) for item in value]
     if isinstance(value, dict):
@@ -47,11 +52,15 @@ def check_json(value: Any, depth: int = 0) -> Any:
     return value
 
 
-Text = Annotated[str, Field(strict=True), AfterValidator(check_text)]
+# Constraints (pattern, lengths) go on StrictStr, before Storable: placed after a validator
+# function they still validate but vanish from the OpenAPI schema clients and fuzzers read.
+StrictStr = Annotated[str, Field(strict=True)]
+Storable = AfterValidator(check_text)
+Text = Annotated[StrictStr, Storable]
 Dtm = Annotated[datetime, PlainSerializer(format_dtm, return_type=str, when_used="json")]
 NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
-Name = Annotated[Text, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
-Description = Annotated[Text, Field(max_length=1024)]
+Name = Annotated[StrictStr, Field(pattern=NAME_PATTERN, min_length=1, max_length=64), Storable]
+Description = Annotated[StrictStr, Field(max_length=1024), Storable]
 
 
 def not_null(value: Any) -> Any:

@@ -13,7 +13,8 @@ from idstore.api.schemas.common import (
     Name,
     RequestBody,
     ResponseBody,
-    Text,
+    Storable,
+    StrictStr,
     not_null,
 )
 from idstore.otp import Algorithm
@@ -33,10 +34,20 @@ def _not_reserved(name: str) -> str:
     return name
 
 
-Issuer = Annotated[Text, Field(min_length=1, max_length=255), AfterValidator(_no_colon)]
+Issuer = Annotated[
+    StrictStr, Field(min_length=1, max_length=255), Storable, AfterValidator(_no_colon)
+]
 PolicyName = Annotated[Name, AfterValidator(_not_reserved)]
 
 
+def _integer(value: Any) -> Any:
+    # Literal validation is lax (7.0 passes as 7); strict like every other number here.
+    if type(value) is not int:
+        raise ValueError("must be an integer")
+    return value
+
+
+Digits = Annotated[Literal[6, 7, 8], BeforeValidator(_integer)]
 Period = Annotated[StrictInt, Field(ge=10, le=300)]
 DriftSteps = Annotated[StrictInt, Field(ge=0, le=10)]
 SecretLength = Annotated[StrictInt, Field(ge=20, le=64)]
@@ -53,7 +64,7 @@ class TotpPolicyFields(RequestBody):
 
     description: Description | None = None
     algorithm: Annotated[Algorithm | None, NotNull] = None
-    digits: Annotated[Literal[6, 7, 8] | None, NotNull] = None
+    digits: Annotated[Digits | None, NotNull] = None
     period: Annotated[Period | None, NotNull] = None
     issuer: Issuer | None = None
     drift_steps: Annotated[DriftSteps | None, NotNull] = None
@@ -108,7 +119,9 @@ class UserLockingOut(ResponseBody):
     max_temp_locks: int
 
 
-Locale = Annotated[Text, Field(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$", max_length=35)]
+Locale = Annotated[
+    StrictStr, Field(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$", max_length=35), Storable
+]
 
 
 def _known_timezone(name: str) -> str:
@@ -119,7 +132,7 @@ def _known_timezone(name: str) -> str:
     return name
 
 
-TimeZone = Annotated[Text, Field(max_length=64), AfterValidator(_known_timezone)]
+TimeZone = Annotated[StrictStr, Field(max_length=64), Storable, AfterValidator(_known_timezone)]
 EmptyMap = Annotated[dict[str, Any], Field(max_length=0, description="Not supported yet.")]
 
 

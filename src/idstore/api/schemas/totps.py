@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from idstore.api.schemas.common import Dtm, RequestBody, ResponseBody, Text
+from idstore.api.schemas.common import Dtm, RequestBody, ResponseBody
 from idstore.api.schemas.stores import Issuer
 
 Username = Issuer  # the label's account part follows the issuer's rules: no ':'
@@ -43,7 +43,13 @@ class RegistrationOut(ResponseBody):
 
 
 class CodeIn(RequestBody):
-    code: Annotated[Text, Field(description="The digits, as a string; spaces and hyphens ignored.")]
+    # A plain strict string: a JSON number is 9002 (it loses leading zeros), but every character
+    # of a string, NUL and lone surrogates included, is judged by the code rules (3400). The code
+    # is never stored, so the storable-text check of `Text` has nothing to protect here.
+    code: Annotated[
+        str,
+        Field(strict=True, description="The digits, as a string; spaces and hyphens ignored."),
+    ]
 
 
 class TotpStatusIn(RequestBody):

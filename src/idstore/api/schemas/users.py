@@ -13,7 +13,8 @@ from idstore.api.schemas.common import (
     ErrorOut,
     RequestBody,
     ResponseBody,
-    Text,
+    Storable,
+    StrictStr,
     check_json,
     not_null,
 )
@@ -21,10 +22,11 @@ from idstore.api.schemas.stores import Locale, TimeZone
 from idstore.api.schemas.totps import UserTotpOut
 
 NotNull = BeforeValidator(not_null)
-ExternalId = Annotated[Text, Field(min_length=1, max_length=255)]
+ExternalId = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
 Status = Literal["ACTIVE", "PENDING_ACTIVE", "DISABLED", "LOCKED", "TEMP_LOCKED"]
 Modality = Literal["TOTP", "Passkey", "Appkey", "Face"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _email(value: str) -> str:
@@ -33,10 +35,18 @@ def _email(value: str) -> str:
     return value
 
 
-Email = Annotated[Text, Field(max_length=320), AfterValidator(_email)]
-Nationality = Annotated[Text, Field(pattern=r"^[A-Z]{2,3}$")]
+def _iso_date(value: Any) -> Any:
+    # Lax date parsing would take 0 as 1970-01-01 and a datetime as its date.
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+DateOfBirth = Annotated[date, BeforeValidator(_iso_date)]
+Email = Annotated[StrictStr, Field(max_length=320), Storable, AfterValidator(_email)]
+Nationality = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2,3}$"), Storable]
 Attributes = Annotated[dict[str, Any], Field(max_length=100), AfterValidator(check_json)]
-ShortText = Annotated[Text, Field(max_length=255)]
+ShortText = Annotated[StrictStr, Field(max_length=255), Storable]
 
 
 class UserFields(RequestBody):
@@ -50,13 +60,13 @@ class UserFields(RequestBody):
     }
 
     status: Annotated[Status | None, NotNull] = None
-    type: Annotated[Text, Field(max_length=64)] | None = None
+    type: Annotated[StrictStr, Field(max_length=64), Storable] | None = None
     locale: Locale | None = None
     timezone: TimeZone | None = None
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     email: Email | None = None
-    date_of_birth: date | None = None
+    date_of_birth: DateOfBirth | None = None
     nationalities: Annotated[list[Nationality], Field(max_length=20)] | None = None
     attributes: Attributes | None = None
 
