@@ -59,13 +59,22 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # A trailing slash is another path: 404 with the error body, never a bare redirect.
+        redirect_slashes=False,
     )
     app.state.runtime = runtime
     logs.tag_records_with_request_id()
-    for module in (stores, users, totps, audit, api_keys, health):
-        app.include_router(module.router)
-    app.include_router(stores.policy_router)
-    app.router.routes[:] = _ext_twins_first(app.router.routes)
+    for router in (
+        stores.router,
+        stores.policy_router,
+        users.router,
+        totps.router,
+        audit.router,
+        api_keys.router,
+        health.router,
+    ):
+        router.routes[:] = _ext_twins_first(router.routes)
+        app.include_router(router)
     errors.install(app)
 
     app.add_middleware(RequestFrame)

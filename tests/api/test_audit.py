@@ -340,7 +340,7 @@ def test_no_log_line_holds_the_secret_the_uri_or_a_submitted_code(
     formatter = JsonFormatter()
     lines = [formatter.format(record) for record in caplog.records]
     events = {record.getMessage() for record in caplog.records if record.name.startswith("idstore")}
-    assert {"request", "authentication.refused"} <= events
+    assert {"request", "totp.accepted", "totp.refused"} <= events
     for line in lines:
         assert person.secret not in line and "otpauth" not in line
         for code in [right, "987123", "987 123", "987124", "9871255"]:

@@ -146,6 +146,8 @@ def test_a_refused_request_changes_nothing(anonymous: httpx.Client, api: Api) ->
         "/api/identity-store/nothing",
         "/api/identity-store/stores/s/nothing",
         "/api/identity-store/stores/s/users/u/nothing/at/all",
+        "/api/identity-store/stores/",
+        "/health/live/",
     ],
 )
 def test_an_unknown_route_is_404_9006(api: Api, path: str) -> None:

@@ -327,10 +327,12 @@ def test_users_sort_by_external_id_descending(api: Api, clock: ManualClock) -> N
     descending = _page(api, store, sort="externalId,desc")
     ascending = _page(api, store, sort="externalId,asc")
     bare = _page(api, store, sort="externalId")
+    shouted = _page(api, store, sort="externalId,DESC")
 
     assert [u["externalId"] for u in descending["content"]] == ["charlie", "bravo", "alpha"]
     assert [u["externalId"] for u in ascending["content"]] == ["alpha", "bravo", "charlie"]
     assert bare["content"] == ascending["content"]
+    assert shouted["content"] == descending["content"]
 
 
 @pytest.mark.parametrize(
@@ -352,6 +354,22 @@ def test_bad_list_parameters_are_400_9002(api: Api, params: dict[str, Any], fiel
     store = api.create_store()["name"]
 
     assert_invalid(api.client.get(_users_url(api, store), params=params), field)
+
+
+def test_a_birth_date_in_the_future_is_400_9002(api: Api, clock: ManualClock) -> None:
+    store = api.create_store()["name"]
+    user = api.create_user(store, dateOfBirth="1990-05-17")
+    clock.set(1_800_000_000)  # 2027-01-15
+
+    created = api.client.post(
+        _users_url(api, store), json={"externalId": "x", "dateOfBirth": "2027-01-16"}
+    )
+    updated = api.client.post(api.user_url(store, user), json={"dateOfBirth": "2027-01-16"})
+    today = api.client.post(api.user_url(store, user), json={"dateOfBirth": "2027-01-15"})
+
+    assert_invalid(created, "dateOfBirth")
+    assert_invalid(updated, "dateOfBirth")
+    assert (today.status_code, today.json()["dateOfBirth"]) == (200, "2027-01-15")
 
 
 def test_sizes_1_and_200_are_accepted(api: Api) -> None:

@@ -25,9 +25,8 @@ async def page_request(
     match = SORT_PATTERN.match(sort)
     if match is None:
         raise InvalidField.of("sort", "expected field,asc or field,desc")
-    return PageRequest(
-        page=page, size=size, sort=match.group(1), descending=match.group(2) == "desc"
-    )
+    direction = (match.group(2) or "asc").lower()
+    return PageRequest(page=page, size=size, sort=match.group(1), descending=direction == "desc")
 
 
 _DESCRIPTIONS = {

@@ -63,8 +63,6 @@ def _request_id(request: Request) -> str:
 
 async def _on_idstore_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, IdstoreError)  # noqa: S101 - registered for this type only
-    if error.code in (2100, 2101, 3402):
-        log.warning("authentication.refused", extra={"error_code": error.code})
     response = error_response(error, _request_id(request))
     if error.http_status == 401 and request.url.path.startswith(BEARER_PATHS):
         # RFC 7235 §3.1: a 401 names the scheme that would be accepted (RFC 6750 §3).

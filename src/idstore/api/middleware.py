@@ -39,6 +39,27 @@ _SECURITY_HEADERS = [
 ]
 
 
+class _Response:
+    """What the frame learns of the response as it passes: its status, whether it began."""
+
+    def __init__(self, send: Send, request_id: str) -> None:
+        self._send = send
+        self._request_id = request_id.encode()
+        self.status = 500
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.started = True
+            message["headers"] = [
+                *message.get("headers", []),
+                (b"x-request-id", self._request_id),
+                *_SECURITY_HEADERS,
+            ]
+        await self._send(message)
+
+
 class RequestFrame:
     def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -53,43 +74,33 @@ class RequestFrame:
         scope.setdefault("state", {})["request_id"] = request_id
         token = current_request_id.set(request_id)
         started = time.perf_counter()
-        status = 500
-        response_started = False
-
-        async def send_framed(message: Message) -> None:
-            nonlocal status, response_started
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_started = True
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                    *_SECURITY_HEADERS,
-                ]
-            await send(message)
+        response = _Response(send, request_id)
 
         try:
             refusal, receive = await _screen_body(scope, receive, self.max_body_bytes)
             if refusal is not None:
-                await _send_error(send_framed, refusal, request_id)
+                await _send_error(response.send, refusal, request_id)
             else:
-                await self.app(scope, receive, send_framed)
+                await self.app(scope, receive, response.send)
         except Exception:
             log.exception("request.failed")
-            if not response_started:
-                await _send_error(send_framed, UnexpectedError(), request_id)
+            if not response.started:
+                await _send_error(response.send, UnexpectedError(), request_id)
         finally:
-            route = scope.get("route")
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "route": getattr(route, "path_format", None),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            _log_request(scope, response.status, time.perf_counter() - started)
             current_request_id.reset(token)
+
+
+def _log_request(scope: Scope, status: int, seconds: float) -> None:
+    log.info(
+        "request",
+        extra={
+            "method": scope["method"],
+            "route": getattr(scope.get("route"), "path_format", None),
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+        },
+    )
 
 
 def _request_id_of(scope: Scope) -> str:

@@ -6,13 +6,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy import ColumnElement, Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.otp import Algorithm
 from idstore.services import configuration, locking
-from idstore.services.context import UserRef
+from idstore.services.context import Context, UserRef
 from idstore.services.errors import StoreNotFound, UserNotFound
 from idstore.services.models import (
     LockKind,
@@ -26,6 +26,8 @@ from idstore.services.models import (
 )
 
 StoreRow = Row[Any]
+# Prefix of the user_totps columns in the attempt query, which also selects the users columns.
+TOTP_COLUMNS = "totp_"
 
 
 async def find_store(
@@ -205,4 +207,37 @@ def totp_from_row(row: Row[Any], prefix: str = "") -> UserTotp:
         activated_dtm=column[prefix + "activated_dtm"],
         expiration_dtm=column[prefix + "expiration_dtm"],
         last_authenticated_with_dtm=column[prefix + "last_authenticated_with_dtm"],
+    )
+
+
+def totp_attempt_query(
+    ctx: Context, store_name: str, ref: UserRef, policy_name: str
+) -> Select[Any]:
+    """The one statement an attempt starts with: the store's locking policy, the policy's drift,
+    the user and all of the user's TOTPs, the user row locked (FOR UPDATE OF users)."""
+    stores, users, policies, totps = (
+        tables.stores,
+        tables.users,
+        tables.totp_policies,
+        tables.user_totps,
+    )
+    joined = (
+        stores.join(users, users.c.store_id == stores.c.id)
+        .outerjoin(
+            policies, (policies.c.store_id == stores.c.id) & (policies.c.name == policy_name)
+        )
+        .outerjoin(totps, totps.c.user_id == users.c.id)
+    )
+    return (
+        select(
+            users,
+            stores.c.configuration.label("store_configuration"),
+            policies.c.id.label("policy_id"),
+            policies.c.drift_steps.label("policy_drift_steps"),
+            *[column.label(TOTP_COLUMNS + column.name) for column in totps.c],
+        )
+        .select_from(joined)
+        .where(stores.c.tenant_id == ctx.tenant_id, stores.c.name == store_name)
+        .where(user_key_condition(ref))
+        .with_for_update(of=users)
     )

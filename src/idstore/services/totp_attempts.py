@@ -8,10 +8,12 @@ audited, so concurrent attempts for one user are decided one after the other.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore import otp
@@ -39,6 +41,7 @@ from idstore.services.errors import (
 from idstore.services.models import (
     AuditRecord,
     LockingPolicy,
+    LockState,
     Modality,
     TotpStatus,
     User,
@@ -46,16 +49,20 @@ from idstore.services.models import (
     UserTotp,
 )
 from idstore.services.rows import (
+    TOTP_COLUMNS,
     find_store,
     find_user_row,
     lock_state_values,
+    totp_attempt_query,
     totp_from_row,
-    user_key_condition,
     user_with_totps,
 )
 from idstore.services.users import with_lock_state
 
-_TOTP = "totp_"  # prefix of the user_totps columns in the attempt query
+log = logging.getLogger(__name__)
+
+# Refusals worth a second look: a replayed code, attempts against a lock.
+_SUSPICIOUS = frozenset({CodeAlreadyUsed.code, UserLocked.code, ModalityLocked.code})
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,7 @@ class _Attempt:
         cls, conn: AsyncConnection, ctx: Context, *, store_name: str, ref: UserRef, policy: str
     ) -> _Attempt:
         """Read and lock everything the attempt needs in one statement."""
-        rows = (await conn.execute(_attempt_query(ctx, store_name, ref, policy))).all()
+        rows = (await conn.execute(totp_attempt_query(ctx, store_name, ref, policy))).all()
         if not rows:
             # Only on this error path: tell a missing store (3000) from a missing user (3100).
             store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
@@ -153,6 +160,7 @@ class _Attempt:
 
         first = rows[0]
         totp_rows = [row for row in rows if row.totp_id is not None]
+        totps = [totp_from_row(row, TOTP_COLUMNS) for row in totp_rows]
         ours = next((row for row in totp_rows if row.totp_policy_id == first.policy_id), None)
         return cls(
             conn=conn,
@@ -161,10 +169,10 @@ class _Attempt:
             policy_name=policy,
             locking_policy=configuration.from_json(first.store_configuration).user_locking,
             drift_steps=first.policy_drift_steps,
-            user=user_with_totps(first, [totp_from_row(row, _TOTP) for row in totp_rows], ctx.now),
+            user=user_with_totps(first, totps, ctx.now),
             held=None
             if ours is None
-            else _HeldTotp(totp_from_row(ours, _TOTP), ours.totp_secret_sealed),
+            else _HeldTotp(totp_from_row(ours, TOTP_COLUMNS), ours.totp_secret_sealed),
         )
 
     async def check_standing(self, *, completing: bool) -> None:
@@ -267,6 +275,7 @@ class _Attempt:
             .values(**lock_state_values(state), last_successful_authentication_dtm=now)
         )
         record = await self._audit(used, error=None)
+        log.info("totp.activated" if activating else "totp.accepted", extra=self._log_fields())
 
         user = replace(
             with_lock_state(self.user, state, now),
@@ -315,11 +324,25 @@ class _Attempt:
                 .where(tables.users.c.id == user.id)
                 .values(lock_state_values(state))
             )
+            _log_locks_engaged(user, state, self.ctx.now)
             user = with_lock_state(user, state, self.ctx.now)
 
         await self._audit(None if self.held is None else self.held.totp, error=error)
         await self.conn.commit()
+        log.log(
+            logging.WARNING if error.code in _SUSPICIOUS else logging.INFO,
+            "totp.refused",
+            extra={**self._log_fields(), "error_code": error.code, "counted": counts},
+        )
         return error.with_user(user)
+
+    def _log_fields(self) -> dict[str, object]:
+        return {
+            "store_id": self.store_id,
+            "user_id": self.user.id,
+            "policy": self.policy_name,
+            "totp_id": None if self.held is None else self.held.totp.id,
+        }
 
     async def _audit(self, totp: UserTotp | None, *, error: IdstoreError | None) -> AuditRecord:
         return await audit.record(
@@ -333,6 +356,15 @@ class _Attempt:
         )
 
 
+def _log_locks_engaged(user: User, state: LockState, now: datetime) -> None:
+    """A WARNING when this failure locked the modality or the user."""
+    was_locked = locking.modality_lock_holds(user.lock_state, Modality.TOTP, now)
+    if not was_locked and locking.modality_lock_holds(state, Modality.TOTP, now):
+        log.warning("lock.engaged", extra={"user_id": user.id, "modality": str(Modality.TOTP)})
+    if not locking.user_lock_holds(user.lock_state, now) and locking.user_lock_holds(state, now):
+        log.warning("lock.engaged", extra={"user_id": user.id, "lock": str(state.lock_kind)})
+
+
 def _used_values(totp: UserTotp) -> dict[str, Any]:
     return {
         "status": str(totp.status),
@@ -342,32 +374,3 @@ def _used_values(totp: UserTotp) -> dict[str, Any]:
         "activated_dtm": totp.activated_dtm,
         "expiration_dtm": totp.expiration_dtm,
     }
-
-
-def _attempt_query(ctx: Context, store_name: str, ref: UserRef, policy_name: str) -> Select[Any]:
-    stores, users, policies, totps = (
-        tables.stores,
-        tables.users,
-        tables.totp_policies,
-        tables.user_totps,
-    )
-    joined = (
-        stores.join(users, users.c.store_id == stores.c.id)
-        .outerjoin(
-            policies, (policies.c.store_id == stores.c.id) & (policies.c.name == policy_name)
-        )
-        .outerjoin(totps, totps.c.user_id == users.c.id)
-    )
-    return (
-        select(
-            users,
-            stores.c.configuration.label("store_configuration"),
-            policies.c.id.label("policy_id"),
-            policies.c.drift_steps.label("policy_drift_steps"),
-            *[column.label(_TOTP + column.name) for column in totps.c],
-        )
-        .select_from(joined)
-        .where(stores.c.tenant_id == ctx.tenant_id, stores.c.name == store_name)
-        .where(user_key_condition(ref))
-        .with_for_update(of=users)
-    )

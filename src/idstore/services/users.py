@@ -53,6 +53,7 @@ async def create_user(
     database: Database, ctx: Context, *, store_name: str, changes: UserChanges
 ) -> User:
     """Create a user; status, locale and time zone default to the store's. Raises 3000, 3101."""
+    _check_birth_date(changes, ctx)
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         defaults = configuration.from_json(store.configuration)
@@ -75,6 +76,12 @@ async def create_user(
         except IntegrityError as exc:
             raise ExternalIdTaken("a user with that external id exists in this store") from exc
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row["id"]), now=ctx.now)
+
+
+def _check_birth_date(changes: UserChanges, ctx: Context) -> None:
+    born = changes.values.get("date_of_birth")
+    if born is not None and born > ctx.now.date():
+        raise InvalidField.of("dateOfBirth", "lies in the future")
 
 
 def _administrator_lock(state: LockState, status: UserStatus, now: datetime) -> LockState:
@@ -142,6 +149,7 @@ async def update_user(
     database: Database, ctx: Context, *, store_name: str, ref: UserRef, changes: UserChanges
 ) -> User:
     """Change the given fields. Status ACTIVE also lifts every lock; LOCKED locks permanently."""
+    _check_birth_date(changes, ctx)
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)

@@ -133,4 +133,4 @@ class PageOut(ResponseBody, Generic[T]):
     empty: bool
 
 
-SORT_PATTERN = re.compile(r"^([A-Za-z]+)(?:,(asc|desc))?$")
+SORT_PATTERN = re.compile(r"^([A-Za-z]+)(?:,(asc|desc))?$", re.IGNORECASE)
