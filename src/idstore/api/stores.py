@@ -12,7 +12,6 @@ from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.common import PageOut
 from idstore.api.schemas.stores import (
-    ConfigurationIn,
     StoreIn,
     StoreOut,
     StorePatch,
@@ -43,9 +42,7 @@ async def create_store(
     ctx: Annotated[Context, context_for("createStore")],
 ) -> StoreOut:
     """Create a store, optionally with its configuration and TOTP policies."""
-    changes = _store_changes(
-        body.description, "description" in body.model_fields_set, body.configuration
-    )
+    changes = _store_changes(body)
     store = await stores.create_store(run.database, ctx, name=body.name, changes=changes)
     return store_out(store)
 
@@ -80,9 +77,7 @@ async def update_store(
     """Merge the given description and configuration into the store, field by field."""
     if body.name is not None and body.name != storeName:
         raise InvalidField.of("name", "a store cannot be renamed")
-    changes = _store_changes(
-        body.description, "description" in body.model_fields_set, body.configuration
-    )
+    changes = _store_changes(body)
     return store_out(await stores.update_store(run.database, ctx, name=storeName, changes=changes))
 
 
@@ -98,19 +93,17 @@ async def delete_store(
     return Response(status_code=204)
 
 
-def _store_changes(
-    description: str | None, has_description: bool, configuration: ConfigurationIn | None
-) -> StoreChanges:
-    if configuration is None:
-        return StoreChanges(description=description, has_description=has_description)
-    given = configuration.given()
+def _store_changes(body: StoreIn | StorePatch) -> StoreChanges:
+    values = {"description": body.description} if "description" in body.model_fields_set else {}
+    if body.configuration is None:
+        return StoreChanges(values=values)
+    given = body.configuration.given()
     locking = given.pop("user_locking", None)
     policies_given = given.pop("totp_policies", None) or {}
     given.pop("passkey_policies", None)
     given.pop("appkey_policies", None)
     return StoreChanges(
-        description=description,
-        has_description=has_description,
+        values=values,
         configuration=ConfigurationChanges(
             values=given,
             user_locking=None if locking is None else LockingChanges(locking.given()),

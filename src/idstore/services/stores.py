@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,10 +30,10 @@ from idstore.services.rows import find_store, load_store, policy_from_row, store
 
 @dataclass(frozen=True)
 class StoreChanges:
-    """What a create or update request gave; policies merge by name."""
+    """What a create or update request gave: `values` holds the description when given;
+    the configuration merges field by field and policies merge by name."""
 
-    description: str | None = None
-    has_description: bool = False
+    values: dict[str, Any] = field(default_factory=dict)
     configuration: ConfigurationChanges = field(default_factory=ConfigurationChanges)
     totp_policies: dict[str, PolicyChanges] = field(default_factory=dict)
 
@@ -57,7 +58,7 @@ async def create_store(
                     id=store_id,
                     tenant_id=ctx.tenant_id,
                     name=name,
-                    description=changes.description,
+                    description=changes.values.get("description"),
                     configuration=configuration.to_json(config),
                     created_dtm=ctx.now,
                     last_updated_dtm=ctx.now,
@@ -117,7 +118,7 @@ async def update_store(
         row = await find_store(conn, tenant_id=ctx.tenant_id, name=name, for_update=True)
         current = configuration.from_json(row.configuration)
         merged = configuration.merged(current, changes.configuration)
-        description = changes.description if changes.has_description else row.description
+        description = changes.values.get("description", row.description)
 
         await conn.execute(
             update(tables.stores)
