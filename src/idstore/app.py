@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -51,7 +52,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.revocations.refresh(runtime.database)
+        refresher = asyncio.create_task(runtime.revocations.keep_fresh(runtime.database))
         yield
+        refresher.cancel()
         await runtime.database.dispose()
 
     app = FastAPI(

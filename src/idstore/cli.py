@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from idstore import __version__, logs
+from idstore.api.schemas.api_keys import PERMISSION_PATTERN
 from idstore.app import create_app, load_keyring
 from idstore.clock import SystemClock
 from idstore.db.engine import Database
@@ -56,6 +58,24 @@ def _parser() -> argparse.ArgumentParser:
     migrate_command.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
     migrate_command.set_defaults(run=_migrate)
 
+    api_key = commands.add_parser("api-key", help="manage API keys from the server's side")
+    api_key_commands = api_key.add_subparsers(title="api-key commands")
+    create_key = api_key_commands.add_parser(
+        "create",
+        help="create an API key for a tenant and print it (shown this once)",
+        description="Create an API key directly in the database, e.g. the first key of a tenant.",
+    )
+    create_key.add_argument("--tenant", required=True, help="the tenant the key belongs to")
+    create_key.add_argument(
+        "--permission",
+        action="append",
+        required=True,
+        help="TNT#{tenant}#IdentityStore:{operation} or …:* (repeat for several)",
+    )
+    create_key.add_argument("--name", help="a label to recognise the key by")
+    create_key.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    create_key.set_defaults(run=_create_api_key)
+
     reference = commands.add_parser(
         "config-reference", help="print the reference of every IDSTORE_* setting, as Markdown"
     )
@@ -80,6 +100,11 @@ def _print(text: str) -> int:
     return 0
 
 
+def _ensure_data_dir(settings: Settings) -> None:
+    # Only this service's user may look inside: the database and the key ring live here.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def _settings(arguments: argparse.Namespace) -> Settings:
     overrides = {
         name: getattr(arguments, name, None)
@@ -97,10 +122,45 @@ def _migrate(arguments: argparse.Namespace) -> int:
 
 async def _migrate_database(settings: Settings) -> None:
     if not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _ensure_data_dir(settings)
     database = Database(settings.resolved_database_url)
     try:
         await migrate(database)
+    finally:
+        await database.dispose()
+
+
+def _create_api_key(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments)
+    pattern = re.compile(PERMISSION_PATTERN)
+    prefix = f"TNT#{arguments.tenant}#IdentityStore:"
+    for granted in arguments.permission:
+        if not pattern.match(granted) or not granted.startswith(prefix):
+            print(
+                f"idstore: {granted!r} is not a permission of tenant {arguments.tenant!r}",
+                file=sys.stderr,
+            )
+            return 2
+    key = asyncio.run(_store_api_key(settings, arguments))
+    print(key)
+    return 0
+
+
+async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> str:
+    _ensure_data_dir(settings)
+    database = Database(settings.resolved_database_url)
+    try:
+        await migrate(database)
+        async with database.transaction() as conn:
+            _, key = await api_keys.create_api_key(
+                conn,
+                load_keyring(settings),
+                tenant_id=arguments.tenant,
+                permissions=tuple(arguments.permission),
+                now=SystemClock().now(),
+                name=arguments.name,
+            )
+        return key
     finally:
         await database.dispose()
 
@@ -110,7 +170,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 
     settings = _settings(arguments)
     logs.configure(settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_data_dir(settings)
     asyncio.run(_prepare(settings))
 
     # Worker processes read their settings from the environment: pass the flags on that way.

@@ -41,6 +41,13 @@ class Cluster:
     servers: list[ServerProcess]
     clients: list[httpx.Client]
 
+    def live_clients(self) -> list[httpx.Client]:
+        return [
+            client
+            for server, client in zip(self.servers, self.clients, strict=True)
+            if server.process.poll() is None
+        ]
+
     def start(self) -> httpx.Client:
         server = self.launcher(
             data_dir=self.data_dir, database_url=self.database_url, bootstrap_api_key=self.api_key
@@ -139,7 +146,7 @@ def _spread(
     # One client per call: httpx clients are not shared between threads here.
     clients = [
         httpx.Client(base_url=str(c.base_url), headers=dict(c.headers), timeout=30)
-        for c in cluster.clients
+        for c in cluster.live_clients()
     ]
     try:
         calls = [partial(send, clients[i % len(clients)]) for i in range(count)]
@@ -206,3 +213,28 @@ def test_counters_and_locks_survive_a_restart_and_hold_on_the_other_process(
     assert "lockedDtm" in fifth["user"]["locks"]["modalities"]["TOTP"]
     assert refused["code"] == 2101
     assert refused["user"]["locks"]["modalities"]["TOTP"]["failedAttempts"] == 5
+
+
+def test_a_blocked_keys_tokens_stop_on_every_process_within_five_seconds(
+    cluster: Cluster,
+) -> None:
+    first, second = cluster.live_clients()[:2]
+    created = first.post(
+        "/api/arthr/apiKeys", json={"permissions": ["TNT#default#IdentityStore:listStores"]}
+    ).json()
+    token = _token(str(first.base_url), created["key"])
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{second.base_url}{STORES}", headers=headers).status_code == 200
+
+    assert first.post(f"/api/arthr/apiKeys/{created['id']}/block").status_code == 200
+    blocked_at = time.monotonic()
+    refused = None
+    while time.monotonic() - blocked_at < 5.0:  # the bound the contract promises, not a sleep
+        answer = httpx.get(f"{second.base_url}{STORES}", headers=headers)
+        if answer.status_code == 401:
+            refused = answer
+            break
+        time.sleep(0.1)
+
+    assert refused is not None, "a token of a blocked key still worked after 5 s"
+    assert refused.json()["code"] == 9003

@@ -69,13 +69,16 @@ class LiveServer:
     settings: Settings
 
 
-_HOUSEKEEPING = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
 
 
 def _watch_statements(database: Database, log: StatementLog) -> None:
     @event.listens_for(database.engine.sync_engine, "before_cursor_execute")
-    def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(_HOUSEKEEPING):
+    def _record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # Work no request asked for (the revocation refresh) is not a request's statement.
+        if conn.get_execution_options().get("idstore_housekeeping"):
+            return
+        if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
             log.record(statement)
 
 

@@ -1,18 +1,38 @@
-"""Routes for callers: exchanging an API key for a bearer token (spec §2)."""
+"""Routes for callers: API keys and the bearer tokens issued for them (spec §2)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header, Response
 
-from idstore.api.common import errors
-from idstore.api.runtime import RuntimeDep
-from idstore.api.schemas.api_keys import TokenOut
+from idstore.api.common import errors, page_request
+from idstore.api.presenters import page_out
+from idstore.api.routing import PathText, segment
+from idstore.api.runtime import RuntimeDep, caller_for
+from idstore.api.schemas.api_keys import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, TokenOut
+from idstore.api.schemas.common import PageOut
 from idstore.services import api_keys
+from idstore.services.api_keys import ApiKey, ApiKeyStatus
+from idstore.services.callers import Caller
 from idstore.services.errors import Unauthenticated
+from idstore.services.paging import PageRequest
 
 router = APIRouter(prefix="/api/arthr/apiKeys", tags=["API keys"])
+
+KEY = "/" + segment("id")
+
+
+def _out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        tenant_id=key.tenant_id,
+        name=key.name,
+        permissions=list(key.permissions),
+        status=key.status,
+        created_dtm=key.created_dtm,
+        last_updated_dtm=key.last_updated_dtm,
+    )
 
 
 @router.post("/issue", responses=errors(), operation_id="issueToken")
@@ -31,3 +51,95 @@ async def issue_token(
         ttl_seconds=run.settings.token_ttl_seconds,
     )
     return TokenOut(token=issued.token, ttl=issued.ttl_seconds)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model_exclude_none=True,
+    responses=errors(),
+    operation_id="createApiKey",
+)
+async def create_api_key(
+    body: ApiKeyIn, run: RuntimeDep, caller: Annotated[Caller, caller_for("createApiKey")]
+) -> ApiKeyCreatedOut:
+    """Create a key in the caller's tenant. The key is in this answer only, never again."""
+    key, secret = await api_keys.create_for_caller(
+        run.database,
+        run.keyring,
+        caller,
+        name=body.name,
+        permissions=tuple(body.permissions),
+        now=run.clock.now(),
+    )
+    return ApiKeyCreatedOut(**_out(key).model_dump(), key=secret)
+
+
+@router.get("", response_model_exclude_none=True, responses=errors(), operation_id="listApiKeys")
+async def list_api_keys(
+    run: RuntimeDep,
+    caller: Annotated[Caller, caller_for("listApiKeys")],
+    paging: Annotated[PageRequest, Depends(page_request)],
+) -> PageOut[ApiKeyOut]:
+    """The keys of the caller's tenant."""
+    return page_out(await api_keys.list_api_keys(run.database, caller, paging), _out)
+
+
+@router.get(KEY, response_model_exclude_none=True, responses=errors(404), operation_id="getApiKey")
+async def get_api_key(
+    id: PathText, run: RuntimeDep, caller: Annotated[Caller, caller_for("getApiKey")]
+) -> ApiKeyOut:
+    """One key of the caller's tenant (9011 for another tenant's)."""
+    return _out(await api_keys.get_api_key(run.database, caller, id))
+
+
+async def _set_status(run: RuntimeDep, caller: Caller, key_id: str, status: ApiKeyStatus) -> ApiKey:
+    return await api_keys.set_status(
+        run.database,
+        caller,
+        key_id,
+        status=status,
+        now=run.clock.now(),
+        revocations=run.revocations,
+    )
+
+
+@router.post(
+    KEY + "/block",
+    response_model_exclude_none=True,
+    responses=errors(404),
+    operation_id="blockApiKey",
+)
+async def block_api_key(
+    id: PathText, run: RuntimeDep, caller: Annotated[Caller, caller_for("updateApiKey")]
+) -> ApiKeyOut:
+    """Block a key: it is refused at once, and its tokens stop within seconds everywhere."""
+    return _out(await _set_status(run, caller, id, ApiKeyStatus.BLOCKED))
+
+
+@router.post(
+    KEY + "/unblock",
+    response_model_exclude_none=True,
+    responses=errors(404),
+    operation_id="unblockApiKey",
+)
+async def unblock_api_key(
+    id: PathText, run: RuntimeDep, caller: Annotated[Caller, caller_for("updateApiKey")]
+) -> ApiKeyOut:
+    """Unblock a key; tokens issued before it was blocked work again until they expire."""
+    return _out(await _set_status(run, caller, id, ApiKeyStatus.ACTIVE))
+
+
+@router.delete(
+    KEY,
+    status_code=204,
+    response_class=Response,
+    responses=errors(404),
+    operation_id="deleteApiKey",
+)
+async def delete_api_key(
+    id: PathText, run: RuntimeDep, caller: Annotated[Caller, caller_for("deleteApiKey")]
+) -> Response:
+    """Delete a key: refused at once, its tokens stop within seconds on every process."""
+    await _set_status(run, caller, id, ApiKeyStatus.DELETED)
+    return Response(status_code=204)

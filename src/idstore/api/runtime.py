@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from idstore.clock import Clock
 from idstore.crypto.keyring import KeyRing
 from idstore.db.engine import Database
-from idstore.services.api_keys import caller_from_token
+from idstore.services.callers import Caller, Revocations, caller_from_token
 from idstore.services.context import Context
 from idstore.services.errors import Unauthenticated
 from idstore.settings import Settings
@@ -19,12 +19,13 @@ from idstore.settings import Settings
 
 @dataclass(frozen=True)
 class Runtime:
-    """One per process: the database, the key ring, the clock and the settings."""
+    """One per process: the database, the key ring, the clock, the settings, revoked keys."""
 
     settings: Settings
     database: Database
     keyring: KeyRing
     clock: Clock
+    revocations: Revocations = field(default_factory=Revocations)
 
 
 async def runtime(request: Request) -> Runtime:
@@ -42,27 +43,42 @@ def request_id(request: Request) -> str:
     return found
 
 
-def context_for(operation: str) -> object:
+def caller_for(operation: str) -> Any:
     """A dependency that verifies the bearer token and the permission `operation` needs.
 
     Raises Unauthenticated (9003) and PermissionDenied (9004).
     """
 
-    async def verified_context(
-        request: Request,
+    async def verified_caller(
         run: RuntimeDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    ) -> Context:
+    ) -> Caller:
         if credentials is None:
             raise Unauthenticated("a bearer token is required")
-        now = run.clock.now()
-        caller = caller_from_token(run.keyring, credentials.credentials, now=now)
+        caller = caller_from_token(
+            run.keyring, credentials.credentials, now=run.clock.now(), revocations=run.revocations
+        )
         caller.require(operation)
+        return caller
+
+    verified_caller.__name__ = f"caller_for_{operation}"
+    return Depends(verified_caller)
+
+
+def context_for(operation: str) -> Any:
+    """The verified caller of `caller_for`, with the request's id and instant."""
+
+    # A default, not an annotation: annotations are strings here, evaluated without this closure.
+    verified = caller_for(operation)
+
+    async def verified_context(
+        request: Request, run: RuntimeDep, caller: Caller = verified
+    ) -> Context:
         return Context(
             tenant_id=caller.tenant_id,
             caller_id=caller.api_key_id,
             request_id=request_id(request),
-            now=now,
+            now=run.clock.now(),
         )
 
     verified_context.__name__ = f"context_for_{operation}"

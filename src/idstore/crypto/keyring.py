@@ -148,7 +148,7 @@ def load_or_create_key_file(path: Path) -> KeyRing:
     except FileNotFoundError:
         pass
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     ring = KeyRing(((new_key_id(), secrets.token_bytes(KEY_BYTES)),))
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

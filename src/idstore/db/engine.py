@@ -27,14 +27,20 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+    async def transaction(
+        self, *, write: bool = True, housekeeping: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back when it raises.
 
         On SQLite a writing transaction starts with BEGIN IMMEDIATE, so concurrent writers queue on
         the database lock up front instead of failing when they upgrade a read lock later.
+        `housekeeping` marks work no request asked for (refreshing caches), so that per-request
+        statement counts can leave it out.
         """
         async with self.engine.connect() as connection:
-            await connection.execution_options(idstore_write=write)
+            await connection.execution_options(
+                idstore_write=write, idstore_housekeeping=housekeeping
+            )
             async with connection.begin():
                 yield connection
 

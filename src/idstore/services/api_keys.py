@@ -1,4 +1,5 @@
-"""Callers (spec §2): API keys, the first one made at start, and bearer tokens issued for them."""
+"""API keys (spec §2): created and shown once, stored as a keyed hash, blocked, deleted; the
+first one made at start; bearer tokens issued for them."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.crypto import apikeys, tokens
@@ -15,32 +17,43 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
-from idstore.services.errors import PermissionDenied, Unauthenticated
+from idstore.services.callers import ANY_OPERATION, Caller, Revocations, permission
+from idstore.services.errors import (
+    InvalidField,
+    PermissionDenied,
+    ResourceNotFound,
+    Unauthenticated,
+)
+from idstore.services.paging import Page, PageRequest, fetch_page
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TENANT = "default"
-PERMISSION_PREFIX = "TNT#{tenant}#IdentityStore:"
+SORTABLE = {
+    "createdDtm": tables.api_keys.c.created_dtm,
+    "lastUpdatedDtm": tables.api_keys.c.last_updated_dtm,
+    "name": tables.api_keys.c.name,
+}
 
 
 class ApiKeyStatus(StrEnum):
     ACTIVE = "ACTIVE"
     BLOCKED = "BLOCKED"
+    # Deleted keys keep their row, so that every process learns their tokens are void.
+    DELETED = "DELETED"
 
 
 @dataclass(frozen=True)
-class Caller:
-    """A verified bearer: which API key, which tenant, which permissions."""
+class ApiKey:
+    """An API key as callers see it: never the key itself, which is shown once at creation."""
 
-    api_key_id: str
+    id: str
     tenant_id: str
+    name: str | None
     permissions: tuple[str, ...]
-
-    def require(self, operation: str) -> None:
-        """Raises PermissionDenied (9004) unless the caller may run `operation` in its tenant."""
-        prefix = PERMISSION_PREFIX.format(tenant=self.tenant_id)
-        if prefix + operation not in self.permissions and prefix + "*" not in self.permissions:
-            raise PermissionDenied(f"missing permission {prefix}{operation}")
+    status: ApiKeyStatus
+    created_dtm: datetime
+    last_updated_dtm: datetime
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ async def create_api_key(
     tenant_id: str,
     permissions: tuple[str, ...],
     now: datetime,
+    name: str | None = None,
     api_key: str | None = None,
     is_bootstrap: bool = False,
 ) -> tuple[str, str]:
@@ -68,7 +82,7 @@ async def create_api_key(
             id=key_id,
             lookup_id=apikeys.lookup_id(api_key),
             tenant_id=tenant_id,
-            name="bootstrap" if is_bootstrap else None,
+            name=name,
             permissions=list(permissions),
             status=str(ApiKeyStatus.ACTIVE),
             hash_key_id=hash_key_id,
@@ -79,6 +93,105 @@ async def create_api_key(
         )
     )
     return key_id, api_key
+
+
+async def create_for_caller(
+    database: Database,
+    keyring: KeyRing,
+    caller: Caller,
+    *,
+    name: str | None,
+    permissions: tuple[str, ...],
+    now: datetime,
+) -> tuple[ApiKey, str]:
+    """A new key in the caller's tenant, with permissions the caller holds itself.
+
+    Raises InvalidField (9002) naming `permissions` for anything outside that.
+    """
+    refused = [granted for granted in permissions if not caller.can_grant(granted)]
+    if refused:
+        raise InvalidField.of(
+            "permissions", f"not within what this caller holds in its tenant: {refused[0]}"
+        )
+    async with database.transaction() as conn:
+        key_id, key = await create_api_key(
+            conn, keyring, tenant_id=caller.tenant_id, permissions=permissions, now=now, name=name
+        )
+        created = await _find(conn, caller, key_id)
+    log.info("api_key.created", extra={"api_key_id": key_id, "caller": caller.api_key_id})
+    return created, key
+
+
+async def list_api_keys(database: Database, caller: Caller, request: PageRequest) -> Page[ApiKey]:
+    """The caller's tenant's keys (deleted ones left out)."""
+    keys = tables.api_keys.c
+    query = select(tables.api_keys).where(
+        keys.tenant_id == caller.tenant_id, keys.status != str(ApiKeyStatus.DELETED)
+    )
+    async with database.transaction(write=False) as conn:
+        return await fetch_page(
+            conn, query, request=request, sortable=SORTABLE, tiebreak=keys.id, convert=_from_row
+        )
+
+
+async def get_api_key(database: Database, caller: Caller, key_id: str) -> ApiKey:
+    """Raises ResourceNotFound (9011) for a key that is deleted or of another tenant."""
+    async with database.transaction(write=False) as conn:
+        return await _find(conn, caller, key_id)
+
+
+async def set_status(
+    database: Database,
+    caller: Caller,
+    key_id: str,
+    *,
+    status: ApiKeyStatus,
+    now: datetime,
+    revocations: Revocations,
+) -> ApiKey:
+    """Block, unblock or delete a key of the caller's tenant. Raises 9011, and 9004 when the
+    caller would unblock a key holding permissions the caller does not hold itself."""
+    async with database.transaction() as conn:
+        key = await _find(conn, caller, key_id)
+        if status is ApiKeyStatus.ACTIVE and not all(map(caller.can_grant, key.permissions)):
+            raise PermissionDenied("the key holds permissions this caller does not hold")
+        await conn.execute(
+            update(tables.api_keys)
+            .where(tables.api_keys.c.id == key.id)
+            .values(status=str(status), last_updated_dtm=now)
+        )
+    if status is not ApiKeyStatus.ACTIVE:
+        revocations.add(key.id)
+    log.info("api_key.status_changed", extra={"api_key_id": key.id, "status": str(status)})
+    return ApiKey(**{**key.__dict__, "status": status, "last_updated_dtm": now})
+
+
+async def _find(conn: AsyncConnection, caller: Caller, key_id: str) -> ApiKey:
+    keys = tables.api_keys.c
+    row = (
+        await conn.execute(
+            select(tables.api_keys).where(
+                keys.id == key_id,
+                keys.tenant_id == caller.tenant_id,
+                keys.status != str(ApiKeyStatus.DELETED),
+            )
+        )
+    ).first()
+    if row is None:
+        raise ResourceNotFound("API key not found")
+    return _from_row(row)
+
+
+def _from_row(row: Row[Any]) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        name=row.name,
+        permissions=tuple(row.permissions),
+        status=ApiKeyStatus(row.status),
+        created_dtm=row.created_dtm,
+        last_updated_dtm=row.last_updated_dtm,
+    )
 
 
 async def bootstrap(
@@ -96,13 +209,13 @@ async def bootstrap(
     async with database.transaction() as conn:
         if (await conn.execute(select(tables.api_keys.c.id).limit(1))).first() is not None:
             return None
-        permission = PERMISSION_PREFIX.format(tenant=DEFAULT_TENANT) + "*"
         _, key = await create_api_key(
             conn,
             keyring,
             tenant_id=DEFAULT_TENANT,
-            permissions=(permission,),
+            permissions=(permission(DEFAULT_TENANT, ANY_OPERATION),),
             now=now,
+            name="bootstrap",
             api_key=api_key,
             is_bootstrap=True,
         )
@@ -113,7 +226,7 @@ async def bootstrap(
 async def issue_token(
     database: Database, keyring: KeyRing, *, api_key: str, now: datetime, ttl_seconds: int
 ) -> IssuedToken:
-    """Exchange an API key for a bearer token. Raises Unauthenticated (9003)."""
+    """Exchange an active API key for a bearer token. Raises Unauthenticated (9003)."""
     async with database.transaction(write=False) as conn:
         row = (
             await conn.execute(
@@ -138,14 +251,3 @@ async def issue_token(
         ttl_seconds=ttl_seconds,
     )
     return IssuedToken(token=token, ttl_seconds=ttl_seconds)
-
-
-def caller_from_token(keyring: KeyRing, token: str, *, now: datetime) -> Caller:
-    """Verify a bearer token. Raises Unauthenticated (9003)."""
-    try:
-        claims = tokens.read_token(keyring, token, now=now)
-    except tokens.InvalidToken as exc:
-        raise Unauthenticated("the bearer token is not valid") from exc
-    return Caller(
-        api_key_id=claims.api_key_id, tenant_id=claims.tenant_id, permissions=claims.permissions
-    )

@@ -1,0 +1,186 @@
+"""API keys (spec §2): shown once, stored hashed, blocked and deleted at once, no escalation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.api import Api, issue_token, unique
+from tests.support.server import LiveServer
+from tests.support.tenants import make_api_key
+
+KEYS = "/api/arthr/apiKeys"
+STORES = "/api/identity-store/stores"
+
+
+def _client(server: LiveServer, api_key: str) -> httpx.Client:
+    token = issue_token(server.base_url, api_key)
+    return httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def admin(server: LiveServer) -> Iterator[httpx.Client]:
+    """A client of its own tenant holding every permission, so tests may block its keys."""
+    tenant = unique("tenant")
+    with _client(server, make_api_key(server, tenant, "*")) as client:
+        client.headers["X-Tenant"] = tenant  # for the test's own bookkeeping only
+        yield client
+
+
+def _issue(server: LiveServer, api_key: str) -> httpx.Response:
+    return httpx.post(f"{server.base_url}{KEYS}/issue", headers={"X-Api-Key": api_key})
+
+
+def test_a_created_key_is_shown_once_and_exchanges_for_a_token(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    tenant = admin.headers["X-Tenant"]
+    created = admin.post(
+        KEYS, json={"name": "ci", "permissions": [f"TNT#{tenant}#IdentityStore:*"]}
+    )
+
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["key"].startswith("idsk_") and len(body["key"]) >= 48
+    assert (body["tenantId"], body["name"], body["status"]) == (tenant, "ci", "ACTIVE")
+    assert body["permissions"] == [f"TNT#{tenant}#IdentityStore:*"]
+    listed = admin.get(KEYS).json()["content"]
+    read = admin.get(f"{KEYS}/{body['id']}").json()
+    assert body["id"] in [key["id"] for key in listed]
+    assert all("key" not in key for key in [*listed, read])
+    assert _issue(server, body["key"]).status_code == 200
+
+
+def test_a_blocked_key_and_its_tokens_are_refused_at_once(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    tenant = admin.headers["X-Tenant"]
+    key = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]}).json()
+    with _client(server, key["key"]) as holder:
+        assert holder.get(STORES).status_code == 200
+
+        blocked = admin.post(f"{KEYS}/{key['id']}/block")
+        refused = holder.get(STORES)
+        exchange = _issue(server, key["key"])
+
+        assert (blocked.status_code, blocked.json()["status"]) == (200, "BLOCKED")
+        assert (refused.status_code, refused.json()["code"]) == (401, 9003)
+        assert (exchange.status_code, exchange.json()["code"]) == (401, 9003)
+
+        unblocked = admin.post(f"{KEYS}/{key['id']}/unblock")
+        assert unblocked.json()["status"] == "ACTIVE"
+        assert _issue(server, key["key"]).status_code == 200
+
+
+def test_a_deleted_key_is_gone_and_its_tokens_are_refused(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    tenant = admin.headers["X-Tenant"]
+    key = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]}).json()
+    with _client(server, key["key"]) as holder:
+        deleted = admin.delete(f"{KEYS}/{key['id']}")
+        refused = holder.get(STORES)
+
+    assert deleted.status_code == 204
+    assert (refused.status_code, refused.json()["code"]) == (401, 9003)
+    assert admin.get(f"{KEYS}/{key['id']}").json()["code"] == 9011
+    assert key["id"] not in [k["id"] for k in admin.get(KEYS).json()["content"]]
+    assert _issue(server, key["key"]).json()["code"] == 9003
+    assert admin.post(f"{KEYS}/{key['id']}/unblock").json()["code"] == 9011
+
+
+def test_a_caller_grants_only_what_it_holds_in_its_own_tenant(server: LiveServer) -> None:
+    tenant = unique("tenant")
+    key = make_api_key(server, tenant, "createApiKey", "listStores")
+    with _client(server, key) as limited:
+        wider = limited.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:*"]})
+        other_operation = limited.post(
+            KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:createUser"]}
+        )
+        other_tenant = limited.post(
+            KEYS, json={"permissions": ["TNT#default#IdentityStore:listStores"]}
+        )
+        held = limited.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]})
+
+    for refused in (wider, other_operation, other_tenant):
+        assert (refused.status_code, refused.json()["code"]) == (400, 9002)
+        assert refused.json()["fieldErrors"][0]["field"] == "permissions"
+    assert held.status_code == 201
+
+
+def test_a_caller_cannot_unblock_a_key_more_powerful_than_itself(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    tenant = admin.headers["X-Tenant"]
+    powerful = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:*"]}).json()
+    admin.post(f"{KEYS}/{powerful['id']}/block")
+    with _client(server, make_api_key(server, tenant, "updateApiKey")) as limited:
+        refused = limited.post(f"{KEYS}/{powerful['id']}/unblock")
+
+    assert (refused.status_code, refused.json()["code"]) == (403, 9004)
+    assert admin.get(f"{KEYS}/{powerful['id']}").json()["status"] == "BLOCKED"
+
+
+def test_another_tenants_key_is_not_found(
+    server: LiveServer, admin: httpx.Client, api: Api
+) -> None:
+    ours = api.client.post(KEYS, json={"permissions": ["TNT#default#IdentityStore:listStores"]})
+    key_id = ours.json()["id"]
+
+    for answer in (
+        admin.get(f"{KEYS}/{key_id}"),
+        admin.post(f"{KEYS}/{key_id}/block"),
+        admin.delete(f"{KEYS}/{key_id}"),
+    ):
+        assert (answer.status_code, answer.json()["code"]) == (404, 9011)
+    assert key_id not in [
+        key["id"] for key in admin.get(KEYS, params={"size": 200}).json()["content"]
+    ]
+    api.client.delete(f"{KEYS}/{key_id}")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"permissions": []},
+        {"permissions": ["everything"]},
+        {"permissions": ["TNT#x#Other:*"]},
+        {"name": "", "permissions": ["TNT#default#IdentityStore:*"]},
+        {"permissions": "TNT#default#IdentityStore:*"},
+        {},
+    ],
+)
+def test_malformed_key_requests_are_400_9002(api: Api, body: dict[str, object]) -> None:
+    answer = api.client.post(KEYS, json=body)
+    assert (answer.status_code, answer.json()["code"]) == (400, 9002)
+
+
+def test_a_missing_permission_is_403_9004(server: LiveServer) -> None:
+    tenant = unique("tenant")
+    with _client(server, make_api_key(server, tenant, "listStores")) as reader:
+        listed = reader.get(STORES)
+        refused = reader.post(STORES, json={"name": "s"})
+        keys = reader.get(KEYS)
+
+    assert listed.status_code == 200
+    assert (refused.status_code, refused.json()["code"]) == (403, 9004)
+    assert f"TNT#{tenant}#IdentityStore:createStore" in refused.json()["message"]
+    assert (keys.status_code, keys.json()["code"]) == (403, 9004)
+
+
+def test_another_tenants_store_answers_as_a_missing_store(server: LiveServer, api: Api) -> None:
+    ours = api.create_store()["name"]
+    nothing = unique("nothing")
+    with _client(server, make_api_key(server, unique("tenant"), "*")) as stranger:
+        theirs = stranger.get(f"{STORES}/{ours}")
+        missing = stranger.get(f"{STORES}/{nothing}")
+        same_name = stranger.post(STORES, json={"name": ours})
+        listed = stranger.get(STORES).json()["content"]
+
+    same = {"requestId": ""}
+    assert theirs.json() | same == missing.json() | same | {"message": f"store {ours!r} not found"}
+    assert (theirs.status_code, theirs.json()["code"]) == (404, 3000)
+    assert same_name.status_code == 201  # two tenants may each have a store of one name
+    assert [store["name"] for store in listed] == [ours]
