@@ -7,15 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from idstore import __version__, logs
 from idstore.api import api_keys, audit, errors, health, stores, totps, users
 from idstore.api.middleware import RequestFrame
 from idstore.api.routing import RawPathRouting
-from idstore.api.runtime import Runtime
+from idstore.api.runtime import Runtime, operation_of
 from idstore.clock import Clock, SystemClock
 from idstore.crypto.keyring import KeyRing, load_or_create_key_file, parse_key_ring
 from idstore.db.engine import Database
@@ -68,7 +69,7 @@ def create_app(
     )
     app.state.runtime = runtime
     logs.tag_records_with_request_id()
-    for router in (
+    routers = (
         stores.router,
         stores.policy_router,
         users.router,
@@ -76,7 +77,8 @@ def create_app(
         audit.router,
         api_keys.router,
         health.router,
-    ):
+    )
+    for router in routers:
         router.routes[:] = _ext_twins_first(router.routes)
         app.include_router(router)
     errors.install(app)
@@ -84,7 +86,7 @@ def create_app(
     app.add_middleware(RequestFrame)
     app.add_middleware(RawPathRouting)
     # Replacing app.openapi is how FastAPI documents customising the schema.
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, routers)  # type: ignore[method-assign]
     return app
 
 
@@ -94,15 +96,30 @@ def _ext_twins_first(routes: list[BaseRoute]) -> list[BaseRoute]:
     return sorted(routes, key=lambda route: not getattr(route, "path", "").endswith("/ext"))
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
+def _permissions(routers: tuple[APIRouter, ...]) -> dict[tuple[str, str], str]:
+    """The permission operation of every route, by (path, lower-case method)."""
+    return {
+        (route.path_format, method.lower()): operation
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and (operation := operation_of(route.dependant))
+        for method in route.methods or ()
+    }
+
+
+def _openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         # Validation errors answer 400 with code 9002, never FastAPI's default 422.
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
+        permissions = _permissions(routers)
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
                 operation.get("responses", {}).pop("422", None)
+                needed = permissions.get((path, method))
+                if needed:
+                    operation["x-permission"] = f"TNT#{{tenant}}#IdentityStore:{needed}"
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)

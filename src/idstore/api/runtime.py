@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from idstore.clock import Clock
@@ -62,7 +63,17 @@ def caller_for(operation: str) -> Any:
         return caller
 
     verified_caller.__name__ = f"caller_for_{operation}"
+    verified_caller.idstore_operation = operation  # type: ignore[attr-defined]  # see operation_of
     return Depends(verified_caller)
+
+
+def operation_of(dependant: Dependant) -> str | None:
+    """The permission operation a route's dependencies check, if any (for docs and OpenAPI)."""
+    for dependency in dependant.dependencies:
+        found = getattr(dependency.call, "idstore_operation", None) or operation_of(dependency)
+        if found:
+            return str(found)
+    return None
 
 
 def context_for(operation: str) -> Any:

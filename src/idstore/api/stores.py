@@ -35,7 +35,13 @@ POLICY = segment("policyName")
 Force = Annotated[bool, Query(description="Also delete what the resource still holds.")]
 
 
-@router.post("", status_code=201, response_model_exclude_none=True, responses=errors(409))
+@router.post(
+    "",
+    status_code=201,
+    response_model_exclude_none=True,
+    responses=errors(409),
+    operation_id="createStore",
+)
 async def create_store(
     body: StoreIn,
     run: RuntimeDep,
@@ -47,7 +53,7 @@ async def create_store(
     return store_out(store)
 
 
-@router.get("", response_model_exclude_none=True, responses=errors())
+@router.get("", response_model_exclude_none=True, responses=errors(), operation_id="listStores")
 async def list_stores(
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("listStores")],
@@ -57,7 +63,9 @@ async def list_stores(
     return page_out(await stores.list_stores(run.database, ctx, paging), store_out)
 
 
-@router.get(f"/{STORE}", response_model_exclude_none=True, responses=errors(404))
+@router.get(
+    f"/{STORE}", response_model_exclude_none=True, responses=errors(404), operation_id="getStore"
+)
 async def get_store(
     storeName: PathText,
     run: RuntimeDep,
@@ -67,7 +75,9 @@ async def get_store(
     return store_out(await stores.get_store(run.database, ctx, name=storeName))
 
 
-@router.post(f"/{STORE}", response_model_exclude_none=True, responses=errors(404))
+@router.post(
+    f"/{STORE}", response_model_exclude_none=True, responses=errors(404), operation_id="updateStore"
+)
 async def update_store(
     storeName: PathText,
     body: StorePatch,
@@ -81,7 +91,13 @@ async def update_store(
     return store_out(await stores.update_store(run.database, ctx, name=storeName, changes=changes))
 
 
-@router.delete(f"/{STORE}", status_code=204, response_class=Response, responses=errors(404, 409))
+@router.delete(
+    f"/{STORE}",
+    status_code=204,
+    response_class=Response,
+    responses=errors(404, 409),
+    operation_id="deleteStore",
+)
 async def delete_store(
     storeName: PathText,
     run: RuntimeDep,
@@ -132,6 +148,7 @@ def _policy_changes(
     status_code=201,
     response_model_exclude_none=True,
     responses=errors(404, 409),
+    operation_id="createTotpPolicy",
 )
 async def create_totp_policy(
     storeName: PathText,
@@ -149,7 +166,10 @@ async def create_totp_policy(
 
 
 @policy_router.get(
-    f"/{STORE}/totpPolicy/{POLICY}", response_model_exclude_none=True, responses=errors(404)
+    f"/{STORE}/totpPolicy/{POLICY}",
+    response_model_exclude_none=True,
+    responses=errors(404),
+    operation_id="getTotpPolicy",
 )
 async def get_totp_policy(
     storeName: PathText,
@@ -163,7 +183,10 @@ async def get_totp_policy(
 
 
 @policy_router.post(
-    f"/{STORE}/totpPolicy/{POLICY}", response_model_exclude_none=True, responses=errors(404)
+    f"/{STORE}/totpPolicy/{POLICY}",
+    response_model_exclude_none=True,
+    responses=errors(404),
+    operation_id="updateTotpPolicy",
 )
 async def update_totp_policy(
     storeName: PathText,
@@ -185,6 +208,7 @@ async def update_totp_policy(
     status_code=204,
     response_class=Response,
     responses=errors(404, 409),
+    operation_id="deleteTotpPolicy",
 )
 async def delete_totp_policy(
     storeName: PathText,

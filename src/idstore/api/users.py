@@ -37,7 +37,13 @@ def _changes(body: UserFields) -> UserChanges:
     return UserChanges(values=given, status=None if status is None else UserStatus(status))
 
 
-@router.post(USERS, status_code=201, response_model_exclude_none=True, responses=errors(404, 409))
+@router.post(
+    USERS,
+    status_code=201,
+    response_model_exclude_none=True,
+    responses=errors(404, 409),
+    operation_id="createUser",
+)
 async def create_user(
     storeName: PathText,
     body: UserIn,
@@ -49,7 +55,9 @@ async def create_user(
     return user_out(user)
 
 
-@router.get(USERS, response_model_exclude_none=True, responses=errors(404))
+@router.get(
+    USERS, response_model_exclude_none=True, responses=errors(404), operation_id="listUsers"
+)
 async def list_users(
     storeName: PathText,
     run: RuntimeDep,
