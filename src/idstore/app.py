@@ -18,7 +18,8 @@ from idstore.api.middleware import RequestFrame
 from idstore.api.routing import RawPathRouting
 from idstore.api.runtime import Runtime, operation_of
 from idstore.clock import Clock, SystemClock
-from idstore.crypto.keyring import KeyRing, load_or_create_key_file, parse_key_ring
+from idstore.crypto.keyring import KeyRing, parse_key_ring
+from idstore.crypto.keysource import FixedKeys, KeyFile, KeySource
 from idstore.db.engine import Database
 from idstore.settings import Settings
 
@@ -28,11 +29,15 @@ DESCRIPTION = (
 )
 
 
-def load_keyring(settings: Settings) -> KeyRing:
+def key_source(settings: Settings) -> KeySource:
     """The key ring from IDSTORE_SECRET_KEYS, else from the key file (created when missing)."""
     if settings.secret_keys:
-        return parse_key_ring(settings.secret_keys)
-    return load_or_create_key_file(settings.resolved_key_file)
+        return FixedKeys(parse_key_ring(settings.secret_keys))
+    return KeyFile(settings.resolved_key_file)
+
+
+def load_keyring(settings: Settings) -> KeyRing:
+    return key_source(settings).current()
 
 
 def create_app(
@@ -47,7 +52,7 @@ def create_app(
         settings=settings,
         database=database
         or Database(settings.resolved_database_url, pool_size=settings.database_pool_size),
-        keyring=keyring or load_keyring(settings),
+        keys=FixedKeys(keyring) if keyring is not None else key_source(settings),
         clock=clock or SystemClock(),
     )
 

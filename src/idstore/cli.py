@@ -7,16 +7,19 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from idstore import __version__, logs
 from idstore.api.schemas.api_keys import PERMISSION_PATTERN
-from idstore.app import create_app, load_keyring
+from idstore.app import create_app, key_source, load_keyring
 from idstore.clock import SystemClock
+from idstore.crypto.keyring import KeyRing
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
+from idstore.keyrotation import STEP_WAIT_SECONDS, add_key_to_file, reseal
 from idstore.services import api_keys
+from idstore.services.rotation import ResealReport
 from idstore.settings import Settings, reference_markdown
 
 BOOTSTRAP_KEY_FILE = "bootstrap-api-key"
@@ -75,6 +78,23 @@ def _parser() -> argparse.ArgumentParser:
     create_key.add_argument("--name", help="a label to recognise the key by")
     create_key.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
     create_key.set_defaults(run=_create_api_key)
+
+    rotate = commands.add_parser(
+        "rotate-keys",
+        help="add a new key to the key ring and re-seal every secret under it, while serving",
+        description="With a key file: add a new key, make it the sealing key, re-seal every "
+        "stored secret. With IDSTORE_SECRET_KEYS: re-seal under the first key listed (put the "
+        "new key first and restart the servers before running this).",
+    )
+    rotate.add_argument(
+        "--wait",
+        type=float,
+        default=STEP_WAIT_SECONDS,
+        help="seconds to let every server read the key file between steps "
+        f"(default {STEP_WAIT_SECONDS:.0f})",
+    )
+    rotate.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    rotate.set_defaults(run=_rotate_keys)
 
     reference = commands.add_parser(
         "config-reference", help="print the reference of every IDSTORE_* setting, as Markdown"
@@ -161,6 +181,35 @@ async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> s
                 name=arguments.name,
             )
         return key
+    finally:
+        await database.dispose()
+
+
+def _rotate_keys(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments)
+
+    def say(line: str) -> None:
+        print(f"idstore: {line}", flush=True)
+
+    if settings.secret_keys:
+        ring = key_source(settings).current()
+        say(f"keys come from IDSTORE_SECRET_KEYS; re-sealing under {ring.current_key_id}")
+    else:
+        ring = add_key_to_file(settings.resolved_key_file, wait_seconds=arguments.wait, say=say)
+    report = asyncio.run(_reseal(settings, ring, say))
+    older = [key_id for key_id, _ in ring.keys[1:]]
+    if older:
+        say(
+            f"older keys stay in the ring: {', '.join(older)}. API keys still hashed under "
+            f"them: {report.api_keys_on_older_keys} (they move when next used)."
+        )
+    return 0
+
+
+async def _reseal(settings: Settings, ring: KeyRing, say: Callable[[str], None]) -> ResealReport:
+    database = Database(settings.resolved_database_url)
+    try:
+        return await reseal(database, ring, say=say)
     finally:
         await database.dispose()
 

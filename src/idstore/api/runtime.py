@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from idstore.clock import Clock
 from idstore.crypto.keyring import KeyRing
+from idstore.crypto.keysource import KeySource
 from idstore.db.engine import Database
 from idstore.services.callers import Caller, Revocations, caller_from_token
 from idstore.services.context import Context
@@ -24,9 +25,14 @@ class Runtime:
 
     settings: Settings
     database: Database
-    keyring: KeyRing
+    keys: KeySource
     clock: Clock
     revocations: Revocations = field(default_factory=Revocations)
+
+    @property
+    def keyring(self) -> KeyRing:
+        """The key ring as it stands now (a key file is re-read when it changes)."""
+        return self.keys.current()
 
 
 async def runtime(request: Request) -> Runtime:

@@ -166,6 +166,18 @@ async def set_status(
     return ApiKey(**{**key.__dict__, "status": status, "last_updated_dtm": now})
 
 
+async def _rehash(database: Database, keyring: KeyRing, *, key_id: str, api_key: str) -> None:
+    """After a key rotation, a key's hash moves to the current ring key when it is next used,
+    so that older ring keys can eventually be retired."""
+    hash_key_id, key_hash = apikeys.hash_api_key(keyring, api_key)
+    async with database.transaction() as conn:
+        await conn.execute(
+            update(tables.api_keys)
+            .where(tables.api_keys.c.id == key_id)
+            .values(hash_key_id=hash_key_id, key_hash=key_hash)
+        )
+
+
 async def _find(conn: AsyncConnection, caller: Caller, key_id: str) -> ApiKey:
     keys = tables.api_keys.c
     row = (
@@ -241,6 +253,8 @@ async def issue_token(
     )
     if row is None or not known or row.status != ApiKeyStatus.ACTIVE:
         raise Unauthenticated("the API key is not valid")
+    if row.hash_key_id != keyring.current_key_id:
+        await _rehash(database, keyring, key_id=row.id, api_key=api_key)
 
     token = tokens.issue_token(
         keyring,

@@ -1,0 +1,72 @@
+"""Where a process gets its key ring: fixed at start, or a key file re-read when it changes.
+
+`idstore rotate-keys` edits the key file while servers run; each server notices within
+KEY_FILE_CHECK_SECONDS, so the rotation can wait that long between its steps and be sure every
+process holds a new key before anything is sealed with it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Protocol
+
+from idstore.crypto.keyring import KeyRing, load_or_create_key_file, parse_key_ring
+
+KEY_FILE_CHECK_SECONDS = 2.0
+
+
+class KeySource(Protocol):
+    def current(self) -> KeyRing: ...
+
+
+class FixedKeys:
+    """A ring given once (IDSTORE_SECRET_KEYS, or a test's)."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self._ring = ring
+
+    def current(self) -> KeyRing:
+        return self._ring
+
+
+class KeyFile:
+    """A ring kept in a file: re-read when its modification time changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._ring = load_or_create_key_file(path)
+        self._stamp = _stamp(path)
+        self._checked = time.monotonic()
+
+    def current(self) -> KeyRing:
+        now = time.monotonic()
+        if now - self._checked < KEY_FILE_CHECK_SECONDS:
+            return self._ring
+        with self._lock:
+            self._checked = now
+            stamp = _stamp(self.path)
+            if stamp != self._stamp:
+                # A half-written file cannot be seen: rotate-keys replaces it with a rename.
+                self._ring = parse_key_ring(self.path.read_text())
+                self._stamp = stamp
+        return self._ring
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_mtime_ns, status.st_ino
+
+
+def write_key_file(path: Path, text: str) -> None:
+    """Replace the key file in one step (mode 0600): readers see the old or the new, never half."""
+    partial = path.with_name(path.name + ".new")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as key_file:
+        key_file.write(text)
+        key_file.flush()
+        os.fsync(key_file.fileno())
+    os.replace(partial, path)
