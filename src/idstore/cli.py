@@ -21,6 +21,7 @@ from idstore.keyrotation import STEP_WAIT_SECONDS, add_key_to_file, reseal
 from idstore.services import api_keys
 from idstore.services.rotation import ResealReport
 from idstore.settings import Settings, reference_markdown
+from idstore.startup import UnsafeStart, prepare
 
 BOOTSTRAP_KEY_FILE = "bootstrap-api-key"
 
@@ -220,7 +221,15 @@ def _serve(arguments: argparse.Namespace) -> int:
     settings = _settings(arguments)
     logs.configure(settings.log_level)
     _ensure_data_dir(settings)
-    asyncio.run(_prepare(settings))
+    try:
+        prepared = asyncio.run(prepare(settings))
+    except UnsafeStart as refusal:
+        for problem in refusal.problems:
+            print(f"idstore: refusing to start in production: {problem}", file=sys.stderr)
+        return 1
+    if prepared.bootstrap_api_key is not None:
+        supplied = bool(settings.bootstrap_api_key)
+        _announce_bootstrap_key(settings, prepared.bootstrap_api_key, supplied=supplied)
 
     # Worker processes read their settings from the environment: pass the flags on that way.
     for name in ("host", "port", "workers", "database_url", "data_dir"):
@@ -246,24 +255,6 @@ def app_from_environment() -> object:
     settings = Settings.from_env()
     logs.configure(settings.log_level)
     return create_app(settings)
-
-
-async def _prepare(settings: Settings) -> None:
-    """Before any worker starts: migrate, then make the first API key on an empty database."""
-    keyring = load_keyring(settings)
-    database = Database(settings.resolved_database_url)
-    try:
-        await migrate(database)
-        key = await api_keys.bootstrap(
-            database,
-            keyring,
-            now=SystemClock().now(),
-            api_key=settings.bootstrap_api_key or None,
-        )
-    finally:
-        await database.dispose()
-    if key is not None:
-        _announce_bootstrap_key(settings, key, supplied=bool(settings.bootstrap_api_key))
 
 
 def _announce_bootstrap_key(settings: Settings, key: str, *, supplied: bool) -> None:

@@ -39,6 +39,7 @@ def fresh_database_url(directory: Path | None = None) -> str:
     """A new, empty database of the engine under test (plain URL, no driver)."""
     if not is_postgresql():
         folder = directory or Path(tempfile.mkdtemp(prefix="idstore-test-"))
+        folder.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{folder / 'idstore.db'}"
     name = f"idstore_t_{uuid.uuid4().hex[:12]}"
     asyncio.run(_administer(f'CREATE DATABASE "{name}"'))

@@ -1,0 +1,125 @@
+"""Starting up: migrations, the first API key, and a production start that refuses unsafe setups."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from idstore.crypto.keyring import load_or_create_key_file
+from idstore.db import tables
+from idstore.db.engine import Database
+from idstore.services import api_keys
+from idstore.settings import Settings
+from idstore.startup import UnsafeStart, prepare
+from tests.support.clock import ManualClock
+from tests.support.databases import async_url, drop_database, fresh_database_url
+from tests.support.processes import idstore_command
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    url = fresh_database_url(tmp_path / "db")
+    yield url
+    drop_database(url)
+
+
+def _settings(tmp_path: Path, database_url: str, **fields: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, **fields)  # type: ignore[arg-type]
+
+
+def _problems(settings: Settings) -> list[str]:
+    with pytest.raises(UnsafeStart) as refusal:
+        asyncio.run(prepare(settings))
+    return refusal.value.problems
+
+
+def test_a_development_start_makes_the_first_key_once(tmp_path: Path, database_url: str) -> None:
+    settings = _settings(tmp_path, database_url)
+    settings.data_dir.mkdir()
+
+    first = asyncio.run(prepare(settings))
+    second = asyncio.run(prepare(settings))
+
+    assert first.bootstrap_api_key is not None and first.bootstrap_api_key.startswith("idsk_")
+    assert second.bootstrap_api_key is None
+
+
+def test_production_refuses_to_start_without_a_key_ring(tmp_path: Path, database_url: str) -> None:
+    problems = _problems(_settings(tmp_path, database_url, env="production"))
+    assert len(problems) == 1 and "no key ring" in problems[0]
+    assert not (tmp_path / "data" / "keyring").exists()
+
+
+def test_production_refuses_a_key_file_others_can_read(tmp_path: Path, database_url: str) -> None:
+    settings = _settings(tmp_path, database_url, env="production")
+    load_or_create_key_file(settings.resolved_key_file)
+    os.chmod(settings.resolved_key_file, 0o640)
+
+    problems = _problems(settings)
+
+    assert len(problems) == 1 and "readable by others (mode 640)" in problems[0]
+
+
+def test_production_refuses_an_empty_database_and_the_bootstrap_key(
+    tmp_path: Path, database_url: str
+) -> None:
+    development = _settings(tmp_path, database_url)
+    development.data_dir.mkdir()
+    production = _settings(tmp_path, database_url, env="production")
+    assert "no API key" in _problems_after_migration(production)[0]
+
+    asyncio.run(prepare(development))  # makes the bootstrap key
+    assert "bootstrap API key is still active" in _problems(production)[0]
+
+    asyncio.run(_replace_bootstrap_key(development))
+    assert asyncio.run(prepare(production)).bootstrap_api_key is None
+
+
+def _problems_after_migration(settings: Settings) -> list[str]:
+    load_or_create_key_file(settings.resolved_key_file)
+    return _problems(settings)
+
+
+async def _replace_bootstrap_key(settings: Settings) -> None:
+    database = Database(async_url(settings.database_url))
+    try:
+        async with database.transaction() as conn:
+            await api_keys.create_api_key(
+                conn,
+                load_or_create_key_file(settings.resolved_key_file),
+                tenant_id="default",
+                permissions=("TNT#default#IdentityStore:*",),
+                now=ManualClock().now(),
+            )
+            await conn.execute(
+                update(tables.api_keys)
+                .where(tables.api_keys.c.is_bootstrap.is_(True))
+                .values(status="DELETED")
+            )
+    finally:
+        await database.dispose()
+
+
+def test_serve_says_why_it_refuses_and_exits_1(tmp_path: Path, database_url: str) -> None:
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "IDSTORE_ENV": "production",
+        "IDSTORE_DATA_DIR": str(tmp_path / "data"),
+        "IDSTORE_DATABASE_URL": database_url,
+    }
+    result = subprocess.run(
+        [str(idstore_command()), "serve", "--port", "1"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "refusing to start in production: no key ring" in result.stderr
