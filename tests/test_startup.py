@@ -122,4 +122,48 @@ def test_serve_says_why_it_refuses_and_exits_1(tmp_path: Path, database_url: str
         check=False,
     )
     assert result.returncode == 1
-    assert "refusing to start in production: no key ring" in result.stderr
+    assert "refusing to start: no key ring" in result.stderr
+
+
+def test_a_server_with_another_key_ring_refuses_to_start_on_a_used_database(
+    tmp_path: Path, database_url: str
+) -> None:
+    first = _settings(tmp_path, database_url)
+    first.data_dir.mkdir()
+    asyncio.run(prepare(first))
+    other = Settings(data_dir=tmp_path / "elsewhere", database_url=database_url)
+    other.data_dir.mkdir()
+
+    problems = _problems(other)
+
+    assert len(problems) == 1 and "give every server the same key ring" in problems[0]
+    assert asyncio.run(prepare(first)).bootstrap_api_key is None  # the first one still starts
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql://postgres@127.0.0.1:1/none", "cannot reach the database"),
+        ("mysql://root@127.0.0.1/none", "not a database idstore supports"),
+        ("not a url", "not a database idstore supports"),
+    ],
+)
+def test_serve_names_a_database_it_cannot_use_in_one_line(
+    tmp_path: Path, url: str, says: str
+) -> None:
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "IDSTORE_DATA_DIR": str(tmp_path / "data"),
+        "IDSTORE_DATABASE_URL": url,
+    }
+    result = subprocess.run(
+        [str(idstore_command()), "serve", "--port", "1"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,6 +10,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
 from idstore import __version__, logs
 from idstore.api.schemas.api_keys import PERMISSION_PATTERN
 from idstore.app import create_app, key_source, load_keyring
@@ -156,7 +159,7 @@ def _create_api_key(arguments: argparse.Namespace) -> int:
     pattern = re.compile(PERMISSION_PATTERN)
     prefix = f"TNT#{arguments.tenant}#IdentityStore:"
     for granted in arguments.permission:
-        if not pattern.match(granted) or not granted.startswith(prefix):
+        if not pattern.fullmatch(granted) or not granted.startswith(prefix):
             print(
                 f"idstore: {granted!r} is not a permission of tenant {arguments.tenant!r}",
                 file=sys.stderr,
@@ -225,7 +228,21 @@ def _serve(arguments: argparse.Namespace) -> int:
         prepared = asyncio.run(prepare(settings))
     except UnsafeStart as refusal:
         for problem in refusal.problems:
-            print(f"idstore: refusing to start in production: {problem}", file=sys.stderr)
+            print(f"idstore: refusing to start: {problem}", file=sys.stderr)
+        return 1
+    except (ArgumentError, NoSuchModuleError, ModuleNotFoundError):
+        print(
+            f"idstore: {settings.database_url!r} is not a database idstore supports: use "
+            "sqlite:///path/to/file.db or postgresql://user@host:port/database",
+            file=sys.stderr,
+        )
+        return 1
+    except (DBAPIError, OSError) as failure:
+        print(
+            f"idstore: cannot reach the database at {_shown(settings)}: "
+            f"{type(getattr(failure, 'orig', failure)).__name__}",
+            file=sys.stderr,
+        )
         return 1
     if prepared.bootstrap_api_key is not None:
         supplied = bool(settings.bootstrap_api_key)
@@ -257,6 +274,14 @@ def app_from_environment() -> object:
     return create_app(settings)
 
 
+def _shown(settings: Settings) -> str:
+    """The database URL with any password hidden."""
+    try:
+        return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable URL)"
+
+
 def _announce_bootstrap_key(settings: Settings, key: str, *, supplied: bool) -> None:
     if supplied:
         print(
@@ -264,13 +289,18 @@ def _announce_bootstrap_key(settings: Settings, key: str, *, supplied: bool) -> 
         )
         return
     path = settings.data_dir / BOOTSTRAP_KEY_FILE
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as key_file:
-        key_file.write(key + "\n")
+    kept = f"kept in {path}, mode 0600"
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # That file holds the first key of another database (the SQLite one, say): keep it.
+        kept = f"NOT written to {path}, which holds the key of another database: copy it now"
+    else:
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(key + "\n")
     print(
         "idstore: created the first API key for tenant 'default', with every permission.\n"
-        "It is shown this once (and kept in "
-        f"{path}, mode 0600):\n\n    {key}\n\n"
+        f"It is shown this once ({kept}):\n\n    {key}\n\n"
         "Exchange it for a bearer token:\n"
         f"    curl -s -X POST -H 'X-Api-Key: {key}' "
         f"http://{settings.host}:{settings.port}/api/arthr/apiKeys/issue\n",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -35,9 +36,36 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
         }
         line.update((key, value) for key, value in vars(record).items() if key not in _STANDARD)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            line["exception"] = format_exception_safely(record.exc_info[1])
         return json.dumps(line, default=str)
+
+
+# Database errors print the statement, and drivers print the values bound to it: sealed secrets,
+# external ids. From these modules only the error's type (and SQLSTATE) reaches a log line.
+_DATABASE_MODULES = ("sqlalchemy", "asyncpg", "sqlite3", "aiosqlite")
+
+
+def format_exception_safely(error: BaseException) -> str:
+    """A traceback (frames only, no local values) whose database errors are named, not quoted."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    parts = []
+    for exception in reversed(chain):
+        parts.append("".join(traceback.format_tb(exception.__traceback__)))
+        parts.append(f"{type(exception).__module__}.{type(exception).__qualname__}: ")
+        parts.append(_describe(exception) + "\n")
+    return "".join(parts)
+
+
+def _describe(error: BaseException) -> str:
+    if type(error).__module__.split(".")[0] not in _DATABASE_MODULES:
+        return str(error)
+    sqlstate = getattr(getattr(error, "orig", error), "sqlstate", None)
+    return f"(details withheld: database error{f', SQLSTATE {sqlstate}' if sqlstate else ''})"
 
 
 def tag_records_with_request_id() -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from idstore.app import load_keyring
 from idstore.clock import SystemClock
+from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
@@ -61,6 +62,7 @@ async def prepare(settings: Settings) -> Prepared:
     database = Database(settings.resolved_database_url)
     try:
         await migrate(database)
+        await _refuse_a_foreign_key_ring(database, keyring)
         if settings.is_production:
             await _refuse_unsafe_callers(database)
             return Prepared(bootstrap_api_key=None)
@@ -73,6 +75,24 @@ async def prepare(settings: Settings) -> Prepared:
     finally:
         await database.dispose()
     return Prepared(bootstrap_api_key=key)
+
+
+async def _refuse_a_foreign_key_ring(database: Database, keyring: KeyRing) -> None:
+    """Refuse a key ring that opens nothing this database holds: a server given its own key
+    file would otherwise start, answer /health, and refuse every key and secret."""
+    async with database.transaction(write=False) as conn:
+        hashed = set(await conn.scalars(select(tables.api_keys.c.hash_key_id).distinct()))
+        sealed = await conn.scalar(select(tables.user_totps.c.secret_sealed).limit(1))
+    held = {key_id for key_id, _ in keyring.keys}
+    used = hashed | ({keyring.sealed_key_id(sealed)} if sealed is not None else set())
+    if used and not used & held:
+        raise UnsafeStart(
+            [
+                f"this database's keys and secrets were made with key ring keys "
+                f"{', '.join(sorted(used))}, and this server holds {', '.join(sorted(held))}: give "
+                "every server the same key ring (IDSTORE_SECRET_KEYS, or the same key file)"
+            ]
+        )
 
 
 async def _refuse_unsafe_callers(database: Database) -> None:

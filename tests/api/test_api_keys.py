@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from idstore.crypto.tokens import issue_token as sign
 from tests.support.api import Api, issue_token, unique
 from tests.support.server import LiveServer
 from tests.support.tenants import make_api_key
@@ -70,7 +72,9 @@ def test_a_blocked_key_and_its_tokens_are_refused_at_once(
         assert (exchange.status_code, exchange.json()["code"]) == (401, 9003)
 
         unblocked = admin.post(f"{KEYS}/{key['id']}/unblock")
+        stale = holder.get(STORES)
         assert unblocked.json()["status"] == "ACTIVE"
+        assert (stale.status_code, stale.json()["code"]) == (401, 9003)  # stolen tokens stay dead
         assert _issue(server, key["key"]).status_code == 200
 
 
@@ -110,17 +114,26 @@ def test_a_caller_grants_only_what_it_holds_in_its_own_tenant(server: LiveServer
     assert held.status_code == 201
 
 
-def test_a_caller_cannot_unblock_a_key_more_powerful_than_itself(
+def test_a_caller_cannot_block_unblock_or_delete_a_key_more_powerful_than_itself(
     server: LiveServer, admin: httpx.Client
 ) -> None:
     tenant = admin.headers["X-Tenant"]
     powerful = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:*"]}).json()
-    admin.post(f"{KEYS}/{powerful['id']}/block")
-    with _client(server, make_api_key(server, tenant, "updateApiKey")) as limited:
-        refused = limited.post(f"{KEYS}/{powerful['id']}/unblock")
+    limited_key = make_api_key(server, tenant, "updateApiKey", "deleteApiKey", "listStores")
+    with _client(server, limited_key) as limited:
+        block = limited.post(f"{KEYS}/{powerful['id']}/block")
+        delete = limited.delete(f"{KEYS}/{powerful['id']}")
+        admin.post(f"{KEYS}/{powerful['id']}/block")
+        unblock = limited.post(f"{KEYS}/{powerful['id']}/unblock")
+        weaker = admin.post(
+            KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]}
+        ).json()
+        own_kind = limited.post(f"{KEYS}/{weaker['id']}/block")
 
-    assert (refused.status_code, refused.json()["code"]) == (403, 9004)
+    for refused in (block, delete, unblock):
+        assert (refused.status_code, refused.json()["code"]) == (403, 9004)
     assert admin.get(f"{KEYS}/{powerful['id']}").json()["status"] == "BLOCKED"
+    assert (own_kind.status_code, own_kind.json()["status"]) == (200, "BLOCKED")
 
 
 def test_another_tenants_key_is_not_found(
@@ -184,3 +197,20 @@ def test_another_tenants_store_answers_as_a_missing_store(server: LiveServer, ap
     assert (theirs.status_code, theirs.json()["code"]) == (404, 3000)
     assert same_name.status_code == 201  # two tenants may each have a store of one name
     assert [store["name"] for store in listed] == [ours]
+
+
+def test_an_expired_token_says_it_expired(server: LiveServer, api: Api) -> None:
+    key_id = api.client.get(KEYS).json()["content"][0]["id"]
+    expired = sign(
+        server.keyring,
+        api_key_id=key_id,
+        tenant_id="default",
+        permissions=("TNT#default#IdentityStore:*",),
+        now=server.clock.now() - timedelta(seconds=901),
+        ttl_seconds=900,
+    )
+    answer = httpx.get(f"{server.base_url}{STORES}", headers={"Authorization": f"Bearer {expired}"})
+
+    assert (answer.status_code, answer.json()["code"]) == (401, 9003)
+    assert answer.json()["message"] == "the bearer token expired: issue a new one"
+    assert answer.headers["WWW-Authenticate"] == 'Bearer realm="idstore"'

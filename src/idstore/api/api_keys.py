@@ -126,7 +126,7 @@ async def block_api_key(
 async def unblock_api_key(
     id: PathText, run: RuntimeDep, caller: Annotated[Caller, caller_for("updateApiKey")]
 ) -> ApiKeyOut:
-    """Unblock a key; tokens issued before it was blocked work again until they expire."""
+    """Unblock a key; tokens issued before now stay void: exchange the key for a new one."""
     return _out(await _set_status(run, caller, id, ApiKeyStatus.ACTIVE))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -26,9 +26,15 @@ AUTHENTICATIONS = f"/{segment('storeName')}/users/{{user}}/authentications"
 
 
 def _aware(moment: datetime | None, field: str) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
+    """The instant in UTC. Raises InvalidField (9002) without a zone or beyond the calendar."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
         raise InvalidField.of(field, "needs a time zone (e.g. Z)")
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidField.of(field, "lies outside the years 1 to 9999 in UTC") from None
 
 
 @user_route(

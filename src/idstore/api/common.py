@@ -16,13 +16,18 @@ async def page_request(
     page: Annotated[int, Query(ge=0, le=1_000_000, description="0-based page number.")] = 0,
     size: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 20,
     sort: Annotated[
-        str | None, Query(max_length=64, description="`field,asc` or `field,desc`.")
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[A-Za-z]+(,([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc]))?$",
+            description="`field,asc` or `field,desc`.",
+        ),
     ] = None,
 ) -> PageRequest:
     """Raises InvalidField (9002) for a `sort` that is not `field[,asc|desc]`."""
     if sort is None:
         return PageRequest(page=page, size=size)
-    match = SORT_PATTERN.match(sort)
+    match = SORT_PATTERN.fullmatch(sort)
     if match is None:
         raise InvalidField.of("sort", "expected field,asc or field,desc")
     direction = (match.group(2) or "asc").lower()

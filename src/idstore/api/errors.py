@@ -97,7 +97,12 @@ async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
         mapped = RouteNotFound()
     elif error.status_code == 405:
         mapped = MethodNotAllowed()
+    elif error.status_code == 400:
+        # FastAPI's body parser answers 400 for JSON it cannot read that is not a syntax error
+        # (an integer beyond Python's digit limit, say).
+        mapped = InvalidJson()
     else:
+        log.error("http.unexpected_status", extra={"status": error.status_code})
         mapped = UnexpectedError()
     response = error_response(mapped, _request_id(request))
     if error.status_code == 405:

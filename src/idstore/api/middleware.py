@@ -107,7 +107,7 @@ def _request_id_of(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
             candidate: str = value.decode("latin-1")
-            if _REQUEST_ID.match(candidate):
+            if _REQUEST_ID.fullmatch(candidate):
                 return candidate
     return uuid.uuid4().hex
 
@@ -137,9 +137,10 @@ async def _screen_body(
 
     if body and not _is_json(_header(scope, b"content-type")):
         return UnsupportedMediaType(), receive
-    if body and not _is_utf8(body):
-        # RFC 8259 §8.1: JSON exchanged between systems is UTF-8; the JSON parser behind the
-        # routes raises UnicodeDecodeError (a 500) on anything else.
+    if body and (b"\x00" in body or not _is_utf8(body)):
+        # RFC 8259 §8.1: JSON exchanged between systems is UTF-8. A raw NUL is never valid JSON,
+        # and would make the parser behind the routes guess UTF-16 or UTF-32, out of reach of
+        # the nesting check below.
         return InvalidJson("request body is not UTF-8 encoded JSON"), receive
     if body and _nesting_depth(body) > MAX_NESTING:
         return InvalidField.of("body", f"JSON nested deeper than {MAX_NESTING} levels"), receive

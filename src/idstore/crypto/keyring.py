@@ -46,7 +46,7 @@ class KeyRing:
         if not self.keys:
             raise KeyRingError("the key ring holds no key")
         for key_id, key in self.keys:
-            if not _KEY_ID.match(key_id):
+            if not _KEY_ID.fullmatch(key_id):
                 raise KeyRingError(f"key id {key_id!r} is not 1-32 of A-Za-z0-9_-")
             if len(key) != KEY_BYTES:
                 raise KeyRingError(f"key {key_id} is {len(key)} bytes, not {KEY_BYTES}")
@@ -134,11 +134,11 @@ def format_key_ring(ring: KeyRing) -> str:
 
 
 def new_key_id(existing: KeyRing | None = None) -> str:
+    """A random id, so that key rings made apart never share an id for different keys."""
     taken = {key_id for key_id, _ in existing.keys} if existing else set()
-    number = len(taken) + 1
-    while f"k{number}" in taken:
-        number += 1
-    return f"k{number}"
+    while (key_id := "k" + secrets.token_hex(4)) in taken:
+        pass
+    return key_id
 
 
 def load_or_create_key_file(path: Path) -> KeyRing:

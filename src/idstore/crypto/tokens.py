@@ -18,6 +18,10 @@ class InvalidToken(Exception):
     """The token is malformed, unsigned, signed otherwise, altered or expired."""
 
 
+class ExpiredToken(InvalidToken):
+    """A token that was valid, and whose time is up."""
+
+
 @dataclass(frozen=True)
 class TokenClaims:
     """What a verified token says about its caller."""
@@ -25,6 +29,7 @@ class TokenClaims:
     api_key_id: str
     tenant_id: str
     permissions: tuple[str, ...]
+    issued_at_ms: int
     expires_at: int
 
 
@@ -45,6 +50,9 @@ def issue_token(
         "tnt": tenant_id,
         "perms": list(permissions),
         "iat": issued_at,
+        # The same instant in milliseconds: a key unblocked voids tokens issued before, to the
+        # millisecond, which whole seconds cannot tell apart.
+        "iatms": int(now.timestamp() * 1000),
         "exp": issued_at + ttl_seconds,
         "jti": secrets.token_urlsafe(12),
     }
@@ -74,9 +82,11 @@ def read_token(ring: KeyRing, token: str, *, now: datetime) -> TokenClaims:
         raise InvalidToken("token is not valid") from exc
 
     # Expiry is judged by the service clock, the one every other rule uses.
-    expires_at = claims["exp"]
-    if not isinstance(expires_at, int) or expires_at <= now.timestamp():
-        raise InvalidToken("token expired")
+    expires_at, issued_at = claims["exp"], claims.get("iatms", claims["iat"] * 1000)
+    if not isinstance(expires_at, int) or not isinstance(issued_at, int):
+        raise InvalidToken("token times are malformed")
+    if expires_at <= now.timestamp():
+        raise ExpiredToken("token expired")
     permissions = claims.get("perms", [])
     if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
         raise InvalidToken("token permissions are malformed")
@@ -84,5 +94,6 @@ def read_token(ring: KeyRing, token: str, *, now: datetime) -> TokenClaims:
         api_key_id=str(claims["sub"]),
         tenant_id=str(claims["tnt"]),
         permissions=tuple(permissions),
+        issued_at_ms=issued_at,
         expires_at=expires_at,
     )

@@ -45,6 +45,8 @@ api_keys = Table(
     Column("is_bootstrap", Boolean, nullable=False, default=False),
     Column("created_dtm", UtcDateTime, nullable=False),
     Column("last_updated_dtm", UtcDateTime, nullable=False),
+    # Tokens issued before this instant are void (set when a key is unblocked).
+    Column("tokens_not_before", UtcDateTime),
 )
 
 stores = Table(

@@ -149,18 +149,25 @@ async def set_status(
     now: datetime,
     revocations: Revocations,
 ) -> ApiKey:
-    """Block, unblock or delete a key of the caller's tenant. Raises 9011, and 9004 when the
-    caller would unblock a key holding permissions the caller does not hold itself."""
+    """Block, unblock or delete a key of the caller's tenant. Unblocking voids the tokens issued
+    before, so that tokens stolen with a leaked key stay dead.
+
+    Raises 9011, and 9004 when the key holds permissions the caller does not hold itself: a
+    caller may not shut out, or bring back, a key more powerful than itself.
+    """
     async with database.transaction() as conn:
         key = await _find(conn, caller, key_id)
-        if status is ApiKeyStatus.ACTIVE and not all(map(caller.can_grant, key.permissions)):
+        if not all(map(caller.can_grant, key.permissions)):
             raise PermissionDenied("the key holds permissions this caller does not hold")
+        changes: dict[str, Any] = {"status": str(status), "last_updated_dtm": now}
+        if status is ApiKeyStatus.ACTIVE:
+            changes["tokens_not_before"] = now
         await conn.execute(
-            update(tables.api_keys)
-            .where(tables.api_keys.c.id == key.id)
-            .values(status=str(status), last_updated_dtm=now)
+            update(tables.api_keys).where(tables.api_keys.c.id == key.id).values(changes)
         )
-    if status is not ApiKeyStatus.ACTIVE:
+    if status is ApiKeyStatus.ACTIVE:
+        revocations.restore(key.id, not_before=now)
+    else:
         revocations.add(key.id)
     log.info("api_key.status_changed", extra={"api_key_id": key.id, "status": str(status)})
     return ApiKey(**{**key.__dict__, "status": status, "last_updated_dtm": now})

@@ -59,24 +59,42 @@ class Caller:
 
 
 class Revocations:
-    """The API keys blocked or deleted, as this process last read them from the database."""
+    """The API keys blocked or deleted, and since when the others' tokens count, as this process
+    last read them from the database."""
 
     def __init__(self) -> None:
         self._revoked: frozenset[str] = frozenset()
+        self._not_before: dict[str, int] = {}
 
-    def holds(self, api_key_id: str) -> bool:
-        return api_key_id in self._revoked
+    def void(self, api_key_id: str, issued_at_ms: int) -> bool:
+        """Whether a token of this key, issued at `issued_at_ms` (Unix ms), no longer counts."""
+        return api_key_id in self._revoked or issued_at_ms < self._not_before.get(api_key_id, 0)
 
     def add(self, api_key_id: str) -> None:
         """A key this process itself blocked or deleted stops at once here."""
         self._revoked = self._revoked | {api_key_id}
 
+    def restore(self, api_key_id: str, *, not_before: datetime) -> None:
+        """A key this process unblocked: only tokens issued from now on count."""
+        self._revoked = self._revoked - {api_key_id}
+        self._not_before = {**self._not_before, api_key_id: _milliseconds(not_before)}
+
     async def refresh(self, database: Database) -> None:
+        keys = tables.api_keys.c
         async with database.transaction(write=False, housekeeping=True) as conn:
-            rows = await conn.execute(
-                select(tables.api_keys.c.id).where(tables.api_keys.c.status != ACTIVE)
-            )
-            self._revoked = frozenset(row.id for row in rows)
+            rows = (
+                await conn.execute(
+                    select(keys.id, keys.status, keys.tokens_not_before).where(
+                        (keys.status != ACTIVE) | keys.tokens_not_before.is_not(None)
+                    )
+                )
+            ).all()
+        self._revoked = frozenset(row.id for row in rows if row.status != ACTIVE)
+        self._not_before = {
+            row.id: _milliseconds(row.tokens_not_before)
+            for row in rows
+            if row.tokens_not_before is not None
+        }
 
     async def keep_fresh(self, database: Database) -> None:
         """Refresh for as long as the process serves; a failed read keeps the last list."""
@@ -88,16 +106,22 @@ class Revocations:
                 log.warning("api_key.revocations_unavailable", exc_info=True)
 
 
+def _milliseconds(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
 def caller_from_token(
     keyring: KeyRing, token: str, *, now: datetime, revocations: Revocations
 ) -> Caller:
     """Verify a bearer token and that its API key still stands. Raises Unauthenticated (9003)."""
     try:
         claims = tokens.read_token(keyring, token, now=now)
+    except tokens.ExpiredToken as exc:
+        raise Unauthenticated("the bearer token expired: issue a new one") from exc
     except tokens.InvalidToken as exc:
         raise Unauthenticated("the bearer token is not valid") from exc
-    if revocations.holds(claims.api_key_id):
-        raise Unauthenticated("the API key of this token is blocked or deleted")
+    if revocations.void(claims.api_key_id, claims.issued_at_ms):
+        raise Unauthenticated("the API key of this token is blocked, deleted or was unblocked")
     return Caller(
         api_key_id=claims.api_key_id, tenant_id=claims.tenant_id, permissions=claims.permissions
     )

@@ -13,8 +13,9 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
 from idstore.otp import Algorithm
+from idstore.services.conflicts import conflict
 from idstore.services.context import Context
-from idstore.services.errors import PolicyInUse, PolicyNameTaken, PolicyNotFound
+from idstore.services.errors import PolicyInUse, PolicyNameTaken, PolicyNotFound, StoreNotFound
 from idstore.services.models import TotpPolicy
 from idstore.services.rows import find_store, policy_from_row
 
@@ -74,7 +75,11 @@ async def insert_policy(
     try:
         await conn.execute(insert(tables.totp_policies).values(row))
     except IntegrityError as exc:
-        raise PolicyNameTaken(f"TOTP policy {name!r} already exists") from exc
+        raise conflict(
+            exc,
+            unique=PolicyNameTaken(f"TOTP policy {name!r} already exists"),
+            missing=StoreNotFound("store not found"),
+        ) from exc
     return TotpPolicy(**row)
 
 
@@ -85,14 +90,16 @@ async def get_policy(database: Database, ctx: Context, *, store_name: str, name:
         return await find_policy(conn, store_id=store.id, name=name)
 
 
-async def find_policy(conn: AsyncConnection, *, store_id: str, name: str) -> TotpPolicy:
-    row = (
-        await conn.execute(
-            select(tables.totp_policies).where(
-                tables.totp_policies.c.store_id == store_id, tables.totp_policies.c.name == name
-            )
-        )
-    ).first()
+async def find_policy(
+    conn: AsyncConnection, *, store_id: str, name: str, for_update: bool = False
+) -> TotpPolicy:
+    """Raises PolicyNotFound (3200)."""
+    query = select(tables.totp_policies).where(
+        tables.totp_policies.c.store_id == store_id, tables.totp_policies.c.name == name
+    )
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
     if row is None:
         raise PolicyNotFound(f"TOTP policy {name!r} not found")
     return policy_from_row(row)
@@ -126,7 +133,9 @@ async def delete_policy(
     """Delete a policy. With user TOTPs it answers 3202 unless `force`, which removes them too."""
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        policy = await find_policy(conn, store_id=store.id, name=name)
+        # Locked first: a registration starting meanwhile either finishes before this reads
+        # the TOTPs (and is counted) or finds no policy once this commits.
+        policy = await find_policy(conn, store_id=store.id, name=name, for_update=True)
 
         in_use = await conn.scalar(
             select(exists().where(tables.user_totps.c.policy_id == policy.id))

@@ -15,6 +15,7 @@ from idstore.db.engine import Database
 from idstore.db.ids import new_id
 from idstore.services import configuration
 from idstore.services.configuration import ConfigurationChanges
+from idstore.services.conflicts import conflict
 from idstore.services.context import Context
 from idstore.services.errors import PolicyNotFound, StoreNameTaken, StoreNotEmpty
 from idstore.services.models import Store, StoreConfiguration, TotpPolicy
@@ -65,7 +66,8 @@ async def create_store(
                 )
             )
         except IntegrityError as exc:
-            raise StoreNameTaken(f"store {name!r} already exists") from exc
+            taken = StoreNameTaken(f"store {name!r} already exists")
+            raise conflict(exc, unique=taken, missing=taken) from exc
 
         for policy_name, policy_changes in changes.totp_policies.items():
             await insert_policy(

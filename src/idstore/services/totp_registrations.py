@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore import otp
@@ -15,9 +16,11 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
 from idstore.services import locking
+from idstore.services.conflicts import conflict
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import (
     InvalidField,
+    PolicyNotFound,
     RegistrationExpired,
     RegistrationNotFound,
     TotpAlreadyRegistered,
@@ -84,17 +87,22 @@ async def start_registration(
             await conn.execute(
                 delete(tables.user_totps).where(tables.user_totps.c.id == existing.id)
             )
-        await conn.execute(
-            insert(tables.user_totps).values(
-                {
-                    **totp.__dict__,
-                    "status": str(totp.status),
-                    "algorithm": str(totp.algorithm),
-                    "store_id": store.id,
-                    "secret_sealed": keyring.seal(secret, context=totp.id),
-                }
+        try:
+            await conn.execute(
+                insert(tables.user_totps).values(
+                    {
+                        **totp.__dict__,
+                        "status": str(totp.status),
+                        "algorithm": str(totp.algorithm),
+                        "store_id": store.id,
+                        "secret_sealed": keyring.seal(secret, context=totp.id),
+                    }
+                )
             )
-        )
+        except IntegrityError as exc:
+            # The policy (or its store) was deleted while this registration started.
+            missing = PolicyNotFound(f"TOTP policy {policy_name!r} not found")
+            raise conflict(exc, unique=TotpAlreadyRegistered(), missing=missing) from exc
         return Registration(totp=totp, secret=secret, otpauth_uri=uri)
 
 

@@ -14,8 +14,9 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
 from idstore.services import configuration, locking
+from idstore.services.conflicts import conflict
 from idstore.services.context import Context, UserRef
-from idstore.services.errors import ExternalIdTaken, InvalidField
+from idstore.services.errors import ExternalIdTaken, InvalidField, StoreNotFound
 from idstore.services.models import LockKind, LockState, Modality, User, UserStatus
 from idstore.services.paging import Page, PageRequest, fetch_page
 from idstore.services.rows import (
@@ -74,7 +75,11 @@ async def create_user(
         try:
             await conn.execute(insert(tables.users).values(row))
         except IntegrityError as exc:
-            raise ExternalIdTaken("a user with that external id exists in this store") from exc
+            raise conflict(
+                exc,
+                unique=ExternalIdTaken("a user with that external id exists in this store"),
+                missing=StoreNotFound(f"store {store_name!r} not found"),
+            ) from exc
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row["id"]), now=ctx.now)
 
 
@@ -168,7 +173,11 @@ async def update_user(
                 update(tables.users).where(tables.users.c.id == row.id).values(values)
             )
         except IntegrityError as exc:
-            raise ExternalIdTaken("a user with that external id exists in this store") from exc
+            raise conflict(
+                exc,
+                unique=ExternalIdTaken("a user with that external id exists in this store"),
+                missing=StoreNotFound(f"store {store_name!r} not found"),
+            ) from exc
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row.id), now=ctx.now)
 
 
