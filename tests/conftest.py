@@ -11,6 +11,7 @@ import pytest
 from tests.support.api import Api, issue_token
 from tests.support.clock import ManualClock
 from tests.support.databases import TEST_DATABASE_URL, engine_name, fresh_database_url
+from tests.support.seeding import Seeder
 from tests.support.server import LiveServer, running_server
 
 
@@ -57,3 +58,9 @@ def api(http: httpx.Client) -> Api:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def seeder(server: LiveServer, database_url: str) -> Seeder:
+    """Reads and writes the server's database directly (known secrets, tampering, checks)."""
+    return Seeder(database_url, server.keyring)

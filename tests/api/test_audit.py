@@ -15,15 +15,9 @@ from idstore.logs import JsonFormatter
 from tests.support.api import Api, code_at
 from tests.support.clock import ManualClock
 from tests.support.seeding import Seeder
-from tests.support.server import LiveServer
 
 POLICY = "otp"
 REGISTERED, ACTIVATED, AUTHENTICATED = 1_700_000_000, 1_700_000_100, 1_700_000_200
-
-
-@pytest.fixture
-def seeder(server: LiveServer, database_url: str) -> Seeder:
-    return Seeder(database_url, server.keyring)
 
 
 def dtm(unix_time: int) -> str:

@@ -27,11 +27,6 @@ T0 = 1111111109  # the code is 081804
 HIGH = {"modalityLockThreshold": 1000, "userLockThreshold": 1000}
 
 
-@pytest.fixture
-def seeder(server: LiveServer, database_url: str) -> Seeder:
-    return Seeder(database_url, server.keyring)
-
-
 @dataclass(frozen=True)
 class Call:
     url: str

@@ -12,16 +12,10 @@ import pytest
 from tests.support.api import RFC_SECRET, Api, code_at
 from tests.support.clock import ManualClock
 from tests.support.seeding import Seeder, TotpSpec
-from tests.support.server import LiveServer
 from tests.support.totp_users import TotpUser, totp_user
 
 T0 = 1111111109  # the code is 081804
 WRONG = "000000"
-
-
-@pytest.fixture
-def seeder(server: LiveServer, database_url: str) -> Seeder:
-    return Seeder(database_url, server.keyring)
 
 
 def dtm(unix_time: int) -> str:

@@ -34,7 +34,23 @@ def document(anonymous: httpx.Client) -> dict[str, Any]:
 
 def _guarded(document: dict[str, Any]) -> list[openapi.Operation]:
     """The operations that need a bearer token."""
-    return [op for op in openapi.operations(document) if op.spec.get("security")]
+    return [
+        op
+        for op in openapi.operations(document)
+        if any("HTTPBearer" in scheme for scheme in op.spec.get("security", []))
+    ]
+
+
+def test_the_token_exchange_declares_the_api_key_header_as_its_security(
+    document: dict[str, Any],
+) -> None:
+    issue = document["paths"]["/api/arthr/apiKeys/issue"]["post"]
+    scheme = document["components"]["securitySchemes"]["APIKeyHeader"]
+
+    assert issue["security"] == [{"APIKeyHeader": []}]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "X-Api-Key")
+    assert {"400", "401", "500", "503"} <= set(issue["responses"])
+    assert "403" not in issue["responses"]
 
 
 def _schema_of(document: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:

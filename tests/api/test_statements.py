@@ -19,11 +19,6 @@ pytestmark = pytest.mark.skipif(
 T0 = 1111111109  # the code is 081804
 
 
-@pytest.fixture
-def seeder(server: LiveServer, database_url: str) -> Seeder:
-    return Seeder(database_url, server.keyring)
-
-
 def show(title: str, statements: list[str]) -> None:
     print(f"\n{title}: {len(statements)} statements")
     for number, statement in enumerate(statements, start=1):

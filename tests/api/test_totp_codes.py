@@ -19,11 +19,6 @@ from tests.support.server import LiveServer
 from tests.support.totp_users import TotpUser, totp_user
 
 
-@pytest.fixture
-def seeder(server: LiveServer, database_url: str) -> Seeder:
-    return Seeder(database_url, server.keyring)
-
-
 def assert_refused(response: Any, http_status: int, code: int) -> None:
     assert (response.status_code, response.json()["code"]) == (http_status, code), response.text
 

@@ -11,13 +11,7 @@ import pytest
 from tests.support.api import RFC_SECRET, Api, code_at
 from tests.support.clock import ManualClock
 from tests.support.seeding import Seeder, TotpSpec
-from tests.support.server import LiveServer
 from tests.support.totp_users import POLICY, TotpUser, totp_user
-
-
-@pytest.fixture
-def seeder(server: LiveServer, database_url: str) -> Seeder:
-    return Seeder(database_url, server.keyring)
 
 
 def assert_error(response: httpx.Response, http_status: int, code: int) -> None:

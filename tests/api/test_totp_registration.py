@@ -13,15 +13,9 @@ import pytest
 from tests.support.api import Api, code_at
 from tests.support.clock import ManualClock
 from tests.support.seeding import Seeder
-from tests.support.server import LiveServer
 
 POLICY = "otp"
 START_KEYS = {"totp", "secret", "otpauthUri", "qrCode"}
-
-
-@pytest.fixture
-def seeder(server: LiveServer, database_url: str) -> Seeder:
-    return Seeder(database_url, server.keyring)
 
 
 def new_store(api: Api, **policy: Any) -> str:

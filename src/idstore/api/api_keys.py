@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response, Security
+from fastapi.security import APIKeyHeader
 
-from idstore.api.common import errors, page_request
+from idstore.api.common import described, errors, page_request
 from idstore.api.presenters import page_out
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, caller_for
@@ -21,6 +22,7 @@ from idstore.services.paging import PageRequest
 router = APIRouter(prefix="/api/arthr/apiKeys", tags=["API keys"])
 
 KEY = "/" + segment("id")
+MAX_API_KEY_LENGTH = 256
 
 
 def _out(key: ApiKey) -> ApiKeyOut:
@@ -35,14 +37,30 @@ def _out(key: ApiKey) -> ApiKeyOut:
     )
 
 
-@router.post("/issue", responses=errors(), operation_id="issueToken")
+_api_key_header = APIKeyHeader(
+    name="X-Api-Key", auto_error=False, description="An API key, as created or bootstrapped."
+)
+
+
+@router.post(
+    "/issue",
+    operation_id="issueToken",
+    responses=described(
+        s400="A body that is not valid JSON (9001).",
+        s401="No API key, or one that is unknown, blocked or deleted (9003).",
+        s413="Body too large (9009).",
+        s415="Body is not application/json (9008).",
+        s500="Unexpected server error (9099).",
+        s503="Database unavailable; retry after Retry-After (9010).",
+    ),
+)
 async def issue_token(
     run: RuntimeDep,
-    x_api_key: Annotated[str | None, Header(description="The API key.", max_length=256)] = None,
+    x_api_key: Annotated[str | None, Security(_api_key_header)],
 ) -> TokenOut:
     """Exchange an API key (header `X-Api-Key`) for a bearer token."""
-    if not x_api_key:
-        raise Unauthenticated("the X-Api-Key header is required")
+    if not x_api_key or len(x_api_key) > MAX_API_KEY_LENGTH:
+        raise Unauthenticated("the X-Api-Key header must hold an API key")
     issued = await api_keys.issue_token(
         run.database,
         run.keyring,

@@ -50,6 +50,14 @@ _DESCRIPTIONS = {
 _ALWAYS = (400, 401, 403, 413, 415, 500, 503)
 
 
+def described(**by_status: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` with descriptions of one's own, e.g. `described(s503="...")`."""
+    return {
+        int(status.removeprefix("s")): {"model": ErrorOut, "description": text}
+        for status, text in by_status.items()
+    }
+
+
 def errors(*statuses: int, authentication: bool = False) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for an operation: the errors it can answer, all in the error body."""
     declared: dict[int | str, dict[str, Any]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from idstore.api.common import errors
+from idstore.api.common import described
 from idstore.api.runtime import RuntimeDep
 from idstore.api.schemas.common import ResponseBody
 
@@ -22,7 +22,11 @@ async def live() -> HealthOut:
     return HealthOut(status="UP")
 
 
-@router.get("/ready", operation_id="ready", responses=errors(503))
+@router.get(
+    "/ready",
+    operation_id="ready",
+    responses=described(s503="The database does not answer (9010); retry after Retry-After."),
+)
 async def ready(run: RuntimeDep) -> HealthOut:
     """The process answers and its database does too (503, 9010, when it does not)."""
     async with run.database.transaction(write=False) as conn:

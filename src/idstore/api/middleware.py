@@ -209,7 +209,7 @@ def _nesting_depth(body: bytes) -> int:
 async def _send_error(
     send: Callable[[Message], Awaitable[None]], error: IdstoreError, request_id: str
 ) -> None:
-    body = json.dumps(error_body(error, request_id)).encode()
+    body = json.dumps(error_body(error, request_id), separators=(",", ":")).encode()
     await send(
         {
             "type": "http.response.start",

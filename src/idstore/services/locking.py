@@ -105,7 +105,10 @@ def after_success(state: LockState, modality: Modality, now: datetime) -> LockSt
 def unlocked(state: LockState, modalities: Iterable[Modality] | None = None) -> LockState:
     """An administrator's unlock: the named modalities only, or the user and every modality."""
     if modalities is not None:
-        cleared = {modality: ModalityLock() for modality in modalities}
+        # Only modalities that counted a failure are listed at all (spec §6).
+        cleared = {
+            modality: ModalityLock() for modality in modalities if modality in state.modalities
+        }
         return replace(state, modalities={**state.modalities, **cleared})
     return replace(
         state,

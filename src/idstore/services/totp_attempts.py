@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore import otp
-from idstore.crypto.keyring import KeyRing
+from idstore.crypto.keyring import KeyRing, SealBroken
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services import audit, configuration, locking
@@ -34,6 +34,7 @@ from idstore.services.errors import (
     RegistrationNotFound,
     TotpAlreadyRegistered,
     TotpNotActive,
+    UnexpectedError,
     UserDisabled,
     UserLocked,
     UserNotActive,
@@ -204,6 +205,8 @@ class _Attempt:
         held = self.held
         if held is None:
             raise await self.refuse(RegistrationNotFound())
+        if held.totp.status is TotpStatus.DISABLED:
+            raise await self.refuse(AuthenticatorDisabled())
         if held.totp.status is not TotpStatus.PENDING:
             raise await self.refuse(TotpAlreadyRegistered())
         if held.totp.is_expired(self.ctx.now):
@@ -230,7 +233,7 @@ class _Attempt:
             raise await self.refuse(CodeMalformed()) from None
 
         steps = otp.matching_steps(
-            keyring.open(held.secret_sealed, context=totp.id),
+            await self._open_secret(keyring, held),
             normalized,
             now=self.ctx.now.timestamp(),
             period=totp.period,
@@ -244,6 +247,14 @@ class _Attempt:
         if not fresh:
             raise await self.refuse(CodeAlreadyUsed(), counts=True)
         return fresh[0]
+
+    async def _open_secret(self, keyring: KeyRing, held: _HeldTotp) -> bytes:
+        try:
+            return keyring.open(held.secret_sealed, context=held.totp.id)
+        except SealBroken:
+            # Fail closed, and leave a trace: an altered secret never reads as a wrong code.
+            log.error("secret.unseal_failed", extra={"totp_id": held.totp.id}, exc_info=True)
+            raise await self.refuse(UnexpectedError()) from None
 
     async def succeed(self, totp: UserTotp, step: int, *, activating: bool) -> TotpAuthentication:
         now = self.ctx.now

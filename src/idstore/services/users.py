@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.db.engine import Database
@@ -205,17 +204,15 @@ async def unlock_user(
         user = user_from_rows(row, (), ctx.now)
 
         state = locking.unlocked(user.lock_state, modalities)
-        await save_lock_state(conn, user_id=row.id, state=state)
+        await conn.execute(
+            update(tables.users)
+            .where(tables.users.c.id == row.id)
+            .values(**lock_state_values(state), last_updated_dtm=ctx.now)
+        )
         refreshed = (
             await conn.execute(select(tables.users).where(tables.users.c.id == row.id))
         ).one()
         return await reload_user(conn, refreshed, ctx.now)
-
-
-async def save_lock_state(conn: AsyncConnection, *, user_id: str, state: LockState) -> None:
-    await conn.execute(
-        update(tables.users).where(tables.users.c.id == user_id).values(lock_state_values(state))
-    )
 
 
 def with_lock_state(user: User, state: LockState, now: datetime) -> User:

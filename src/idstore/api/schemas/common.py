@@ -12,10 +12,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainSerializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from idstore.timestamps import format_dtm
 
@@ -67,6 +71,31 @@ def not_null(value: Any) -> Any:
     if value is None:
         raise ValueError("may not be null")
     return value
+
+
+class _AbsentNotNull:
+    """A field that may be left out but not sent as null: refused when null, and documented
+    without `null` in the schema, so that clients and fuzzers read the rule the server applies."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_before_validator_function(not_null, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: Any, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        document = handler(schema)
+        choices = document.get("anyOf")
+        if isinstance(choices, list):
+            kept = [choice for choice in choices if choice != {"type": "null"}]
+            document = (
+                {**{k: v for k, v in document.items() if k != "anyOf"}, **kept[0]}
+                if len(kept) == 1
+                else {**document, "anyOf": kept}
+            )
+        return document
+
+
+NotNull = _AbsentNotNull()
 
 
 class RequestBody(BaseModel):

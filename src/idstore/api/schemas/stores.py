@@ -11,15 +11,13 @@ from idstore.api.schemas.common import (
     Description,
     Dtm,
     Name,
+    NotNull,
     RequestBody,
     ResponseBody,
     Storable,
     StrictStr,
-    not_null,
 )
 from idstore.otp import Algorithm
-
-NotNull = BeforeValidator(not_null)
 
 
 def _no_colon(value: str) -> str:

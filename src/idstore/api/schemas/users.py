@@ -11,19 +11,20 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from idstore.api.schemas.common import (
     Dtm,
     ErrorOut,
+    NotNull,
     RequestBody,
     ResponseBody,
     Storable,
     StrictStr,
     check_json,
-    not_null,
 )
 from idstore.api.schemas.stores import Locale, TimeZone
 from idstore.api.schemas.totps import UserTotpOut
 
-NotNull = BeforeValidator(not_null)
 ExternalId = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
 Status = Literal["ACTIVE", "PENDING_ACTIVE", "DISABLED", "LOCKED", "TEMP_LOCKED"]
+# TEMP_LOCKED comes only from failed attempts; an administrator sets the others.
+SettableStatus = Literal["ACTIVE", "PENDING_ACTIVE", "DISABLED", "LOCKED"]
 Modality = Literal["TOTP", "Passkey", "Appkey", "Face"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -59,7 +60,7 @@ class UserFields(RequestBody):
         "lastSuccessfulAuthenticationDtm",
     }
 
-    status: Annotated[Status | None, NotNull] = None
+    status: Annotated[SettableStatus | None, NotNull] = None
     type: Annotated[StrictStr, Field(max_length=64), Storable] | None = None
     locale: Locale | None = None
     timezone: TimeZone | None = None
@@ -80,7 +81,9 @@ class UserPatch(UserFields):
 
 
 class UnlockIn(RequestBody):
-    modalities: Annotated[list[Modality] | None, NotNull, Field(min_length=1, max_length=4)] = None
+    modalities: Annotated[
+        Annotated[list[Modality], Field(min_length=1, max_length=4)] | None, NotNull
+    ] = None
 
 
 class UserLockOut(ResponseBody):
