@@ -21,6 +21,7 @@ from idstore.clock import Clock, SystemClock
 from idstore.crypto.keyring import KeyRing, parse_key_ring
 from idstore.crypto.keysource import FixedKeys, KeyFile, KeySource
 from idstore.db.engine import Database
+from idstore.services.rate_limits import RedisLimiter, caller_limiter
 from idstore.settings import Settings
 
 DESCRIPTION = (
@@ -54,6 +55,7 @@ def create_app(
         or Database(settings.resolved_database_url, pool_size=settings.database_pool_size),
         keys=FixedKeys(keyring) if keyring is not None else key_source(settings),
         clock=clock or SystemClock(),
+        limiter=caller_limiter(settings.caller_requests_per_second, settings.redis_url),
     )
 
     @asynccontextmanager
@@ -62,6 +64,8 @@ def create_app(
         refresher = asyncio.create_task(runtime.revocations.keep_fresh(runtime.database))
         yield
         refresher.cancel()
+        if isinstance(runtime.limiter, RedisLimiter):
+            await runtime.limiter.close()
         await runtime.database.dispose()
 
     app = FastAPI(

@@ -64,6 +64,28 @@ class Settings:
             "(at least 32 characters)."
         ),
     )
+    user_attempt_burst: int = field(
+        default=20,
+        metadata=_help(
+            "Authentication attempts a user may make at once before 429 (0 turns the limit off)."
+        ),
+    )
+    user_attempts_per_minute: float = field(
+        default=30.0, metadata=_help("How fast a user's attempts come back after the burst.")
+    )
+    caller_requests_per_second: float = field(
+        default=1000.0,
+        metadata=_help(
+            "Requests per second each API key may make, with twice that as a burst (0: off)."
+        ),
+    )
+    redis_url: str = field(
+        default="",
+        metadata=_help(
+            "Redis URL (redis://host:port/db) that shares the per-caller rate limit between "
+            "server processes; empty keeps it per process."
+        ),
+    )
     log_level: str = field(
         default="INFO", metadata=_help("Level of the JSON log lines written to standard error.")
     )
@@ -111,6 +133,11 @@ def _convert(setting: dataclasses.Field[Any], raw: str) -> Any:
             return int(raw)
         except ValueError as exc:
             raise ValueError(f"IDSTORE_{setting.name.upper()} must be an integer") from exc
+    if setting.type in ("float", float):
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ValueError(f"IDSTORE_{setting.name.upper()} must be a number") from exc
     if setting.type in ("Path", "Path | None", Path):
         return Path(raw)
     return raw

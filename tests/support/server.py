@@ -101,10 +101,14 @@ async def prepare_database(database_url: str) -> str:
 
 
 @contextmanager
-def running_server(database_url: str, data_dir: Path) -> Iterator[LiveServer]:
+def running_server(database_url: str, data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """A server on its own port; `overrides` are Settings fields (limits, say)."""
     api_key = asyncio.run(prepare_database(database_url))
     settings = Settings(
-        data_dir=data_dir, database_url=database_url, token_ttl_seconds=TEST_TOKEN_TTL_SECONDS
+        data_dir=data_dir,
+        database_url=database_url,
+        token_ttl_seconds=TEST_TOKEN_TTL_SECONDS,
+        **overrides,
     )
     clock = ManualClock()
     database = Database(settings.resolved_database_url, pool_size=25)

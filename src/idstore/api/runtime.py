@@ -15,7 +15,9 @@ from idstore.crypto.keysource import KeySource
 from idstore.db.engine import Database
 from idstore.services.callers import Caller, Revocations, caller_from_token
 from idstore.services.context import Context
-from idstore.services.errors import Unauthenticated
+from idstore.services.errors import TooManyRequests, Unauthenticated
+from idstore.services.rate_limits import CallerLimiter, NoLimit
+from idstore.services.throttle import AttemptRate
 from idstore.settings import Settings
 
 
@@ -27,7 +29,15 @@ class Runtime:
     database: Database
     keys: KeySource
     clock: Clock
+    limiter: CallerLimiter = field(default_factory=NoLimit)
     revocations: Revocations = field(default_factory=Revocations)
+
+    @property
+    def attempt_rate(self) -> AttemptRate:
+        return AttemptRate(
+            burst=self.settings.user_attempt_burst,
+            per_minute=self.settings.user_attempts_per_minute,
+        )
 
     @property
     def keyring(self) -> KeyRing:
@@ -65,6 +75,9 @@ def caller_for(operation: str) -> Any:
         caller = caller_from_token(
             run.keyring, credentials.credentials, now=run.clock.now(), revocations=run.revocations
         )
+        wait = await run.limiter.wait_seconds(caller.api_key_id)
+        if wait:
+            raise TooManyRequests("too many requests from this API key", retry_after_seconds=wait)
         caller.require(operation)
         return caller
 

@@ -139,6 +139,7 @@ async def complete_registration(
         ref=user,
         policy_name=policyName,
         code=body.code,
+        rate=run.attempt_rate,
     )
     return _authentication_out(result)
 
@@ -168,6 +169,7 @@ async def authenticate(
         ref=user,
         policy_name=policyName,
         code=body.code,
+        rate=run.attempt_rate,
     )
     return _authentication_out(result)
 

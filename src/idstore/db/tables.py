@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -110,6 +111,9 @@ users = Table(
     Column("locked_dtm", UtcDateTime),
     Column("unlock_dtm", UtcDateTime),
     Column("modality_locks", json_column_type(), nullable=False),
+    # The per-user attempt rate limit: tokens left, as of when (a token bucket).
+    Column("attempt_tokens", Float),
+    Column("attempt_tokens_dtm", UtcDateTime),
     UniqueConstraint("store_id", "external_id"),
     Index("ix_users_store_id_created_dtm_id", "store_id", "created_dtm", "id"),
 )

@@ -149,6 +149,9 @@ class LockState:
     locked_dtm: datetime | None = None
     unlock_dtm: datetime | None = None
     modalities: Mapping[Modality, ModalityLock] = field(default_factory=dict)
+    # The attempt rate limit's bucket: tokens left as of `attempt_tokens_dtm` (None: full).
+    attempt_tokens: float | None = None
+    attempt_tokens_dtm: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,8 @@ def lock_state_from_row(row: Row[Any]) -> LockState:
         locked_dtm=row.locked_dtm,
         unlock_dtm=row.unlock_dtm,
         modalities=locking.modality_locks_from_json(row.modality_locks),
+        attempt_tokens=row.attempt_tokens,
+        attempt_tokens_dtm=row.attempt_tokens_dtm,
     )
 
 
@@ -184,6 +186,8 @@ def lock_state_values(state: LockState) -> dict[str, object]:
         "locked_dtm": state.locked_dtm,
         "unlock_dtm": state.unlock_dtm,
         "modality_locks": locking.modality_locks_to_json(dict(state.modalities)),
+        "attempt_tokens": state.attempt_tokens,
+        "attempt_tokens_dtm": state.attempt_tokens_dtm,
     }
 
 

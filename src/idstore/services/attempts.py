@@ -1,0 +1,167 @@
+"""One authentication attempt, of any modality, decided under the user's row lock.
+
+A modality's attempt (TOTP today; passkeys, appkeys and faces after it) starts from one locking
+read of the user, then checks the user's standing, the modality's lock and the user's attempt
+rate in that order, judges its proof, and ends in `refuse` (counted when the proof was wrong,
+audited always, committed before the error is raised) or `succeed` (counters reset, audited).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.db import tables
+from idstore.services import audit, locking, throttle
+from idstore.services.context import Context
+from idstore.services.errors import (
+    CodeAlreadyUsed,
+    IdstoreError,
+    ModalityLocked,
+    TooManyRequests,
+    UserDisabled,
+    UserLocked,
+    UserNotActive,
+)
+from idstore.services.models import (
+    AuditRecord,
+    JsonObject,
+    LockingPolicy,
+    LockState,
+    Modality,
+    User,
+    UserStatus,
+)
+from idstore.services.rows import lock_state_values
+from idstore.services.throttle import AttemptRate
+from idstore.services.users import with_lock_state
+
+log = logging.getLogger(__name__)
+
+# Refusals worth a second look: a replayed proof, attempts against a lock, a flood.
+_SUSPICIOUS = frozenset(
+    {CodeAlreadyUsed.code, UserLocked.code, ModalityLocked.code, TooManyRequests.code}
+)
+
+
+@dataclass(kw_only=True)
+class Attempt:
+    """The state every modality's attempt shares. Subclasses name the modality and describe
+    what the audit record and log lines say about the authenticator."""
+
+    modality: ClassVar[Modality]
+    event: ClassVar[str]
+
+    conn: AsyncConnection
+    ctx: Context
+    store_id: str
+    locking_policy: LockingPolicy
+    user: User
+    rate: AttemptRate
+    # Whether user.lock_state changed (an attempt was taken) and must be written back.
+    state_changed: bool = False
+
+    def audit_details(self) -> JsonObject:
+        raise NotImplementedError
+
+    def log_fields(self) -> dict[str, object]:
+        return {"store_id": self.store_id, "user_id": self.user.id}
+
+    async def check_standing(self, *, enrolling: bool) -> None:
+        """The user may attempt at all: not disabled, not locked, active (or enrolling)."""
+        if self.user.admin_status is UserStatus.DISABLED:
+            raise await self.refuse(UserDisabled())
+        if locking.user_lock_holds(self.user.lock_state, self.ctx.now):
+            raise await self.refuse(UserLocked())
+        if self.user.admin_status is UserStatus.PENDING_ACTIVE and not enrolling:
+            raise await self.refuse(UserNotActive())
+
+    async def check_modality(self) -> None:
+        """The modality is not locked, and the user has an attempt left (else 2101, 429)."""
+        now = self.ctx.now
+        if locking.modality_lock_holds(self.user.lock_state, self.modality, now):
+            raise await self.refuse(ModalityLocked())
+
+        taken = throttle.take_attempt(self.user.lock_state, self.rate, now)
+        if taken is None:
+            wait = throttle.seconds_until_next(self.user.lock_state, self.rate, now)
+            raise await self.refuse(
+                TooManyRequests(
+                    "too many attempts for this user; retry later", retry_after_seconds=wait
+                )
+            )
+        self.user = with_lock_state(self.user, taken, now)
+        self.state_changed = True
+
+    async def succeed(self) -> AuditRecord:
+        """Reset the counters, note the success on the user, audit it."""
+        now = self.ctx.now
+        state = locking.after_success(self.user.lock_state, self.modality, now)
+        await self.conn.execute(
+            update(tables.users)
+            .where(tables.users.c.id == self.user.id)
+            .values(**lock_state_values(state), last_successful_authentication_dtm=now)
+        )
+        self.user = replace(
+            with_lock_state(self.user, state, now), last_successful_authentication_dtm=now
+        )
+        record = await self._audit(error=None)
+        log.info(f"{self.event}.accepted", extra=self.log_fields())
+        return record
+
+    async def refuse(self, error: IdstoreError, *, counts: bool = False) -> IdstoreError:
+        """Count the failure if it is a wrong proof, audit it, commit, and return the error.
+
+        The commit comes before the error is raised, so no failure is ever rolled back with it.
+        """
+        user, state = self.user, self.user.lock_state
+        if counts:
+            state = locking.after_failure(self.locking_policy, state, self.modality, self.ctx.now)
+            self._log_locks_engaged(state)
+            user = with_lock_state(user, state, self.ctx.now)
+        if counts or self.state_changed:
+            await self.conn.execute(
+                update(tables.users)
+                .where(tables.users.c.id == user.id)
+                .values(lock_state_values(state))
+            )
+
+        await self._audit(error=error)
+        await self.conn.commit()
+        log.log(
+            logging.WARNING if error.code in _SUSPICIOUS else logging.INFO,
+            f"{self.event}.refused",
+            extra={**self.log_fields(), "error_code": error.code, "counted": counts},
+        )
+        return error.with_user(user)
+
+    async def _audit(self, *, error: IdstoreError | None) -> AuditRecord:
+        return await audit.record(
+            self.conn,
+            self.ctx,
+            store_id=self.store_id,
+            user_id=self.user.id,
+            modality=self.modality,
+            error=error,
+            details=self.audit_details(),
+        )
+
+    def _log_locks_engaged(self, state: LockState) -> None:
+        """A WARNING when this failure locked the modality or the user."""
+        now: datetime = self.ctx.now
+        before = self.user.lock_state
+        if not locking.modality_lock_holds(before, self.modality, now) and (
+            locking.modality_lock_holds(state, self.modality, now)
+        ):
+            log.warning(
+                "lock.engaged", extra={"user_id": self.user.id, "modality": str(self.modality)}
+            )
+        if not locking.user_lock_holds(before, now) and locking.user_lock_holds(state, now):
+            log.warning(
+                "lock.engaged", extra={"user_id": self.user.id, "lock": str(state.lock_kind)}
+            )

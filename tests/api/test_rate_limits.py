@@ -1,0 +1,69 @@
+"""Rate limits over HTTP: per user on attempts (before anything is counted), per API key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.api import Api, issue_token
+from tests.support.clock import ManualClock
+from tests.support.seeding import Seeder
+from tests.support.server import LiveServer, running_server
+from tests.support.totp_users import totp_user
+
+T0 = 1111111109
+HIGH = {"modalityLockThreshold": 1000, "userLockThreshold": 1000}
+
+
+def test_a_flood_of_guesses_at_one_user_is_refused_with_429_and_counts_nothing(
+    api: Api, seeder: Seeder, clock: ManualClock
+) -> None:
+    person = totp_user(api, seeder, locking=HIGH)
+    clock.set(T0)
+
+    answers = [person.authenticate("000000") for _ in range(22)]
+    throttled = answers[-1]
+
+    assert [a.json()["code"] for a in answers] == [3401] * 20 + [9005] * 2
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "2"  # 30 attempts a minute come back
+    assert throttled.json()["user"]["locks"]["modalities"]["TOTP"]["failedAttempts"] == 20
+    assert [r.get("errorCode") for r in person.audit()][-2:] == [9005, 9005]
+
+    clock.advance(2)
+    assert person.authenticate("081804").status_code == 200
+
+
+def test_the_limit_is_spent_by_any_attempt_but_never_by_a_locked_out_one(
+    api: Api, seeder: Seeder, clock: ManualClock
+) -> None:
+    person = totp_user(api, seeder, locking={"modalityLockThreshold": 2, "userLockThreshold": 99})
+    clock.set(T0)
+
+    answers = [person.authenticate(code).json()["code"] for code in ["12"] + ["000000"] * 30]
+
+    # 3400 takes an attempt without counting a failure; after the lock, nothing is taken.
+    assert answers == [3400, 3401, 3401] + [2101] * 28
+
+
+@pytest.fixture
+def strict_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    with running_server(database_url, tmp_path, caller_requests_per_second=1) as live:
+        yield live
+
+
+def test_an_api_key_over_its_rate_is_refused_with_429_9005_and_retry_after(
+    strict_server: LiveServer,
+) -> None:
+    token = issue_token(strict_server.base_url, strict_server.api_key)
+    with httpx.Client(
+        base_url=strict_server.base_url, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        answers = [client.get("/api/identity-store/stores") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]  # a burst of twice the rate
+    assert answers[2].json()["code"] == 9005
+    assert answers[2].headers["Retry-After"] == "1"
