@@ -65,13 +65,13 @@ class Settings:
         ),
     )
     user_attempt_burst: int = field(
-        default=20,
+        default=40,
         metadata=_help(
             "Authentication attempts a user may make at once before 429 (0 turns the limit off)."
         ),
     )
     user_attempts_per_minute: float = field(
-        default=30.0, metadata=_help("How fast a user's attempts come back after the burst.")
+        default=60.0, metadata=_help("How fast a user's attempts come back after the burst.")
     )
     caller_requests_per_second: float = field(
         default=1000.0,

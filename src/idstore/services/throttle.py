@@ -18,8 +18,8 @@ from idstore.services.models import LockState
 class AttemptRate:
     """`burst` attempts at once, refilled at `per_minute`; a burst of 0 turns the limit off."""
 
-    burst: int = 20
-    per_minute: float = 30.0
+    burst: int = 40
+    per_minute: float = 60.0
 
     @property
     def enabled(self) -> bool:
