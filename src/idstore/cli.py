@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from idstore import __version__, logs
 from idstore.api.schemas.api_keys import PERMISSION_PATTERN
-from idstore.app import create_app, key_source, load_keyring
+from idstore.app import create_app, key_source, load_keyring, permissions_markdown
 from idstore.clock import SystemClock
 from idstore.crypto.keyring import KeyRing
 from idstore.db.engine import Database
@@ -100,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
     rotate.set_defaults(run=_rotate_keys)
 
+    permissions = commands.add_parser(
+        "permissions-reference", help="print the permission every route needs, as Markdown"
+    )
+    permissions.set_defaults(run=lambda _arguments: _print(_permissions_reference()))
+
     reference = commands.add_parser(
         "config-reference", help="print the reference of every IDSTORE_* setting, as Markdown"
     )
@@ -117,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--store", default="demo", help="store to enrol in (default demo)")
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _permissions_reference() -> str:
+    keys = KeyRing((("docs", bytes(32)),))  # the routes need a ring to be built, not to serve
+    settings = Settings(database_url="sqlite+aiosqlite://")  # nothing is read or written
+    return permissions_markdown(create_app(settings, keyring=keys))
 
 
 def _print(text: str) -> int:
