@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from idstore import __version__, logs
-from idstore.api import api_keys, audit, errors, health, stores, totps, users
+from idstore.api import api_keys, audit, errors, events, health, stores, totps, users
 from idstore.api.middleware import RequestFrame
 from idstore.api.routing import RawPathRouting
 from idstore.api.runtime import Runtime, operation_of
@@ -84,6 +84,7 @@ def create_app(
         users.router,
         totps.router,
         audit.router,
+        events.router,
         api_keys.router,
         health.router,
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, Security
+from fastapi import APIRouter, Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader
 
 from idstore.api.common import described, errors, page_request
 from idstore.api.presenters import page_out
 from idstore.api.routing import PathText, segment
-from idstore.api.runtime import RuntimeDep, caller_for
+from idstore.api.runtime import RuntimeDep, caller_for, context_of
 from idstore.api.schemas.api_keys import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, TokenOut
 from idstore.api.schemas.common import PageOut
 from idstore.services import api_keys
@@ -79,16 +79,19 @@ async def issue_token(
     operation_id="createApiKey",
 )
 async def create_api_key(
-    body: ApiKeyIn, run: RuntimeDep, caller: Annotated[Caller, caller_for("createApiKey")]
+    body: ApiKeyIn,
+    request: Request,
+    run: RuntimeDep,
+    caller: Annotated[Caller, caller_for("createApiKey")],
 ) -> ApiKeyCreatedOut:
     """Create a key in the caller's tenant. The key is in this answer only, never again."""
     key, secret = await api_keys.create_for_caller(
         run.database,
         run.keyring,
         caller,
+        context_of(caller, request, run),
         name=body.name,
         permissions=tuple(body.permissions),
-        now=run.clock.now(),
     )
     return ApiKeyCreatedOut(**_out(key).model_dump(), key=secret)
 
@@ -111,13 +114,15 @@ async def get_api_key(
     return _out(await api_keys.get_api_key(run.database, caller, id))
 
 
-async def _set_status(run: RuntimeDep, caller: Caller, key_id: str, status: ApiKeyStatus) -> ApiKey:
+async def _set_status(
+    request: Request, run: RuntimeDep, caller: Caller, key_id: str, status: ApiKeyStatus
+) -> ApiKey:
     return await api_keys.set_status(
         run.database,
         caller,
+        context_of(caller, request, run),
         key_id,
         status=status,
-        now=run.clock.now(),
         revocations=run.revocations,
     )
 
@@ -129,10 +134,13 @@ async def _set_status(run: RuntimeDep, caller: Caller, key_id: str, status: ApiK
     operation_id="blockApiKey",
 )
 async def block_api_key(
-    id: PathText, run: RuntimeDep, caller: Annotated[Caller, caller_for("updateApiKey")]
+    id: PathText,
+    request: Request,
+    run: RuntimeDep,
+    caller: Annotated[Caller, caller_for("updateApiKey")],
 ) -> ApiKeyOut:
     """Block a key: it is refused at once, and its tokens stop within seconds everywhere."""
-    return _out(await _set_status(run, caller, id, ApiKeyStatus.BLOCKED))
+    return _out(await _set_status(request, run, caller, id, ApiKeyStatus.BLOCKED))
 
 
 @router.post(
@@ -142,10 +150,13 @@ async def block_api_key(
     operation_id="unblockApiKey",
 )
 async def unblock_api_key(
-    id: PathText, run: RuntimeDep, caller: Annotated[Caller, caller_for("updateApiKey")]
+    id: PathText,
+    request: Request,
+    run: RuntimeDep,
+    caller: Annotated[Caller, caller_for("updateApiKey")],
 ) -> ApiKeyOut:
     """Unblock a key; tokens issued before now stay void: exchange the key for a new one."""
-    return _out(await _set_status(run, caller, id, ApiKeyStatus.ACTIVE))
+    return _out(await _set_status(request, run, caller, id, ApiKeyStatus.ACTIVE))
 
 
 @router.delete(
@@ -156,8 +167,11 @@ async def unblock_api_key(
     operation_id="deleteApiKey",
 )
 async def delete_api_key(
-    id: PathText, run: RuntimeDep, caller: Annotated[Caller, caller_for("deleteApiKey")]
+    id: PathText,
+    request: Request,
+    run: RuntimeDep,
+    caller: Annotated[Caller, caller_for("deleteApiKey")],
 ) -> Response:
     """Delete a key: refused at once, its tokens stop within seconds on every process."""
-    await _set_status(run, caller, id, ApiKeyStatus.DELETED)
+    await _set_status(request, run, caller, id, ApiKeyStatus.DELETED)
     return Response(status_code=204)

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/identity-store/stores", tags=["authentication au
 AUTHENTICATIONS = f"/{segment('storeName')}/users/{{user}}/authentications"
 
 
-def _aware(moment: datetime | None, field: str) -> datetime | None:
+def aware(moment: datetime | None, field: str) -> datetime | None:
     """The instant in UTC. Raises InvalidField (9002) without a zone or beyond the calendar."""
     if moment is None:
         return None
@@ -61,8 +61,8 @@ async def list_authentications(
     where = AuditFilter(
         type=None if type is None else Modality(type),
         result=None if result is None else AuditResult(result),
-        created_from=_aware(created_from, "from"),
-        created_to=_aware(created_to, "to"),
+        created_from=aware(created_from, "from"),
+        created_to=aware(created_to, "to"),
     )
     page = await audit.list_records(
         run.database, ctx, store_name=storeName, ref=user, where=where, request=paging

@@ -95,6 +95,16 @@ def operation_of(dependant: Dependant) -> str | None:
     return None
 
 
+def context_of(caller: Caller, request: Request, run: Runtime) -> Context:
+    """The context of a request whose caller a route already verified."""
+    return Context(
+        tenant_id=caller.tenant_id,
+        caller_id=caller.api_key_id,
+        request_id=request_id(request),
+        now=run.clock.now(),
+    )
+
+
 def context_for(operation: str) -> Any:
     """The verified caller of `caller_for`, with the request's id and instant."""
 
@@ -104,12 +114,7 @@ def context_for(operation: str) -> Any:
     async def verified_context(
         request: Request, run: RuntimeDep, caller: Caller = verified
     ) -> Context:
-        return Context(
-            tenant_id=caller.tenant_id,
-            caller_id=caller.api_key_id,
-            request_id=request_id(request),
-            now=run.clock.now(),
-        )
+        return context_of(caller, request, run)
 
     verified_context.__name__ = f"context_for_{operation}"
     return Depends(verified_context)

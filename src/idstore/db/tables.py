@@ -163,3 +163,21 @@ authentication_audit = Table(
     Index("ix_authentication_audit_user_id_created_dtm_id", "user_id", "created_dtm", "id"),
     Index("ix_authentication_audit_store_id_created_dtm", "store_id", "created_dtm"),
 )
+
+# Changes callers made (spec: an auditor can tell who changed what). Like the authentication
+# audit, it outlives what it describes: no foreign keys.
+admin_events = Table(
+    "admin_events",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("store_id", String(ID)),
+    Column("caller_id", String(ID), nullable=False),
+    Column("request_id", String(128)),
+    Column("kind", String(48), nullable=False),
+    Column("subject_id", String(ID)),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("details", json_column_type(), nullable=False),
+    Index("ix_admin_events_tenant_id_created_dtm_id", "tenant_id", "created_dtm", "id"),
+    Index("ix_admin_events_store_id_created_dtm", "store_id", "created_dtm"),
+)

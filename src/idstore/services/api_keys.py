@@ -17,7 +17,9 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
+from idstore.services import events
 from idstore.services.callers import ANY_OPERATION, Caller, Revocations, permission
+from idstore.services.context import Context
 from idstore.services.errors import (
     InvalidField,
     PermissionDenied,
@@ -41,6 +43,13 @@ class ApiKeyStatus(StrEnum):
     BLOCKED = "BLOCKED"
     # Deleted keys keep their row, so that every process learns their tokens are void.
     DELETED = "DELETED"
+
+
+_STATUS_EVENTS = {
+    ApiKeyStatus.ACTIVE: "apiKey.unblocked",
+    ApiKeyStatus.BLOCKED: "apiKey.blocked",
+    ApiKeyStatus.DELETED: "apiKey.deleted",
+}
 
 
 @dataclass(frozen=True)
@@ -99,10 +108,10 @@ async def create_for_caller(
     database: Database,
     keyring: KeyRing,
     caller: Caller,
+    ctx: Context,
     *,
     name: str | None,
     permissions: tuple[str, ...],
-    now: datetime,
 ) -> tuple[ApiKey, str]:
     """A new key in the caller's tenant, with permissions the caller holds itself.
 
@@ -115,9 +124,15 @@ async def create_for_caller(
         )
     async with database.transaction() as conn:
         key_id, key = await create_api_key(
-            conn, keyring, tenant_id=caller.tenant_id, permissions=permissions, now=now, name=name
+            conn,
+            keyring,
+            tenant_id=caller.tenant_id,
+            permissions=permissions,
+            now=ctx.now,
+            name=name,
         )
         created = await _find(conn, caller, key_id)
+        await events.record(conn, ctx, "apiKey.created", store_id=None, subject_id=key_id)
     log.info("api_key.created", extra={"api_key_id": key_id, "caller": caller.api_key_id})
     return created, key
 
@@ -143,10 +158,10 @@ async def get_api_key(database: Database, caller: Caller, key_id: str) -> ApiKey
 async def set_status(
     database: Database,
     caller: Caller,
+    ctx: Context,
     key_id: str,
     *,
     status: ApiKeyStatus,
-    now: datetime,
     revocations: Revocations,
 ) -> ApiKey:
     """Block, unblock or delete a key of the caller's tenant. Unblocking voids the tokens issued
@@ -159,12 +174,14 @@ async def set_status(
         key = await _find(conn, caller, key_id)
         if not all(map(caller.can_grant, key.permissions)):
             raise PermissionDenied("the key holds permissions this caller does not hold")
+        now = ctx.now
         changes: dict[str, Any] = {"status": str(status), "last_updated_dtm": now}
         if status is ApiKeyStatus.ACTIVE:
             changes["tokens_not_before"] = now
         await conn.execute(
             update(tables.api_keys).where(tables.api_keys.c.id == key.id).values(changes)
         )
+        await events.record(conn, ctx, _STATUS_EVENTS[status], store_id=None, subject_id=key.id)
     if status is ApiKeyStatus.ACTIVE:
         revocations.restore(key.id, not_before=now)
     else:

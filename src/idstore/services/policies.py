@@ -13,6 +13,7 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
 from idstore.otp import Algorithm
+from idstore.services import events
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context
 from idstore.services.errors import PolicyInUse, PolicyNameTaken, PolicyNotFound, StoreNotFound
@@ -80,6 +81,7 @@ async def insert_policy(
             unique=PolicyNameTaken(f"TOTP policy {name!r} already exists"),
             missing=StoreNotFound("store not found"),
         ) from exc
+    await events.record(conn, ctx, "totpPolicy.created", store_id=store_id, subject_id=row["id"])
     return TotpPolicy(**row)
 
 
@@ -124,6 +126,14 @@ async def apply_policy_changes(
     await conn.execute(
         update(tables.totp_policies).where(tables.totp_policies.c.id == policy.id).values(values)
     )
+    await events.record(
+        conn,
+        ctx,
+        "totpPolicy.updated",
+        store_id=policy.store_id,
+        subject_id=policy.id,
+        details=events.changed(changes.values),
+    )
     return TotpPolicy(**{**policy.__dict__, **values})
 
 
@@ -148,4 +158,12 @@ async def delete_policy(
         )
         await conn.execute(
             delete(tables.totp_policies).where(tables.totp_policies.c.id == policy.id)
+        )
+        await events.record(
+            conn,
+            ctx,
+            "totpPolicy.deleted",
+            store_id=store.id,
+            subject_id=policy.id,
+            details={"force": force},
         )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
-from idstore.services import configuration
+from idstore.services import configuration, events
 from idstore.services.configuration import ConfigurationChanges
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context
@@ -68,6 +68,7 @@ async def create_store(
         except IntegrityError as exc:
             taken = StoreNameTaken(f"store {name!r} already exists")
             raise conflict(exc, unique=taken, missing=taken) from exc
+        await events.record(conn, ctx, "store.created", store_id=store_id, subject_id=store_id)
 
         for policy_name, policy_changes in changes.totp_policies.items():
             await insert_policy(
@@ -131,6 +132,17 @@ async def update_store(
                 last_updated_dtm=ctx.now,
             )
         )
+        given = {**changes.values, **changes.configuration.values}
+        if changes.configuration.user_locking is not None:
+            given["user_locking"] = True
+        await events.record(
+            conn,
+            ctx,
+            "store.updated",
+            store_id=row.id,
+            subject_id=row.id,
+            details=events.changed(given),
+        )
         for policy_name, policy_changes in changes.totp_policies.items():
             await _upsert_policy(
                 conn, ctx, store_id=row.id, name=policy_name, changes=policy_changes
@@ -165,3 +177,6 @@ async def delete_store(database: Database, ctx: Context, *, name: str, force: bo
         for table in (tables.user_totps, tables.users, tables.totp_policies):
             await conn.execute(delete(table).where(table.c.store_id == row.id))
         await conn.execute(delete(tables.stores).where(tables.stores.c.id == row.id))
+        await events.record(
+            conn, ctx, "store.deleted", store_id=row.id, subject_id=row.id, details={"force": force}
+        )

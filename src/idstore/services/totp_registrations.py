@@ -15,7 +15,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
-from idstore.services import locking
+from idstore.services import events, locking
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import (
@@ -103,6 +103,14 @@ async def start_registration(
             # The policy (or its store) was deleted while this registration started.
             missing = PolicyNotFound(f"TOTP policy {policy_name!r} not found")
             raise conflict(exc, unique=TotpAlreadyRegistered(), missing=missing) from exc
+        await events.record(
+            conn,
+            ctx,
+            "totp.registrationStarted",
+            store_id=store.id,
+            subject_id=totp.id,
+            details={"userId": user.id, "policyName": policy.name},
+        )
         return Registration(totp=totp, secret=secret, otpauth_uri=uri)
 
 
@@ -208,4 +216,12 @@ async def deregister(
         )
         if removed.rowcount == 0:
             raise RegistrationNotFound()
+        await events.record(
+            conn,
+            ctx,
+            "totp.deregistered",
+            store_id=store.id,
+            subject_id=user.id,
+            details={"policyName": policy.name},
+        )
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(user.id), now=ctx.now)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.db.engine import Database
+from idstore.services import events
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StatusChangeNotAllowed, TotpNotFound
 from idstore.services.models import TotpStatus, UserTotp
@@ -48,9 +49,8 @@ async def set_totp_status(
     which only completing its registration can activate; 3000, 3100, 3303.
     """
     async with database.transaction() as conn:
-        totp = totp_from_row(
-            await _find(conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id)
-        )
+        row = await _find(conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id)
+        totp = totp_from_row(row)
         if status is TotpStatus.PENDING:
             raise StatusChangeNotAllowed("a TOTP cannot be set back to PENDING")
         if totp.activated_dtm is None:
@@ -63,6 +63,14 @@ async def set_totp_status(
             .where(tables.user_totps.c.id == totp.id)
             .values(status=str(status), last_updated_dtm=ctx.now)
         )
+        await events.record(
+            conn,
+            ctx,
+            "totp.statusChanged",
+            store_id=row.store_id,
+            subject_id=totp.id,
+            details={"status": str(status)},
+        )
         return UserTotp(**{**totp.__dict__, "status": status, "last_updated_dtm": ctx.now})
 
 
@@ -73,6 +81,7 @@ async def delete_totp(
     async with database.transaction() as conn:
         row = await _find(conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id)
         await conn.execute(delete(tables.user_totps).where(tables.user_totps.c.id == row.id))
+        await events.record(conn, ctx, "totp.deleted", store_id=row.store_id, subject_id=row.id)
 
 
 async def _find(

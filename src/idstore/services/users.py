@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
-from idstore.services import configuration, locking
+from idstore.services import configuration, events, locking
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import ExternalIdTaken, InvalidField, StoreNotFound
-from idstore.services.models import LockKind, LockState, Modality, User, UserStatus
+from idstore.services.models import JsonValue, LockKind, LockState, Modality, User, UserStatus
 from idstore.services.paging import Page, PageRequest, fetch_page
 from idstore.services.rows import (
     find_store,
@@ -79,6 +79,7 @@ async def create_user(
                 unique=ExternalIdTaken("a user with that external id exists in this store"),
                 missing=StoreNotFound(f"store {store_name!r} not found"),
             ) from exc
+        await events.record(conn, ctx, "user.created", store_id=store.id, subject_id=row["id"])
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row["id"]), now=ctx.now)
 
 
@@ -177,6 +178,15 @@ async def update_user(
                 unique=ExternalIdTaken("a user with that external id exists in this store"),
                 missing=StoreNotFound(f"store {store_name!r} not found"),
             ) from exc
+        given = {**changes.values, **({"status": True} if changes.status else {})}
+        await events.record(
+            conn,
+            ctx,
+            "user.updated",
+            store_id=store.id,
+            subject_id=row.id,
+            details=events.changed(given),
+        )
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row.id), now=ctx.now)
 
 
@@ -187,6 +197,7 @@ async def delete_user(database: Database, ctx: Context, *, store_name: str, ref:
         row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
         await conn.execute(delete(tables.user_totps).where(tables.user_totps.c.user_id == row.id))
         await conn.execute(delete(tables.users).where(tables.users.c.id == row.id))
+        await events.record(conn, ctx, "user.deleted", store_id=store.id, subject_id=row.id)
 
 
 async def unlock_user(
@@ -208,6 +219,15 @@ async def unlock_user(
             update(tables.users)
             .where(tables.users.c.id == row.id)
             .values(**lock_state_values(state), last_updated_dtm=ctx.now)
+        )
+        named: list[JsonValue] = [str(m) for m in modalities] if modalities is not None else []
+        await events.record(
+            conn,
+            ctx,
+            "user.unlocked",
+            store_id=store.id,
+            subject_id=row.id,
+            details={"modalities": named} if modalities is not None else {},
         )
         refreshed = (
             await conn.execute(select(tables.users).where(tables.users.c.id == row.id))
