@@ -22,6 +22,8 @@ from idstore.db.engine import Database
 from idstore.db.migrate import migrate
 from idstore.keyrotation import STEP_WAIT_SECONDS, add_key_to_file, reseal
 from idstore.services import api_keys
+from idstore.services.audit_verification import ChainReport, verify_store
+from idstore.services.errors import StoreNotFound
 from idstore.services.rotation import ResealReport
 from idstore.settings import Settings, reference_markdown
 from idstore.startup import UnsafeStart, prepare
@@ -100,6 +102,17 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
     rotate.set_defaults(run=_rotate_keys)
 
+    verify = commands.add_parser(
+        "verify-audit",
+        help="check that no authentication audit record of a store was altered, removed or added",
+        description="Walk every user's audit chain in the store and name the first broken link "
+        "of each; exit 1 when one is broken.",
+    )
+    verify.add_argument("--store", required=True, help="the store's name")
+    verify.add_argument("--tenant", default="default", help="the store's tenant (default: default)")
+    verify.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    verify.set_defaults(run=_verify_audit)
+
     permissions = commands.add_parser(
         "permissions-reference", help="print the permission every route needs, as Markdown"
     )
@@ -122,6 +135,38 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--store", default="demo", help="store to enrol in (default demo)")
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _verify_audit(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments)
+    try:
+        report = asyncio.run(_walk_chains(settings, arguments.tenant, arguments.store))
+    except StoreNotFound:
+        print(
+            f"idstore: no store {arguments.store!r} in tenant {arguments.tenant!r}", file=sys.stderr
+        )
+        return 2
+    for broken in report.breaks:
+        print(f"user {broken.user_id}: record {broken.record_id}: {broken.problem}")
+    print(
+        f"idstore: {report.records} records of {report.users} users checked, "
+        f"{report.unchained} written before chaining; {len(report.breaks)} broken chains"
+    )
+    return 1 if report.breaks else 0
+
+
+async def _walk_chains(settings: Settings, tenant: str, store: str) -> ChainReport:
+    database = Database(settings.resolved_database_url)
+    try:
+        return await verify_store(
+            database,
+            load_keyring(settings),
+            tenant_id=tenant,
+            store_name=store,
+            progress=lambda done: print(f"idstore: {done} records checked", flush=True),
+        )
+    finally:
+        await database.dispose()
 
 
 def _permissions_reference() -> str:

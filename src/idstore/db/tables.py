@@ -114,6 +114,8 @@ users = Table(
     # The per-user attempt rate limit: tokens left, as of when (a token bucket).
     Column("attempt_tokens", Float),
     Column("attempt_tokens_dtm", UtcDateTime),
+    # Hash of the user's newest authentication audit record: the head of the user's chain.
+    Column("audit_chain_head", String(64)),
     UniqueConstraint("store_id", "external_id"),
     Index("ix_users_store_id_created_dtm_id", "store_id", "created_dtm", "id"),
 )
@@ -160,6 +162,10 @@ authentication_audit = Table(
     Column("created_dtm", UtcDateTime, nullable=False),
     Column("details", json_column_type(), nullable=False),
     Column("request_id", String(128)),
+    # The user's chain: a keyed hash over this record and the previous one's hash.
+    Column("chain_key_id", String(32)),
+    Column("chain_previous", String(64)),
+    Column("chain_hash", String(64)),
     Index("ix_authentication_audit_user_id_created_dtm_id", "user_id", "created_dtm", "id"),
     Index("ix_authentication_audit_store_id_created_dtm", "store_id", "created_dtm"),
 )

@@ -16,6 +16,7 @@ from typing import ClassVar
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.services import audit, locking, throttle
 from idstore.services.context import Context
@@ -63,8 +64,7 @@ class Attempt:
     locking_policy: LockingPolicy
     user: User
     rate: AttemptRate
-    # Whether user.lock_state changed (an attempt was taken) and must be written back.
-    state_changed: bool = False
+    keyring: KeyRing
 
     def audit_details(self) -> JsonObject:
         raise NotImplementedError
@@ -96,21 +96,26 @@ class Attempt:
                 )
             )
         self.user = with_lock_state(self.user, taken, now)
-        self.state_changed = True
 
     async def succeed(self) -> AuditRecord:
         """Reset the counters, note the success on the user, audit it."""
         now = self.ctx.now
         state = locking.after_success(self.user.lock_state, self.modality, now)
+        record = await self._audit(error=None)
         await self.conn.execute(
             update(tables.users)
             .where(tables.users.c.id == self.user.id)
-            .values(**lock_state_values(state), last_successful_authentication_dtm=now)
+            .values(
+                **lock_state_values(state),
+                last_successful_authentication_dtm=now,
+                audit_chain_head=record.chain_hash,
+            )
         )
         self.user = replace(
-            with_lock_state(self.user, state, now), last_successful_authentication_dtm=now
+            with_lock_state(self.user, state, now),
+            last_successful_authentication_dtm=now,
+            audit_chain_head=record.chain_hash,
         )
-        record = await self._audit(error=None)
         log.info(f"{self.event}.accepted", extra=self.log_fields())
         return record
 
@@ -124,14 +129,15 @@ class Attempt:
             state = locking.after_failure(self.locking_policy, state, self.modality, self.ctx.now)
             self._log_locks_engaged(state)
             user = with_lock_state(user, state, self.ctx.now)
-        if counts or self.state_changed:
-            await self.conn.execute(
-                update(tables.users)
-                .where(tables.users.c.id == user.id)
-                .values(lock_state_values(state))
-            )
 
-        await self._audit(error=error)
+        # One UPDATE of the user row carries the counters and the audit chain's new head.
+        record = await self._audit(error=error)
+        await self.conn.execute(
+            update(tables.users)
+            .where(tables.users.c.id == user.id)
+            .values(**lock_state_values(state), audit_chain_head=record.chain_hash)
+        )
+        user = replace(user, audit_chain_head=record.chain_hash)
         await self.conn.commit()
         log.log(
             logging.WARNING if error.code in _SUSPICIOUS else logging.INFO,
@@ -144,11 +150,13 @@ class Attempt:
         return await audit.record(
             self.conn,
             self.ctx,
+            self.keyring,
             store_id=self.store_id,
             user_id=self.user.id,
             modality=self.modality,
             error=error,
             details=self.audit_details(),
+            previous=self.user.audit_chain_head,
         )
 
     def _log_locks_engaged(self, state: LockState) -> None:

@@ -9,9 +9,12 @@ from typing import Any
 from sqlalchemy import Row, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
+from idstore.services import audit_chain
+from idstore.services.audit_chain import AuditContent
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import IdstoreError, ResourceNotFound
 from idstore.services.models import AuditRecord, AuditResult, JsonObject, Modality, UserTotp
@@ -33,32 +36,50 @@ class AuditFilter:
 async def record(
     conn: AsyncConnection,
     ctx: Context,
+    keyring: KeyRing,
     *,
     store_id: str,
     user_id: str,
     modality: Modality,
     error: IdstoreError | None,
     details: JsonObject,
+    previous: str | None,
 ) -> AuditRecord:
-    """Write the record of one attempt: a success when `error` is None, else its failure code."""
-    audit_record = AuditRecord(
+    """Write the record of one attempt (a success when `error` is None, else its failure code),
+    linked after `previous`, the user's chain head. The caller stores the new head."""
+    content = AuditContent(
         id=new_id(),
         tenant_id=ctx.tenant_id,
         store_id=store_id,
         user_id=user_id,
-        type=modality,
-        result=AuditResult.SUCCESS if error is None else AuditResult.FAILURE,
+        type=str(modality),
+        result=str(AuditResult.SUCCESS if error is None else AuditResult.FAILURE),
         error_code=None if error is None else error.code,
         created_dtm=ctx.now,
         details=details,
+        request_id=ctx.request_id,
     )
+    chained = audit_chain.link(keyring, content, previous or audit_chain.GENESIS)
     await conn.execute(
         insert(tables.authentication_audit).values(
-            **{**audit_record.__dict__, "type": str(modality), "result": str(audit_record.result)},
-            request_id=ctx.request_id,
+            **content.__dict__,
+            chain_key_id=chained.key_id,
+            chain_previous=chained.previous,
+            chain_hash=chained.hash,
         )
     )
-    return audit_record
+    return AuditRecord(
+        id=content.id,
+        tenant_id=content.tenant_id,
+        store_id=store_id,
+        user_id=user_id,
+        type=modality,
+        result=AuditResult(content.result),
+        error_code=content.error_code,
+        created_dtm=content.created_dtm,
+        details=details,
+        chain_hash=chained.hash,
+    )
 
 
 def totp_details(totp: UserTotp | None, *, policy_name: str) -> JsonObject:

@@ -178,6 +178,8 @@ class User:
     lock_state: LockState
     as_of: datetime
     totps: tuple[UserTotp, ...] = ()
+    # Hash of the user's newest authentication audit record (services/audit_chain.py).
+    audit_chain_head: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,3 +193,4 @@ class AuditRecord:
     error_code: int | None
     created_dtm: datetime
     details: JsonObject
+    chain_hash: str | None = None

@@ -159,6 +159,7 @@ def user_with_totps(row: Row[Any], totps: Sequence[UserTotp], now: datetime) -> 
         lock_state=locking.settle(state, now),
         as_of=now,
         totps=tuple(totp for totp in totps if not totp.is_expired(now)),
+        audit_chain_head=row.audit_chain_head,
     )
 
 

@@ -78,11 +78,11 @@ async def authenticate(
     the updated user.
     """
     async with database.transaction() as conn:
-        attempt = await _TotpAttempt.begin(conn, ctx, store_name, ref, policy_name, rate)
+        attempt = await _TotpAttempt.begin(conn, ctx, keyring, store_name, ref, policy_name, rate)
         await attempt.check_standing(enrolling=False)
         drift_steps = await attempt.policy_drift_steps()
         held = await attempt.active_totp()
-        step = await attempt.verify(keyring, held, code, drift_steps=drift_steps)
+        step = await attempt.verify(held, code, drift_steps=drift_steps)
         return await attempt.accept(held, step, activating=False)
 
 
@@ -103,11 +103,11 @@ async def complete_registration(
     and RegistrationExpired (3302) past the deadline, which also removes the pending TOTP.
     """
     async with database.transaction() as conn:
-        attempt = await _TotpAttempt.begin(conn, ctx, store_name, ref, policy_name, rate)
+        attempt = await _TotpAttempt.begin(conn, ctx, keyring, store_name, ref, policy_name, rate)
         await attempt.check_standing(enrolling=True)
         drift_steps = await attempt.policy_drift_steps()
         held = await attempt.pending_totp()
-        step = await attempt.verify(keyring, held, code, drift_steps=drift_steps)
+        step = await attempt.verify(held, code, drift_steps=drift_steps)
         return await attempt.accept(held, step, activating=True)
 
 
@@ -133,6 +133,7 @@ class _TotpAttempt(Attempt):
         cls,
         conn: AsyncConnection,
         ctx: Context,
+        keyring: KeyRing,
         store_name: str,
         ref: UserRef,
         policy: str,
@@ -156,6 +157,7 @@ class _TotpAttempt(Attempt):
             locking_policy=configuration.from_json(first.store_configuration).user_locking,
             user=user_with_totps(first, totps, ctx.now),
             rate=rate,
+            keyring=keyring,
             policy_name=policy,
             drift_steps=first.policy_drift_steps,
             held=None
@@ -204,9 +206,7 @@ class _TotpAttempt(Attempt):
         await self.conn.execute(delete(tables.user_totps).where(tables.user_totps.c.id == totp_id))
         self.user = replace(self.user, totps=tuple(t for t in self.user.totps if t.id != totp_id))
 
-    async def verify(
-        self, keyring: KeyRing, held: _HeldTotp, code: str, *, drift_steps: int
-    ) -> int:
+    async def verify(self, held: _HeldTotp, code: str, *, drift_steps: int) -> int:
         """The time step the code proves, newer than any step accepted before."""
         totp = held.totp
         await self.check_modality()
@@ -216,7 +216,7 @@ class _TotpAttempt(Attempt):
             raise await self.refuse(CodeMalformed()) from None
 
         steps = otp.matching_steps(
-            await self._open_secret(keyring, held),
+            await self._open_secret(held),
             normalized,
             now=self.ctx.now.timestamp(),
             period=totp.period,
@@ -231,9 +231,9 @@ class _TotpAttempt(Attempt):
             raise await self.refuse(CodeAlreadyUsed(), counts=True)
         return fresh[0]
 
-    async def _open_secret(self, keyring: KeyRing, held: _HeldTotp) -> bytes:
+    async def _open_secret(self, held: _HeldTotp) -> bytes:
         try:
-            return keyring.open(held.secret_sealed, context=held.totp.id)
+            return self.keyring.open(held.secret_sealed, context=held.totp.id)
         except SealBroken:
             # Fail closed, and leave a trace: an altered secret never reads as a wrong code.
             log.error("secret.unseal_failed", extra={"totp_id": held.totp.id}, exc_info=True)

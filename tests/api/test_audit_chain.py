@@ -1,0 +1,149 @@
+"""The audit chain: any record altered, removed or added in the database is named."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, update
+
+from idstore.crypto.keyring import format_key_ring
+from idstore.db import tables
+from idstore.db.engine import Database
+from idstore.services.audit_verification import ChainReport, verify_store
+from tests.support.api import RFC_SECRET, Api
+from tests.support.clock import ManualClock
+from tests.support.databases import async_url
+from tests.support.processes import idstore_command
+from tests.support.seeding import Seeder, TotpSpec
+from tests.support.server import LiveServer
+from tests.support.totp_users import TotpUser, totp_user
+
+T0 = 1111111109  # 081804
+
+
+def _verify(server: LiveServer, store: str) -> ChainReport:
+    async def run() -> ChainReport:
+        database = Database(async_url(server.settings.database_url))
+        try:
+            return await verify_store(
+                database, server.keyring, tenant_id="default", store_name=store
+            )
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def people(api: Api, seeder: Seeder, clock: ManualClock) -> list[TotpUser]:
+    """Two users of one store, each with five records: refusals of three kinds, a success."""
+    first = totp_user(api, seeder)
+    second_user = api.create_user(first.store_name)
+    second = TotpUser(api, first.store, first.policy, second_user, "", first.secret)
+    seeder.totp(store=first.store, user=second_user, policy=first.policy, spec=TotpSpec(RFC_SECRET))
+    clock.set(T0)
+    for person in (first, second):
+        for code in ("000000", "12", "000001", "081804", "081804"):
+            person.authenticate(code)
+    return [first, second]
+
+
+def _records(person: TotpUser) -> list[dict[str, Any]]:
+    return person.audit()
+
+
+def test_untouched_chains_hold(server: LiveServer, people: list[TotpUser]) -> None:
+    report = _verify(server, people[0].store_name)
+    assert (report.records, report.users, report.unchained, report.breaks) == (10, 2, 0, [])
+
+
+def test_an_altered_record_is_named(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    victim = _records(people[0])[3]  # the success
+    seeder.execute(
+        update(tables.authentication_audit)
+        .where(tables.authentication_audit.c.id == victim["id"])
+        .values(result="FAILURE", error_code=3401)
+    )
+
+    report = _verify(server, people[0].store_name)
+
+    assert [(b.user_id, b.record_id) for b in report.breaks] == [
+        (people[0].user["id"], victim["id"])
+    ]
+    assert "altered" in report.breaks[0].problem
+
+
+def test_a_removed_record_is_named_by_the_one_after_it(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    records = _records(people[1])
+    seeder.execute(
+        delete(tables.authentication_audit).where(
+            tables.authentication_audit.c.id == records[1]["id"]
+        )
+    )
+
+    (broken,) = _verify(server, people[0].store_name).breaks
+
+    assert (broken.user_id, broken.record_id) == (people[1].user["id"], records[2]["id"])
+    assert "gone" in broken.problem
+
+
+def test_a_removed_newest_record_is_named(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    records = _records(people[0])
+    seeder.execute(
+        delete(tables.authentication_audit).where(
+            tables.authentication_audit.c.id == records[-1]["id"]
+        )
+    )
+
+    (broken,) = _verify(server, people[0].store_name).breaks
+
+    assert broken.record_id == records[-2]["id"]
+    assert "newest" in broken.problem
+
+
+def test_a_record_added_behind_the_services_back_is_named(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    audit = tables.authentication_audit
+    (row,) = seeder.rows(audit.select().where(audit.c.id == _records(people[0])[0]["id"]))
+    forged = {**row, "id": str(uuid.uuid4()), "result": "SUCCESS"}
+    seeder.execute(audit.insert().values(forged))
+
+    (broken,) = _verify(server, people[0].store_name).breaks
+
+    assert broken.record_id in (forged["id"], row["id"])
+
+
+def test_verify_audit_names_the_break_and_exits_1(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "IDSTORE_DATABASE_URL": server.settings.database_url,
+        "IDSTORE_SECRET_KEYS": format_key_ring(server.keyring),
+    }
+    command = [str(idstore_command()), "verify-audit", "--store", people[0].store_name]
+
+    clean = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    victim = _records(people[1])[0]["id"]
+    seeder.execute(
+        update(tables.authentication_audit)
+        .where(tables.authentication_audit.c.id == victim)
+        .values(error_code=None)
+    )
+    broken = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+
+    assert clean.returncode == 0, clean.stderr
+    assert "10 records of 2 users checked" in clean.stdout
+    assert broken.returncode == 1
+    assert f"record {victim}: altered" in broken.stdout
