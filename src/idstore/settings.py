@@ -86,6 +86,13 @@ class Settings:
             "server processes; empty keeps it per process."
         ),
     )
+    cors_origins: str = field(
+        default="",
+        metadata=_help(
+            "Browser origins allowed to call the API, comma-separated (e.g. "
+            "`https://admin.example.com`); empty sends no CORS headers at all."
+        ),
+    )
     log_level: str = field(
         default="INFO", metadata=_help("Level of the JSON log lines written to standard error.")
     )

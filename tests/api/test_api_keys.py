@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+import json
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import httpx
+import jwt
 import pytest
 
 from idstore.crypto.tokens import issue_token as sign
@@ -214,3 +217,33 @@ def test_an_expired_token_says_it_expired(server: LiveServer, api: Api) -> None:
     assert (answer.status_code, answer.json()["code"]) == (401, 9003)
     assert answer.json()["message"] == "the bearer token expired: issue a new one"
     assert answer.headers["WWW-Authenticate"] == 'Bearer realm="idstore"'
+
+
+def _unsigned(token: str) -> str:
+    header, payload, _ = token.split(".")
+    none = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    return f"{none}.{payload}."
+
+
+def _altered(token: str) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["tnt"] = "another"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+def _resigned(token: str) -> str:
+    # Signed with HS512 under a made-up key: another algorithm and another key.
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    return jwt.encode(claims, "x" * 64, algorithm="HS512")
+
+
+@pytest.mark.parametrize("tamper", [_unsigned, _altered, _resigned])
+def test_unsigned_altered_or_otherwise_signed_tokens_are_401_9003(
+    server: LiveServer, token: str, tamper: Callable[[str], str]
+) -> None:
+    answer = httpx.get(
+        f"{server.base_url}{STORES}", headers={"Authorization": f"Bearer {tamper(token)}"}
+    )
+    assert (answer.status_code, answer.json()["code"]) == (401, 9003)

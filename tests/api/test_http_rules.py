@@ -21,7 +21,7 @@ from tests.support.checks import (
     send_json,
 )
 from tests.support.clock import ManualClock
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, running_server
 
 MAX_BODY = 64 * 1024
 
@@ -602,3 +602,29 @@ def test_a_cleared_optional_value_is_omitted_not_null(api: Api) -> None:
 
     assert "description" not in cleared
     assert "description" not in json_of(api.client.get(url), 200)
+
+
+def test_no_cors_headers_are_sent_unless_configured(api: Api) -> None:
+    preflight = api.client.options(
+        BASE,
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    simple = api.client.get(BASE, headers={"Origin": "https://evil.example"})
+
+    for answer in (preflight, simple):
+        assert not [name for name in answer.headers if name.lower().startswith("access-control")]
+
+
+def test_configured_origins_alone_get_cors_headers(database_url: str, tmp_path: Any) -> None:
+    with running_server(database_url, tmp_path, cors_origins="https://admin.example") as live:
+        allowed = httpx.options(
+            f"{live.base_url}{BASE}",
+            headers={"Origin": "https://admin.example", "Access-Control-Request-Method": "POST"},
+        )
+        other = httpx.options(
+            f"{live.base_url}{BASE}",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+
+    assert allowed.headers["access-control-allow-origin"] == "https://admin.example"
+    assert "access-control-allow-origin" not in other.headers
