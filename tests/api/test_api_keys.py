@@ -220,7 +220,7 @@ def test_an_expired_token_says_it_expired(server: LiveServer, api: Api) -> None:
 
 
 def _unsigned(token: str) -> str:
-    header, payload, _ = token.split(".")
+    payload = token.split(".")[1]
     none = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
     return f"{none}.{payload}."
 
