@@ -38,5 +38,11 @@ unit: $(STAMP) tools
 
 test: lint typecheck unit
 
+# The benchmark (bench/README.md): idstore and its floor on PostgreSQL under wrk, which it installs
+# if missing. Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS='--workers 2 --duration 30'.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

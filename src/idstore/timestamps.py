@@ -7,5 +7,5 @@ from datetime import UTC, datetime
 
 def format_dtm(moment: datetime) -> str:
     """`2026-12-04T15:02:11.123Z`: UTC, milliseconds (truncated, never rounded up), `Z`."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat is several times faster than strftime, and this runs for every timestamp shown.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

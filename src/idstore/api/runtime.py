@@ -13,7 +13,7 @@ from idstore.clock import Clock
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeySource
 from idstore.db.engine import Database
-from idstore.services.callers import Caller, Revocations, caller_from_token
+from idstore.services.callers import Caller, Revocations, VerifiedTokens, caller_from_token
 from idstore.services.context import Context
 from idstore.services.errors import TooManyRequests, Unauthenticated
 from idstore.services.rate_limits import CallerLimiter, NoLimit
@@ -31,6 +31,7 @@ class Runtime:
     clock: Clock
     limiter: CallerLimiter = field(default_factory=NoLimit)
     revocations: Revocations = field(default_factory=Revocations)
+    verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
 
     @property
     def attempt_rate(self) -> AttemptRate:
@@ -60,26 +61,39 @@ def request_id(request: Request) -> str:
     return found
 
 
-def caller_for(operation: str) -> Any:
-    """A dependency that verifies the bearer token and the permission `operation` needs.
+async def _verify(
+    run: Runtime, credentials: HTTPAuthorizationCredentials | None, operation: str
+) -> Caller:
+    """The caller of a bearer token, within its rate and holding the permission.
 
-    Raises Unauthenticated (9003) and PermissionDenied (9004).
+    Raises Unauthenticated (9003), TooManyRequests (9005) and PermissionDenied (9004).
     """
+    if credentials is None:
+        raise Unauthenticated("a bearer token is required")
+    caller = caller_from_token(
+        run.keyring,
+        credentials.credentials,
+        now=run.clock.now(),
+        revocations=run.revocations,
+        verified=run.verified_tokens,
+    )
+    wait = await run.limiter.wait_seconds(caller.api_key_id)
+    if wait:
+        raise TooManyRequests("too many requests from this API key", retry_after_seconds=wait)
+    caller.require(operation)
+    return caller
 
-    async def verified_caller(
-        run: RuntimeDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    ) -> Caller:
-        if credentials is None:
-            raise Unauthenticated("a bearer token is required")
-        caller = caller_from_token(
-            run.keyring, credentials.credentials, now=run.clock.now(), revocations=run.revocations
-        )
-        wait = await run.limiter.wait_seconds(caller.api_key_id)
-        if wait:
-            raise TooManyRequests("too many requests from this API key", retry_after_seconds=wait)
-        caller.require(operation)
-        return caller
+
+# Each dependency is one node for FastAPI to resolve on every request, so the ones below take
+# the request and the credentials directly instead of stacking on one another.
+_Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+
+
+def caller_for(operation: str) -> Any:
+    """A dependency that verifies the bearer token and the permission `operation` needs."""
+
+    async def verified_caller(request: Request, credentials: _Credentials) -> Caller:
+        return await _verify(request.app.state.runtime, credentials, operation)
 
     verified_caller.__name__ = f"caller_for_{operation}"
     verified_caller.idstore_operation = operation  # type: ignore[attr-defined]  # see operation_of
@@ -106,15 +120,12 @@ def context_of(caller: Caller, request: Request, run: Runtime) -> Context:
 
 
 def context_for(operation: str) -> Any:
-    """The verified caller of `caller_for`, with the request's id and instant."""
+    """A dependency like `caller_for` that answers the request's context: caller, id, instant."""
 
-    # A default, not an annotation: annotations are strings here, evaluated without this closure.
-    verified = caller_for(operation)
-
-    async def verified_context(
-        request: Request, run: RuntimeDep, caller: Caller = verified
-    ) -> Context:
-        return context_of(caller, request, run)
+    async def verified_context(request: Request, credentials: _Credentials) -> Context:
+        run: Runtime = request.app.state.runtime
+        return context_of(await _verify(run, credentials, operation), request, run)
 
     verified_context.__name__ = f"context_for_{operation}"
+    verified_context.idstore_operation = operation  # type: ignore[attr-defined]  # see operation_of
     return Depends(verified_context)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.crypto.keyring import KeyRing
@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 _SUSPICIOUS = frozenset(
     {CodeAlreadyUsed.code, UserLocked.code, ModalityLocked.code, TooManyRequests.code}
 )
+
+
+# Built once (the SET clause comes from the parameters given): the hot path runs it.
+_UPDATE_USER = update(tables.users).where(tables.users.c.id == bindparam("b_user_id"))
 
 
 @dataclass(kw_only=True)
@@ -103,13 +107,13 @@ class Attempt:
         state = locking.after_success(self.user.lock_state, self.modality, now)
         record = await self._audit(error=None)
         await self.conn.execute(
-            update(tables.users)
-            .where(tables.users.c.id == self.user.id)
-            .values(
+            _UPDATE_USER,
+            {
                 **lock_state_values(state),
-                last_successful_authentication_dtm=now,
-                audit_chain_head=record.chain_hash,
-            )
+                "last_successful_authentication_dtm": now,
+                "audit_chain_head": record.chain_hash,
+                "b_user_id": self.user.id,
+            },
         )
         self.user = replace(
             with_lock_state(self.user, state, now),
@@ -133,9 +137,12 @@ class Attempt:
         # One UPDATE of the user row carries the counters and the audit chain's new head.
         record = await self._audit(error=error)
         await self.conn.execute(
-            update(tables.users)
-            .where(tables.users.c.id == user.id)
-            .values(**lock_state_values(state), audit_chain_head=record.chain_hash)
+            _UPDATE_USER,
+            {
+                **lock_state_values(state),
+                "audit_chain_head": record.chain_hash,
+                "b_user_id": user.id,
+            },
         )
         user = replace(user, audit_chain_head=record.chain_hash)
         await self.conn.commit()

@@ -23,6 +23,7 @@ from idstore.services.rows import find_store, find_user_row
 from idstore.timestamps import format_dtm
 
 SORTABLE = {"createdDtm": tables.authentication_audit.c.created_dtm}
+_INSERT = insert(tables.authentication_audit)  # built once: every attempt runs it
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,13 @@ async def record(
     )
     chained = audit_chain.link(keyring, content, previous or audit_chain.GENESIS)
     await conn.execute(
-        insert(tables.authentication_audit).values(
+        _INSERT,
+        {
             **content.__dict__,
-            chain_key_id=chained.key_id,
-            chain_previous=chained.previous,
-            chain_hash=chained.hash,
-        )
+            "chain_key_id": chained.key_id,
+            "chain_previous": chained.previous,
+            "chain_hash": chained.hash,
+        },
     )
     return AuditRecord(
         id=content.id,

@@ -110,12 +110,44 @@ def _milliseconds(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+class VerifiedTokens:
+    """Callers of the tokens this process has verified, so that a caller's every request does
+    not check the same signature again. Expiry and revocation are still checked on every use;
+    a changed key ring empties it (a token signed with a removed key must fail at once)."""
+
+    MAX_TOKENS = 10_000
+
+    def __init__(self) -> None:
+        self._ring: KeyRing | None = None
+        self._claims: dict[str, tokens.TokenClaims] = {}
+
+    def claims(self, keyring: KeyRing, token: str, *, now: datetime) -> tokens.TokenClaims:
+        if keyring is not self._ring:
+            self._ring, self._claims = keyring, {}
+        known = self._claims.get(token)
+        if known is not None and known.expires_at > now.timestamp():
+            return known
+        claims = tokens.read_token(keyring, token, now=now)
+        if len(self._claims) >= self.MAX_TOKENS:
+            self._claims.clear()  # simple and bounded: a burst of new tokens refills it
+        self._claims[token] = claims
+        return claims
+
+
 def caller_from_token(
-    keyring: KeyRing, token: str, *, now: datetime, revocations: Revocations
+    keyring: KeyRing,
+    token: str,
+    *,
+    now: datetime,
+    revocations: Revocations,
+    verified: VerifiedTokens | None = None,
 ) -> Caller:
     """Verify a bearer token and that its API key still stands. Raises Unauthenticated (9003)."""
     try:
-        claims = tokens.read_token(keyring, token, now=now)
+        if verified is None:
+            claims = tokens.read_token(keyring, token, now=now)
+        else:
+            claims = verified.claims(keyring, token, now=now)
     except tokens.ExpiredToken as exc:
         raise Unauthenticated("the bearer token expired: issue a new one") from exc
     except tokens.InvalidToken as exc:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
@@ -215,11 +215,7 @@ def totp_from_row(row: Row[Any], prefix: str = "") -> UserTotp:
     )
 
 
-def totp_attempt_query(
-    ctx: Context, store_name: str, ref: UserRef, policy_name: str
-) -> Select[Any]:
-    """The one statement an attempt starts with: the store's locking policy, the policy's drift,
-    the user and all of the user's TOTPs, the user row locked (FOR UPDATE OF users)."""
+def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
     stores, users, policies, totps = (
         tables.stores,
         tables.users,
@@ -229,7 +225,8 @@ def totp_attempt_query(
     joined = (
         stores.join(users, users.c.store_id == stores.c.id)
         .outerjoin(
-            policies, (policies.c.store_id == stores.c.id) & (policies.c.name == policy_name)
+            policies,
+            (policies.c.store_id == stores.c.id) & (policies.c.name == bindparam("policy_name")),
         )
         .outerjoin(totps, totps.c.user_id == users.c.id)
     )
@@ -242,7 +239,30 @@ def totp_attempt_query(
             *[column.label(TOTP_COLUMNS + column.name) for column in totps.c],
         )
         .select_from(joined)
-        .where(stores.c.tenant_id == ctx.tenant_id, stores.c.name == store_name)
-        .where(user_key_condition(ref))
+        .where(
+            stores.c.tenant_id == bindparam("tenant_id"),
+            stores.c.name == bindparam("store_name"),
+            user_key == bindparam("user_key"),
+        )
         .with_for_update(of=users)
     )
+
+
+# Built once: building a statement costs more than running it (the hot path runs this one).
+_ATTEMPT_BY_ID = _totp_attempt_query(tables.users.c.id)
+_ATTEMPT_BY_EXTERNAL_ID = _totp_attempt_query(tables.users.c.external_id)
+
+
+def totp_attempt_query(
+    ctx: Context, store_name: str, ref: UserRef, policy_name: str
+) -> tuple[Select[Any], dict[str, str]]:
+    """The one statement an attempt starts with, and its parameters: the store's locking
+    policy, the policy's drift, the user and all of the user's TOTPs, the user row locked
+    (FOR UPDATE OF users)."""
+    query = _ATTEMPT_BY_EXTERNAL_ID if ref.is_external else _ATTEMPT_BY_ID
+    return query, {
+        "tenant_id": ctx.tenant_id,
+        "store_name": store_name,
+        "user_key": ref.value,
+        "policy_name": policy_name,
+    }

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore import otp
@@ -47,6 +47,15 @@ from idstore.services.rows import (
 from idstore.services.throttle import AttemptRate
 
 log = logging.getLogger(__name__)
+
+
+_TOTPS = tables.user_totps.c
+# Built once, the SET clause from the parameters: accepts a step only past the last one used.
+_ACCEPT_STEP = update(tables.user_totps).where(
+    _TOTPS.id == bindparam("b_id"),
+    _TOTPS.status == bindparam("b_status"),
+    _TOTPS.last_used_step < bindparam("b_step"),
+)
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,8 @@ class _TotpAttempt(Attempt):
         rate: AttemptRate,
     ) -> _TotpAttempt:
         """Read and lock everything the attempt needs in one statement."""
-        rows = (await conn.execute(totp_attempt_query(ctx, store_name, ref, policy))).all()
+        query, parameters = totp_attempt_query(ctx, store_name, ref, policy)
+        rows = (await conn.execute(query, parameters)).all()
         if not rows:
             # Only on this error path: tell a missing store (3000) from a missing user (3100).
             store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
@@ -249,15 +259,9 @@ class _TotpAttempt(Attempt):
 
         # One conditional UPDATE decides: a check in Python would let two servers accept one code.
         expected = TotpStatus.PENDING if activating else TotpStatus.ACTIVE
-        columns = tables.user_totps.c
         accepted = await self.conn.execute(
-            update(tables.user_totps)
-            .where(
-                columns.id == totp.id,
-                columns.status == str(expected),
-                columns.last_used_step < step,
-            )
-            .values(_used_values(used))
+            _ACCEPT_STEP,
+            {**_used_values(used), "b_id": totp.id, "b_status": str(expected), "b_step": step},
         )
         if accepted.rowcount != 1:
             raise await self._lost_race(totp.id, activating=activating)
