@@ -14,13 +14,15 @@ _SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 
 # Counters of the bench database, summed over its tables where they are per table.
 _COUNTERS = """
-SELECT d.xact_commit + d.xact_rollback AS transactions,
+SELECT d.xact_commit + d.xact_rollback AS transactions, d.sessions,
        coalesce(sum(t.seq_scan + coalesce(t.idx_scan, 0)), 0)::bigint AS scans,
        coalesce(sum(t.n_tup_ins), 0)::bigint AS inserted,
-       coalesce(sum(t.n_tup_upd), 0)::bigint AS updated
+       coalesce(sum(t.n_tup_upd), 0)::bigint AS updated,
+       coalesce(sum(t.n_tup_ins) FILTER (WHERE t.relname = 'authentication_audit'), 0)::bigint
+           AS audited
 FROM pg_stat_database d LEFT JOIN pg_stat_user_tables t ON true
 WHERE d.datname = current_database()
-GROUP BY d.xact_commit, d.xact_rollback
+GROUP BY d.xact_commit, d.xact_rollback, d.sessions
 """
 
 
@@ -30,19 +32,24 @@ class DatabaseRefused(Exception):
 
 @dataclass(frozen=True)
 class Counters:
-    """pg_stat_database and pg_stat_user_tables counters at one moment."""
+    """pg_stat_database and pg_stat_user_tables counters at one moment (sessions: connections
+    opened to the database, PostgreSQL 14 and later)."""
 
     transactions: int
+    sessions: int
     scans: int
     inserted: int
     updated: int
+    audited: int  # authentication audit records written: one per attempt either app decided
 
     def minus(self, earlier: Counters) -> Counters:
         return Counters(
             transactions=self.transactions - earlier.transactions,
+            sessions=self.sessions - earlier.sessions,
             scans=self.scans - earlier.scans,
             inserted=self.inserted - earlier.inserted,
             updated=self.updated - earlier.updated,
+            audited=self.audited - earlier.audited,
         )
 
 
@@ -68,9 +75,11 @@ class BenchDatabase:
         assert row is not None
         return Counters(
             transactions=row["transactions"],
+            sessions=row["sessions"],
             scans=row["scans"],
             inserted=row["inserted"],
             updated=row["updated"],
+            audited=row["audited"],
         )
 
 

@@ -69,21 +69,28 @@ def ratios(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def table(rows: Sequence[dict[str, Any]], found_ratios: Sequence[dict[str, Any]]) -> str:
     header = (
         f"{'target':8} {'mix':10} {'conc':>4} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'p99 ms':>7} {'errors':>12} {'RSS MB/worker':>14} {'CPU ms/req':>10} {'xact/req':>8}"
+        f"{'p99 ms':>7} {'errors':>12} {'RSS MB/worker':>14} {'CPU ms/req':>10} {'xact/req':>8} "
+        f"{'conns':>5}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         latency, errors = row["latency_ms"], row["errors"]
         error_text = f"{errors['unexpected_answers']}/{errors['socket']}/{errors['timeouts']}"
         rss = "/".join(f"{worker['rss_mb']:.0f}" for worker in row["workers"])
-        per_request = row["database"]["transactions_per_request"]
+        database = row["database"]
         lines.append(
             f"{row['target']:8} {row['mix']:10} {row['concurrency']:>4} "
             f"{row['requests_per_second']:>8.0f} {latency['p50']:>7.1f} {latency['p95']:>7.1f} "
             f"{latency['p99']:>7.1f} {error_text:>12} {rss:>14} "
-            f"{row['server_cpu_ms_per_request']:>10.2f} {per_request:>8.2f}"
+            f"{row['server_cpu_ms_per_request']:>10.2f} "
+            f"{database['transactions_per_request']:>8.2f} {database['connections_opened']:>5}"
         )
-    lines += ["", "errors: unexpected answers (not 200/400) / socket errors / timeouts", ""]
+    lines += [
+        "",
+        "errors: unexpected answers (not 200/400) / socket errors / timeouts; CPU: the server's "
+        "processes; xact: PostgreSQL transactions; conns: connections opened to the database",
+        "",
+    ]
     lines += _answer_lines(rows)
     lines += _ratio_lines(found_ratios)
     return "\n".join(lines)

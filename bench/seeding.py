@@ -79,10 +79,20 @@ class Population:
     seconds: dict[str, float]
 
 
+class KeyRefused(Exception):
+    """idstore does not take the harness's API key."""
+
+
 def issue_token(base_url: str, api_key: str) -> str:
     response = httpx.post(
         f"{base_url}/api/arthr/apiKeys/issue", headers={"X-Api-Key": api_key}, timeout=30
     )
+    if response.status_code == 401:
+        raise KeyRefused(
+            "idstore refused the API key: a database that already holds API keys gets no "
+            "bootstrap key; set IDSTORE_BENCH_API_KEY to a key of tenant default with every "
+            "permission"
+        )
     response.raise_for_status()
     token: str = response.json()["token"]
     return token

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import subprocess
 from collections.abc import Iterator
@@ -11,10 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from idstore.crypto.keyring import load_or_create_key_file
+from idstore.crypto.keyring import KeyRing, load_or_create_key_file
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.services import api_keys
+from idstore.services import api_keys, stores, totp_registrations, users
+from idstore.services.context import Context, UserRef
+from idstore.services.policies import PolicyChanges
+from idstore.services.stores import StoreChanges
+from idstore.services.users import UserChanges
 from idstore.settings import Settings
 from idstore.startup import UnsafeStart, prepare
 from tests.support.clock import ManualClock
@@ -75,7 +80,7 @@ def test_production_refuses_an_empty_database_and_the_bootstrap_key(
     assert "no API key" in _problems_after_migration(production)[0]
 
     asyncio.run(prepare(development))  # makes the bootstrap key
-    assert "bootstrap API key is still active" in _problems(production)[0]
+    assert "bootstrap API key still exists" in _problems(production)[0]
 
     asyncio.run(_replace_bootstrap_key(development))
     assert asyncio.run(prepare(production)).bootstrap_api_key is None
@@ -86,7 +91,7 @@ def _problems_after_migration(settings: Settings) -> list[str]:
     return _problems(settings)
 
 
-async def _replace_bootstrap_key(settings: Settings) -> None:
+async def _replace_bootstrap_key(settings: Settings, status: str = "DELETED") -> None:
     database = Database(async_url(settings.database_url))
     try:
         async with database.transaction() as conn:
@@ -100,7 +105,7 @@ async def _replace_bootstrap_key(settings: Settings) -> None:
             await conn.execute(
                 update(tables.api_keys)
                 .where(tables.api_keys.c.is_bootstrap.is_(True))
-                .values(status="DELETED")
+                .values(status=status)
             )
     finally:
         await database.dispose()
@@ -167,3 +172,69 @@ def test_serve_names_a_database_it_cannot_use_in_one_line(
     assert result.returncode == 1
     assert says in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_misspelt_environment_is_refused_not_taken_for_development() -> None:
+    with pytest.raises(ValueError, match="IDSTORE_ENV must be one of development, production"):
+        Settings.from_env({"IDSTORE_ENV": "Production"})
+
+
+def test_production_refuses_a_key_a_person_typed(tmp_path: Path, database_url: str) -> None:
+    zeros = "k1:" + base64.b64encode(bytes(32)).decode()
+    problems = _problems(_settings(tmp_path, database_url, env="production", secret_keys=zeros))
+    assert problems == [
+        "key k1 is not random (a single byte repeated): make one with 32 random bytes"
+    ]
+
+
+def test_production_refuses_a_blocked_bootstrap_key(tmp_path: Path, database_url: str) -> None:
+    development = _settings(tmp_path, database_url)
+    development.data_dir.mkdir()
+    asyncio.run(prepare(development))
+    asyncio.run(_replace_bootstrap_key(development, status="BLOCKED"))
+
+    problems = _problems(_settings(tmp_path, database_url, env="production"))
+
+    assert "bootstrap API key still exists" in problems[0]
+
+
+async def _seal_one_secret(settings: Settings, ring: KeyRing) -> None:
+    database = Database(async_url(settings.database_url))
+    ctx = Context("default", "test", "test", ManualClock().now())
+    policies = {"p": PolicyChanges({})}
+    try:
+        await stores.create_store(
+            database, ctx, name="s", changes=StoreChanges(totp_policies=policies)
+        )
+        user = await users.create_user(
+            database, ctx, store_name="s", changes=UserChanges({"external_id": "u"})
+        )
+        await totp_registrations.start_registration(
+            database,
+            ring,
+            ctx,
+            store_name="s",
+            ref=UserRef.by_id(user.id),
+            policy_name="p",
+            username=None,
+        )
+    finally:
+        await database.dispose()
+
+
+def test_a_ring_with_the_right_key_ids_but_other_keys_is_refused(
+    tmp_path: Path, database_url: str
+) -> None:
+    first = _settings(tmp_path, database_url)
+    first.data_dir.mkdir()
+    asyncio.run(prepare(first))
+    ring = load_or_create_key_file(first.resolved_key_file)
+    asyncio.run(_seal_one_secret(first, ring))
+    ((key_id, _),) = ring.keys
+    impostor = f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}"
+
+    problems = _problems(
+        Settings(data_dir=tmp_path / "x", database_url=database_url, secret_keys=impostor)
+    )
+
+    assert "give every server the same key ring" in problems[0]

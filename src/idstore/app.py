@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -31,15 +32,18 @@ DESCRIPTION = (
 )
 
 
-def key_source(settings: Settings) -> KeySource:
-    """The key ring from IDSTORE_SECRET_KEYS, else from the key file (created when missing)."""
+def key_source(settings: Settings, *, create: bool = False) -> KeySource:
+    """The key ring from IDSTORE_SECRET_KEYS, else from the key file (made only if `create`).
+
+    Raises KeyRingMissing when the key file is missing and may not be made.
+    """
     if settings.secret_keys:
         return FixedKeys(parse_key_ring(settings.secret_keys))
-    return KeyFile(settings.resolved_key_file)
+    return KeyFile(settings.resolved_key_file, create=create)
 
 
-def load_keyring(settings: Settings) -> KeyRing:
-    return key_source(settings).current()
+def load_keyring(settings: Settings, *, create: bool = False) -> KeyRing:
+    return key_source(settings, create=create).current()
 
 
 def create_app(
@@ -59,10 +63,19 @@ def create_app(
         limiter=caller_limiter(settings.caller_requests_per_second, settings.redis_url),
     )
 
+    def revocation_window() -> datetime:
+        # A token lives token_ttl_seconds; a minute more covers clocks a little apart.
+        try:
+            return runtime.clock.now() - timedelta(seconds=settings.token_ttl_seconds + 60)
+        except OverflowError:  # a TTL reaching back before year 1: every change matters
+            return datetime.min.replace(tzinfo=UTC)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await runtime.revocations.refresh(runtime.database)
-        refresher = asyncio.create_task(runtime.revocations.keep_fresh(runtime.database))
+        await runtime.revocations.refresh(runtime.database, changed_since=revocation_window())
+        refresher = asyncio.create_task(
+            runtime.revocations.keep_fresh(runtime.database, window=revocation_window)
+        )
         yield
         refresher.cancel()
         if isinstance(runtime.limiter, RedisLimiter):

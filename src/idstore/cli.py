@@ -18,9 +18,16 @@ from idstore.api.schemas.api_keys import PERMISSION_PATTERN
 from idstore.app import create_app, key_source, load_keyring, permissions_markdown
 from idstore.clock import SystemClock
 from idstore.crypto.keyring import KeyRing
+from idstore.crypto.keysource import KeyRingMissing
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
-from idstore.keyrotation import STEP_WAIT_SECONDS, add_key_to_file, reseal
+from idstore.keyrotation import (
+    STEP_WAIT_SECONDS,
+    RotationRunning,
+    add_key_to_file,
+    reseal,
+    rotation_lock,
+)
 from idstore.services import api_keys
 from idstore.services.audit_verification import ChainReport, verify_store
 from idstore.services.errors import StoreNotFound
@@ -37,7 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(arguments, "run"):
         parser.print_help()
         return 2
-    result: int = arguments.run(arguments)
+    try:
+        result: int = arguments.run(arguments)
+    except KeyRingMissing as missing:
+        print(f"idstore: {missing}", file=sys.stderr)
+        return 2
     return result
 
 
@@ -254,16 +265,24 @@ def _rotate_keys(arguments: argparse.Namespace) -> int:
     if settings.secret_keys:
         ring = key_source(settings).current()
         say(f"keys come from IDSTORE_SECRET_KEYS; re-sealing under {ring.current_key_id}")
+        report = asyncio.run(_reseal(settings, ring, say))
     else:
-        ring = add_key_to_file(settings.resolved_key_file, wait_seconds=arguments.wait, say=say)
-    report = asyncio.run(_reseal(settings, ring, say))
+        path = settings.resolved_key_file
+        key_source(settings)  # raises KeyRingMissing when the file is not there
+        try:
+            with rotation_lock(path):
+                ring = add_key_to_file(path, wait_seconds=arguments.wait, say=say)
+                report = asyncio.run(_reseal(settings, ring, say))
+        except RotationRunning as running:
+            print(f"idstore: {running}; wait for it to finish", file=sys.stderr)
+            return 2
     older = [key_id for key_id, _ in ring.keys[1:]]
     if older:
         say(
             f"older keys stay in the ring: {', '.join(older)}. API keys still hashed under "
             f"them: {report.api_keys_on_older_keys} (they move when next used)."
         )
-    return 0
+    return 1 if report.unopenable else 0
 
 
 async def _reseal(settings: Settings, ring: KeyRing, say: Callable[[str], None]) -> ResealReport:
@@ -288,7 +307,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         return 1
     except (ArgumentError, NoSuchModuleError, ModuleNotFoundError):
         print(
-            f"idstore: {settings.database_url!r} is not a database idstore supports: use "
+            f"idstore: {_shown(settings)!r} is not a database idstore supports: use "
             "sqlite:///path/to/file.db or postgresql://user@host:port/database",
             file=sys.stderr,
         )
@@ -334,7 +353,7 @@ def _shown(settings: Settings) -> str:
     """The database URL with any password hidden."""
     try:
         return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "(unreadable URL)"
 
 

@@ -97,6 +97,13 @@ class Settings:
         default="INFO", metadata=_help("Level of the JSON log lines written to standard error.")
     )
 
+    def __post_init__(self) -> None:
+        # A misspelt environment must not quietly mean development, with its bootstrap key.
+        if self.env not in ENVIRONMENTS:
+            raise ValueError(
+                f"IDSTORE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}"
+            )
+
     @property
     def resolved_database_url(self) -> str:
         """The async URL: driver filled in; SQLite under the data directory by default."""
@@ -126,6 +133,8 @@ class Settings:
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
+
+ENVIRONMENTS = ("development", "production")
 
 _ASYNC_DRIVERS = {
     "sqlite:///": "sqlite+aiosqlite:///",

@@ -7,15 +7,18 @@ process holds a new key before anything is sealed with it.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from pathlib import Path
 from typing import Protocol
 
-from idstore.crypto.keyring import KeyRing, load_or_create_key_file, parse_key_ring
+from idstore.crypto.keyring import KeyRing, KeyRingError, load_or_create_key_file, parse_key_ring
 
 KEY_FILE_CHECK_SECONDS = 2.0
+
+log = logging.getLogger(__name__)
 
 
 class KeySource(Protocol):
@@ -32,10 +35,23 @@ class FixedKeys:
         return self._ring
 
 
-class KeyFile:
-    """A ring kept in a file: re-read when its modification time changes."""
+class KeyRingMissing(Exception):
+    """No key ring is configured where one must already exist."""
 
-    def __init__(self, path: Path) -> None:
+
+class KeyFile:
+    """A ring kept in a file: re-read when its modification time changes.
+
+    Only a development server's first start may create the file (`create`); anywhere else a
+    missing file means a wrong path, and a fresh ring would open nothing.
+    """
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        if not create and not path.exists():
+            raise KeyRingMissing(
+                f"no key file at {path}: point IDSTORE_DATA_DIR or IDSTORE_KEY_FILE at the "
+                "servers' key ring, or set IDSTORE_SECRET_KEYS"
+            )
         self.path = path
         self._lock = threading.Lock()
         self._ring = load_or_create_key_file(path)
@@ -51,9 +67,17 @@ class KeyFile:
             stamp = _stamp(self.path)
             if stamp != self._stamp:
                 # A half-written file cannot be seen: rotate-keys replaces it with a rename.
-                self._ring = parse_key_ring(self.path.read_text())
                 self._stamp = stamp
+                self._ring = self._reread()
         return self._ring
+
+    def _reread(self) -> KeyRing:
+        try:
+            return parse_key_ring(self.path.read_text())
+        except (KeyRingError, OSError):
+            # Keep serving with the ring in hand; say so once for this version of the file.
+            log.error("key_file.unreadable", extra={"path": str(self.path)}, exc_info=True)
+            return self._ring
 
 
 def _stamp(path: Path) -> tuple[int, int]:

@@ -171,7 +171,8 @@ async def set_status(
     caller may not shut out, or bring back, a key more powerful than itself.
     """
     async with database.transaction() as conn:
-        key = await _find(conn, caller, key_id)
+        # Locked: a delete and an unblock at once must not undo each other (DELETED is final).
+        key = await _find(conn, caller, key_id, for_update=True)
         if not all(map(caller.can_grant, key.permissions)):
             raise PermissionDenied("the key holds permissions this caller does not hold")
         now = ctx.now
@@ -202,17 +203,18 @@ async def _rehash(database: Database, keyring: KeyRing, *, key_id: str, api_key:
         )
 
 
-async def _find(conn: AsyncConnection, caller: Caller, key_id: str) -> ApiKey:
+async def _find(
+    conn: AsyncConnection, caller: Caller, key_id: str, *, for_update: bool = False
+) -> ApiKey:
     keys = tables.api_keys.c
-    row = (
-        await conn.execute(
-            select(tables.api_keys).where(
-                keys.id == key_id,
-                keys.tenant_id == caller.tenant_id,
-                keys.status != str(ApiKeyStatus.DELETED),
-            )
-        )
-    ).first()
+    query = select(tables.api_keys).where(
+        keys.id == key_id,
+        keys.tenant_id == caller.tenant_id,
+        keys.status != str(ApiKeyStatus.DELETED),
+    )
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
     if row is None:
         raise ResourceNotFound("API key not found")
     return _from_row(row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -79,13 +80,16 @@ class Revocations:
         self._revoked = self._revoked - {api_key_id}
         self._not_before = {**self._not_before, api_key_id: _milliseconds(not_before)}
 
-    async def refresh(self, database: Database) -> None:
+    async def refresh(self, database: Database, *, changed_since: datetime) -> None:
+        """Read the keys changed since `changed_since`: a key blocked or deleted before that
+        has no token left to void, for no token outlives its TTL and none is issued to it."""
         keys = tables.api_keys.c
         async with database.transaction(write=False, housekeeping=True) as conn:
             rows = (
                 await conn.execute(
                     select(keys.id, keys.status, keys.tokens_not_before).where(
-                        (keys.status != ACTIVE) | keys.tokens_not_before.is_not(None)
+                        keys.last_updated_dtm >= changed_since,
+                        (keys.status != ACTIVE) | keys.tokens_not_before.is_not(None),
                     )
                 )
             ).all()
@@ -96,12 +100,13 @@ class Revocations:
             if row.tokens_not_before is not None
         }
 
-    async def keep_fresh(self, database: Database) -> None:
-        """Refresh for as long as the process serves; a failed read keeps the last list."""
+    async def keep_fresh(self, database: Database, *, window: Callable[[], datetime]) -> None:
+        """Refresh for as long as the process serves; a failed read keeps the last list.
+        `window` tells the instant before which changes no longer matter."""
         while True:
             await asyncio.sleep(REVOCATION_REFRESH_SECONDS)
             try:
-                await self.refresh(database)
+                await self.refresh(database, changed_since=window())
             except Exception:  # the next round tries again; requests go on meanwhile
                 log.warning("api_key.revocations_unavailable", exc_info=True)
 

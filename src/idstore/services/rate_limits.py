@@ -41,7 +41,7 @@ class MemoryLimiter:
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
-        self.burst = 2 * rate
+        self.burst = max(1.0, 2 * rate)
         self._buckets: dict[str, _Bucket] = {}
 
     async def wait_seconds(self, caller_id: str) -> int:
@@ -82,7 +82,8 @@ class RedisLimiter:
 
     def __init__(self, url: str, rate: float) -> None:
         self.rate = rate
-        self.burst = 2 * rate
+        self.burst = max(1.0, 2 * rate)
+        self._warned_at = 0.0
         self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._take = self._redis.register_script(_TAKE)
 
@@ -92,7 +93,9 @@ class RedisLimiter:
                 await self._take(keys=[f"idstore:rate:{caller_id}"], args=[self.rate, self.burst])
             )
         except RedisError:
-            log.warning("rate_limit.redis_unavailable", exc_info=True)
+            if time.monotonic() - self._warned_at > 60:  # once a minute, not once a request
+                self._warned_at = time.monotonic()
+                log.warning("rate_limit.redis_unavailable", exc_info=True)
             return 0
         return 0 if wait <= 0 else max(1, math.ceil(wait))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Table, func, select, update
 
-from idstore.crypto.keyring import KeyRing
+from idstore.crypto.keyring import KeyRing, SealBroken
 from idstore.db import tables
 from idstore.db.engine import Database
 
@@ -27,6 +27,9 @@ class ResealReport:
     examined: int
     resealed: int
     api_keys_on_older_keys: int
+    # Rows whose value does not open (altered, or under a key no longer held): left as they
+    # are and named, so that one bad row cannot stop a rotation.
+    unopenable: tuple[str, ...] = ()
 
 
 async def reseal_all(
@@ -42,21 +45,30 @@ async def reseal_all(
             total += int(await conn.scalar(select(func.count()).select_from(table)) or 0)
 
     examined = resealed = 0
+    unopenable: list[str] = []
     for table, column in SEALED_COLUMNS:
         last_id = ""
         while True:
-            batch, changed, last_id = await _reseal_batch(database, ring, table, column, last_id)
+            batch, changed, last_id = await _reseal_batch(
+                database, ring, table, column, last_id, unopenable
+            )
             examined += batch
             resealed += changed
             if progress is not None:
                 progress(examined, total)
             if batch < BATCH_SIZE:
                 break
-    return ResealReport(examined, resealed, await _api_keys_on_older_keys(database, ring))
+    older = await _api_keys_on_older_keys(database, ring)
+    return ResealReport(examined, resealed, older, tuple(unopenable))
 
 
 async def _reseal_batch(
-    database: Database, ring: KeyRing, table: Table, column: str, after_id: str
+    database: Database,
+    ring: KeyRing,
+    table: Table,
+    column: str,
+    after_id: str,
+    unopenable: list[str],
 ) -> tuple[int, int, str]:
     sealed = table.c[column]
     changed = 0
@@ -70,9 +82,13 @@ async def _reseal_batch(
             )
         ).all()
         for row_id, value in rows:
-            if ring.sealed_key_id(value) == ring.current_key_id:
+            try:
+                if ring.sealed_key_id(value) == ring.current_key_id:
+                    continue
+                fresh = ring.seal(ring.open(value, context=row_id), context=row_id)
+            except SealBroken:
+                unopenable.append(row_id)
                 continue
-            fresh = ring.seal(ring.open(value, context=row_id), context=row_id)
             # Only if the row still holds what was read: a concurrent change wins.
             result = await conn.execute(
                 update(table).where(table.c.id == row_id, sealed == value).values({column: fresh})

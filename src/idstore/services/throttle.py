@@ -40,7 +40,10 @@ def take_attempt(state: LockState, rate: AttemptRate, now: datetime) -> LockStat
     tokens = tokens_now(state, rate, now)
     if tokens < 1:
         return None
-    return replace(state, attempt_tokens=tokens - 1, attempt_tokens_dtm=now)
+    # A request that waited for the user's lock carries an instant older than the bucket's:
+    # moving the bucket back would refill it twice.
+    latest = now if state.attempt_tokens_dtm is None else max(now, state.attempt_tokens_dtm)
+    return replace(state, attempt_tokens=tokens - 1, attempt_tokens_dtm=latest)
 
 
 def seconds_until_next(state: LockState, rate: AttemptRate, now: datetime) -> int:
