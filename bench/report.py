@@ -10,6 +10,14 @@ from typing import Any
 # The goal of issue 5: at least 75 % of the floor's throughput at concurrency 8 and 32, p99
 # within 1.5 times the floor's, under 120 MB RSS per worker process.
 GOAL_THROUGHPUT, GOAL_P99, GOAL_RSS_MB = 0.75, 1.5, 120.0
+LEGEND = (
+    "errors: answers neither 200 nor 400 / socket errors / timeouts. RSS MB: of each worker "
+    "process after the run.",
+    "CPU ms, PG ms: CPU per request of the server's processes and of its PostgreSQL backends. "
+    "xact: PostgreSQL transactions per request.",
+    "conns: connections opened to the database during the run. other: share of the machine's "
+    "CPU that neither the server, its backends nor wrk used.",
+)
 
 
 def run_row(
@@ -69,28 +77,24 @@ def ratios(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def table(rows: Sequence[dict[str, Any]], found_ratios: Sequence[dict[str, Any]]) -> str:
     header = (
         f"{'target':8} {'mix':10} {'conc':>4} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'p99 ms':>7} {'errors':>12} {'RSS MB/worker':>14} {'CPU ms/req':>10} {'xact/req':>8} "
-        f"{'conns':>5}"
+        f"{'p99 ms':>7} {'errors':>8} {'RSS MB':>9} {'CPU ms':>6} {'PG ms':>5} {'xact':>5} "
+        f"{'conns':>5} {'other':>5}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         latency, errors = row["latency_ms"], row["errors"]
         error_text = f"{errors['unexpected_answers']}/{errors['socket']}/{errors['timeouts']}"
         rss = "/".join(f"{worker['rss_mb']:.0f}" for worker in row["workers"])
-        database = row["database"]
+        database, used = row["database"], row["cpu"]
         lines.append(
             f"{row['target']:8} {row['mix']:10} {row['concurrency']:>4} "
             f"{row['requests_per_second']:>8.0f} {latency['p50']:>7.1f} {latency['p95']:>7.1f} "
-            f"{latency['p99']:>7.1f} {error_text:>12} {rss:>14} "
-            f"{row['server_cpu_ms_per_request']:>10.2f} "
-            f"{database['transactions_per_request']:>8.2f} {database['connections_opened']:>5}"
+            f"{latency['p99']:>7.1f} {error_text:>8} {rss:>9} "
+            f"{used['server_ms_per_request']:>6.2f} {used['database_ms_per_request']:>5.2f} "
+            f"{database['transactions_per_request']:>5.2f} {database['connections_opened']:>5} "
+            f"{used['others_percent']:>4.0f}%"
         )
-    lines += [
-        "",
-        "errors: unexpected answers (not 200/400) / socket errors / timeouts; CPU: the server's "
-        "processes; xact: PostgreSQL transactions; conns: connections opened to the database",
-        "",
-    ]
+    lines += ["", *LEGEND, ""]
     lines += _answer_lines(rows)
     lines += _ratio_lines(found_ratios)
     return "\n".join(lines)

@@ -23,15 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, profile, report, services
+from bench import cpu, load, profile, report, services
 from bench.database import BenchDatabase, Counters, DatabaseRefused, drop_database, open_database
 from bench.load import MIXED, WRONG, Mix, WrkMissing
 from bench.seeding import KeyRefused, Population, issue_token, seed
 from bench.services import Service, ServiceFailed
 from idstore.crypto.keyring import KeyRing, format_key_ring
 
-# A 1-minute load average above this before the start means others share the machine.
-BUSY_LOAD = 0.5
+# Cores busier than this (percent) before the start mean something else shares the machine.
+BUSY_PERCENT = 15.0
 RESULTS = Path(__file__).resolve().parent / "results"
 # A fixed key ring: the harness seals the seeded secrets with it, the servers open them.
 KEY_RING = KeyRing((("bench", hashlib.sha256(b"idstore bench key ring").digest()),))
@@ -115,16 +115,14 @@ def measure(
     load.write_script(
         script, population, token, mix, threads=load.threads_for(connections), seconds=span
     )
-    load_before = os.getloadavg()[0]
     before = asyncio.run(bench.database.counters())
-    warm_requests, result, cpu = _drive(bench, target, script, connections)
+    warm_requests, result, cpu_figures = _drive(bench, target, script, connections)
     workers = target.worker_pids()
     extra: dict[str, Any] = {
         "warmup_requests": warm_requests,
-        "load_average_before": load_before,
         "workers": [_worker(pid) for pid in workers],
         "other_processes": [_worker(pid) for pid in target.pids() if pid not in workers],
-        "server_cpu_ms_per_request": round(cpu * 1000 / max(int(result["requests"]), 1), 3),
+        "cpu": cpu_figures,
     }
     # PostgreSQL publishes a backend's counters up to 10 s after it goes idle: wait for them.
     time.sleep(bench.options.stats_wait)
@@ -137,16 +135,17 @@ def measure(
 
 def _drive(
     bench: Bench, target: Service, script: Path, connections: int
-) -> tuple[int, dict[str, Any], float]:
-    """Warm-up, then the measured run: (warm-up requests, wrk's result, server CPU seconds)."""
+) -> tuple[int, dict[str, Any], dict[str, float]]:
+    """Warm-up, then the measured run: (warm-up requests, wrk's result, CPU figures)."""
     url, options = target.base_url + "/", bench.options
     warm_requests = 0
     if options.warmup > 0:
         warm = load.run_wrk(bench.wrk, url, script, connections=connections, seconds=options.warmup)
         warm_requests = int(warm["requests"])
-    cpu_before = services.cpu_seconds(target.pids())
+    before = cpu.Marks.take(target.pids(), bench.database.name)
     result = load.run_wrk(bench.wrk, url, script, connections=connections, seconds=options.duration)
-    return warm_requests, result, services.cpu_seconds(target.pids()) - cpu_before
+    after = cpu.Marks.take(target.pids(), bench.database.name)
+    return warm_requests, result, cpu.figures(before, after, int(result["requests"]))
 
 
 def _per_request(delta: Counters, answered: int) -> dict[str, float]:
@@ -276,13 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: {missing}", file=sys.stderr)
         return 2
     stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
-    started, load_before = time.monotonic(), os.getloadavg()
+    started, busy_before = time.monotonic(), cpu.busy_percent()
     try:
         database = asyncio.run(open_database(stamp))
     except (DatabaseRefused, OSError) as refused:
         print(f"bench: no database: {refused}", file=sys.stderr)
         return 2
-    _announce(database, load_before[0])
+    _announce(database, busy_before)
     try:
         document = _run_in(options, wrk, database, stamp)
     except (ServiceFailed, KeyRefused) as failed:
@@ -296,8 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     document = {
         "timestamp": stamp,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
+        "machine_busy_percent_before": busy_before,
         "options": vars(options),
         "total_seconds": round(time.monotonic() - started, 1),
         **document,
@@ -311,12 +309,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _announce(database: BenchDatabase, load_average: float) -> None:
+def _announce(database: BenchDatabase, busy: float) -> None:
     print(f"bench: database {database.name} ({'new' if database.created else 'given'})", flush=True)
-    if load_average > BUSY_LOAD:
+    if busy > BUSY_PERCENT:
         print(
-            f"bench: WARNING: load average {load_average:.1f} before the start: something else "
-            "runs on this machine and the numbers will be noisy",
+            f"bench: WARNING: the CPUs were {busy:.0f} % busy before the start: something else "
+            "runs on this machine and the numbers will be noisy (see `other` in the table)",
             flush=True,
         )
 

@@ -154,19 +154,5 @@ def memory_kib(pid: int) -> dict[str, int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU time the processes have used so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 def python() -> str:
     return str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable

@@ -5,33 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from idstore import __version__, logs
-from idstore.api.schemas.api_keys import PERMISSION_PATTERN
-from idstore.app import create_app, key_source, load_keyring, permissions_markdown
-from idstore.clock import SystemClock
+from idstore.app import create_app, permissions_markdown
+from idstore.cli_operations import add_operation_commands, ensure_data_dir, settings_from
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeyRingMissing
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
-from idstore.keyrotation import (
-    STEP_WAIT_SECONDS,
-    RotationRunning,
-    add_key_to_file,
-    reseal,
-    rotation_lock,
-)
-from idstore.services import api_keys
-from idstore.services.audit_verification import ChainReport, verify_store
-from idstore.services.errors import StoreNotFound
-from idstore.services.rotation import ResealReport
 from idstore.settings import Settings, reference_markdown
 from idstore.startup import UnsafeStart, prepare
 
@@ -78,51 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate_command.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
     migrate_command.set_defaults(run=_migrate)
 
-    api_key = commands.add_parser("api-key", help="manage API keys from the server's side")
-    api_key_commands = api_key.add_subparsers(title="api-key commands")
-    create_key = api_key_commands.add_parser(
-        "create",
-        help="create an API key for a tenant and print it (shown this once)",
-        description="Create an API key directly in the database, e.g. the first key of a tenant.",
-    )
-    create_key.add_argument("--tenant", required=True, help="the tenant the key belongs to")
-    create_key.add_argument(
-        "--permission",
-        action="append",
-        required=True,
-        help="TNT#{tenant}#IdentityStore:{operation} or …:* (repeat for several)",
-    )
-    create_key.add_argument("--name", help="a label to recognise the key by")
-    create_key.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
-    create_key.set_defaults(run=_create_api_key)
-
-    rotate = commands.add_parser(
-        "rotate-keys",
-        help="add a new key to the key ring and re-seal every secret under it, while serving",
-        description="With a key file: add a new key, make it the sealing key, re-seal every "
-        "stored secret. With IDSTORE_SECRET_KEYS: re-seal under the first key listed (put the "
-        "new key first and restart the servers before running this).",
-    )
-    rotate.add_argument(
-        "--wait",
-        type=float,
-        default=STEP_WAIT_SECONDS,
-        help="seconds to let every server read the key file between steps "
-        f"(default {STEP_WAIT_SECONDS:.0f})",
-    )
-    rotate.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
-    rotate.set_defaults(run=_rotate_keys)
-
-    verify = commands.add_parser(
-        "verify-audit",
-        help="check that no authentication audit record of a store was altered, removed or added",
-        description="Walk every user's audit chain in the store and name the first broken link "
-        "of each; exit 1 when one is broken.",
-    )
-    verify.add_argument("--store", required=True, help="the store's name")
-    verify.add_argument("--tenant", default="default", help="the store's tenant (default: default)")
-    verify.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
-    verify.set_defaults(run=_verify_audit)
+    add_operation_commands(commands)
 
     permissions = commands.add_parser(
         "permissions-reference", help="print the permission every route needs, as Markdown"
@@ -148,38 +91,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _verify_audit(arguments: argparse.Namespace) -> int:
-    settings = _settings(arguments)
-    try:
-        report = asyncio.run(_walk_chains(settings, arguments.tenant, arguments.store))
-    except StoreNotFound:
-        print(
-            f"idstore: no store {arguments.store!r} in tenant {arguments.tenant!r}", file=sys.stderr
-        )
-        return 2
-    for broken in report.breaks:
-        print(f"user {broken.user_id}: record {broken.record_id}: {broken.problem}")
-    print(
-        f"idstore: {report.records} records of {report.users} users checked, "
-        f"{report.unchained} written before chaining; {len(report.breaks)} broken chains"
-    )
-    return 1 if report.breaks else 0
-
-
-async def _walk_chains(settings: Settings, tenant: str, store: str) -> ChainReport:
-    database = Database(settings.resolved_database_url)
-    try:
-        return await verify_store(
-            database,
-            load_keyring(settings),
-            tenant_id=tenant,
-            store_name=store,
-            progress=lambda done: print(f"idstore: {done} records checked", flush=True),
-        )
-    finally:
-        await database.dispose()
-
-
 def _permissions_reference() -> str:
     keys = KeyRing((("docs", bytes(32)),))  # the routes need a ring to be built, not to serve
     settings = Settings(database_url="sqlite+aiosqlite://")  # nothing is read or written
@@ -191,21 +102,8 @@ def _print(text: str) -> int:
     return 0
 
 
-def _ensure_data_dir(settings: Settings) -> None:
-    # Only this service's user may look inside: the database and the key ring live here.
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-
-def _settings(arguments: argparse.Namespace) -> Settings:
-    overrides = {
-        name: getattr(arguments, name, None)
-        for name in ("host", "port", "workers", "database_url", "data_dir")
-    }
-    return Settings.from_env(**overrides)
-
-
 def _migrate(arguments: argparse.Namespace) -> int:
-    settings = _settings(arguments)
+    settings = settings_from(arguments)
     asyncio.run(_migrate_database(settings))
     print("idstore: the database schema is up to date")
     return 0
@@ -213,82 +111,10 @@ def _migrate(arguments: argparse.Namespace) -> int:
 
 async def _migrate_database(settings: Settings) -> None:
     if not settings.database_url:
-        _ensure_data_dir(settings)
+        ensure_data_dir(settings)
     database = Database(settings.resolved_database_url)
     try:
         await migrate(database)
-    finally:
-        await database.dispose()
-
-
-def _create_api_key(arguments: argparse.Namespace) -> int:
-    settings = _settings(arguments)
-    pattern = re.compile(PERMISSION_PATTERN)
-    prefix = f"TNT#{arguments.tenant}#IdentityStore:"
-    for granted in arguments.permission:
-        if not pattern.fullmatch(granted) or not granted.startswith(prefix):
-            print(
-                f"idstore: {granted!r} is not a permission of tenant {arguments.tenant!r}",
-                file=sys.stderr,
-            )
-            return 2
-    key = asyncio.run(_store_api_key(settings, arguments))
-    print(key)
-    return 0
-
-
-async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> str:
-    _ensure_data_dir(settings)
-    database = Database(settings.resolved_database_url)
-    try:
-        await migrate(database)
-        async with database.transaction() as conn:
-            _, key = await api_keys.create_api_key(
-                conn,
-                load_keyring(settings),
-                tenant_id=arguments.tenant,
-                permissions=tuple(arguments.permission),
-                now=SystemClock().now(),
-                name=arguments.name,
-            )
-        return key
-    finally:
-        await database.dispose()
-
-
-def _rotate_keys(arguments: argparse.Namespace) -> int:
-    settings = _settings(arguments)
-
-    def say(line: str) -> None:
-        print(f"idstore: {line}", flush=True)
-
-    if settings.secret_keys:
-        ring = key_source(settings).current()
-        say(f"keys come from IDSTORE_SECRET_KEYS; re-sealing under {ring.current_key_id}")
-        report = asyncio.run(_reseal(settings, ring, say))
-    else:
-        path = settings.resolved_key_file
-        key_source(settings)  # raises KeyRingMissing when the file is not there
-        try:
-            with rotation_lock(path):
-                ring = add_key_to_file(path, wait_seconds=arguments.wait, say=say)
-                report = asyncio.run(_reseal(settings, ring, say))
-        except RotationRunning as running:
-            print(f"idstore: {running}; wait for it to finish", file=sys.stderr)
-            return 2
-    older = [key_id for key_id, _ in ring.keys[1:]]
-    if older:
-        say(
-            f"older keys stay in the ring: {', '.join(older)}. API keys still hashed under "
-            f"them: {report.api_keys_on_older_keys} (they move when next used)."
-        )
-    return 1 if report.unopenable else 0
-
-
-async def _reseal(settings: Settings, ring: KeyRing, say: Callable[[str], None]) -> ResealReport:
-    database = Database(settings.resolved_database_url)
-    try:
-        return await reseal(database, ring, say=say)
     finally:
         await database.dispose()
 
@@ -296,9 +122,9 @@ async def _reseal(settings: Settings, ring: KeyRing, say: Callable[[str], None])
 def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = _settings(arguments)
+    settings = settings_from(arguments)
     logs.configure(settings.log_level)
-    _ensure_data_dir(settings)
+    ensure_data_dir(settings)
     try:
         prepared = asyncio.run(prepare(settings))
     except UnsafeStart as refusal:

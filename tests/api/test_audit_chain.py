@@ -8,15 +8,15 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 
-from idstore.crypto.keyring import format_key_ring
+from idstore.crypto.keyring import KeyRing, format_key_ring
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.services.audit_verification import ChainReport, verify_store
+from idstore.services.audit_verification import Break, ChainReport, verify_store
 from tests.support.api import RFC_SECRET, Api
 from tests.support.clock import ManualClock
-from tests.support.databases import async_url
+from tests.support.databases import async_url, is_postgresql
 from tests.support.processes import idstore_command
 from tests.support.seeding import Seeder, TotpSpec
 from tests.support.server import LiveServer
@@ -147,3 +147,95 @@ def test_verify_audit_names_the_break_and_exits_1(
     assert "10 records of 2 users checked" in clean.stdout
     assert broken.returncode == 1
     assert f"record {victim}: altered" in broken.stdout
+
+
+def _one_break(server: LiveServer, person: TotpUser) -> Break:
+    (broken,) = _verify(server, person.store_name).breaks
+    assert broken.user_id == person.user["id"]
+    return broken
+
+
+def test_a_record_inserted_without_a_link_is_named(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    audit = tables.authentication_audit
+    (row,) = seeder.rows(audit.select().where(audit.c.id == _records(people[0])[0]["id"]))
+    forged = {**row, "id": str(uuid.uuid4()), "chain_hash": None, "chain_previous": None}
+    seeder.execute(audit.insert().values({**forged, "chain_key_id": None}))
+
+    assert "has no link" in _one_break(server, people[0]).problem
+
+
+def test_a_chain_stripped_then_altered_is_named(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    audit = tables.authentication_audit
+    seeder.execute(
+        update(audit)
+        .where(audit.c.user_id == people[0].user["id"])
+        .values(chain_hash=None, chain_previous=None, chain_key_id=None)
+    )
+    assert "has no link" in _one_break(server, people[0]).problem
+
+
+def test_a_users_whole_history_deleted_is_named(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    audit = tables.authentication_audit
+    seeder.execute(delete(audit).where(audit.c.user_id == people[1].user["id"]))
+
+    broken = _one_break(server, people[1])
+
+    assert (broken.record_id, broken.problem) == (None, "every record of the user is gone")
+
+
+def test_records_cut_from_the_end_with_the_head_rewound_are_named(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    audit = tables.authentication_audit
+    records = _records(people[0])
+    (second_newest,) = seeder.rows(audit.select().where(audit.c.id == records[-2]["id"]))
+    seeder.execute(delete(audit).where(audit.c.id == records[-1]["id"]))
+    seeder.execute(
+        update(tables.users)
+        .where(tables.users.c.id == people[0].user["id"])
+        .values(audit_chain_head=second_newest["chain_hash"], audit_chain_length=4)
+    )
+
+    assert "head was rewritten" in _one_break(server, people[0]).problem
+
+
+def test_a_record_linked_under_a_key_gone_from_the_ring_says_so(
+    server: LiveServer, people: list[TotpUser]
+) -> None:
+    async def run() -> ChainReport:
+        database = Database(async_url(server.settings.database_url))
+        try:
+            other = KeyRing((("elsewhere", bytes(32)),))
+            return await verify_store(
+                database, other, tenant_id="default", store_name=people[0].store_name
+            )
+        finally:
+            await database.dispose()
+
+    report = asyncio.run(run())
+
+    assert len(report.breaks) == 2
+    assert all("no longer in the key ring" in broken.problem for broken in report.breaks)
+
+
+@pytest.mark.skipif(is_postgresql(), reason="PostgreSQL's column types refuse such values")
+def test_a_record_edited_into_nonsense_is_named_and_the_walk_goes_on(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    seeder.execute(
+        text("UPDATE authentication_audit SET created_dtm = 'garbage' WHERE id = :id").bindparams(
+            id=_records(people[0])[0]["id"]
+        )
+    )
+
+    report = _verify(server, people[0].store_name)
+
+    assert [b.user_id for b in report.breaks] == [people[0].user["id"]]
+    assert "cannot be read" in report.breaks[0].problem
+    assert report.users == 2

@@ -64,7 +64,7 @@ def test_every_change_is_logged_in_order_with_its_caller(tenant: tuple[Api, str]
     ]
     assert {event["callerId"] for event in page["content"]} == {key_id}
     updated = page["content"][5]
-    assert updated["details"] == {"fields": ["first_name", "status"]}
+    assert updated["details"] == {"fields": ["firstName", "status"]}
     assert "Zo" not in str(page)  # names of fields changed, never their values
 
 

@@ -116,6 +116,9 @@ users = Table(
     Column("attempt_tokens_dtm", UtcDateTime),
     # Hash of the user's newest authentication audit record: the head of the user's chain.
     Column("audit_chain_head", String(64)),
+    # How many records the chain holds, and a keyed hash over user, length and head.
+    Column("audit_chain_length", Integer),
+    Column("audit_chain_seal", String(64)),
     UniqueConstraint("store_id", "external_id"),
     Index("ix_users_store_id_created_dtm_id", "store_id", "created_dtm", "id"),
 )

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
-from idstore.services import audit, locking, throttle
+from idstore.services import audit, audit_chain, locking, throttle
 from idstore.services.context import Context
 from idstore.services.errors import (
     CodeAlreadyUsed,
@@ -106,12 +106,13 @@ class Attempt:
         now = self.ctx.now
         state = locking.after_success(self.user.lock_state, self.modality, now)
         record = await self._audit(error=None)
+        head = self._chain_head(record)
         await self.conn.execute(
             _UPDATE_USER,
             {
                 **lock_state_values(state),
+                **head,
                 "last_successful_authentication_dtm": now,
-                "audit_chain_head": record.chain_hash,
                 "b_user_id": self.user.id,
             },
         )
@@ -119,6 +120,7 @@ class Attempt:
             with_lock_state(self.user, state, now),
             last_successful_authentication_dtm=now,
             audit_chain_head=record.chain_hash,
+            audit_chain_length=head["audit_chain_length"],
         )
         log.info(f"{self.event}.accepted", extra=self.log_fields())
         return record
@@ -136,15 +138,15 @@ class Attempt:
 
         # One UPDATE of the user row carries the counters and the audit chain's new head.
         record = await self._audit(error=error)
+        head = self._chain_head(record)
         await self.conn.execute(
-            _UPDATE_USER,
-            {
-                **lock_state_values(state),
-                "audit_chain_head": record.chain_hash,
-                "b_user_id": user.id,
-            },
+            _UPDATE_USER, {**lock_state_values(state), **head, "b_user_id": user.id}
         )
-        user = replace(user, audit_chain_head=record.chain_hash)
+        user = replace(
+            user,
+            audit_chain_head=record.chain_hash,
+            audit_chain_length=head["audit_chain_length"],
+        )
         await self.conn.commit()
         log.log(
             logging.WARNING if error.code in _SUSPICIOUS else logging.INFO,
@@ -152,6 +154,19 @@ class Attempt:
             extra={**self.log_fields(), "error_code": error.code, "counted": counts},
         )
         return error.with_user(user)
+
+    def _chain_head(self, record: AuditRecord) -> dict[str, Any]:
+        """The user row's new chain head: the record's hash, the length, their seal."""
+        length = self.user.audit_chain_length + 1
+        head = str(record.chain_hash)
+        seal = audit_chain.seal_head(
+            self.keyring,
+            self.keyring.current_key_id,
+            user_id=self.user.id,
+            length=length,
+            head=head,
+        )
+        return {"audit_chain_head": head, "audit_chain_length": length, "audit_chain_seal": seal}
 
     async def _audit(self, *, error: IdstoreError | None) -> AuditRecord:
         return await audit.record(

@@ -21,6 +21,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.services.models import JsonObject
 
 PURPOSE = "audit-chain"
+HEAD_PURPOSE = "audit-head"
 GENESIS = ""  # the `previous` of a user's first record
 
 
@@ -69,6 +70,24 @@ def holds(keyring: KeyRing, content: AuditContent, stored: Link) -> bool:
     except KeyError:
         return False
     return hmac.compare_digest(expected, stored.hash)
+
+
+def seal_head(keyring: KeyRing, key_id: str, *, user_id: str, length: int, head: str) -> str:
+    """The seal kept beside a user's head: rewinding the head, or cutting records off the end
+    and counting again, needs the key."""
+    key = keyring.subkey(key_id, HEAD_PURPOSE)
+    message = f"{user_id}|{length}|{head}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def head_holds(
+    keyring: KeyRing, key_id: str, *, user_id: str, length: int, head: str, seal: str
+) -> bool:
+    try:
+        expected = seal_head(keyring, key_id, user_id=user_id, length=length, head=head)
+    except KeyError:
+        return False
+    return hmac.compare_digest(expected, seal)
 
 
 def _digest(keyring: KeyRing, key_id: str, content: AuditContent, previous: str) -> str:

@@ -73,9 +73,15 @@ async def record(
 
 
 def changed(fields: dict[str, Any]) -> JsonObject:
-    """`details` of an update: the names of the fields given, never their values."""
-    names: list[JsonValue] = [*sorted(fields)]
+    """`details` of an update: the names of the fields given, as the API spells them (camelCase),
+    never their values."""
+    names: list[JsonValue] = [*sorted(_camel(name) for name in fields)]
     return {"fields": names}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 async def list_events(

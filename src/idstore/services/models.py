@@ -178,8 +178,10 @@ class User:
     lock_state: LockState
     as_of: datetime
     totps: tuple[UserTotp, ...] = ()
-    # Hash of the user's newest authentication audit record (services/audit_chain.py).
+    # Hash of the user's newest authentication audit record, and how many records the chain
+    # holds (services/audit_chain.py).
     audit_chain_head: str | None = None
+    audit_chain_length: int = 0
 
 
 @dataclass(frozen=True)

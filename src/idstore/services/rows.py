@@ -160,6 +160,7 @@ def user_with_totps(row: Row[Any], totps: Sequence[UserTotp], now: datetime) -> 
         as_of=now,
         totps=tuple(totp for totp in totps if not totp.is_expired(now)),
         audit_chain_head=row.audit_chain_head,
+        audit_chain_length=row.audit_chain_length or 0,
     )
 
 

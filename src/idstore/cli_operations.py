@@ -1,0 +1,206 @@
+"""The operators' commands of `idstore`: API keys, key rotation, audit verification."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from idstore.api.schemas.api_keys import PERMISSION_PATTERN
+from idstore.app import key_source, load_keyring
+from idstore.clock import SystemClock
+from idstore.crypto.keyring import KeyRing
+from idstore.db.engine import Database
+from idstore.db.migrate import migrate
+from idstore.keyrotation import (
+    STEP_WAIT_SECONDS,
+    RotationRunning,
+    add_key_to_file,
+    reseal,
+    rotation_lock,
+)
+from idstore.services import api_keys
+from idstore.services.audit_verification import ChainReport, verify_store
+from idstore.services.errors import StoreNotFound
+from idstore.services.rotation import ResealReport
+from idstore.settings import Settings
+
+
+def ensure_data_dir(settings: Settings) -> None:
+    # Only this service's user may look inside: the database and the key ring live here.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def settings_from(arguments: argparse.Namespace) -> Settings:
+    overrides = {
+        name: getattr(arguments, name, None)
+        for name in ("host", "port", "workers", "database_url", "data_dir")
+    }
+    return Settings.from_env(**overrides)
+
+
+def add_operation_commands(commands: Any) -> None:
+    """Add `api-key`, `rotate-keys` and `verify-audit` to the command parser."""
+    api_key = commands.add_parser("api-key", help="manage API keys from the server's side")
+    api_key_commands = api_key.add_subparsers(title="api-key commands")
+    create_key = api_key_commands.add_parser(
+        "create",
+        help="create an API key for a tenant and print it (shown this once)",
+        description="Create an API key directly in the database, e.g. the first key of a tenant.",
+    )
+    create_key.add_argument("--tenant", required=True, help="the tenant the key belongs to")
+    create_key.add_argument(
+        "--permission",
+        action="append",
+        required=True,
+        help="TNT#{tenant}#IdentityStore:{operation} or …:* (repeat for several)",
+    )
+    create_key.add_argument(
+        "--name", type=_key_name, help="a label to recognise the key by (at most 128 characters)"
+    )
+    create_key.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    create_key.set_defaults(run=_create_api_key)
+
+    rotate = commands.add_parser(
+        "rotate-keys",
+        help="add a new key to the key ring and re-seal every secret under it, while serving",
+        description="With a key file: add a new key, make it the sealing key, re-seal every "
+        "stored secret. With IDSTORE_SECRET_KEYS: re-seal under the first key listed (put the "
+        "new key first and restart the servers before running this).",
+    )
+    rotate.add_argument(
+        "--wait",
+        type=float,
+        default=STEP_WAIT_SECONDS,
+        help="seconds to let every server read the key file between steps "
+        f"(default {STEP_WAIT_SECONDS:.0f})",
+    )
+    rotate.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    rotate.set_defaults(run=_rotate_keys)
+
+    verify = commands.add_parser(
+        "verify-audit",
+        help="check that no authentication audit record of a store was altered, removed or added",
+        description="Walk every user's audit chain in the store and name the first broken link "
+        "of each; exit 1 when one is broken.",
+    )
+    target = verify.add_mutually_exclusive_group(required=True)
+    target.add_argument("--store", help="the store's name")
+    target.add_argument("--store-id", help="the store's id (for a store since deleted)")
+    verify.add_argument("--tenant", default="default", help="the store's tenant (default: default)")
+    verify.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    verify.set_defaults(run=_verify_audit)
+
+
+def _verify_audit(arguments: argparse.Namespace) -> int:
+    settings = settings_from(arguments)
+    try:
+        report = asyncio.run(_walk_chains(settings, arguments))
+    except StoreNotFound:
+        print(
+            f"idstore: no store {arguments.store!r} in tenant {arguments.tenant!r}", file=sys.stderr
+        )
+        return 2
+    for broken in report.breaks:
+        print(f"user {broken.user_id}: record {broken.record_id}: {broken.problem}")
+    print(
+        f"idstore: {report.records} records of {report.users} users checked, "
+        f"{report.unchained} written before chaining; {len(report.breaks)} broken chains"
+    )
+    return 1 if report.breaks else 0
+
+
+async def _walk_chains(settings: Settings, arguments: argparse.Namespace) -> ChainReport:
+    database = Database(settings.resolved_database_url)
+    try:
+        return await verify_store(
+            database,
+            load_keyring(settings),
+            tenant_id=arguments.tenant,
+            store_name=arguments.store,
+            store_id=arguments.store_id,
+            progress=lambda done: print(f"idstore: {done} records checked", flush=True),
+        )
+    finally:
+        await database.dispose()
+
+
+def _key_name(text: str) -> str:
+    if not 1 <= len(text) <= 128:
+        raise argparse.ArgumentTypeError("a key name has 1 to 128 characters")
+    return text
+
+
+def _create_api_key(arguments: argparse.Namespace) -> int:
+    settings = settings_from(arguments)
+    pattern = re.compile(PERMISSION_PATTERN)
+    prefix = f"TNT#{arguments.tenant}#IdentityStore:"
+    for granted in arguments.permission:
+        if not pattern.fullmatch(granted) or not granted.startswith(prefix):
+            print(
+                f"idstore: {granted!r} is not a permission of tenant {arguments.tenant!r}",
+                file=sys.stderr,
+            )
+            return 2
+    key = asyncio.run(_store_api_key(settings, arguments))
+    print(key)
+    return 0
+
+
+async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> str:
+    ensure_data_dir(settings)
+    database = Database(settings.resolved_database_url)
+    try:
+        await migrate(database)
+        async with database.transaction() as conn:
+            _, key = await api_keys.create_api_key(
+                conn,
+                load_keyring(settings),
+                tenant_id=arguments.tenant,
+                permissions=tuple(arguments.permission),
+                now=SystemClock().now(),
+                name=arguments.name,
+            )
+        return key
+    finally:
+        await database.dispose()
+
+
+def _rotate_keys(arguments: argparse.Namespace) -> int:
+    settings = settings_from(arguments)
+
+    def say(line: str) -> None:
+        print(f"idstore: {line}", flush=True)
+
+    if settings.secret_keys:
+        ring = key_source(settings).current()
+        say(f"keys come from IDSTORE_SECRET_KEYS; re-sealing under {ring.current_key_id}")
+        report = asyncio.run(_reseal(settings, ring, say))
+    else:
+        path = settings.resolved_key_file
+        key_source(settings)  # raises KeyRingMissing when the file is not there
+        try:
+            with rotation_lock(path):
+                ring = add_key_to_file(path, wait_seconds=arguments.wait, say=say)
+                report = asyncio.run(_reseal(settings, ring, say))
+        except RotationRunning as running:
+            print(f"idstore: {running}; wait for it to finish", file=sys.stderr)
+            return 2
+    older = [key_id for key_id, _ in ring.keys[1:]]
+    if older:
+        say(
+            f"older keys stay in the ring: {', '.join(older)}. API keys still hashed under "
+            f"them: {report.api_keys_on_older_keys} (they move when next used)."
+        )
+    return 1 if report.unopenable else 0
+
+
+async def _reseal(settings: Settings, ring: KeyRing, say: Callable[[str], None]) -> ResealReport:
+    database = Database(settings.resolved_database_url)
+    try:
+        return await reseal(database, ring, say=say)
+    finally:
+        await database.dispose()
