@@ -14,6 +14,7 @@ import os
 import platform
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -295,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     document = {
         "timestamp": stamp,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "source": _source(),
         "machine_busy_percent_before": busy_before,
         "options": vars(options),
         "total_seconds": round(time.monotonic() - started, 1),
@@ -307,6 +309,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n" + "\n".join(profile.lines(document["profile"])))
     print(f"\nbench: {document['total_seconds']:.0f} s in all; results in {path}")
     return 0
+
+
+def _source() -> dict[str, Any]:
+    """Which idstore was measured: the commit, and whether src/ had uncommitted changes."""
+
+    def git(*arguments: str) -> str:
+        done = subprocess.run(
+            ["git", *arguments], cwd=services.REPO, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "src_changed": bool(git("status", "--short", "src")),
+    }
 
 
 def _announce(database: BenchDatabase, busy: float) -> None:

@@ -93,10 +93,10 @@ def create_app(
     app.state.runtime = runtime
     logs.tag_records_with_request_id()
     routers = (
+        totps.router,  # the authentication routes are tried first: they are most of the traffic
         stores.router,
         stores.policy_router,
         users.router,
-        totps.router,
         audit.router,
         events.router,
         api_keys.router,
@@ -124,10 +124,21 @@ def create_app(
     return app
 
 
+HOT_OPERATIONS = frozenset({"authenticateTotp", "authenticateTotpByExtId"})
+
+
 def _ext_twins_first(routes: list[BaseRoute]) -> list[BaseRoute]:
     # `/users/{userExtId}/totps/ext` must win over `/users/{userId}/totps/{id}` for the literal
     # segment `ext`, so every route ending in /ext is tried before the others (stable order).
-    return sorted(routes, key=lambda route: not getattr(route, "path", "").endswith("/ext"))
+    # Within each group the authentication routes come first: routes are tried one by one, and
+    # theirs share no path with the others (a literal segment always differs).
+    return sorted(
+        routes,
+        key=lambda route: (
+            not getattr(route, "path", "").endswith("/ext"),
+            getattr(route, "operation_id", None) not in HOT_OPERATIONS,
+        ),
+    )
 
 
 def _permissions(routers: tuple[APIRouter, ...]) -> dict[tuple[str, str], str]:

@@ -39,7 +39,10 @@ class Settings:
         ),
     )
     database_pool_size: int = field(
-        default=10, metadata=_help("Connections each process keeps to PostgreSQL.")
+        default=32,
+        metadata=_help(
+            "Connections each process keeps open to PostgreSQL (as many again may open at peaks)."
+        ),
     )
     secret_keys: str = field(
         default="",

@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 import uuid
 
+_lock = threading.Lock()
+_last_millisecond = 0
+_sequence = 0
+_SEQUENCE_BITS = 12
+
 
 def new_id() -> str:
-    """A UUID version 7: 48 bits of Unix milliseconds, then random bits (RFC 9562)."""
-    milliseconds = time.time_ns() // 1_000_000
-    value = (milliseconds & (2**48 - 1)) << 80 | secrets.randbits(80)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    """A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, a 12-bit sequence that counts
+    up within one millisecond (so ids made one after another sort in that order, as the records
+    of one transaction must), then 62 random bits."""
+    global _last_millisecond, _sequence
+    with _lock:
+        milliseconds = time.time_ns() // 1_000_000
+        if milliseconds > _last_millisecond:
+            _last_millisecond, _sequence = milliseconds, secrets.randbits(_SEQUENCE_BITS - 1)
+        else:
+            # Same millisecond (or the clock stepped back): count on, into the next if needed.
+            _sequence += 1
+            if _sequence >> _SEQUENCE_BITS:
+                _last_millisecond, _sequence = _last_millisecond + 1, 0
+        milliseconds, sequence = _last_millisecond, _sequence
+
+    value = (milliseconds & (2**48 - 1)) << 80
+    value |= 0x7 << 76  # version 7
+    value |= sequence << 64
+    value |= 0x2 << 62  # RFC 9562 variant
+    value |= secrets.randbits(62)
     return str(uuid.UUID(int=value))

@@ -11,10 +11,10 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -81,18 +81,23 @@ class RedisLimiter:
     limit that takes the service down with it protects nothing (each failure is logged)."""
 
     def __init__(self, url: str, rate: float) -> None:
+        # Imported here: a process without Redis configured need not carry the client (memory).
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
         self.rate = rate
         self.burst = max(1.0, 2 * rate)
         self._warned_at = 0.0
-        self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._take = self._redis.register_script(_TAKE)
+        self._failure: type[Exception] = RedisError
+        self._redis: Redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._take: Any = self._redis.register_script(_TAKE)
 
     async def wait_seconds(self, caller_id: str) -> int:
         try:
             wait = float(
                 await self._take(keys=[f"idstore:rate:{caller_id}"], args=[self.rate, self.burst])
             )
-        except RedisError:
+        except self._failure:
             if time.monotonic() - self._warned_at > 60:  # once a minute, not once a request
                 self._warned_at = time.monotonic()
                 log.warning("rate_limit.redis_unavailable", exc_info=True)
