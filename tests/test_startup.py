@@ -8,6 +8,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -34,8 +35,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     drop_database(url)
 
 
-def _settings(tmp_path: Path, database_url: str, **fields: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, **fields)  # type: ignore[arg-type]
+def _settings(tmp_path: Path, database_url: str, **fields: Any) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, **fields)
 
 
 def _problems(settings: Settings) -> list[str]:
