@@ -101,6 +101,7 @@ def create_app(
         events.router,
         api_keys.router,
         health.router,
+        health.metrics_router,
     )
     for router in routers:
         router.routes[:] = _ext_twins_first(router.routes)

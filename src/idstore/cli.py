@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from idstore import __version__, logs
+from idstore import __version__, logs, metrics
 from idstore.app import create_app, permissions_markdown
 from idstore.cli_operations import add_operation_commands, ensure_data_dir, settings_from
 from idstore.crypto.keyring import KeyRing
@@ -154,6 +154,8 @@ def _serve(arguments: argparse.Namespace) -> int:
         value = getattr(arguments, name, None)
         if value is not None:
             os.environ[f"IDSTORE_{name.upper()}"] = str(value)
+    if settings.workers > 1:
+        _share_metrics(settings)
     print(f"idstore: serving on http://{settings.host}:{settings.port} (docs at /docs)", flush=True)
     uvicorn.run(
         "idstore.cli:app_from_environment",
@@ -166,6 +168,18 @@ def _serve(arguments: argparse.Namespace) -> int:
         server_header=False,
     )
     return 0
+
+
+def _share_metrics(settings: Settings) -> None:
+    """Give the worker processes one directory for their metrics, emptied of a former run's
+    (whose counts would otherwise be added in), so any worker's /metrics counts them all."""
+    if os.environ.get(metrics.MULTIPROCESS_DIRECTORY):
+        return
+    directory = settings.data_dir / "metrics"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[metrics.MULTIPROCESS_DIRECTORY] = str(directory.resolve())
 
 
 def app_from_environment() -> object:

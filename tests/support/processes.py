@@ -59,7 +59,12 @@ class ServerProcess:
 
 class Launch(Protocol):
     def __call__(
-        self, *, data_dir: Path, database_url: str, bootstrap_api_key: str | None
+        self,
+        *,
+        data_dir: Path,
+        database_url: str,
+        bootstrap_api_key: str | None,
+        settings: dict[str, str] | None = None,
     ) -> ServerProcess: ...
 
 
@@ -71,9 +76,15 @@ class Launcher:
     started: list[ServerProcess] = field(default_factory=list)
 
     def __call__(
-        self, *, data_dir: Path, database_url: str, bootstrap_api_key: str | None
+        self,
+        *,
+        data_dir: Path,
+        database_url: str,
+        bootstrap_api_key: str | None,
+        settings: dict[str, str] | None = None,
     ) -> ServerProcess:
         """Start `idstore serve` on a free port and return once /health/live answers.
+        `settings` are more IDSTORE_* variables (IDSTORE_WORKERS, say).
 
         Raises ServerFailed (with the end of its standard error) when it does not.
         """
@@ -84,7 +95,7 @@ class Launcher:
         with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
             process = subprocess.Popen(
                 [str(idstore_command()), "serve", "--port", str(port)],
-                env=_environment(data_dir, database_url, bootstrap_api_key),
+                env={**_environment(data_dir, database_url, bootstrap_api_key), **(settings or {})},
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=stderr,

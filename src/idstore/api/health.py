@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import text
 
+from idstore import metrics
 from idstore.api.common import described
 from idstore.api.runtime import RuntimeDep
 from idstore.api.schemas.common import ResponseBody
@@ -14,6 +15,26 @@ router = APIRouter(prefix="/health", tags=["health"])
 
 class HealthOut(ResponseBody):
     status: str
+
+
+metrics_router = APIRouter(tags=["health"])
+
+
+@metrics_router.get(
+    "/metrics",
+    operation_id="metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus text format.",
+        }
+    },
+)
+async def prometheus_metrics() -> Response:
+    """Authentications by modality, result and code; locks; latency by route; pool use."""
+    text, content_type = metrics.exposition()
+    return Response(text, media_type=content_type)
 
 
 @router.get("/live", operation_id="live")

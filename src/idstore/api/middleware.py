@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from idstore import metrics
 from idstore.api.errors import error_body
 from idstore.logs import current_request_id
 from idstore.services.errors import (
@@ -92,15 +93,23 @@ class RequestFrame:
 
 
 def _log_request(scope: Scope, status: int, seconds: float) -> None:
+    route = getattr(scope.get("route"), "path_format", None)
     log.info(
         "request",
         extra={
             "method": scope["method"],
-            "route": getattr(scope.get("route"), "path_format", None),
+            "route": route,
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
         },
     )
+    # Route templates, never raw paths: one series per route, and no external id in a label.
+    metrics.REQUEST_SECONDS.labels(scope["method"], route or "unmatched", str(status)).observe(
+        seconds
+    )
+    runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+    if runtime is not None:
+        metrics.POOL_CONNECTIONS.set(runtime.database.connections_in_use())
 
 
 def _request_id_of(scope: Scope) -> str:

@@ -44,6 +44,11 @@ class Database:
             async with connection.begin():
                 yield connection
 
+    def connections_in_use(self) -> int:
+        """Connections checked out of this process's pool right now."""
+        checked_out = getattr(self.engine.pool, "checkedout", None)
+        return int(checked_out()) if callable(checked_out) else 0
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

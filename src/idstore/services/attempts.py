@@ -3,7 +3,8 @@
 A modality's attempt (TOTP today; passkeys, appkeys and faces after it) starts from one locking
 read of the user, then checks the user's standing, the modality's lock and the user's attempt
 rate in that order, judges its proof, and ends in `refuse` (counted when the proof was wrong,
-audited always, committed before the error is raised) or `succeed` (counters reset, audited).
+audited always, committed before the error is raised) or `succeed` (counters reset, audited,
+committed). Log lines and metrics follow the commit, so they never tell of a rolled-back attempt.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, ClassVar
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from idstore import metrics
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.services import audit, audit_chain, locking, throttle
@@ -102,7 +104,7 @@ class Attempt:
         self.user = with_lock_state(self.user, taken, now)
 
     async def succeed(self) -> AuditRecord:
-        """Reset the counters, note the success on the user, audit it."""
+        """Reset the counters, note the success on the user, audit it, commit."""
         now = self.ctx.now
         state = locking.after_success(self.user.lock_state, self.modality, now)
         record = await self._audit(error=None)
@@ -122,7 +124,11 @@ class Attempt:
             audit_chain_head=record.chain_hash,
             audit_chain_length=head["audit_chain_length"],
         )
+        # A success is the attempt's last write: committed here, so that it is logged and
+        # counted only once it holds.
+        await self.conn.commit()
         log.info(f"{self.event}.accepted", extra=self.log_fields())
+        metrics.AUTHENTICATIONS.labels(str(self.modality), "SUCCESS", "0").inc()
         return record
 
     async def refuse(self, error: IdstoreError, *, counts: bool = False) -> IdstoreError:
@@ -130,10 +136,10 @@ class Attempt:
 
         The commit comes before the error is raised, so no failure is ever rolled back with it.
         """
-        user, state = self.user, self.user.lock_state
+        user, state, engaged = self.user, self.user.lock_state, []
         if counts:
             state = locking.after_failure(self.locking_policy, state, self.modality, self.ctx.now)
-            self._log_locks_engaged(state)
+            engaged = self._locks_engaged(state)
             user = with_lock_state(user, state, self.ctx.now)
 
         # One UPDATE of the user row carries the counters and the audit chain's new head.
@@ -148,11 +154,17 @@ class Attempt:
             audit_chain_length=head["audit_chain_length"],
         )
         await self.conn.commit()
+
+        # Logged and counted once committed: a metric never counts what was rolled back.
         log.log(
             logging.WARNING if error.code in _SUSPICIOUS else logging.INFO,
             f"{self.event}.refused",
             extra={**self.log_fields(), "error_code": error.code, "counted": counts},
         )
+        metrics.AUTHENTICATIONS.labels(str(self.modality), "FAILURE", str(error.code)).inc()
+        for lock in engaged:
+            log.warning("lock.engaged", extra={**self.log_fields(), "lock": lock})
+            metrics.LOCKS.labels(lock).inc()
         return error.with_user(user)
 
     def _chain_head(self, record: AuditRecord) -> dict[str, Any]:
@@ -181,17 +193,15 @@ class Attempt:
             previous=self.user.audit_chain_head,
         )
 
-    def _log_locks_engaged(self, state: LockState) -> None:
-        """A WARNING when this failure locked the modality or the user."""
+    def _locks_engaged(self, state: LockState) -> list[str]:
+        """The locks this failure engages: of the modality, of the user (temporary or permanent)."""
         now: datetime = self.ctx.now
         before = self.user.lock_state
+        engaged = []
         if not locking.modality_lock_holds(before, self.modality, now) and (
             locking.modality_lock_holds(state, self.modality, now)
         ):
-            log.warning(
-                "lock.engaged", extra={"user_id": self.user.id, "modality": str(self.modality)}
-            )
+            engaged.append(f"modality:{self.modality}")
         if not locking.user_lock_holds(before, now) and locking.user_lock_holds(state, now):
-            log.warning(
-                "lock.engaged", extra={"user_id": self.user.id, "lock": str(state.lock_kind)}
-            )
+            engaged.append(f"user:{state.lock_kind}")
+        return engaged
