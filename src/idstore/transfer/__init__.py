@@ -1,0 +1,1 @@
+"""Moving in and out: authenticators from other systems, idstore exports, the audit as files."""
