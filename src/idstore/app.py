@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from idstore import __version__, logs
-from idstore.api import api_keys, audit, errors, events, health, stores, totps, users
+from idstore.api import api_keys, audit, docs_pages, errors, events, health, stores, totps, users
 from idstore.api.middleware import RequestFrame
 from idstore.api.routing import RawPathRouting
 from idstore.api.runtime import Runtime, operation_of
@@ -89,6 +89,8 @@ def create_app(
         lifespan=lifespan,
         # A trailing slash is another path: 404 with the error body, never a bare redirect.
         redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     logs.tag_records_with_request_id()
@@ -107,6 +109,7 @@ def create_app(
         router.routes[:] = _ext_twins_first(router.routes)
         app.include_router(router)
     errors.install(app)
+    docs_pages.install(app)
 
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     if origins:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,6 @@ import httpx
 import pytest
 
 from tests.support import openapi
-from tests.support.server import LiveServer
 
 CHANGELOG = (
     Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "changes-2025-12-01.txt"
@@ -19,12 +17,6 @@ SUCCESS = ("200", "201", "204")
 ERROR_FIELDS = {"httpStatus", "code", "message", "requestId"}
 # Outside these, an operation is part of a later issue (passkeys, appkeys, biometrics).
 LATER = ("passkey", "appkey", "biometric", "Config", "registrationAudit")
-
-
-@pytest.fixture
-def anonymous(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture

@@ -1,0 +1,17 @@
+"""Fixtures of the HTTP tests beyond the suite's own (tests/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.server import LiveServer
+
+
+@pytest.fixture
+def anonymous(server: LiveServer) -> Iterator[httpx.Client]:
+    """A client with no credentials at all, as a browser or a scraper comes."""
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        yield client
