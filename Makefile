@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck unit tools demo clean
+.PHONY: run test lint typecheck docs unit tools demo clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ typecheck: $(STAMP)
 unit: $(STAMP) tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck unit
+# The documentation site (mkdocs.yml), built strictly: a broken link or include fails.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --quiet
+
+test: lint typecheck docs unit
 
 # The benchmark (bench/README.md): idstore and its floor on PostgreSQL under wrk, which it installs
 # if missing. Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS='--workers 2 --duration 30'.

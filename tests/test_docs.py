@@ -9,6 +9,8 @@ from prometheus_client import REGISTRY
 
 import idstore.metrics  # noqa: F401  (registers the metrics)
 from idstore.cli import _permissions_reference
+from idstore.error_reference import errors_markdown
+from idstore.services.errors import IdstoreError
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -33,3 +35,19 @@ def test_the_operations_page_names_every_metric_the_service_exports() -> None:
     )
 
     assert exported == documented
+
+
+def test_the_error_code_table_in_docs_is_current() -> None:
+    # Regenerate with: .venv/bin/idstore errors-reference > docs/errors.md
+    assert (DOCS / "errors.md").read_text() == errors_markdown()
+
+
+def test_the_error_code_table_has_one_row_per_code_with_its_status() -> None:
+    rows = re.findall(r"^\| (\d+) \| (\d+) \| `(\w+)` \|", errors_markdown(), re.MULTILINE)
+    shown = {int(code): (int(status), name) for code, status, name in rows}
+
+    assert len(shown) == len(rows)
+    assert shown[3402] == (400, "CodeAlreadyUsed")
+    assert shown[9005] == (429, "TooManyRequests")
+    assert shown[9099] == (500, "UnexpectedError")
+    assert IdstoreError.__name__ not in {name for _, name in shown.values()}

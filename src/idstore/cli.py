@@ -19,6 +19,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeyRingMissing
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
+from idstore.error_reference import errors_markdown
 from idstore.settings import Settings, reference_markdown
 from idstore.startup import UnsafeStart, prepare
 
@@ -76,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
         "config-reference", help="print the reference of every IDSTORE_* setting, as Markdown"
     )
     reference.set_defaults(run=lambda _arguments: _print(reference_markdown()))
+
+    error_codes = commands.add_parser(
+        "errors-reference", help="print the table of every error code the API answers, as Markdown"
+    )
+    error_codes.set_defaults(run=lambda _arguments: _print(errors_markdown()))
 
     demo = commands.add_parser(
         "demo", help="enrol an authenticator app against a running service, step by step"

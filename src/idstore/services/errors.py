@@ -72,7 +72,7 @@ class InvalidJson(IdstoreError):
 
 
 class Unauthenticated(IdstoreError):
-    """Missing or invalid credentials."""
+    """No credentials, or a token or API key that is malformed, expired, revoked or blocked."""
 
     code = 9003
     http_status = 401
@@ -80,7 +80,7 @@ class Unauthenticated(IdstoreError):
 
 
 class PermissionDenied(IdstoreError):
-    """The credentials lack the permission."""
+    """The caller's API key lacks the permission the route needs (docs/permissions.md)."""
 
     code = 9004
     http_status = 403
@@ -88,7 +88,8 @@ class PermissionDenied(IdstoreError):
 
 
 class TooManyRequests(IdstoreError):
-    """Too many requests."""
+    """Too many requests: of the caller (its API key's rate) or of attempts on one user;
+    `Retry-After` says when to retry."""
 
     code = 9005
     http_status = 429
@@ -96,7 +97,7 @@ class TooManyRequests(IdstoreError):
 
 
 class RouteNotFound(IdstoreError):
-    """No such route."""
+    """No route has that path (the body is the error body, never an HTML page)."""
 
     code = 9006
     http_status = 404
@@ -128,7 +129,8 @@ class BodyTooLarge(IdstoreError):
 
 
 class DatabaseUnavailable(IdstoreError):
-    """Database unavailable; retry later."""
+    """The database does not answer, or is too busy to answer in time; `Retry-After` says when to
+    retry."""
 
     code = 9010
     http_status = 503
@@ -136,7 +138,8 @@ class DatabaseUnavailable(IdstoreError):
 
 
 class ResourceNotFound(IdstoreError):
-    """Resource not found."""
+    """A resource other than a store, user, policy or TOTP is missing; the message names it (API
+    key, audit record…)."""
 
     code = 9011
     http_status = 404
@@ -144,7 +147,7 @@ class ResourceNotFound(IdstoreError):
 
 
 class UnexpectedError(IdstoreError):
-    """Unexpected server error."""
+    """Unexpected server error: logged with the request id, never with a trace in the response."""
 
     code = 9099
     http_status = 500
@@ -171,7 +174,7 @@ class StoreNameTaken(IdstoreError):
 
 
 class StoreNotEmpty(IdstoreError):
-    """The store still holds users."""
+    """The store still holds users: delete them first."""
 
     code = 3002
     http_status = 409
@@ -211,7 +214,7 @@ class PolicyNameTaken(IdstoreError):
 
 
 class PolicyInUse(IdstoreError):
-    """TOTP policy has user TOTPs; use ?force=true."""
+    """The TOTP policy still has user TOTPs: delete them first, or delete with `?force=true`."""
 
     code = 3202
     http_status = 409
@@ -230,7 +233,7 @@ class RegistrationNotFound(IdstoreError):
 
 
 class TotpAlreadyRegistered(IdstoreError):
-    """The user already has a TOTP for that policy."""
+    """The user already has an active TOTP for that policy."""
 
     code = 3301
     http_status = 409
@@ -238,7 +241,7 @@ class TotpAlreadyRegistered(IdstoreError):
 
 
 class RegistrationExpired(IdstoreError):
-    """The pending registration expired."""
+    """The pending registration expired before it was completed: start a new one."""
 
     code = 3302
     http_status = 400
@@ -254,7 +257,7 @@ class TotpNotFound(IdstoreError):
 
 
 class TotpNotActive(IdstoreError):
-    """The TOTP is not active; complete the registration first."""
+    """The TOTP is pending: complete the registration first."""
 
     code = 3304
     http_status = 400
@@ -262,7 +265,7 @@ class TotpNotActive(IdstoreError):
 
 
 class StatusChangeNotAllowed(IdstoreError):
-    """Status change not allowed."""
+    """Status change not allowed (to `PENDING`, or to `ACTIVE` for a TOTP never activated)."""
 
     code = 3305
     http_status = 400
@@ -278,7 +281,7 @@ class CodeMalformed(IdstoreError):
 
 
 class CodeIncorrect(IdstoreError):
-    """Code incorrect."""
+    """Code incorrect: no time step within the policy's drift gives it. Counts as a failure."""
 
     code = 3401
     http_status = 400
@@ -286,7 +289,8 @@ class CodeIncorrect(IdstoreError):
 
 
 class CodeAlreadyUsed(IdstoreError):
-    """Code already used."""
+    """Code already used: its time step is not newer than the last one accepted. Counts as a
+    failure."""
 
     code = 3402
     http_status = 400
@@ -297,7 +301,7 @@ class CodeAlreadyUsed(IdstoreError):
 
 
 class UserNotActive(IdstoreError):
-    """The user is not active."""
+    """The user is not active (still `PENDING_ACTIVE`): only a registration may be completed."""
 
     code = 502
     http_status = 400
@@ -305,7 +309,8 @@ class UserNotActive(IdstoreError):
 
 
 class UserLocked(IdstoreError):
-    """The user is locked."""
+    """The user is locked: until the temporary lock ends, or until an administrator unlocks a
+    permanent one."""
 
     code = 2100
     http_status = 400
@@ -313,7 +318,8 @@ class UserLocked(IdstoreError):
 
 
 class ModalityLocked(IdstoreError):
-    """The modality is locked for this user."""
+    """The modality is locked for this user after too many failures, until the lock ends or an
+    unlock."""
 
     code = 2101
     http_status = 400
@@ -321,7 +327,7 @@ class ModalityLocked(IdstoreError):
 
 
 class UserDisabled(IdstoreError):
-    """The user is disabled."""
+    """The user is disabled by an administrator."""
 
     code = 2102
     http_status = 400
@@ -329,7 +335,7 @@ class UserDisabled(IdstoreError):
 
 
 class AuthenticatorDisabled(IdstoreError):
-    """The authenticator is disabled."""
+    """The authenticator (the user's TOTP) is disabled."""
 
     code = 2103
     http_status = 400
