@@ -1,0 +1,76 @@
+"""Every `idstore` command says what it does; every option of `serve` has an IDSTORE_* twin."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+
+import pytest
+
+from idstore.cli import _parser
+from idstore.settings import Settings
+from tests.support.processes import idstore_command
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, tuple[str, str]]:
+    """Every command and sub-command: its one-line help and its parser's description."""
+    found: dict[str, tuple[str, str]] = {}
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
+        for name, sub in action.choices.items():
+            found[f"{prefix}{name}"] = (helps.get(name, ""), sub.description or "")
+            found.update(_commands(sub, f"{prefix}{name} "))
+    return found
+
+
+COMMANDS = _commands(_parser())
+
+
+def test_the_commands_the_operators_use_are_there() -> None:
+    expected = {"serve", "migrate", "api-key create", "rotate-keys", "verify-audit", "demo"}
+
+    assert expected <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_command_says_what_it_does_in_the_command_list(command: str) -> None:
+    one_line, _ = COMMANDS[command]
+
+    assert len(one_line.split()) >= 4, (
+        f"`idstore {command}` needs a help line that says what it does"
+    )
+
+
+@pytest.mark.parametrize("command", ["serve", "rotate-keys", "api-key create"])
+def test_help_runs_as_a_real_process_and_names_the_command(command: str) -> None:
+    shown = subprocess.run(
+        [str(idstore_command()), *command.split(), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"usage: idstore {command}")
+
+
+def test_every_option_of_serve_names_its_environment_twin() -> None:
+    serve = next(
+        action.choices["serve"]
+        for action in _parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    variables = {f"IDSTORE_{name.upper()}" for name in Settings.__dataclass_fields__}
+
+    options = [
+        action for action in serve._actions if action.option_strings and action.dest != "help"
+    ]
+
+    assert options
+    for option in options:
+        twin = f"IDSTORE_{option.dest.upper()}"
+        assert twin in variables, f"{option.option_strings[0]} has no setting {twin}"
+        assert twin in (option.help or ""), f"{option.option_strings[0]} should name {twin}"
