@@ -15,7 +15,18 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from idstore import __version__, logs
-from idstore.api import api_keys, audit, docs_pages, errors, events, health, stores, totps, users
+from idstore.api import (
+    api_keys,
+    audit,
+    docs_pages,
+    errors,
+    events,
+    health,
+    passkey_configs,
+    stores,
+    totps,
+    users,
+)
 from idstore.api.middleware import RequestFrame
 from idstore.api.routing import RawPathRouting
 from idstore.api.runtime import Runtime, operation_of
@@ -98,6 +109,7 @@ def create_app(
         totps.router,  # the authentication routes are tried first: they are most of the traffic
         stores.router,
         stores.policy_router,
+        passkey_configs.router,
         users.router,
         audit.router,
         events.router,

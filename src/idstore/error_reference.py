@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from idstore.services import errors
+from idstore.services import errors, passkey_errors
 from idstore.services.errors import IdstoreError
 
 _HEADER = """# Error codes
@@ -28,12 +28,16 @@ This table is generated from the service's error classes (`idstore errors-refere
 """
 
 
+# The modules whose errors the contract and this service number (not the test doubles').
+_MODULES = frozenset({errors.__name__, passkey_errors.__name__})
+
+
 def errors_markdown() -> str:
     """One row per error class, by code."""
     rows = sorted(
         (kind.code, kind.http_status, kind.__name__, _meaning(kind))
         for kind in _error_classes(IdstoreError)
-        if kind.__module__ == errors.__name__
+        if kind.__module__ in _MODULES
     )
     return _HEADER + "".join(
         f"| {code} | {status} | `{name}` | {meaning} |\n" for code, status, name, meaning in rows

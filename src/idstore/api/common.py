@@ -40,7 +40,7 @@ _DESCRIPTIONS = {
     403: "The token lacks the permission (9004).",
     404: "Not found (3000, 3100, 3200, 3300, 3303, 9006, 9011).",
     405: "Method not allowed on this route (9007).",
-    409: "Conflict (3001, 3002, 3101, 3201, 3202, 3301).",
+    409: "Conflict (3001, 3002, 3101, 3201, 3202, 3301, 3600, 3605).",
     413: "Body too large (9009).",
     415: "Body is not application/json (9008).",
     429: "Too many requests (9005).",

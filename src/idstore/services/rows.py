@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,9 @@ from idstore.services.errors import StoreNotFound, UserNotFound
 from idstore.services.models import (
     LockKind,
     LockState,
+    PasskeyConfig,
+    PasskeyPolicy,
+    SessionManagement,
     Store,
     TotpPolicy,
     TotpStatus,
@@ -53,7 +57,9 @@ async def load_store(conn: AsyncConnection, *, tenant_id: str, name: str) -> Sto
         .where(tables.totp_policies.c.store_id == row.id)
         .order_by(tables.totp_policies.c.name)
     )
-    return store_from_row(row, [policy_from_row(policy) for policy in policy_rows])
+    store = store_from_row(row, [policy_from_row(policy) for policy in policy_rows])
+    configs = await passkey_configs_of_stores(conn, [store.id])
+    return replace(store, passkey_configs=configs[store.id])
 
 
 def store_from_row(row: StoreRow, policies: Iterable[TotpPolicy]) -> Store:
@@ -67,6 +73,49 @@ def store_from_row(row: StoreRow, policies: Iterable[TotpPolicy]) -> Store:
         created_dtm=row.created_dtm,
         last_updated_dtm=row.last_updated_dtm,
     )
+
+
+async def passkey_configs_of_stores(
+    conn: AsyncConnection, store_ids: list[str]
+) -> dict[str, dict[str, PasskeyConfig]]:
+    """Every passkey configuration of the stores, by store id, then relying party id."""
+    found: dict[str, dict[str, PasskeyConfig]] = {store_id: {} for store_id in store_ids}
+    if not store_ids:
+        return found
+    rows = await conn.execute(
+        select(tables.passkey_configs)
+        .where(tables.passkey_configs.c.store_id.in_(store_ids))
+        .order_by(tables.passkey_configs.c.rp_id)
+    )
+    for row in rows:
+        found[row.store_id][row.rp_id] = config_from_row(row)
+    return found
+
+
+def config_from_row(row: Row[Any]) -> PasskeyConfig:
+    """A passkey configuration; policy fields unknown to this version are left out."""
+    return PasskeyConfig(
+        id=row.id,
+        store_id=row.store_id,
+        rp_id=row.rp_id,
+        rp_name=row.rp_name,
+        restricted_origins=tuple(row.restricted_origins),
+        session_management=SessionManagement(row.session_management),
+        registration_policies=_passkey_policies(row.registration_policies),
+        authentication_policies=_passkey_policies(row.authentication_policies),
+        created_dtm=row.created_dtm,
+        last_updated_dtm=row.last_updated_dtm,
+    )
+
+
+def _passkey_policies(stored: dict[str, dict[str, Any]]) -> dict[str, PasskeyPolicy]:
+    known_fields = {item.name for item in fields(PasskeyPolicy)}
+    policies = {}
+    for name, values in stored.items():
+        known = {key: value for key, value in values.items() if key in known_fields}
+        known["algorithms"] = tuple(known.get("algorithms", PasskeyPolicy().algorithms))
+        policies[name] = PasskeyPolicy(**known)
+    return policies
 
 
 def policy_from_row(row: Row[Any]) -> TotpPolicy:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from idstore.api.schemas.common import Dtm, ResponseBody
+from idstore.api.schemas.passkeys import PasskeyOut
 from idstore.api.schemas.totps import UserTotpOut
 from idstore.api.schemas.users import UserOut
 
@@ -52,3 +53,18 @@ class TotpAuthenticationOut(ResponseBody):
     user: UserOut
     totp: UserTotpOut
     authentication_id: str = Field(description="The id of the authentication audit record.")
+
+
+class PasskeyRegistrationOut(ResponseBody):
+    """A passkey registered: the updated user and the new passkey."""
+
+    user: UserOut
+    passkey: PasskeyOut
+
+
+class PasskeyAuthenticationOut(ResponseBody):
+    """A passkey assertion accepted: the updated user and passkey, the audit record's id."""
+
+    user: UserOut
+    passkey: PasskeyOut
+    authentication_id: str
