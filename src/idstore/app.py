@@ -23,6 +23,7 @@ from idstore.api import (
     events,
     health,
     passkey_configs,
+    passkeys,
     stores,
     totps,
     users,
@@ -107,6 +108,7 @@ def create_app(
     logs.tag_records_with_request_id()
     routers = (
         totps.router,  # the authentication routes are tried first: they are most of the traffic
+        passkeys.router,
         stores.router,
         stores.policy_router,
         passkey_configs.router,

@@ -236,6 +236,7 @@ def user_slim_out(user: User) -> UserSlimOut:
 
 def audit_record_out(record: AuditRecord) -> AuditRecordOut:
     stored = record.details.get("totpInfo")
+    passkey_info = record.details.get("passkeyInfo")
     totp_info = TotpInfoOut.model_validate(stored) if isinstance(stored, dict) else None
     display = AuthAuditDisplayInfoOut()
     if totp_info is not None:
@@ -259,6 +260,7 @@ def audit_record_out(record: AuditRecord) -> AuditRecordOut:
             error_code=record.error_code,
             created_dtm=record.created_dtm,
             totp_info=totp_info,
+            passkey_info=passkey_info if isinstance(passkey_info, dict) else None,
         ),
         auth_audit_display_info=display,
     )

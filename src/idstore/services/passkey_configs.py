@@ -188,3 +188,19 @@ def _policies_to_json(policies: Any) -> JsonObject:
         values: dict[str, JsonValue] = {**asdict(policy), "algorithms": list(policy.algorithms)}
         stored[name] = values
     return stored
+
+
+def registration_policy(config: PasskeyConfig, name: str) -> PasskeyPolicy:
+    """Raises ResourceNotFound (9011) naming the registration policy."""
+    policy = config.registration_policies.get(name)
+    if policy is None:
+        raise ResourceNotFound(f"passkey registration policy {name!r} not found")
+    return policy
+
+
+def authentication_policy(config: PasskeyConfig, name: str) -> PasskeyPolicy:
+    """Raises ResourceNotFound (9011) naming the authentication policy."""
+    policy = config.authentication_policies.get(name)
+    if policy is None:
+        raise ResourceNotFound(f"passkey authentication policy {name!r} not found")
+    return policy

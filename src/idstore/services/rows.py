@@ -20,11 +20,13 @@ from idstore.services.models import (
     LockState,
     PasskeyConfig,
     PasskeyPolicy,
+    PasskeyStatus,
     SessionManagement,
     Store,
     TotpPolicy,
     TotpStatus,
     User,
+    UserPasskey,
     UserStatus,
     UserTotp,
 )
@@ -170,13 +172,43 @@ async def load_user(
 
 
 async def reload_user(conn: AsyncConnection, row: Row[Any], now: datetime) -> User:
-    """Complete a user row with its TOTPs."""
+    """Complete a user row with its TOTPs and passkeys."""
     totp_rows = await conn.execute(
         select(tables.user_totps)
         .where(tables.user_totps.c.user_id == row.id)
         .order_by(tables.user_totps.c.created_dtm, tables.user_totps.c.id)
     )
-    return user_from_rows(row, totp_rows.all(), now)
+    user = user_from_rows(row, totp_rows.all(), now)
+    return replace(user, passkeys=await passkeys_of(conn, row.id))
+
+
+async def passkeys_of(conn: AsyncConnection, user_id: str) -> tuple[UserPasskey, ...]:
+    """The user's passkeys, oldest first."""
+    passkey_rows = await conn.execute(
+        select(tables.user_passkeys)
+        .where(tables.user_passkeys.c.user_id == user_id)
+        .order_by(tables.user_passkeys.c.created_dtm, tables.user_passkeys.c.id)
+    )
+    return tuple(passkey_from_row(passkey_row) for passkey_row in passkey_rows)
+
+
+def passkey_from_row(row: Row[Any]) -> UserPasskey:
+    return UserPasskey(
+        id=row.id,
+        user_id=row.user_id,
+        rp_id=row.rp_id,
+        credential_id=row.credential_id,
+        status=PasskeyStatus(row.status),
+        sign_count=row.sign_count,
+        aaguid=row.aaguid,
+        transports=tuple(row.transports),
+        backup_eligible=row.backup_eligible,
+        backup_state=row.backup_state,
+        user_handle=row.user_handle,
+        created_dtm=row.created_dtm,
+        last_updated_dtm=row.last_updated_dtm,
+        last_authenticated_with_dtm=row.last_authenticated_with_dtm,
+    )
 
 
 def user_from_rows(row: Row[Any], totp_rows: Sequence[Row[Any]], now: datetime) -> User:

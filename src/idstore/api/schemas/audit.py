@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from idstore.api.schemas.common import Dtm, ResponseBody
@@ -36,6 +38,7 @@ class AuthAuditRecordOut(ResponseBody):
     error_code: int | None = None
     created_dtm: Dtm
     totp_info: TotpInfoOut | None = None
+    passkey_info: dict[str, Any] | None = None
 
 
 class AuthAuditDisplayInfoOut(ResponseBody):

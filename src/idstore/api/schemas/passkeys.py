@@ -20,7 +20,7 @@ Requirement = Literal["required", "preferred", "discouraged"]
 Algorithm = Literal[-7, -8, -257]
 RpId = Annotated[StrictStr, Field(min_length=1, max_length=253), Storable]
 OriginText = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
-Base64Url = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]*={0,2}$", max_length=65536)]
+SessionData = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$", max_length=8192)]
 
 
 class PasskeyPolicyIn(RequestBody):
@@ -119,7 +119,7 @@ class CompleteIn(RequestBody):
 class ExternalCompleteIn(CompleteIn):
     """Completion of an EXTERNAL session: also the sealed `sessionData` from the start."""
 
-    session_data: Base64Url | None = None
+    session_data: SessionData | None = None
 
 
 class PasskeyOut(ResponseBody):
