@@ -22,6 +22,7 @@ from idstore.api import (
     errors,
     events,
     health,
+    passkey_authentications,
     passkey_configs,
     passkeys,
     stores,
@@ -108,6 +109,7 @@ def create_app(
     logs.tag_records_with_request_id()
     routers = (
         totps.router,  # the authentication routes are tried first: they are most of the traffic
+        passkey_authentications.router,
         passkeys.router,
         stores.router,
         stores.policy_router,

@@ -24,7 +24,8 @@ from idstore.api.schemas.passkeys import (
 from idstore.services import passkey_registrations, user_passkeys
 from idstore.services.context import Context, UserRef
 from idstore.services.models import PasskeyStatus
-from idstore.services.passkey_registrations import CeremonyStart, Completion
+from idstore.services.passkey_registrations import CeremonyStart
+from idstore.services.passkey_sessions import Completion
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkeys"])
 

@@ -5,16 +5,18 @@ into the one of that name."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
-from idstore.services import events
+from idstore.services import events, passkey_sessions
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context
 from idstore.services.errors import ResourceNotFound, StoreNotFound
@@ -27,7 +29,9 @@ from idstore.services.models import (
 )
 from idstore.services.passkey_errors import PasskeyConfigExists
 from idstore.services.passkey_origins import check_origins, check_rp_id
+from idstore.services.passkey_sessions import Completion, SessionState
 from idstore.services.rows import config_from_row, find_store
+from idstore.services.webauthn_checks import Expected
 
 DEFAULT_POLICIES = {"default": PasskeyPolicy()}
 
@@ -204,3 +208,32 @@ def authentication_policy(config: PasskeyConfig, name: str) -> PasskeyPolicy:
     if policy is None:
         raise ResourceNotFound(f"passkey authentication policy {name!r} not found")
     return policy
+
+
+async def open_session(
+    conn: AsyncConnection,
+    keyring: KeyRing,
+    *,
+    store_id: str,
+    ceremony: str,
+    completion: Completion,
+    now: datetime,
+) -> tuple[SessionState, Expected]:
+    """Use the session up (passkey_sessions.consume) and say what its response must match:
+    the relying party, challenge, origins and policy as configured now. Raises as `consume`
+    does, and ResourceNotFound (9011) when the configuration or policy is gone."""
+    state = await passkey_sessions.consume(
+        conn, keyring, store_id=store_id, ceremony=ceremony, completion=completion, now=now
+    )
+    config = await find_config(conn, store_id=store_id, rp_id=state.rp_id)
+    if ceremony == passkey_sessions.REGISTRATION:
+        policy = registration_policy(config, state.policy_name)
+    else:
+        policy = authentication_policy(config, state.policy_name)
+    expected = Expected(
+        rp_id=config.rp_id,
+        challenge=state.challenge_bytes(),
+        restricted_origins=config.restricted_origins,
+        policy=policy,
+    )
+    return state, expected

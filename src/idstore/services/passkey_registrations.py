@@ -40,12 +40,17 @@ from idstore.services.models import (
     UserPasskey,
     UserStatus,
 )
-from idstore.services.passkey_configs import find_config, registration_policy
+from idstore.services.passkey_configs import find_config, open_session, registration_policy
 from idstore.services.passkey_errors import CredentialAlreadyRegistered
-from idstore.services.passkey_sessions import REGISTRATION, StartedSession, b64url, b64url_decode
+from idstore.services.passkey_sessions import (
+    REGISTRATION,
+    Completion,
+    StartedSession,
+    b64url,
+    b64url_decode,
+)
 from idstore.services.rows import find_store, find_user_row, passkey_from_row, reload_user
 from idstore.services.webauthn_checks import (
-    Expected,
     NewCredential,
     client_response_of,
     parse_registration,
@@ -62,16 +67,6 @@ class CeremonyStart:
 
     session: StartedSession
     options: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Completion:
-    """What a completion request carries: the session and the browser's answer."""
-
-    session_id: str | None
-    session_data: str | None
-    client_response: dict[str, Any] | None
-    client_failure: str | None
 
 
 async def start_registration(
@@ -197,25 +192,16 @@ async def complete_registration(
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         try:
-            state = await passkey_sessions.consume(
+            state, expected = await open_session(
                 conn,
                 keyring,
                 store_id=store.id,
                 ceremony=REGISTRATION,
-                session_id=completion.session_id,
-                session_data=completion.session_data,
+                completion=completion,
                 now=ctx.now,
             )
-            config = await find_config(conn, store_id=store.id, rp_id=state.rp_id)
-            policy = registration_policy(config, state.policy_name)
             client_response = client_response_of(
                 completion.client_response, completion.client_failure
-            )
-            expected = Expected(
-                rp_id=config.rp_id,
-                challenge=state.challenge_bytes(),
-                restricted_origins=config.restricted_origins,
-                policy=policy,
             )
             credential = verify_registration(parse_registration(client_response), expected)
             await _refuse_known_credential(conn, store.id, state.rp_id, credential)

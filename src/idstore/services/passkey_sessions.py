@@ -15,6 +15,7 @@ import logging
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,6 +57,16 @@ class SessionState:
 
     def challenge_bytes(self) -> bytes:
         return b64url_decode(self.challenge)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a completion request carries: the session and the browser's answer."""
+
+    session_id: str | None
+    session_data: str | None
+    client_response: dict[str, Any] | None
+    client_failure: str | None
 
 
 @dataclass(frozen=True)
@@ -137,8 +148,7 @@ async def consume(
     *,
     store_id: str,
     ceremony: str,
-    session_id: str | None,
-    session_data: str | None,
+    completion: Completion,
     now: datetime,
 ) -> SessionState:
     """Delete the session and answer its state: whatever happens next, it is used up.
@@ -147,7 +157,7 @@ async def consume(
     SessionDataMissing (384), SessionDataUnreadable (386), SessionDataNotExpected (388) and
     SessionExpired (3606). The caller commits the delete with its outcome.
     """
-    sealed_given, session_id = _split_session_data(session_data, session_id)
+    sealed_given, session_id = _split_session_data(completion.session_data, completion.session_id)
     sessions = tables.passkey_sessions
     # One DELETE … RETURNING reads and removes: of two completions at once, one gets the row.
     row = (
