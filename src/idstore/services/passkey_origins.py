@@ -45,8 +45,10 @@ class Origin:
     port: int
 
     @classmethod
-    def parse(cls, text: str) -> Origin | None:
+    def parse(cls, text: object) -> Origin | None:
         """The origin `text` names, or None when it is not a bare origin."""
+        if not isinstance(text, str):
+            return None
         try:
             parts = urlsplit(text)
             port = parts.port
@@ -99,20 +101,21 @@ def check_origins(rp_id: str, origins: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(checked))
 
 
-def judge_origin(origin_text: str, *, rp_id: str, restricted_origins: tuple[str, ...]) -> str:
+def judge_origin(origin_text: object, *, rp_id: str, restricted_origins: tuple[str, ...]) -> str:
     """Accept the client data's origin, or raise 382 (not https), 383 (not of the relying party)
     or 354 (not in the configured list). Answers the origin exactly as the client sent it."""
     origin = Origin.parse(origin_text)
     if origin is None:
         raise OriginNotOfRelyingParty("the origin in the client response is malformed")
-    if origin.serialized() == origin_text and origin_text in restricted_origins:
-        return origin_text
+    text = origin.serialized()
+    if text == origin_text and text in restricted_origins:
+        return text
     if origin.scheme != "https":
         raise OriginNotHttps()
     if not origin.is_within(rp_id):
         raise OriginNotOfRelyingParty()
     if restricted_origins:
         raise OriginNotAllowed()
-    if origin.port != _DEFAULT_PORTS["https"] or origin.serialized() != origin_text:
+    if origin.port != _DEFAULT_PORTS["https"] or text != origin_text:
         raise OriginNotAllowed("only the default https port is allowed without restrictedOrigins")
-    return origin_text
+    return text

@@ -52,6 +52,8 @@ from idstore.services.passkey_errors import (
 from idstore.services.passkey_origins import judge_origin
 
 _CREATE, _GET = "webauthn.create", "webauthn.get"
+# What py_webauthn raises for what it cannot parse or verify; none of it is a server fault.
+_MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def parse_registration(client_response: dict[str, Any]) -> RegistrationCredentia
     """Raises SignatureInvalid (3604) for a response that is not a credential's JSON form."""
     try:
         return parse_registration_credential_json(client_response)
-    except (WebAuthnException, ValueError, TypeError, KeyError):
+    except _MALFORMED:
         raise SignatureInvalid("the client response is not a registration credential") from None
 
 
@@ -113,7 +115,7 @@ def parse_assertion(client_response: dict[str, Any]) -> Assertion:
         raise NotAnAuthentication()
     try:
         credential = parse_authentication_credential_json(client_response)
-    except (WebAuthnException, ValueError, TypeError, KeyError):
+    except _MALFORMED:
         raise SignatureInvalid("the client response is not an authentication credential") from None
     handle = credential.response.user_handle
     return Assertion(
@@ -147,7 +149,7 @@ def verify_registration(credential: RegistrationCredential, expected: Expected) 
             require_user_verification=expected.policy.user_verification == "required",
             supported_pub_key_algs=[COSEAlgorithmIdentifier(a) for a in expected.policy.algorithms],
         )
-    except WebAuthnException:
+    except _MALFORMED:
         raise AttestationRefused("the attestation statement does not verify") from None
 
     return NewCredential(
@@ -198,7 +200,7 @@ def verify_assertion(
             credential_current_sign_count=0,
             require_user_verification=expected.policy.user_verification == "required",
         )
-    except WebAuthnException:
+    except _MALFORMED:
         raise SignatureInvalid("the assertion's signature does not verify") from None
 
     check_sign_count(stored_sign_count, auth_data.sign_count)
@@ -220,7 +222,7 @@ def check_sign_count(stored: int, new: int) -> None:
 def _client_data(raw: bytes, ceremony: str, expected: Expected) -> CollectedClientData:
     try:
         client_data = parse_client_data_json(raw)
-    except (WebAuthnException, ValueError, TypeError, KeyError):
+    except _MALFORMED:
         raise SignatureInvalid("clientDataJSON is malformed") from None
     if client_data.type != ceremony:
         raise NotAnAuthentication(f"client data type is not {ceremony}")
@@ -232,7 +234,7 @@ def _client_data(raw: bytes, ceremony: str, expected: Expected) -> CollectedClie
 def _authenticator_data(raw: bytes, expected: Expected) -> AuthenticatorData:
     try:
         auth_data = parse_authenticator_data(raw)
-    except (WebAuthnException, ValueError, IndexError):
+    except _MALFORMED:
         raise SignatureInvalid("authenticator data is malformed") from None
     rp_id_hash = hashlib.sha256(expected.rp_id.encode()).digest()
     if not hmac.compare_digest(auth_data.rp_id_hash, rp_id_hash):
@@ -263,7 +265,7 @@ def _attestation_parts(raw: bytes) -> tuple[str, dict[Any, Any], bytes]:
 def _algorithm(public_key: bytes, policy: PasskeyPolicy) -> int:
     try:
         algorithm = int(decode_credential_public_key(public_key).alg)
-    except (WebAuthnException, ValueError, TypeError, KeyError):
+    except _MALFORMED:
         raise SignatureInvalid("the credential public key is malformed") from None
     if algorithm not in policy.algorithms:
         raise AlgorithmNotAllowed()

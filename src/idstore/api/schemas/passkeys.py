@@ -20,6 +20,7 @@ Requirement = Literal["required", "preferred", "discouraged"]
 Algorithm = Literal[-7, -8, -257]
 RpId = Annotated[StrictStr, Field(min_length=1, max_length=253), Storable]
 OriginText = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
+Label = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
 SessionData = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$", max_length=8192)]
 
 
@@ -49,9 +50,7 @@ Policies = Annotated[dict[Name, PasskeyPolicyIn], Field(max_length=32)]
 
 
 class PasskeyConfigFields(RequestBody):
-    rp_name: Annotated[StrictStr | None, NotNull, Field(min_length=1, max_length=255), Storable] = (
-        None
-    )
+    rp_name: Annotated[Label | None, NotNull] = None
     restricted_origins: Annotated[list[OriginText] | None, NotNull, Field(max_length=64)] = None
     session_management: Annotated[Literal["INTERNAL", "EXTERNAL"] | None, NotNull] = None
     registration_policies: Annotated[Policies | None, NotNull] = None
@@ -84,14 +83,14 @@ class PasskeyConfigOut(ResponseBody):
 
 class RegistrationStartIn(RequestBody):
     policy_name: Name
-    user_name: Annotated[StrictStr | None, Field(min_length=1, max_length=255), Storable] = None
-    display_name: Annotated[StrictStr | None, Field(min_length=1, max_length=255), Storable] = None
+    user_name: Label | None = None
+    display_name: Label | None = None
 
 
 class AuthenticationStartIn(RequestBody):
     policy_name: Name
-    user_id: Annotated[StrictStr | None, Field(min_length=1, max_length=255), Storable] = None
-    user_ext_id: Annotated[StrictStr | None, Field(min_length=1, max_length=255), Storable] = None
+    user_id: Label | None = None
+    user_ext_id: Label | None = None
 
 
 class CeremonyStartOut(ResponseBody):
@@ -106,7 +105,7 @@ class ClientFailureIn(RequestBody):
     """What the browser reported instead of a credential."""
 
     reason: Literal["FAILED", "CANCELLED", "TIMED_OUT"]
-    message: Annotated[StrictStr | None, Field(max_length=1024), Storable] = None
+    message: Annotated[StrictStr, Field(max_length=1024), Storable] | None = None
 
 
 class CompleteIn(RequestBody):
