@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 # WebAuthn asks for at least 16 random bytes; 32 leave a wide margin.
 CHALLENGE_BYTES = 32
+# Sessions never completed are swept by later starts of the store, this long after they expire;
+# until then a late completion still answers 3606 rather than 9011.
+SWEEP_AFTER = timedelta(hours=1)
 REGISTRATION = "REGISTRATION"
 AUTHENTICATION = "AUTHENTICATION"
 
@@ -109,7 +112,14 @@ async def start(
     now: datetime,
     timeout_seconds: int,
 ) -> StartedSession:
-    """Insert a session with a fresh challenge; answer it as the configuration's mode asks."""
+    """Insert a session with a fresh challenge; answer it as the configuration's mode asks.
+    Sweeps the store's sessions that expired more than SWEEP_AFTER ago."""
+    sessions = tables.passkey_sessions
+    await conn.execute(
+        delete(sessions).where(
+            sessions.c.store_id == store_id, sessions.c.expiration_dtm < now - SWEEP_AFTER
+        )
+    )
     state = SessionState(
         session_id=new_id(),
         ceremony=ceremony,
