@@ -128,7 +128,8 @@ def attested_credential_data(*, aaguid: bytes, credential_id: bytes, cose_key: b
     return aaguid + struct.pack(">H", len(credential_id)) + credential_id + cose_key
 
 
-def _public_key_options(options: Mapping[str, Any]) -> Mapping[str, Any]:
+def public_key_options(options: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The options themselves, unwrapped when they come as {"publicKey": {...}}."""
     inner = options.get("publicKey")
     return inner if isinstance(inner, Mapping) else options
 
@@ -162,7 +163,7 @@ class SoftwareAuthenticator:
 
         Raises LookupError when the authenticator holds a credential the options exclude.
         """
-        public_key = _public_key_options(options)
+        public_key = public_key_options(options)
         excluded = {b64url_decode(item["id"]) for item in public_key.get("excludeCredentials", [])}
         if excluded & self.credentials.keys():
             raise LookupError("the authenticator already holds an excluded credential")
@@ -206,7 +207,7 @@ class SoftwareAuthenticator:
         credential_id: bytes | None = None,
     ) -> dict[str, Any]:
         """navigator.credentials.get(): an assertion by the chosen or first matching credential."""
-        public_key = _public_key_options(options)
+        public_key = public_key_options(options)
         credential = self._chosen_credential(public_key, credential_id)
         credential.sign_count += self.counter_step
 
