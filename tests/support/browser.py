@@ -127,7 +127,10 @@ def serve_test_page() -> Iterator[str]:
 
 @contextmanager
 def launch_chromium() -> Iterator[Browser]:
-    """Headless Debian chromium under Playwright, skipping the test when chromium is missing."""
+    """Headless Debian chromium under Playwright, skipping the test when chromium is missing.
+
+    Playwright's sync API refuses to start inside a running event loop: use it from sync tests.
+    """
     executable = chromium_or_skip()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
