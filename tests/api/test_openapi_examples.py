@@ -12,6 +12,8 @@ import pytest
 
 from idstore.services import errors
 from tests.support import openapi
+from tests.support.api import BASE, Api, code_at, unique
+from tests.support.clock import ManualClock
 
 SUCCESS = ("200", "201", "204")
 DTM = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -251,3 +253,74 @@ def test_every_operation_has_one_tag_naming_its_resource(document: dict[str, Any
     assert wrong == []
     assert sorted(declared) == sorted(tag for tag, _pattern in TAG_OF_PATH)
     assert all(tag.get("description") for tag in document["tags"])
+
+
+# The examples against the real thing: what the server answers has the fields the examples show.
+
+USER = BASE + "/{storeName}/users/{userId}"
+
+
+def _content(document: dict[str, Any], method: str, path: str, status: str) -> dict[str, Any]:
+    operation = document["paths"][path][method]
+    place = operation["requestBody"] if status == "request" else operation["responses"][status]
+    content: dict[str, Any] = place["content"]["application/json"]
+    return content
+
+
+def _named(document: dict[str, Any], method: str, path: str, status: str, name: str) -> Any:
+    return _content(document, method, path, status)["examples"][name]["value"]
+
+
+def _success(document: dict[str, Any], method: str, path: str, status: str = "200") -> Any:
+    return _content(document, method, path, status)["example"]
+
+
+def _fields(value: Any) -> Any:
+    """The names and JSON types of a value's fields, nested as they nest (a list by its first
+    item): what an example must share with a real answer, whatever the values."""
+    if isinstance(value, dict):
+        return {key: _fields(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fields(value[0])] if value else []
+    return type(value).__name__
+
+
+def test_the_examples_have_the_fields_the_server_really_answers(
+    document: dict[str, Any], api: Api, clock: ManualClock
+) -> None:
+    store_body = _named(document, "post", BASE, "request", "configured")
+    store = api.client.post(BASE, json={**store_body, "name": unique("store")})
+    name = store.json()["name"]
+    user_body = _named(document, "post", BASE + "/{storeName}/users", "request", "full")
+    user = api.client.post(
+        api.store_url(name) + "/users", json={**user_body, "externalId": unique("user")}
+    )
+    user_url = api.user_url(name, user.json())
+    start_body = _named(
+        document, "post", USER + "/totps/registrations/{policyName}", "request", "username"
+    )
+    started = api.client.post(f"{user_url}/totps/registrations/default", json=start_body)
+    code = code_at(started.json()["secret"], clock.timestamp())
+    completed = api.client.post(
+        f"{user_url}/totps/registrations/default/complete", json={"code": code}
+    )
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    refused = api.client.post(f"{user_url}/totps/authentications/default", json={"code": wrong})
+    audit = api.client.get(f"{user_url}/authentications", params={"result": "FAILURE"})
+
+    assert _fields(store.json()) == _fields(_success(document, "post", BASE, "201"))
+    assert _fields(user.json()) == _fields(
+        _success(document, "post", BASE + "/{storeName}/users", "201")
+    )
+    assert _fields(started.json()) == _fields(
+        _success(document, "post", USER + "/totps/registrations/{policyName}", "201")
+    )
+    assert _fields(completed.json()) == _fields(
+        _success(document, "post", USER + "/totps/registrations/{policyName}/complete")
+    )
+    incorrect = _named(
+        document, "post", USER + "/totps/authentications/{policyName}", "400", "3401"
+    )
+    assert _fields(refused.json()) == _fields(incorrect)
+    assert (refused.json()["code"], refused.json()["message"]) == (3401, incorrect["message"])
+    assert _fields(audit.json()) == _fields(_success(document, "get", USER + "/authentications"))
