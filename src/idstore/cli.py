@@ -24,6 +24,7 @@ from idstore.settings import Settings, reference_markdown
 from idstore.startup import UnsafeStart, prepare
 
 BOOTSTRAP_KEY_FILE = "bootstrap-api-key"
+WORKER_START_SECONDS = 60
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,6 +173,9 @@ def _serve(arguments: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         server_header=False,
+        # A worker that has not started within uvicorn's 5 s default is killed and started again;
+        # on a loaded host (imports, key derivation) that loops forever, so allow it longer.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
     return 0
 

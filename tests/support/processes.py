@@ -19,7 +19,7 @@ from typing import Protocol
 
 import httpx
 
-START_TIMEOUT_SECONDS = 30
+START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 15
 
 # Debian package of each tool; `make test` installs them through scripts/ensure-test-tools.

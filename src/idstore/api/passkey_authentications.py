@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Body, Response
 
-from idstore.api.common import errors
-from idstore.api.passkeys import ceremony_start_out, completion_of
+from idstore.api.common import answers
+from idstore.api.examples import passkeys as examples
+from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.passkeys import COMPLETION_REFUSALS, ceremony_start_out, completion_of
 from idstore.api.presenters import passkey_out, user_out
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import Runtime, RuntimeDep, context_for
@@ -21,12 +23,41 @@ from idstore.api.schemas.passkeys import (
 )
 from idstore.services import passkey_attempts, passkey_authentications
 from idstore.services.context import Context
+from idstore.services.errors import (
+    ModalityLocked,
+    StoreNotFound,
+    UserDisabled,
+    UserLocked,
+    UserNotActive,
+    UserNotFound,
+)
 from idstore.services.passkey_attempts import PasskeyAuthentication
+from idstore.services.passkey_errors import (
+    CredentialNotAllowed,
+    PasskeyNotActive,
+    PasskeyNotFound,
+    PasskeyOfAnotherUser,
+    SignCountNotIncreased,
+    UserHandleMismatch,
+)
 from idstore.services.passkey_sessions import Completion
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkey authentication"])
 
 AUTHENTICATIONS = f"/{segment('storeName')}/passkeys/authentications"
+_ATTEMPT_REFUSALS = (
+    *COMPLETION_REFUSALS,
+    UserDisabled,
+    UserLocked,
+    UserNotActive,
+    ModalityLocked,
+    PasskeyNotFound,
+    PasskeyOfAnotherUser,
+    CredentialNotAllowed,
+    UserHandleMismatch,
+    PasskeyNotActive,
+    SignCountNotIncreased,
+)
 
 
 async def _complete(
@@ -58,13 +89,21 @@ def _authentication_out(result: PasskeyAuthentication) -> Response:
 @router.post(
     f"{AUTHENTICATIONS}/relyingParties/{segment('rpId')}",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(
+        examples.AUTHENTICATION_STARTED_OUT,
+        StoreNotFound,
+        UserNotFound,
+        examples.CONFIG_NOT_FOUND,
+        CredentialNotAllowed,
+        examples.USER_ID_AND_EXT_ID,
+        NUL_IN_STORE_NAME,
+    ),
     operation_id="startPasskeyAuthentication",
 )
 async def start_authentication(
     storeName: PathText,
     rpId: PathText,
-    body: AuthenticationStartIn,
+    body: Annotated[AuthenticationStartIn, Body(openapi_examples=examples.AUTHENTICATION_START_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("startPasskeyAuthentication")],
 ) -> CeremonyStartOut:
@@ -85,13 +124,13 @@ async def start_authentication(
 @router.post(
     f"{AUTHENTICATIONS}/sessions/{segment('sessionId')}",
     response_model=PasskeyAuthenticationOut,
-    responses=errors(404, authentication=True),
+    responses=answers(examples.AUTHENTICATION, *_ATTEMPT_REFUSALS, attempt=True),
     operation_id="completePasskeyAuthentication",
 )
 async def complete_authentication(
     storeName: PathText,
     sessionId: PathText,
-    body: CompleteIn,
+    body: Annotated[CompleteIn, Body(openapi_examples=examples.AUTHENTICATION_COMPLETE_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("completePasskeyAuthentication")],
 ) -> Response:
@@ -102,12 +141,14 @@ async def complete_authentication(
 @router.post(
     AUTHENTICATIONS,
     response_model=PasskeyAuthenticationOut,
-    responses=errors(404, authentication=True),
+    responses=answers(examples.AUTHENTICATION, *_ATTEMPT_REFUSALS, attempt=True),
     operation_id="completeExternalPasskeyAuthentication",
 )
 async def complete_external_authentication(
     storeName: PathText,
-    body: ExternalCompleteIn,
+    body: Annotated[
+        ExternalCompleteIn, Body(openapi_examples=examples.EXTERNAL_AUTHENTICATION_COMPLETE_IN)
+    ],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("completeExternalPasskeyAuthentication")],
 ) -> Response:

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
-from idstore.api.common import errors
+from idstore.api.common import answers
+from idstore.api.examples import passkeys as examples
+from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.presenters import passkey_config_out
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
@@ -18,10 +20,12 @@ from idstore.api.schemas.passkeys import (
 )
 from idstore.services import passkey_configs
 from idstore.services.context import Context
-from idstore.services.errors import InvalidField
+from idstore.services.errors import InvalidField, StoreNotFound
 from idstore.services.passkey_configs import ConfigChanges
+from idstore.services.passkey_errors import PasskeyConfigExists, RelyingPartyIdRefused
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkey configurations"])
+_CONFIG = (StoreNotFound, examples.CONFIG_NOT_FOUND, NUL_IN_STORE_NAME)
 
 CONFIGS = f"/{segment('storeName')}/passkeyConfig"
 RP_ID = segment("rpId")
@@ -47,12 +51,19 @@ def _changes(body: PasskeyConfigFields) -> ConfigChanges:
     CONFIGS,
     status_code=201,
     response_model_exclude_none=True,
-    responses=errors(404, 409),
+    responses=answers(
+        examples.CONFIG,
+        StoreNotFound,
+        PasskeyConfigExists,
+        RelyingPartyIdRefused,
+        examples.ORIGIN_NOT_HTTPS,
+        status=201,
+    ),
     operation_id="createPasskeyConfig",
 )
 async def create_passkey_config(
     storeName: PathText,
-    body: PasskeyConfigIn,
+    body: Annotated[PasskeyConfigIn, Body(openapi_examples=examples.CONFIG_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("createPasskeyConfig")],
 ) -> PasskeyConfigOut:
@@ -66,7 +77,7 @@ async def create_passkey_config(
 @router.get(
     f"{CONFIGS}/{RP_ID}",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.CONFIG, *_CONFIG),
     operation_id="getPasskeyConfig",
 )
 async def get_passkey_config(
@@ -83,13 +94,13 @@ async def get_passkey_config(
 @router.post(
     f"{CONFIGS}/{RP_ID}",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.CONFIG, *_CONFIG, examples.ORIGIN_NOT_HTTPS),
     operation_id="updatePasskeyConfig",
 )
 async def update_passkey_config(
     storeName: PathText,
     rpId: PathText,
-    body: Annotated[PasskeyConfigPatch, Body()],
+    body: Annotated[PasskeyConfigPatch, Body(openapi_examples=examples.CONFIG_PATCH)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updatePasskeyConfig")],
 ) -> PasskeyConfigOut:
@@ -106,7 +117,7 @@ async def update_passkey_config(
     f"{CONFIGS}/{RP_ID}",
     status_code=204,
     response_class=Response,
-    responses=errors(404),
+    responses=answers(None, *_CONFIG),
     operation_id="deletePasskeyConfig",
 )
 async def delete_passkey_config(

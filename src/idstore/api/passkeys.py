@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Body, Response
 
-from idstore.api.common import errors
+from idstore.api.common import answers
+from idstore.api.examples import passkeys as examples
+from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.presenters import passkey_out, user_out
 from idstore.api.routing import PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
@@ -23,7 +25,28 @@ from idstore.api.schemas.passkeys import (
 )
 from idstore.services import passkey_registrations, user_passkeys
 from idstore.services.context import Context, UserRef
+from idstore.services.errors import StoreNotFound, UserDisabled, UserNotFound
 from idstore.services.models import PasskeyStatus
+from idstore.services.passkey_errors import (
+    AlgorithmNotAllowed,
+    AttestationRefused,
+    ChallengeMismatch,
+    ClientCancelled,
+    ClientFailed,
+    ClientResponseMissing,
+    ClientTimedOut,
+    CredentialAlreadyRegistered,
+    FlagsRefused,
+    NotAnAuthentication,
+    OriginNotAllowed,
+    OriginNotHttps,
+    OriginNotOfRelyingParty,
+    SessionDataMissing,
+    SessionDataNotExpected,
+    SessionDataUnreadable,
+    SessionExpired,
+    SignatureInvalid,
+)
 from idstore.services.passkey_registrations import CeremonyStart
 from idstore.services.passkey_sessions import Completion
 
@@ -33,6 +56,34 @@ STORE = f"/{segment('storeName')}"
 USER_PASSKEYS = f"{STORE}/users/{{user}}/passkeys"
 PASSKEY_ID = segment("id")
 EXT = "extUserId"
+_USER = (StoreNotFound, UserNotFound, NUL_IN_STORE_NAME)
+_PASSKEY = (*_USER, examples.PASSKEY_NOT_FOUND)
+# What any completion may answer once its session is found, whatever the ceremony.
+COMPLETION_REFUSALS = (
+    StoreNotFound,
+    examples.SESSION_NOT_FOUND,
+    SessionExpired,
+    SessionDataMissing,
+    SessionDataUnreadable,
+    SessionDataNotExpected,
+    ClientResponseMissing,
+    ClientFailed,
+    ClientCancelled,
+    ClientTimedOut,
+    NotAnAuthentication,
+    ChallengeMismatch,
+    OriginNotAllowed,
+    OriginNotHttps,
+    OriginNotOfRelyingParty,
+    FlagsRefused,
+    SignatureInvalid,
+)
+_REGISTRATION_REFUSALS = (
+    *COMPLETION_REFUSALS,
+    AlgorithmNotAllowed,
+    AttestationRefused,
+    CredentialAlreadyRegistered,
+)
 
 
 def ceremony_start_out(started: CeremonyStart) -> CeremonyStartOut:
@@ -61,13 +112,15 @@ def completion_of(body: CompleteIn, *, session_id: str | None) -> Completion:
     operation_id="startPasskeyRegistration",
     ext_param=EXT,
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(
+        examples.REGISTRATION_STARTED_OUT, *_USER, examples.CONFIG_NOT_FOUND, UserDisabled
+    ),
 )
 async def start_registration(
     storeName: PathText,
     user: UserRef,
     rpId: PathText,
-    body: RegistrationStartIn,
+    body: Annotated[RegistrationStartIn, Body(openapi_examples=examples.REGISTRATION_START_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("startPasskeyRegistration")],
 ) -> CeremonyStartOut:
@@ -89,13 +142,13 @@ async def start_registration(
 @router.post(
     f"{STORE}/passkeys/registrations/sessions/{segment('sessionId')}",
     response_model_exclude_none=True,
-    responses=errors(404, 409),
+    responses=answers(examples.REGISTRATION_COMPLETED, *_REGISTRATION_REFUSALS),
     operation_id="completePasskeyRegistration",
 )
 async def complete_registration(
     storeName: PathText,
     sessionId: PathText,
-    body: CompleteIn,
+    body: Annotated[CompleteIn, Body(openapi_examples=examples.REGISTRATION_COMPLETE_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("completePasskeyRegistration")],
 ) -> PasskeyRegistrationOut:
@@ -113,12 +166,14 @@ async def complete_registration(
 @router.post(
     f"{STORE}/passkeys/registrations",
     response_model_exclude_none=True,
-    responses=errors(404, 409),
+    responses=answers(examples.REGISTRATION_COMPLETED, *_REGISTRATION_REFUSALS),
     operation_id="completeExternalPasskeyRegistration",
 )
 async def complete_external_registration(
     storeName: PathText,
-    body: ExternalCompleteIn,
+    body: Annotated[
+        ExternalCompleteIn, Body(openapi_examples=examples.EXTERNAL_REGISTRATION_COMPLETE_IN)
+    ],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("completeExternalPasskeyRegistration")],
 ) -> PasskeyRegistrationOut:
@@ -140,7 +195,7 @@ async def complete_external_registration(
     operation_id="listUserPasskeys",
     ext_param=EXT,
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers([examples.PASSKEY], *_USER),
 )
 async def list_passkeys(
     storeName: PathText,
@@ -160,7 +215,7 @@ async def list_passkeys(
     operation_id="getUserPasskey",
     ext_param=EXT,
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.PASSKEY, *_PASSKEY),
 )
 async def get_passkey(
     storeName: PathText,
@@ -183,13 +238,13 @@ async def get_passkey(
     operation_id="updateUserPasskey",
     ext_param=EXT,
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.DISABLED_PASSKEY, *_PASSKEY),
 )
 async def set_passkey_status(
     storeName: PathText,
     user: UserRef,
     id: PathText,
-    body: PasskeyStatusIn,
+    body: Annotated[PasskeyStatusIn, Body(openapi_examples=examples.STATUS_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateUserPasskey")],
 ) -> PasskeyOut:
@@ -213,7 +268,7 @@ async def set_passkey_status(
     ext_param=EXT,
     status_code=204,
     response_class=Response,
-    responses=errors(404),
+    responses=answers(None, *_PASSKEY),
 )
 async def delete_passkey(
     storeName: PathText,
@@ -236,7 +291,7 @@ async def delete_passkey(
     operation_id="getPasskeyRegistrationAudit",
     ext_param=EXT,
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.REGISTRATION_AUDIT, *_PASSKEY),
 )
 async def get_registration_audit(
     storeName: PathText,
