@@ -11,11 +11,15 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.checks import error_of, json_of
+from tests.support.clock import ManualClock
 from tests.support.passkeys import ORIGIN, RP_ID, PasskeyStore
+from tests.support.seeding import Seeder
+from tests.support.totp_users import totp_user
 from tests.support.webauthn_authenticator import Flag, Forgery, SoftwareAuthenticator
 from tests.support.webauthn_keys import CoseAlgorithm, b64url_decode
 
 ALL_ALGORITHMS = [-7, -8, -257]
+T0 = 1111111109  # the RFC secret's code is 081804
 
 
 def test_options_offer_es256_eddsa_rs256_and_a_fresh_32_byte_challenge(api: Api) -> None:
@@ -238,3 +242,17 @@ def test_a_response_whose_id_is_not_the_attested_credential_is_refused(api: Api)
     assert ceremony.options["excludeCredentials"][0]["id"] == first["credentialId"]
     error_of(refused, 400, 3604)
     assert len(api.get_user(rp.store, user)["summaryInfo"]["passkeys"]) == 1
+
+
+def test_a_totp_authentication_answers_the_users_passkeys_in_its_summary(
+    api: Api, seeder: Seeder, clock: ManualClock
+) -> None:
+    person = totp_user(api, seeder)
+    rp = PasskeyStore(api, person.store_name)
+    json_of(api.client.post(f"{api.store_url(rp.store)}/passkeyConfig", json={"rpId": RP_ID}), 201)
+    passkey = rp.registered(person.user, SoftwareAuthenticator(ORIGIN))
+    clock.set(T0)
+
+    authenticated = json_of(person.authenticate("081804"), 200)
+
+    assert authenticated["user"]["summaryInfo"]["passkeys"] == [passkey]

@@ -7,7 +7,7 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
@@ -318,6 +318,9 @@ def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
             stores.c.configuration.label("store_configuration"),
             policies.c.id.label("policy_id"),
             policies.c.drift_steps.label("policy_drift_steps"),
+            # Whether the user's passkeys need a read of their own: most TOTP users have none,
+            # and their attempts keep to the hot path's statement budget.
+            exists().where(tables.user_passkeys.c.user_id == users.c.id).label("has_passkeys"),
             *[column.label(TOTP_COLUMNS + column.name) for column in totps.c],
         )
         .select_from(joined)
