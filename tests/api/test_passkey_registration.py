@@ -256,3 +256,21 @@ def test_a_totp_authentication_answers_the_users_passkeys_in_its_summary(
     authenticated = json_of(person.authenticate("081804"), 200)
 
     assert authenticated["user"]["summaryInfo"]["passkeys"] == [passkey]
+
+
+def test_attributes_replaced_by_a_caller_get_the_passkeys_user_handle_back(api: Api) -> None:
+    rp = PasskeyStore.create(api)
+    user = api.create_user(rp.store)
+    authenticator = SoftwareAuthenticator(ORIGIN)
+    passkey = rp.registered(user, authenticator)
+    json_of(api.client.post(api.user_url(rp.store, user), json={"attributes": {"x": 1}}), 200)
+
+    signed_in = rp.sign_in(authenticator, user=user)
+    handle = rp.ceremony(rp.start_registration(user)).options["user"]["id"]
+
+    assert signed_in.status_code == 200
+    assert handle == passkey["userHandle"]
+    assert api.get_user(rp.store, user)["attributes"] == {
+        "x": 1,
+        "passkeyUsers": {RP_ID: {"USER_HANDLE": handle}},
+    }

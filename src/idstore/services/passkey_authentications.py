@@ -51,9 +51,10 @@ async def start_authentication(
         user_id, user_handle, allowed = None, None, []
         if ref is not None:
             user_row = await find_user_row(conn, store_id=store.id, ref=ref)
-            user_id, user_handle = user_row.id, _user_handle(user_row.attributes, rp_id)
             allowed = await _active_passkeys(conn, user_row.id, rp_id)
-            if user_handle is None or not allowed:
+            # The passkeys carry the handle they were made with, whatever the attributes say now.
+            user_id, user_handle = user_row.id, allowed[0].user_handle if allowed else None
+            if not allowed:
                 raise CredentialNotAllowed("the user has no active passkey for this relying party")
 
         session = await passkey_sessions.start(
@@ -73,15 +74,9 @@ async def start_authentication(
         return CeremonyStart(session, _request_options(rp_id, policy, session.state, allowed))
 
 
-def _user_handle(attributes: Any, rp_id: str) -> str | None:
-    entry = ((attributes or {}).get("passkeyUsers") or {}).get(rp_id)
-    handle = entry.get("USER_HANDLE") if isinstance(entry, dict) else None
-    return handle if isinstance(handle, str) else None
-
-
 async def _active_passkeys(conn: AsyncConnection, user_id: str, rp_id: str) -> list[Any]:
     rows = await conn.execute(
-        select(_PASSKEYS.c.credential_id, _PASSKEYS.c.transports).where(
+        select(_PASSKEYS.c.credential_id, _PASSKEYS.c.transports, _PASSKEYS.c.user_handle).where(
             _PASSKEYS.c.user_id == user_id,
             _PASSKEYS.c.rp_id == rp_id,
             _PASSKEYS.c.status == str(PasskeyStatus.ACTIVE),

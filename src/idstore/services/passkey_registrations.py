@@ -124,14 +124,24 @@ async def start_registration(
 
 
 async def _user_handle(conn: AsyncConnection, ctx: Context, user_row: Row[Any], rp_id: str) -> str:
-    """The user's handle for the relying party, made (random, 32 bytes) the first time."""
+    """The user's handle for the relying party, made (random, 32 bytes) the first time.
+
+    A caller that replaced the user's attributes may have dropped it: then the handle the user's
+    passkeys of the relying party carry is written back, so that one user keeps one handle."""
     attributes: dict[str, Any] = dict(user_row.attributes or {})
     passkey_users: dict[str, Any] = dict(attributes.get("passkeyUsers") or {})
     entry = passkey_users.get(rp_id)
     if isinstance(entry, dict) and isinstance(entry.get("USER_HANDLE"), str):
         return str(entry["USER_HANDLE"])
 
-    handle = b64url(secrets.token_bytes(USER_HANDLE_BYTES))
+    handle = await conn.scalar(
+        select(tables.user_passkeys.c.user_handle)
+        .where(
+            tables.user_passkeys.c.user_id == user_row.id,
+            tables.user_passkeys.c.rp_id == rp_id,
+        )
+        .limit(1)
+    ) or b64url(secrets.token_bytes(USER_HANDLE_BYTES))
     passkey_users[rp_id] = {"USER_HANDLE": handle}
     attributes["passkeyUsers"] = passkey_users
     await conn.execute(
