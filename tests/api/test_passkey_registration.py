@@ -274,3 +274,20 @@ def test_attributes_replaced_by_a_caller_get_the_passkeys_user_handle_back(api: 
         "x": 1,
         "passkeyUsers": {RP_ID: {"USER_HANDLE": handle}},
     }
+
+
+def test_deleting_the_user_or_the_store_removes_passkeys_configurations_and_sessions(
+    api: Api,
+) -> None:
+    rp = PasskeyStore.create(api)
+    user = api.create_user(rp.store)
+    other = api.create_user(rp.store)
+    rp.registered(user, SoftwareAuthenticator(ORIGIN))
+    rp.registered(other, SoftwareAuthenticator(ORIGIN))
+    pending = rp.ceremony(rp.start_authentication(userId=other["id"]))
+
+    deleted_user = api.client.delete(api.user_url(rp.store, user))
+    deleted_store = api.client.delete(api.store_url(rp.store), params={"force": "true"})
+
+    assert (deleted_user.status_code, deleted_store.status_code) == (204, 204)
+    error_of(rp.complete("authentications", pending, pending.body({})), 404, 3000)
