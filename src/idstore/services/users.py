@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idstore.db import tables
@@ -56,21 +56,7 @@ async def create_user(
     _check_birth_date(changes, ctx)
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        defaults = configuration.from_json(store.configuration)
-
-        status = changes.status or defaults.default_user_status
-        state = _administrator_lock(LockState(), status, ctx.now)
-        row = {
-            "id": new_id(),
-            "store_id": store.id,
-            "locale": defaults.default_user_locale,
-            "timezone": defaults.default_user_timezone,
-            **changes.values,
-            "status": UserStatus.ACTIVE if status is UserStatus.LOCKED else status,
-            "created_dtm": ctx.now,
-            "last_updated_dtm": ctx.now,
-            **lock_state_values(state),
-        }
+        row = new_user_row(store, changes, ctx.now)
         try:
             await conn.execute(insert(tables.users).values(row))
         except IntegrityError as exc:
@@ -81,6 +67,25 @@ async def create_user(
             ) from exc
         await events.record(conn, ctx, "user.created", store_id=store.id, subject_id=row["id"])
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row["id"]), now=ctx.now)
+
+
+def new_user_row(store: Row[Any], changes: UserChanges, now: datetime) -> dict[str, Any]:
+    """The users row of a new user of `store`: the given fields over the store's defaults
+    (status, locale, time zone). Raises InvalidField (9002) for a status of TEMP_LOCKED."""
+    defaults = configuration.from_json(store.configuration)
+    status = changes.status or defaults.default_user_status
+    state = _administrator_lock(LockState(), status, now)
+    return {
+        "id": new_id(),
+        "store_id": store.id,
+        "locale": defaults.default_user_locale,
+        "timezone": defaults.default_user_timezone,
+        **changes.values,
+        "status": UserStatus.ACTIVE if status is UserStatus.LOCKED else status,
+        "created_dtm": now,
+        "last_updated_dtm": now,
+        **lock_state_values(state),
+    }
 
 
 def _check_birth_date(changes: UserChanges, ctx: Context) -> None:
