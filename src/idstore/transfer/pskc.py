@@ -86,9 +86,9 @@ def _mac_key(container: Element, key: bytes | None) -> tuple[bytes, str] | None:
     if mac_value is None:
         raise PskcUnreadable("the MACMethod holds no MACKey")
     try:
-        return _decrypt(mac_value, key), method.get("Algorithm", "")
+        return _decrypt(mac_value, key, "the MAC key"), method.get("Algorithm", "")
     except LineRefused as exc:
-        raise PskcUnreadable(f"the MAC key cannot be decrypted: {exc}") from exc
+        raise PskcUnreadable(str(exc)) from exc
 
 
 def _user_id(package: Element, key_element: Element | None) -> str | None:
@@ -138,7 +138,7 @@ def _secret(element: Element, keys: tuple[bytes | None, tuple[bytes, str] | None
     if encrypted is None or key is None or mac is None:
         raise LineRefused("the secret has neither PlainValue nor EncryptedValue")
     _check_mac(encrypted, element.findtext(f"{PSKC}ValueMAC"), mac)
-    return _decrypt(encrypted, key)
+    return _decrypt(encrypted, key, "the secret")
 
 
 def _check_mac(encrypted: Element, value_mac: str | None, mac: tuple[bytes, str]) -> None:
@@ -154,7 +154,7 @@ def _check_mac(encrypted: Element, value_mac: str | None, mac: tuple[bytes, str]
         raise LineRefused("the secret fails its MAC: a wrong --pskc-key, or an altered file")
 
 
-def _decrypt(encrypted: Element, key: bytes) -> bytes:
+def _decrypt(encrypted: Element, key: bytes, what: str) -> bytes:
     method = encrypted.find(f"{XENC}EncryptionMethod")
     if method is None or method.get("Algorithm") != AES128_CBC:
         raise LineRefused("the encryption is not AES-128-CBC")
@@ -169,7 +169,7 @@ def _decrypt(encrypted: Element, key: bytes) -> bytes:
     try:
         return unpadder.update(padded) + unpadder.finalize()
     except ValueError as exc:
-        raise LineRefused("the secret does not decrypt: a wrong --pskc-key?") from exc
+        raise LineRefused(f"{what} does not decrypt: a wrong --pskc-key?") from exc
 
 
 def _base64(text: str) -> bytes:
