@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idstore.db import tables
@@ -16,7 +16,15 @@ from idstore.services import configuration, events, locking
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import ExternalIdTaken, InvalidField, StoreNotFound
-from idstore.services.models import JsonValue, LockKind, LockState, Modality, User, UserStatus
+from idstore.services.models import (
+    JsonValue,
+    LockKind,
+    LockState,
+    Modality,
+    StoreConfiguration,
+    User,
+    UserStatus,
+)
 from idstore.services.paging import Page, PageRequest, fetch_page
 from idstore.services.rows import (
     find_store,
@@ -56,7 +64,8 @@ async def create_user(
     _check_birth_date(changes, ctx)
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        row = new_user_row(store, changes, ctx.now)
+        defaults = configuration.from_json(store.configuration)
+        row = new_user_row(store.id, defaults, changes, ctx.now)
         try:
             await conn.execute(insert(tables.users).values(row))
         except IntegrityError as exc:
@@ -69,15 +78,16 @@ async def create_user(
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row["id"]), now=ctx.now)
 
 
-def new_user_row(store: Row[Any], changes: UserChanges, now: datetime) -> dict[str, Any]:
-    """The users row of a new user of `store`: the given fields over the store's defaults
-    (status, locale, time zone). Raises InvalidField (9002) for a status of TEMP_LOCKED."""
-    defaults = configuration.from_json(store.configuration)
+def new_user_row(
+    store_id: str, defaults: StoreConfiguration, changes: UserChanges, now: datetime
+) -> dict[str, Any]:
+    """The users row of a new user: the given fields over the store's defaults (status,
+    locale, time zone). Raises InvalidField (9002) for a status of TEMP_LOCKED."""
     status = changes.status or defaults.default_user_status
     state = _administrator_lock(LockState(), status, now)
     return {
         "id": new_id(),
-        "store_id": store.id,
+        "store_id": store_id,
         "locale": defaults.default_user_locale,
         "timezone": defaults.default_user_timezone,
         **changes.values,

@@ -19,7 +19,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
-from idstore.services import events
+from idstore.services import configuration, events
 from idstore.services.context import Context
 from idstore.services.errors import InvalidField, PolicyNotFound
 from idstore.services.models import TotpPolicy, TotpStatus
@@ -182,6 +182,7 @@ async def _plan(
     ctx: Context,
 ) -> _Plan:
     plan = _Plan()
+    store_defaults = configuration.from_json(store.configuration)
     totps = _first_of_each_user(lines, plan.refusals)
     plan.user_ids = await _existing_users(conn, store.id, [t.external_id for t in totps])
     registered = await _registered_totps(conn, policy.id, list(plan.user_ids.values()))
@@ -196,7 +197,8 @@ async def _plan(
         if totp_id is not None:
             plan.replaced_totp_ids.append(totp_id)
         if user_id is None:
-            row = new_user_row(store, UserChanges({"external_id": totp.external_id}), ctx.now)
+            changes = UserChanges({"external_id": totp.external_id})
+            row = new_user_row(store.id, store_defaults, changes, ctx.now)
             plan.new_users.append(row)
             plan.user_ids[totp.external_id] = row["id"]
         plan.totps.append(totp)
