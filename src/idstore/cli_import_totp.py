@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from idstore.app import load_keyring
 from idstore.cli_operations import ensure_data_dir, settings_from
 from idstore.clock import SystemClock
@@ -83,6 +85,10 @@ def _import_totp(arguments: argparse.Namespace) -> int:
         report = asyncio.run(_run(settings, arguments, text, options))
     except IdstoreError as refused:
         print(f"idstore: {refused.code}: {refused.message}", file=sys.stderr)
+        return 2
+    except (DBAPIError, OSError) as failure:
+        cause = type(getattr(failure, "orig", None) or failure).__name__
+        print(f"idstore: cannot reach the database: {cause}", file=sys.stderr)
         return 2
     _print_report(report, dry_run=options.dry_run)
     return 1 if report.refusals else 0

@@ -200,3 +200,27 @@ def test_ten_thousand_lines_import_in_one_run(target: Target, tmp_path: Path) ->
     assert target.count(tables.user_totps) == lines
     # A figure for the report, not a bound: machines differ.
     print(f"\nimport-totp: {lines} lines in {elapsed:.1f} s")
+
+
+def test_an_unknown_store_or_policy_stops_the_run_with_its_error_code(
+    target: Target, tmp_path: Path
+) -> None:
+    csv_file = _write(tmp_path, "tokens.csv", f"alice,{ALICE_B32}\n")
+
+    no_policy = target.import_totp(csv_file, "--policy", "missing")
+    no_store = target.import_totp(csv_file, "--store", "elsewhere")
+
+    assert (no_policy.returncode, no_store.returncode) == (2, 2)
+    assert "idstore: 3200: TOTP policy 'missing' not found" in no_policy.stderr
+    assert "idstore: 3000: store 'elsewhere' not found" in no_store.stderr
+    assert target.count(tables.users) == 0
+
+
+def test_a_named_format_overrides_recognition(target: Target, tmp_path: Path) -> None:
+    csv_file = _write(tmp_path, "tokens.csv", f"alice,{ALICE_B32}\n")
+
+    as_uris = target.import_totp(csv_file, "--format", "uri")
+
+    assert as_uris.returncode == 1
+    assert "refused: line 1: the URI does not start with otpauth://totp/" in as_uris.stdout
+    assert "uri file, policy 'default'" in as_uris.stdout

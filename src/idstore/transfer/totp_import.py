@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.crypto.keyring import KeyRing
@@ -20,8 +21,9 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
 from idstore.services import configuration, events
+from idstore.services.conflicts import conflict
 from idstore.services.context import Context
-from idstore.services.errors import InvalidField, PolicyNotFound
+from idstore.services.errors import ExternalIdTaken, InvalidField, PolicyNotFound
 from idstore.services.models import TotpPolicy, TotpStatus
 from idstore.services.policies import effective_issuer, find_policy
 from idstore.services.rows import StoreRow, find_store, policy_from_row
@@ -94,8 +96,9 @@ async def import_totps(
 ) -> ImportReport:
     """Import the file's TOTPs into the store under one policy, in one transaction.
 
-    Raises StoreNotFound (3000), PolicyNotFound (3200) and InvalidField (9002) for a file
-    that cannot be read as a whole (an encrypted PSKC file without its key, say).
+    Raises StoreNotFound (3000), PolicyNotFound (3200), InvalidField (9002) for a file that
+    cannot be read as a whole (an encrypted PSKC file without its key, say), and
+    ExternalIdTaken (3101) when a user or TOTP of the file was created by someone else meanwhile.
     """
     try:
         async with database.transaction() as conn:
@@ -131,7 +134,13 @@ async def _run(
     if options.dry_run or (plan.refusals and not options.continue_on_error):
         raise _Discard(report)
 
-    await _write(conn, keyring, ctx, store, policy, plan, progress)
+    try:
+        await _write(conn, keyring, ctx, store, policy, plan, progress)
+    except IntegrityError as exc:
+        # Checked above, so only a concurrent change gets here (an API call created one of
+        # the users or TOTPs meanwhile): the run is undone whole, and may simply run again.
+        meanwhile = ExternalIdTaken("a user or TOTP of the file was created meanwhile: run again")
+        raise conflict(exc, unique=meanwhile, missing=meanwhile) from exc
     return dataclasses.replace(report, committed=True)
 
 
