@@ -57,8 +57,14 @@ def add_import_totp_commands(commands: Any) -> None:
     command.add_argument(
         "--replace", action="store_true", help="replace a user's TOTP for the policy"
     )
-    command.add_argument(
+    pskc_key = command.add_mutually_exclusive_group()
+    pskc_key.add_argument(
         "--pskc-key", help="the pre-shared AES-128 key of an encrypted PSKC file, in hex"
+    )
+    pskc_key.add_argument(
+        "--pskc-key-file",
+        type=Path,
+        help="a file holding that key in hex (kept out of the process list, unlike --pskc-key)",
     )
     command.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
     command.set_defaults(run=_import_totp)
@@ -69,7 +75,7 @@ def _import_totp(arguments: argparse.Namespace) -> int:
     ensure_data_dir(settings)
     try:
         text = arguments.file.read_text(encoding="utf-8")
-        pskc_key = parse_key(arguments.pskc_key) if arguments.pskc_key else None
+        pskc_key = _pskc_key(arguments)
     except (OSError, UnicodeDecodeError, ValueError) as problem:
         print(f"idstore: cannot read {arguments.file}: {_why(problem)}", file=sys.stderr)
         return 2
@@ -92,6 +98,12 @@ def _import_totp(arguments: argparse.Namespace) -> int:
         return 2
     _print_report(report, dry_run=options.dry_run)
     return 1 if report.refusals else 0
+
+
+def _pskc_key(arguments: argparse.Namespace) -> bytes | None:
+    if arguments.pskc_key_file is not None:
+        return parse_key(arguments.pskc_key_file.read_text(encoding="ascii"))
+    return parse_key(arguments.pskc_key) if arguments.pskc_key else None
 
 
 def _why(problem: Exception) -> str:

@@ -173,12 +173,17 @@ def test_an_encrypted_pskc_file_needs_its_key_and_imports_with_it(
         tmp_path, "tokens.xml", container([PskcKey("alice", ALICE_KEY)], pre_shared_key=key)
     )
 
+    key_file = _write(tmp_path, "pskc.key", key.hex() + "\n")
+
     keyless = target.import_totp(pskc)
+    dry = target.import_totp(pskc, "--pskc-key-file", str(key_file), "--dry-run")
     keyed = target.import_totp(pskc, "--pskc-key", key.hex())
 
     assert keyless.returncode == 2
     needs_key = "the secrets are encrypted with a pre-shared key: pass it with --pskc-key HEX"
     assert f"idstore: 9002: file: {needs_key}" in keyless.stderr
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "pskc file, policy 'default': 1 users and 1 TOTPs" in dry.stdout
     assert keyed.returncode == 0, keyed.stdout + keyed.stderr
     assert target.sealed_secrets() == {"alice": ALICE_KEY}
 
