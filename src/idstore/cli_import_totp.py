@@ -146,7 +146,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def _print_report(report: ImportReport, *, dry_run: bool) -> None:
     for refusal in report.refusals:
-        whose = f" ({refusal.external_id})" if refusal.external_id else ""
+        whose = f" ({_shown(refusal.external_id)})" if refusal.external_id else ""
         print(f"refused: {refusal.where}{whose}: {refusal.reason}")
     if report.committed:
         outcome = "imported"
@@ -160,3 +160,9 @@ def _print_report(report: ImportReport, *, dry_run: bool) -> None:
         f"({report.replaced_totps} replacing one) created, {len(report.refusals)} lines refused; "
         f"{outcome}"
     )
+
+
+def _shown(external_id: str) -> str:
+    """The external id as it can be printed on one line: escaped if it holds control
+    characters, so that a crafted file cannot forge lines of the report."""
+    return external_id if external_id.isprintable() else ascii(external_id)

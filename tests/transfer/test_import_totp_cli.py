@@ -130,12 +130,14 @@ def test_one_refused_line_rolls_back_the_whole_run(target: Target, tmp_path: Pat
 def test_continue_on_error_keeps_the_good_lines_and_still_exits_non_zero(
     target: Target, tmp_path: Path
 ) -> None:
-    csv_file = _write(tmp_path, "tokens.csv", f"alice,{ALICE_B32}\nbob,not-base32\n")
+    forged = '"bob\nidstore: all imported",not-base32'
+    csv_file = _write(tmp_path, "tokens.csv", f"alice,{ALICE_B32}\n{forged}\n")
 
     partial = target.import_totp(csv_file, "--continue-on-error")
 
     assert partial.returncode == 1
-    assert "refused: line 2 (bob)" in partial.stdout
+    assert "refused: line 2 ('bob\\nidstore: all imported')" in partial.stdout
+    assert "\nidstore: all imported" not in partial.stdout
     assert target.sealed_secrets() == {"alice": ALICE_KEY}
 
 

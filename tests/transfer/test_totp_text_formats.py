@@ -216,3 +216,13 @@ def test_a_secret_never_shows_in_the_repr_of_a_line() -> None:
     totp = _totp(f"alice,{B32_20}", Format.CSV)
 
     assert B32_20 not in repr(totp) and repr(KEY_20) not in repr(totp)
+
+
+def test_line_numbers_count_physical_lines_across_quoted_newlines_and_crlf() -> None:
+    text = f'"first\nsecond",{B32_20}\r\ncarol,{B32_20}\r\ndave,bad1\r\n'
+
+    first, carol, dave = read_totp_file(text, Format.CSV, DEFAULTS)
+
+    assert isinstance(first, ImportedTotp) and first.external_id == "first\nsecond"
+    assert isinstance(carol, ImportedTotp) and carol.where == "line 3"
+    assert isinstance(dave, Refusal) and (dave.where, dave.external_id) == ("line 4", "dave")

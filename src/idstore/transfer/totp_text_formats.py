@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import binascii
 import csv
+import io
 import string
 from collections.abc import Iterator, Sequence
 
@@ -152,7 +153,8 @@ def looks_like_privacyidea(text: str) -> bool:
 def _rows(text: str) -> Iterator[tuple[str, list[str]]]:
     """The CSV rows that hold anything, each with where it starts in the file. A row the CSV
     reader cannot read (a field beyond its size limit) comes as one empty field, refused."""
-    reader = csv.reader(text.splitlines(), skipinitialspace=True)
+    # Read with its line ends, so that a quoted field spanning lines keeps its newline.
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     start = 1
     while True:
         try:
