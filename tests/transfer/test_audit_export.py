@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from idstore.cli_export_audit import instant
+from idstore.transfer.audit_formats import FORMULA_STARTS
 from tests.support.api import RFC_SECRET, Api
 from tests.support.clock import ManualClock
 from tests.support.processes import idstore_command
@@ -223,3 +224,11 @@ def test_an_unknown_store_exits_2_and_writes_nothing(server: LiveServer, tmp_pat
     assert (done.returncode, done.stdout) == (2, "")
     assert "no store 'no-such-store' in tenant 'default'" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_docs_name_every_character_that_is_neutralised_in_csv() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "audit-export.md").read_text()
+    names = {"=": "`=`", "+": "`+`", "-": "`-`", "@": "`@`", "\t": "a tab", "\r": "carriage return"}
+
+    assert set(names) == set(FORMULA_STARTS)
+    assert [name for name in names.values() if name not in page] == []
