@@ -19,7 +19,7 @@ from idstore.cli_export_audit import instant
 from idstore.transfer.audit_formats import FORMULA_STARTS
 from tests.support.api import RFC_SECRET, Api
 from tests.support.clock import ManualClock
-from tests.support.processes import idstore_command
+from tests.support.processes import run_idstore
 from tests.support.seeding import Seeder, TotpSpec
 from tests.support.server import LiveServer
 
@@ -65,15 +65,8 @@ def audited(api: Api, seeder: Seeder, clock: ManualClock) -> AuditedStore:
 
 
 def export_audit(server: LiveServer, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {"PATH": "/usr/bin:/bin", "IDSTORE_DATABASE_URL": server.settings.database_url}
-    return subprocess.run(
-        [str(idstore_command()), "export-audit", *arguments],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    environment = {"IDSTORE_DATABASE_URL": server.settings.database_url}
+    return run_idstore("export-audit", *arguments, environment=environment, timeout=120)
 
 
 def exported_lines(server: LiveServer, *arguments: str) -> list[dict[str, Any]]:

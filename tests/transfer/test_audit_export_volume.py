@@ -5,7 +5,6 @@ a record where a batch ends among records created in the same millisecond."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from idstore.db.migrate import migrate
 from idstore.services.models import AuditRecord
 from idstore.transfer.audit_export import TimeWindow, export_audit
 from tests.support.databases import async_url, drop_database, fresh_database_url
-from tests.support.processes import idstore_command
+from tests.support.processes import run_idstore
 from tests.support.server import TEST_KEYRING
 
 RECORDS = 200_000
@@ -135,19 +134,11 @@ def test_200000_records_come_one_batch_per_query_each_once_in_order(volume: Volu
 
 def test_verify_audit_shows_its_progress_on_standard_error(volume: Volume) -> None:
     environment = {
-        "PATH": "/usr/bin:/bin",
         "IDSTORE_DATABASE_URL": volume.database_url,
         "IDSTORE_SECRET_KEYS": format_key_ring(TEST_KEYRING),
     }
 
-    done = subprocess.run(
-        [str(idstore_command()), "verify-audit", "--store-id", volume.store_id],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_idstore("verify-audit", "--store-id", volume.store_id, environment=environment)
 
     assert done.returncode == 0, done.stderr
     progress = [f"idstore: {count} records checked" for count in range(10_000, RECORDS + 1, 10_000)]
