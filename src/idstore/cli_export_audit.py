@@ -108,13 +108,16 @@ def _export_audit(arguments: argparse.Namespace) -> int:
     try:
         written = asyncio.run(_export(settings, source, window, arguments))
     except StoreNotFound:
-        print(
-            f"idstore: no store {arguments.store!r} in tenant {arguments.tenant!r}", file=sys.stderr
-        )
+        store = repr(arguments.store) if arguments.store else f"with id {arguments.store_id!r}"
+        print(f"idstore: no store {store} in tenant {arguments.tenant!r}", file=sys.stderr)
         return 2
-    except (DBAPIError, OSError) as failure:
-        cause = type(getattr(failure, "orig", failure)).__name__
-        print(f"idstore: the export failed ({cause}); nothing was kept", file=sys.stderr)
+    except DBAPIError as failure:
+        # By type only: the driver's message may quote the statement.
+        cause = type(failure.orig).__name__
+        print(f"idstore: the export failed: database error {cause}", file=sys.stderr)
+        return 1
+    except OSError as failure:
+        print(f"idstore: the export failed: {failure}", file=sys.stderr)
         return 1
     where = arguments.out or "standard output"
     _say(f"{written} audit records written to {where}")

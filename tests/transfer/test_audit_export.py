@@ -209,14 +209,45 @@ def test_an_instant_that_is_no_date_or_time_in_a_zone_is_refused(text: str, mess
         instant(text)
 
 
-def test_an_unknown_store_exits_2_and_writes_nothing(server: LiveServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--store", "no-such-store"], "no store 'no-such-store' in tenant 'default'"),
+        (["--store-id", "no-such-id"], "no store with id 'no-such-id' in tenant 'default'"),
+        (["--store", "{store}", "--tenant", "acme"], "no store '{store}' in tenant 'acme'"),
+        (["--store-id", "{store_id}", "--tenant", "acme"], "with id '{store_id}' in tenant 'acme'"),
+    ],
+)
+def test_an_unknown_store_exits_2_and_writes_nothing(
+    server: LiveServer,
+    audited: AuditedStore,
+    tmp_path: Path,
+    arguments: list[str],
+    message: str,
+) -> None:
+    names = {"store": audited.name, "store_id": audited.id}
     out = tmp_path / "audit.csv"
 
-    done = export_audit(server, "--store", "no-such-store", "--out", str(out))
+    done = export_audit(
+        server, *[argument.format(**names) for argument in arguments], "--out", str(out)
+    )
 
     assert (done.returncode, done.stdout) == (2, "")
-    assert "no store 'no-such-store' in tenant 'default'" in done.stderr
+    assert message.format(**names) in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_file_that_cannot_be_written_is_named(
+    server: LiveServer, audited: AuditedStore, tmp_path: Path
+) -> None:
+    out = tmp_path / "missing" / "audit.jsonl"
+
+    done = export_audit(server, "--store", audited.name, "--out", str(out))
+
+    assert (done.returncode, done.stdout) == (1, "")
+    assert f"the export failed: [Errno 2] No such file or directory: '{out}.partial'" in (
+        done.stderr
+    )
 
 
 def test_the_docs_name_every_character_that_is_neutralised_in_csv() -> None:

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.audit import record_from_row
+from idstore.services.errors import StoreNotFound
 from idstore.services.models import AuditRecord
 from idstore.services.rows import find_store
 from idstore.transfer.audit_formats import AuditWriter
@@ -49,12 +50,24 @@ class AuditSource:
 
 async def resolve_store_id(database: Database, source: AuditSource) -> str:
     """The id of the store whose audit is wanted. Raises StoreNotFound (3000) for a name the
-    tenant does not have; an id is taken as given, since the audit outlives its store."""
-    if source.store_name is None:
-        return str(source.store_id)
+    tenant does not have, and for an id that is neither the tenant's store nor in its audit
+    (the audit outlives its store, so a deleted store's id still counts)."""
     async with database.transaction(write=False) as conn:
-        store = await find_store(conn, tenant_id=source.tenant_id, name=source.store_name)
-    return str(store.id)
+        if source.store_name is not None:
+            store = await find_store(conn, tenant_id=source.tenant_id, name=source.store_name)
+            return str(store.id)
+        store_id = str(source.store_id)
+        if not await conn.scalar(select(_known(source.tenant_id, store_id))):
+            raise StoreNotFound(f"no store or audit record with id {store_id!r}")
+        return store_id
+
+
+def _known(tenant_id: str, store_id: str) -> ColumnElement[bool]:
+    stores, audit = tables.stores.c, tables.authentication_audit.c
+    return or_(
+        exists().where(stores.tenant_id == tenant_id, stores.id == store_id),
+        exists().where(audit.tenant_id == tenant_id, audit.store_id == store_id),
+    )
 
 
 async def export_audit(
