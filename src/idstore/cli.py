@@ -14,6 +14,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from idstore import __version__, logs, metrics
 from idstore.app import create_app, permissions_markdown
+from idstore.cli_export_audit import add_export_audit_commands
+from idstore.cli_import_totp import add_import_totp_commands
 from idstore.cli_operations import add_operation_commands, ensure_data_dir, settings_from
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeyRingMissing
@@ -68,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     migrate_command.set_defaults(run=_migrate)
 
     add_operation_commands(commands)
+    add_import_totp_commands(commands)
+    add_export_audit_commands(commands)
 
     permissions = commands.add_parser(
         "permissions-reference", help="print the permission every route needs, as Markdown"

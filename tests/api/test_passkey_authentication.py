@@ -57,7 +57,12 @@ def test_a_known_user_signs_in_with_each_algorithm_and_it_is_audited(
         "Passkey",
         "SUCCESS",
     )
-    assert record["passkeyInfo"]["id"] == passkey["id"]
+    assert record["passkeyInfo"] == {
+        "rpId": RP_ID,
+        "policyName": "default",
+        "id": passkey["id"],
+        "credentialId": passkey["credentialId"],
+    }
 
 
 def test_the_options_for_a_known_user_allow_only_the_users_passkeys(api: Api) -> None:

@@ -125,6 +125,21 @@ def idstore_command() -> Path:
     return command
 
 
+def run_idstore(
+    *arguments: str, environment: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run one `idstore` command as an operator does, with only `environment` (and a PATH),
+    and return its exit status and output."""
+    return subprocess.run(
+        [str(idstore_command()), *arguments],
+        env={"PATH": "/usr/bin:/bin", **environment},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def _environment(
     data_dir: Path, database_url: str, bootstrap_api_key: str | None
 ) -> dict[str, str]:

@@ -10,6 +10,7 @@ from idstore.api.schemas.audit import (
     AuditRecordOut,
     AuthAuditDisplayInfoOut,
     AuthAuditRecordOut,
+    PasskeyInfoOut,
     TotpAuditInfoOut,
     TotpInfoOut,
 )
@@ -260,7 +261,9 @@ def audit_record_out(record: AuditRecord) -> AuditRecordOut:
             error_code=record.error_code,
             created_dtm=record.created_dtm,
             totp_info=totp_info,
-            passkey_info=passkey_info if isinstance(passkey_info, dict) else None,
+            passkey_info=PasskeyInfoOut.model_validate(passkey_info)
+            if isinstance(passkey_info, dict)
+            else None,
         ),
         auth_audit_display_info=display,
     )

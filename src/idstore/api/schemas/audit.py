@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from idstore.api.schemas.common import Dtm, ResponseBody
@@ -18,6 +16,15 @@ class TotpInfoOut(ResponseBody):
     algorithm: str | None = None
     registration_created_dtm: str | None = None
     registration_activated_dtm: str | None = None
+
+
+class PasskeyInfoOut(ResponseBody):
+    """Which passkey an attempt used, once known: never a challenge, signature or key."""
+
+    rp_id: str
+    policy_name: str
+    id: str | None = None
+    credential_id: str | None = None
 
 
 class TotpAuditInfoOut(ResponseBody):
@@ -38,7 +45,7 @@ class AuthAuditRecordOut(ResponseBody):
     error_code: int | None = None
     created_dtm: Dtm
     totp_info: TotpInfoOut | None = None
-    passkey_info: dict[str, Any] | None = None
+    passkey_info: PasskeyInfoOut | None = None
 
 
 class AuthAuditDisplayInfoOut(ResponseBody):
