@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from idstore import __version__, logs, metrics
 from idstore.app import create_app, permissions_markdown
 from idstore.cli_operations import add_operation_commands, ensure_data_dir, settings_from
+from idstore.cli_transfer import add_transfer_commands
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeyRingMissing
 from idstore.db.engine import Database
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate_command.set_defaults(run=_migrate)
 
     add_operation_commands(commands)
+    add_transfer_commands(commands)
 
     permissions = commands.add_parser(
         "permissions-reference", help="print the permission every route needs, as Markdown"
