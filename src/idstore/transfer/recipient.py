@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ _KEY_BYTES = 32
 _NONCE_BYTES = 12
 _DERIVATION_INFO = b"idstore-export/1 file keys"
 _KEY_CHECK = b"idstore-export/1 key check"
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
 
 class RecipientKeyError(ValueError):
@@ -50,7 +52,7 @@ def encode(raw: bytes) -> str:
 
 def decode(text: str) -> bytes:
     """The bytes of a base64url value (padding optional). Raises ValueError when it is not one."""
-    if not isinstance(text, str) or not text.isascii():
+    if not isinstance(text, str) or not _BASE64URL.fullmatch(text):
         raise ValueError("not base64url text")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
