@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import secrets
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from idstore.crypto.keyring import load_or_create_key_file
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.transfer.recipient import Identity
-from tests.support.databases import async_url, drop_database, fresh_database_url
+from tests.support.databases import async_url, drop_database, fresh_database_url, sealing_key_ids
 from tests.support.processes import Launch, Launcher, ServerProcess, idstore_command
 
 pytestmark = pytest.mark.e2e
@@ -168,19 +169,6 @@ def row_counts(database_url: str) -> list[int]:
     return asyncio.run(count())
 
 
-def sealing_key_ids(database_url: str) -> set[str]:
-    async def read() -> set[str]:
-        database = Database(async_url(database_url))
-        try:
-            async with database.transaction(write=False) as conn:
-                sealed = await conn.scalars(select(tables.user_totps.c.secret_sealed))
-                return {bytes(value[2 : 2 + value[1]]).decode() for value in sealed}
-        finally:
-            await database.dispose()
-
-    return asyncio.run(read())
-
-
 def oathtool_code(secret: str, at: float) -> str:
     result = subprocess.run(
         ["oathtool", "--totp", "--base32", f"--now=@{int(at)}", secret],
@@ -270,12 +258,18 @@ def export_file(source: Source, identity: tuple[Path, str]) -> Path:
     return out
 
 
-def altered(export_file: Path, folder: Path, change: Any) -> Path:
-    """A copy of the export whose lines `change` rewrote (a function of the list of lines)."""
+def import_altered(
+    change: Callable[[list[str]], list[str]],
+    export_file: Path,
+    identity: tuple[Path, str],
+    database_url: str,
+    folder: Path,
+) -> subprocess.CompletedProcess[str]:
+    """Import a copy of the export whose lines `change` rewrote."""
     lines = export_file.read_text().splitlines(keepends=True)
     copy = folder / "altered.jsonl"
     copy.write_text("".join(change(lines)))
-    return copy
+    return import_into(database_url, identity[0], copy, folder / "data")
 
 
 def flip_one_sealed_byte(lines: list[str]) -> list[str]:
@@ -288,9 +282,7 @@ def flip_one_sealed_byte(lines: list[str]) -> list[str]:
 def test_one_altered_byte_of_a_sealed_secret_fails_the_import_with_nothing_written(
     export_file: Path, identity: tuple[Path, str], fresh_database: str, tmp_path: Path
 ) -> None:
-    tampered = altered(export_file, tmp_path, flip_one_sealed_byte)
-
-    result = import_into(fresh_database, identity[0], tampered, tmp_path / "data")
+    result = import_altered(flip_one_sealed_byte, export_file, identity, fresh_database, tmp_path)
 
     assert result.returncode == 1, result.stderr
     assert "line 3 authenticator 0: the sealed secret does not open" in result.stderr
@@ -302,11 +294,9 @@ def test_a_lowered_last_used_step_is_refused_as_an_altered_file(
 ) -> None:
     # Rolling back the replay guard would let a used code in again: the file's HMAC covers it.
     def lower_step(lines: list[str]) -> list[str]:
-        return [line.replace('"lastUsedStep":', '"lastUsedStep":1', 1) for line in lines]
+        return [re.sub(r'"lastUsedStep":\d+', '"lastUsedStep":-1', line) for line in lines]
 
-    result = import_into(
-        fresh_database, identity[0], altered(export_file, tmp_path, lower_step), tmp_path / "data"
-    )
+    result = import_altered(lower_step, export_file, identity, fresh_database, tmp_path)
 
     assert result.returncode == 1, result.stderr
     assert "its HMAC does not match" in result.stderr
@@ -332,9 +322,7 @@ def test_an_unknown_version_is_refused_with_status_4(
     def next_version(lines: list[str]) -> list[str]:
         return [lines[0].replace('"version":1', '"version":2'), *lines[1:]]
 
-    result = import_into(
-        fresh_database, identity[0], altered(export_file, tmp_path, next_version), tmp_path / "data"
-    )
+    result = import_altered(next_version, export_file, identity, fresh_database, tmp_path)
 
     assert result.returncode == 4, result.stderr
     assert "version 2 of the export format; this idstore reads version 1" in result.stderr
