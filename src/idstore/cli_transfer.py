@@ -20,6 +20,7 @@ from idstore.db.engine import Database
 from idstore.db.migrate import migrate
 from idstore.services.errors import StoreNotFound
 from idstore.settings import Settings
+from idstore.startup import UnsafeStart, refuse_a_foreign_key_ring
 from idstore.transfer.export_writer import ExportSummary, SecretUnreadable, export_store
 from idstore.transfer.import_file import ImportRefused
 from idstore.transfer.import_reader import ImportOptions, ImportSummary, import_store
@@ -172,6 +173,8 @@ def _import(arguments: argparse.Namespace) -> int:
         return _fail(f"nothing imported: the database failed: {type(failure.orig).__name__}", 1)
     except ImportRefused as refusal:
         return _fail(f"nothing imported: {refusal}", refusal.exit_status)
+    except UnsafeStart as refusal:
+        return _fail(f"nothing imported: {refusal}")
     print(
         f"idstore: imported store {summary.store_name!r} (id {summary.store_id}) into tenant "
         f"{summary.tenant_id!r}: {summary.users} users, {summary.authenticators} "
@@ -189,6 +192,7 @@ async def _read_import(
     database = Database(settings.resolved_database_url)
     try:
         await migrate(database)
+        await refuse_a_foreign_key_ring(database, keyring)
         return await import_store(
             database, keyring, identity, source, options=options, progress=_progress("read")
         )

@@ -9,10 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,68 +18,15 @@ from sqlalchemy import func, select
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.db.migrate import migrate
-from idstore.transfer.export_writer import export_store
 from idstore.transfer.import_file import FileRefused, ImportRefused, UnknownFormat
 from idstore.transfer.import_reader import ImportOptions, ImportSummary, import_store
-from idstore.transfer.recipient import Identity, parse_recipient
-from tests.support.api import RFC_SECRET, Api
-from tests.support.databases import async_url, drop_database, fresh_database_url
-from tests.support.seeding import Seeder
-from tests.support.server import LiveServer
-from tests.support.totp_users import TotpUser, totp_user
+from idstore.transfer.recipient import Identity
+from tests.support.api import RFC_SECRET
+from tests.support.databases import async_url
+from tests.support.exports import Exported
 
 TARGET_KEYRING = KeyRing((("target", bytes(range(100, 132))),))
 EMPTY = [0, 0, 0, 0]
-
-
-@dataclass(frozen=True)
-class Exported:
-    lines: list[bytes]
-    identity: Identity
-    owner: TotpUser
-
-
-@pytest.fixture
-def exported(api: Api, seeder: Seeder, server: LiveServer, database_url: str) -> Exported:
-    owner = totp_user(api, seeder, firstName="Ada")
-    identity = Identity.generate()
-    out = io.BytesIO()
-
-    async def write() -> None:
-        database = Database(async_url(database_url))
-        try:
-            await export_store(
-                database,
-                server.keyring,
-                tenant_id="default",
-                store_name=owner.store_name,
-                recipient=parse_recipient(identity.recipient),
-                out=out,
-                now=datetime.now(UTC),
-            )
-        finally:
-            await database.dispose()
-
-    asyncio.run(write())
-    return Exported(out.getvalue().splitlines(keepends=True), identity, owner)
-
-
-@pytest.fixture
-def target(tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for the import, dropped afterwards."""
-    url = fresh_database_url(tmp_path / "target")
-
-    async def prepare() -> None:
-        database = Database(async_url(url))
-        try:
-            await migrate(database)
-        finally:
-            await database.dispose()
-
-    asyncio.run(prepare())
-    yield url
-    drop_database(url)
 
 
 def run_import(

@@ -92,6 +92,7 @@ def test_the_private_key_file_is_0600_and_reads_back(tmp_path: Path) -> None:
         "",
         "idstore-identity-1:" + encode(bytes(32)),
         "idstore-recipient-1:" + encode(bytes(31)),
+        "idstore-recipient-1:" + encode(bytes(32)),  # a low-order point
         "idstore-recipient-1:not*base64",
     ],
 )

@@ -133,7 +133,7 @@ def _column_value(item: Field, value: Any) -> Any:
     if isinstance(kind, UtcDateTime):
         return _instant(value)
     if isinstance(kind, Date):
-        return date.fromisoformat(_text(value))
+        return _date(value)
     if isinstance(kind, Boolean):
         return _typed(value, bool)
     if isinstance(kind, Integer):  # BigInteger included
@@ -167,8 +167,18 @@ def _string(item: Field, value: Any) -> str:
     return text
 
 
+def _date(value: Any) -> date:
+    try:
+        return date.fromisoformat(_text(value))
+    except ValueError:
+        raise ValueError("is not an ISO 8601 date") from None  # its message holds the value
+
+
 def _instant(value: Any) -> datetime:
-    moment = datetime.fromisoformat(_text(value))
+    try:
+        moment = datetime.fromisoformat(_text(value))
+    except ValueError:
+        raise ValueError("is not an ISO 8601 instant") from None  # its message holds the value
     if moment.tzinfo is None:
         raise ValueError("has no time zone")
     return moment.astimezone(UTC)

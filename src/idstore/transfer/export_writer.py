@@ -49,8 +49,8 @@ class _Lines:
         self._digest = hashlib.sha256()
 
     def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-        encoded = line.encode("utf-8")
+        # ASCII escapes: a lone surrogate a client stored still makes a valid line.
+        encoded = json.dumps(record, separators=(",", ":")).encode("ascii") + b"\n"
         self._mac.update(encoded)
         self._out_write(encoded)
 

@@ -109,8 +109,8 @@ def open_header(lines: ExportLines, identity: Identity) -> FileKeys:
         raise UnknownFormat(f"the file's secrets are not sealed with {SCHEME}")
     if sealing.get("recipient") != identity.recipient:
         raise WrongKey(
-            f"the file is sealed to {sealing.get('recipient')!s:.80}, and the private key given "
-            f"is that of {identity.recipient}"
+            f"the file is sealed to {str(sealing.get('recipient'))[:80]!r}, and the private key "
+            f"given is that of {identity.recipient!r}"
         )
     try:
         keys = FileKeys.for_identity(identity, decode(sealing.get("ephemeralPublicKey", "")))

@@ -106,7 +106,7 @@ class _Target:
     name: str
     store_id: str
     file_store_id: str
-    policies: dict[str, str]  # the file's policy id -> the new one
+    policies: dict[str, tuple[str, str]]  # the file's policy id -> the new one, and its name
 
 
 async def _insert_store(
@@ -118,18 +118,36 @@ async def _insert_store(
     values["id"] = ids(file_store_id)
     values["tenant_id"] = options.tenant_id or values["tenant_id"]
     values["name"] = options.store_name or values["name"]
-    await _refuse_existing_store(conn, values)
-    await conn.execute(insert(tables.stores).values(values))
 
+    await _refuse_existing_store(conn, values)
+    try:
+        await conn.execute(insert(tables.stores).values(values))
+    except IntegrityError:  # made by someone else since the check
+        raise StoreExists(f"the store {values['name']!r} was created meanwhile") from None
+    policies = await _insert_policies(conn, record, values["id"], ids, where)
+    return _Target(values["tenant_id"], values["name"], values["id"], file_store_id, policies)
+
+
+async def _insert_policies(
+    conn: AsyncConnection, record: dict[str, Any], store_id: str, ids: _Ids, where: str
+) -> dict[str, tuple[str, str]]:
+    """Insert the store's TOTP policies; return each file id's new id and the policy's name."""
     policies = record.get("totpPolicies")
     if not isinstance(policies, list):
         raise FileRefused(f"{where}: field 'totpPolicies' is not a list")
-    policy_ids = {}
+    inserted = {}
     for number, policy in enumerate(policies):
         row = _checked(fmt.from_json, fmt.POLICY_FIELDS, policy, f"{where} policy {number}")
-        policy_ids[row["id"]] = row["id"] = ids(row["id"])
-        await conn.execute(insert(tables.totp_policies).values({**row, "store_id": values["id"]}))
-    return _Target(values["tenant_id"], values["name"], values["id"], file_store_id, policy_ids)
+        inserted[row["id"]] = (ids(row["id"]), row["name"])
+        row.update(id=inserted[row["id"]][0], store_id=store_id)
+        try:
+            await conn.execute(insert(tables.totp_policies).values(row))
+        except IntegrityError:
+            raise StoreExists(
+                f"{where} policy {number}: its id is in this database already, or its name "
+                "repeats: import a copy with --new-ids"
+            ) from None
+    return inserted
 
 
 def _checked(convert: Callable[..., dict[str, Any]], *arguments: Any) -> dict[str, Any]:
@@ -258,7 +276,7 @@ def _totp_row(
     where: str,
 ) -> dict[str, Any]:
     row = _checked(fmt.from_json, fmt.TOTP_FIELDS, authenticator, where)
-    if row["policy_id"] not in target.policies:
+    if target.policies.get(row["policy_id"], ("", ""))[1] != row["policy_name"]:
         raise FileRefused(f"{where}: its policy is not among the store's")
     binding = fmt.secret_binding(
         "totp.secret",
@@ -277,7 +295,7 @@ def _totp_row(
     row.update(
         store_id=target.store_id,
         user_id=ids(file_user_id),
-        policy_id=target.policies[row["policy_id"]],
+        policy_id=target.policies[row["policy_id"]][0],
         secret_sealed=keyring.seal(secret, context=row["id"]),
     )
     return row

@@ -79,7 +79,13 @@ def _key_from_text(text: str, prefix: str, what: str) -> bytes:
 
 def parse_recipient(text: str) -> X25519PublicKey:
     """The public key of `idstore-recipient-1:<base64url>`. Raises RecipientKeyError."""
-    return X25519PublicKey.from_public_bytes(_key_from_text(text, RECIPIENT_PREFIX, "recipient"))
+    key = X25519PublicKey.from_public_bytes(_key_from_text(text, RECIPIENT_PREFIX, "recipient"))
+    try:
+        # A low-order point (all zeros, say) would give every file the same, public, shared key.
+        X25519PrivateKey.generate().exchange(key)
+    except ValueError as exc:
+        raise RecipientKeyError("the recipient is not a usable X25519 public key") from exc
+    return key
 
 
 def recipient_text(key: X25519PublicKey) -> str:
