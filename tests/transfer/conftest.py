@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
-from idstore.transfer.export_writer import export_store
-from idstore.transfer.recipient import Identity, parse_recipient
+from idstore.transfer.recipient import Identity
 from tests.support.api import Api
 from tests.support.databases import async_url, drop_database, fresh_database_url
-from tests.support.exports import Exported
+from tests.support.exports import Exported, write_export
 from tests.support.seeding import Seeder
 from tests.support.server import LiveServer
 from tests.support.totp_users import totp_user
@@ -26,25 +23,8 @@ from tests.support.totp_users import totp_user
 def exported(api: Api, seeder: Seeder, server: LiveServer, database_url: str) -> Exported:
     owner = totp_user(api, seeder, firstName="Ada")
     identity = Identity.generate()
-    out = io.BytesIO()
-
-    async def write() -> None:
-        database = Database(async_url(database_url))
-        try:
-            await export_store(
-                database,
-                server.keyring,
-                tenant_id="default",
-                store_name=owner.store_name,
-                recipient=parse_recipient(identity.recipient),
-                out=out,
-                now=datetime.now(UTC),
-            )
-        finally:
-            await database.dispose()
-
-    asyncio.run(write())
-    return Exported(out.getvalue().splitlines(keepends=True), identity, owner)
+    written = write_export(database_url, server.keyring, owner.store_name, identity)
+    return Exported(written.splitlines(keepends=True), identity, owner)
 
 
 @pytest.fixture

@@ -18,12 +18,16 @@ from sqlalchemy import func, select
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
+from idstore.transfer import export_writer, import_reader
 from idstore.transfer.import_file import FileRefused, ImportRefused, UnknownFormat
 from idstore.transfer.import_reader import ImportOptions, ImportSummary, import_store
 from idstore.transfer.recipient import Identity
-from tests.support.api import RFC_SECRET
+from tests.support.api import RFC_SECRET, Api
 from tests.support.databases import async_url
-from tests.support.exports import Exported
+from tests.support.exports import Exported, write_export
+from tests.support.seeding import Seeder
+from tests.support.server import LiveServer
+from tests.support.totp_users import totp_user
 
 TARGET_KEYRING = KeyRing((("target", bytes(range(100, 132))),))
 EMPTY = [0, 0, 0, 0]
@@ -162,3 +166,33 @@ def test_a_file_that_is_no_export_is_refused_as_an_unknown_format(
     message = refusal(target, exported, [b'{"format":"csv"}\n'], UnknownFormat)
 
     assert message.startswith("this is not an idstore export")
+
+
+def test_a_store_of_several_batches_moves_whole_and_reports_progress(
+    api: Api,
+    seeder: Seeder,
+    server: LiveServer,
+    database_url: str,
+    target: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(export_writer, "BATCH_SIZE", 2)
+    monkeypatch.setattr(import_reader, "BATCH_SIZE", 2)
+    owner = totp_user(api, seeder)
+    more = [api.create_user(owner.store_name) for _ in range(4)]  # four users without a TOTP
+    identity = Identity.generate()
+    progress: list[tuple[int, int]] = []
+
+    written = write_export(
+        database_url,
+        server.keyring,
+        owner.store_name,
+        identity,
+        lambda *done: progress.append(done),
+    )
+    summary = run_import(target, identity, written.splitlines(keepends=True))
+
+    assert progress == [(2, 5), (4, 5), (5, 5)]
+    assert (summary.users, summary.authenticators) == (5, 1)
+    imported = {row.id for row in query(target, select(tables.users.c.id))}
+    assert imported == {owner.user["id"], *(user["id"] for user in more)}
