@@ -112,10 +112,16 @@ def _export(arguments: argparse.Namespace) -> int:
         return _fail(f"--recipient: {refusal}")
     if arguments.out.exists():
         return _fail(f"{arguments.out} exists already: choose another file")
+    # Written under another name, renamed when whole: a file under the name given is complete.
     partial = arguments.out.with_name(arguments.out.name + ".partial")
-    settings = settings_from(arguments)
     try:
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _fail(f"{partial} exists: an export is writing it, or one was cut short")
+    except OSError as failure:
+        return _fail(f"cannot write {partial}: {failure.strerror}")
+    settings = settings_from(arguments)
+    try:
         with os.fdopen(descriptor, "wb") as out:
             summary = asyncio.run(_write_export(settings, arguments, recipient, out))
         os.replace(partial, arguments.out)
@@ -124,7 +130,7 @@ def _export(arguments: argparse.Namespace) -> int:
     except SecretUnreadable as refusal:
         return _fail(f"nothing exported: {refusal}", 1)
     except OSError as failure:
-        return _fail(f"cannot write {arguments.out}: {failure.strerror}", 1)
+        return _fail(f"nothing exported: cannot write {partial}: {failure.strerror}", 1)
     except DBAPIError as failure:
         return _fail(f"nothing exported: the database failed: {type(failure.orig).__name__}", 1)
     finally:

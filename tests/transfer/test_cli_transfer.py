@@ -63,17 +63,23 @@ def test_export_refuses_a_malformed_recipient_a_missing_store_and_an_existing_fi
     out = tmp_path / "out.jsonl"
     taken = tmp_path / "taken.jsonl"
     taken.write_text("kept\n")
+    busy = tmp_path / "busy.jsonl.partial"  # another export's file in the making
+    busy.write_text("another\n")
 
     malformed = main(["export", "--store", store, "--recipient", "x", "--out", str(out)])
     missing = main(["export", "--store", "no-such", "--recipient", recipient, "--out", str(out)])
     exists = main(["export", "--store", store, "--recipient", recipient, "--out", str(taken)])
+    busy_out = str(tmp_path / "busy.jsonl")
+    writing = main(["export", "--store", store, "--recipient", recipient, "--out", busy_out])
 
-    assert (malformed, missing, exists) == (2, 2, 2)
+    assert (malformed, missing, exists, writing) == (2, 2, 2, 2)
     errors = capsys.readouterr().err
     assert "--recipient: a recipient starts with 'idstore-recipient-1:'" in errors
     assert "no store 'no-such' in tenant 'default'" in errors
     assert "taken.jsonl exists already" in errors
-    assert [path.name for path in tmp_path.iterdir()] == ["taken.jsonl"]  # no partial file
+    assert "busy.jsonl.partial exists: an export is writing it" in errors
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["busy.jsonl.partial", "taken.jsonl"]
+    assert busy.read_text() == "another\n"
 
 
 def test_import_refuses_a_key_ring_that_does_not_open_the_databases_secrets(
