@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any, BinaryIO
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy.exc import DBAPIError
 
+from idstore.api.schemas.common import NAME_PATTERN
 from idstore.app import load_keyring
 from idstore.cli_operations import ensure_data_dir, settings_from
 from idstore.clock import SystemClock
@@ -69,7 +71,9 @@ def add_transfer_commands(commands: Any) -> None:
         "--identity", type=Path, required=True, help="the private key file (export-key create)"
     )
     import_command.add_argument("--tenant", help="import into this tenant (default: the file's)")
-    import_command.add_argument("--store-name", help="import under this name (default: the file's)")
+    import_command.add_argument(
+        "--store-name", type=_store_name, help="import under this name (default: the file's)"
+    )
     import_command.add_argument(
         "--new-ids",
         action="store_true",
@@ -77,6 +81,12 @@ def add_transfer_commands(commands: Any) -> None:
     )
     import_command.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
     import_command.set_defaults(run=_import)
+
+
+def _store_name(text: str) -> str:
+    if not re.fullmatch(NAME_PATTERN, text):
+        raise argparse.ArgumentTypeError("a store name is 1 to 64 of A-Z a-z 0-9 . _ -")
+    return text
 
 
 def _fail(message: str, status: int = USAGE_ERROR) -> int:

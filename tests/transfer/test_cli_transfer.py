@@ -117,3 +117,15 @@ def test_import_refuses_an_unreadable_private_key_file(
 
     assert status == 2
     assert "the private key is 5 bytes, not 32" in capsys.readouterr().err
+
+
+def test_import_refuses_a_store_name_the_api_could_not_address(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["import", "--identity", str(tmp_path / "k"), "--store-name", "a/b", "file"]
+
+    with pytest.raises(SystemExit) as refused:
+        main(arguments)
+
+    assert refused.value.code == 2
+    assert "a store name is 1 to 64 of A-Z a-z 0-9 . _ -" in capsys.readouterr().err
