@@ -326,7 +326,7 @@ def test_another_private_key_is_refused_with_status_3(
     result = import_into(fresh_database, other, export_file, tmp_path / "data")
 
     assert result.returncode == 3, result.stderr
-    assert "the file is sealed to idstore-recipient-1:" in result.stderr
+    assert "the file is sealed to 'idstore-recipient-1:" in result.stderr
     assert row_counts(fresh_database) == [0, 0, 0, 0]
 
 
