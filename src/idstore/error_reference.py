@@ -19,7 +19,8 @@ A validation error (9002) adds `fieldErrors`, one `{"field", "message"}` per inv
 refused authentication adds `user`, the user as the refusal left it, so the caller sees its lock
 state; 429 and 503 add a `Retry-After` header. Codes under 3000 and the 3xxx codes are the
 contract's; the 9xxx codes are this service's own, for what the contract does not number.
-`/openapi.json` lists the codes each operation can answer.
+`/openapi.json` lists, for each operation and status, the codes it can answer (`x-error-codes`)
+with an example body of each, which `/docs` shows beside the operation.
 
 This table is generated from the service's error classes (`idstore errors-reference`).
 

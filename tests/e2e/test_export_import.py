@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import re
 import secrets
 import subprocess
@@ -30,7 +29,7 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.transfer.recipient import Identity
 from tests.support.databases import async_url, drop_database, fresh_database_url, sealing_key_ids
-from tests.support.processes import Launch, Launcher, ServerProcess, idstore_command
+from tests.support.processes import Launch, Launcher, ServerProcess, run_idstore
 
 pytestmark = pytest.mark.e2e
 
@@ -54,19 +53,6 @@ class Source:
 
     def user_url(self, person: str, suffix: str = "") -> str:
         return f"{STORES}/{STORE}/users/{self.users[person]['id']}{suffix}"
-
-
-def run_idstore(*arguments: str, settings: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run the `idstore` command with only the IDSTORE_* settings given."""
-    environment = {name: value for name, value in os.environ.items() if "IDSTORE_" not in name}
-    return subprocess.run(
-        [str(idstore_command()), *arguments],
-        env={**environment, **settings},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def client_for(server: ServerProcess, api_key: str) -> httpx.Client:
@@ -126,7 +112,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
 def identity(source: Source) -> tuple[Path, str]:
     """The recipient's private key file and public key, made by `idstore export-key create`."""
     key_file = source.folder / "recipient.key"
-    made = run_idstore("export-key", "create", "--out", str(key_file), settings={})
+    made = run_idstore("export-key", "create", "--out", str(key_file), environment={})
     assert made.returncode == 0, made.stderr
     assert key_file.stat().st_mode & 0o777 == 0o600
     return key_file, made.stdout.strip()
@@ -138,7 +124,7 @@ def export(source: Source, recipient: str, out: Path) -> subprocess.CompletedPro
         "IDSTORE_DATABASE_URL": source.database_url,
     }
     arguments = ("export", "--store", STORE, "--recipient", recipient, "--out", str(out))
-    return run_idstore(*arguments, settings=settings)
+    return run_idstore(*arguments, environment=settings)
 
 
 def import_into(
@@ -149,7 +135,7 @@ def import_into(
     load_or_create_key_file(data_dir / "keyring")
     settings = {"IDSTORE_DATA_DIR": str(data_dir), "IDSTORE_DATABASE_URL": database_url}
     arguments = ("import", "--identity", str(key_file), str(export_file), *more)
-    return run_idstore(*arguments, settings=settings)
+    return run_idstore(*arguments, environment=settings)
 
 
 def row_counts(database_url: str) -> list[int]:
@@ -258,7 +244,7 @@ def test_a_round_trip_keeps_users_codes_replay_protection_and_locks(
     assert_codes_work_at_target(client, source, used)
     # The audit stayed behind: the chains of alice (a replay, a success) and carol start afresh.
     settings = {"IDSTORE_DATA_DIR": str(target.data_dir), "IDSTORE_DATABASE_URL": fresh_database}
-    verified = run_idstore("verify-audit", "--store", STORE, settings=settings)
+    verified = run_idstore("verify-audit", "--store", STORE, environment=settings)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "3 records of 2 users checked, 0 written before chaining; 0 broken" in verified.stdout
 

@@ -85,15 +85,15 @@ def test_export_refuses_a_malformed_recipient_a_missing_store_and_an_existing_fi
 def test_import_refuses_a_key_ring_that_does_not_open_the_databases_secrets(
     settings: pytest.MonkeyPatch,
     exported: Exported,
-    target: str,
+    empty_database: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # The target already holds a secret sealed under TARGET's ring (a first import).
+    # The database already holds a secret sealed under ring 'first' (a first import).
     key_file, export_file = tmp_path / "recipient.key", tmp_path / "export.jsonl"
     exported.identity.write_new(key_file)
     export_file.write_bytes(b"".join(exported.lines))
-    settings.setenv("IDSTORE_DATABASE_URL", target)
+    settings.setenv("IDSTORE_DATABASE_URL", empty_database)
     settings.setenv("IDSTORE_SECRET_KEYS", "first:" + base64.b64encode(bytes(32 * [7])).decode())
     assert main(["import", "--identity", str(key_file), str(export_file)]) == 0
     settings.setenv("IDSTORE_SECRET_KEYS", OTHER_RING)

@@ -87,83 +87,87 @@ def refusal(
 
 
 def test_an_imported_secret_opens_with_the_targets_key_ring_only(
-    exported: Exported, target: str
+    exported: Exported, empty_database: str
 ) -> None:
-    summary = run_import(target, exported.identity, exported.lines)
+    summary = run_import(empty_database, exported.identity, exported.lines)
 
-    (totp,) = query(target, select(tables.user_totps))
+    (totp,) = query(empty_database, select(tables.user_totps))
     assert (summary.users, summary.authenticators) == (1, 1)
     assert TARGET_KEYRING.open(totp.secret_sealed, context=totp.id) == RFC_SECRET
     assert totp.id == exported.owner.totp_id
     assert b"".join(exported.lines).find(RFC_SECRET) == -1
 
 
-def test_tenant_and_store_name_given_place_the_store(exported: Exported, target: str) -> None:
+def test_tenant_and_store_name_given_place_the_store(
+    exported: Exported, empty_database: str
+) -> None:
     options = ImportOptions(tenant_id="elsewhere", store_name="renamed")
 
-    summary = run_import(target, exported.identity, exported.lines, options)
+    summary = run_import(empty_database, exported.identity, exported.lines, options)
 
-    (store,) = query(target, select(tables.stores))
+    (store,) = query(empty_database, select(tables.stores))
     assert (store.tenant_id, store.name, store.id) == ("elsewhere", "renamed", summary.store_id)
     assert summary.store_id == exported.owner.store["id"]
 
 
-def test_a_file_cut_short_is_refused(exported: Exported, target: str) -> None:
-    message = refusal(target, exported, exported.lines[:-1])
+def test_a_file_cut_short_is_refused(exported: Exported, empty_database: str) -> None:
+    message = refusal(empty_database, exported, exported.lines[:-1])
 
     assert "without its end line" in message
 
 
-def test_a_line_after_the_end_is_refused(exported: Exported, target: str) -> None:
-    message = refusal(target, exported, [*exported.lines, exported.lines[2]])
+def test_a_line_after_the_end_is_refused(exported: Exported, empty_database: str) -> None:
+    message = refusal(empty_database, exported, [*exported.lines, exported.lines[2]])
 
     assert "goes on after its end line" in message
 
 
 def test_an_authenticator_of_a_type_this_version_does_not_know_is_refused(
-    exported: Exported, target: str
+    exported: Exported, empty_database: str
 ) -> None:
     lines = with_user_line(exported, lambda user: user["authenticators"].append({"type": "X"}))
 
-    message = refusal(target, exported, lines)
+    message = refusal(empty_database, exported, lines)
 
     assert message == "line 3 authenticator 1: a type this idstore version does not import"
 
 
 def test_a_status_this_version_does_not_know_is_refused_naming_the_field(
-    exported: Exported, target: str
+    exported: Exported, empty_database: str
 ) -> None:
     lines = with_user_line(exported, lambda user: user.update(status="SLEEPING"))
 
-    message = refusal(target, exported, lines)
+    message = refusal(empty_database, exported, lines)
 
     assert message == "line 3: field 'status': is not one of the values this version knows"
 
 
-def test_a_secret_moved_to_another_user_does_not_open(exported: Exported, target: str) -> None:
+def test_a_secret_moved_to_another_user_does_not_open(
+    exported: Exported, empty_database: str
+) -> None:
     lines = with_user_line(exported, lambda user: user.update(id="00000000-0000-0000-0000-0"))
 
-    message = refusal(target, exported, lines)
+    message = refusal(empty_database, exported, lines)
 
     assert "the sealed secret does not open" in message
 
 
 def test_an_altered_key_check_is_told_apart_from_a_wrong_key(
-    exported: Exported, target: str
+    exported: Exported, empty_database: str
 ) -> None:
     header = json.loads(exported.lines[0])
     header["sealing"]["keyCheck"] = header["sealing"]["keyCheck"][::-1]
     lines = [json.dumps(header).encode() + b"\n", *exported.lines[1:]]
 
-    message = refusal(target, exported, lines)
+    message = refusal(empty_database, exported, lines)
 
     assert "the header was altered" in message
 
 
 def test_a_file_that_is_no_export_is_refused_as_an_unknown_format(
-    exported: Exported, target: str
+    exported: Exported, empty_database: str
 ) -> None:
-    message = refusal(target, exported, [b'{"format":"csv"}\n'], UnknownFormat)
+    message = refusal(empty_database, exported, [b'{"format":"csv"}\n'], UnknownFormat)
 
     assert message.startswith("this is not an idstore export")
 
@@ -173,7 +177,7 @@ def test_a_store_of_several_batches_moves_whole_and_reports_progress(
     seeder: Seeder,
     server: LiveServer,
     database_url: str,
-    target: str,
+    empty_database: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(export_writer, "BATCH_SIZE", 2)
@@ -190,9 +194,9 @@ def test_a_store_of_several_batches_moves_whole_and_reports_progress(
         identity,
         lambda *done: progress.append(done),
     )
-    summary = run_import(target, identity, written.splitlines(keepends=True))
+    summary = run_import(empty_database, identity, written.splitlines(keepends=True))
 
     assert progress == [(2, 5), (4, 5), (5, 5)]
     assert (summary.users, summary.authenticators) == (5, 1)
-    imported = {row.id for row in query(target, select(tables.users.c.id))}
+    imported = {row.id for row in query(empty_database, select(tables.users.c.id))}
     assert imported == {owner.user["id"], *(user["id"] for user in more)}
