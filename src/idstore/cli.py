@@ -17,6 +17,7 @@ from idstore.app import create_app, permissions_markdown
 from idstore.cli_export_audit import add_export_audit_commands
 from idstore.cli_import_totp import add_import_totp_commands
 from idstore.cli_operations import add_operation_commands, ensure_data_dir, settings_from
+from idstore.cli_transfer import add_transfer_commands
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeyRingMissing
 from idstore.db.engine import Database
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     add_operation_commands(commands)
     add_import_totp_commands(commands)
     add_export_audit_commands(commands)
+    add_transfer_commands(commands)
 
     permissions = commands.add_parser(
         "permissions-reference", help="print the permission every route needs, as Markdown"

@@ -28,19 +28,22 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, *, write: bool = True, housekeeping: bool = False
+        self, *, write: bool = True, housekeeping: bool = False, snapshot: bool = False
     ) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back when it raises.
 
         On SQLite a writing transaction starts with BEGIN IMMEDIATE, so concurrent writers queue on
         the database lock up front instead of failing when they upgrade a read lock later.
         `housekeeping` marks work no request asked for (refreshing caches), so that per-request
-        statement counts can leave it out.
+        statement counts can leave it out. `snapshot` makes every statement see the database as
+        of the first one (an export reading in batches); a SQLite read transaction already does.
         """
         async with self.engine.connect() as connection:
             await connection.execution_options(
                 idstore_write=write, idstore_housekeeping=housekeeping
             )
+            if snapshot and self.dialect == "postgresql":
+                await connection.execution_options(isolation_level="REPEATABLE READ")
             async with connection.begin():
                 yield connection
 
