@@ -88,7 +88,7 @@ class Launcher:
 
         Raises ServerFailed (with the end of its standard error) when it does not.
         """
-        port = _free_port()
+        port = free_port()
         number = len(self.started) + 1
         stdout_path = self.folder / f"server-{number}.stdout"
         stderr_path = self.folder / f"server-{number}.stderr"
@@ -125,6 +125,19 @@ def idstore_command() -> Path:
     return command
 
 
+def idstore_process(*arguments: str, data_dir: Path, database_url: str) -> subprocess.Popen[str]:
+    """Start one `idstore` command (not `serve`) with the environment a server of `data_dir`
+    has; its standard output and error are pipes, read with `communicate()`."""
+    return subprocess.Popen(
+        [str(idstore_command()), *arguments],
+        env=_environment(data_dir, database_url, None),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def _environment(
     data_dir: Path, database_url: str, bootstrap_api_key: str | None
 ) -> dict[str, str]:
@@ -138,7 +151,8 @@ def _environment(
     return environment
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
