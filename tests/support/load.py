@@ -132,6 +132,13 @@ class Load:
         users = [account for accounts in self.right for account in accounts] + self.wrong
         return all(account.user_id in served for account in users)
 
+    def wait_for_success(self, *, sent_after: float, timeout: float = 120) -> None:
+        """Block until a request sent after `sent_after` (monotonic) has been accepted."""
+        deadline = time.monotonic() + timeout
+        while not any(o.status == 200 and o.sent_at > sent_after for o in self.answered()):
+            assert time.monotonic() < deadline, f"no code accepted within {timeout} s"
+            time.sleep(0.05)  # polling the threads' progress, not waiting on a time-based rule
+
     def close_route(self, route: str) -> None:
         """Send no more requests to `route`, as a load balancer does once a server is gone."""
         with self._lock:
@@ -148,9 +155,11 @@ class Load:
         sent_at = time.monotonic()
         status: int | None = None
         body: dict[str, Any] = {}
+        retry_after = 0.0
         try:
             answer = client.post(url, json={"code": code})
             status, body = answer.status_code, answer.json()
+            retry_after = float(answer.headers.get("Retry-After", 0))
         except httpx.TransportError:
             pass  # no answer: the request is in doubt
         outcome = Outcome(
@@ -159,6 +168,7 @@ class Load:
         )  # fmt: skip
         with self._lock:
             self.outcomes.append(outcome)
+        time.sleep(min(retry_after, 2.0))  # as a careful client does after a 503
 
     def _right_codes(self, accounts: list[Account]) -> Callable[[httpx.Client], None]:
         def send_one(client: httpx.Client) -> None:

@@ -12,6 +12,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,15 +30,11 @@ class ClusterUnavailable(Exception):
 
 @dataclass(frozen=True)
 class PrivateCluster:
-    """One cluster: its binaries, its directory and its port. `url` names its `idstore` database."""
+    """One cluster: its binaries, its directory and its port."""
 
     bin_dir: Path
     directory: Path
     port: int
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://{CLUSTER_USER}@127.0.0.1:{self.port}/idstore"
 
     def start(self) -> None:
         """Start the cluster and return once it accepts connections."""
@@ -53,8 +50,11 @@ class PrivateCluster:
         status = self._run("pg_ctl", "status", "-D", str(self.directory / "data"), check=False)
         return status.returncode == 0
 
-    def create_database(self, name: str) -> None:
+    def create_database(self) -> str:
+        """A new, empty database of the cluster; its URL."""
+        name = f"idstore_{uuid.uuid4().hex[:12]}"
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", CLUSTER_USER, name)
+        return f"postgresql://{CLUSTER_USER}@127.0.0.1:{self.port}/{name}"
 
     def _pg_ctl(self, action: str, *options: str) -> None:
         data = str(self.directory / "data")
@@ -94,7 +94,7 @@ def postgresql_bin_dir() -> Path:
 
 @contextmanager
 def private_cluster() -> Iterator[PrivateCluster]:
-    """A started cluster with an empty `idstore` database; stopped and removed afterwards.
+    """A started cluster, stopped and removed afterwards.
 
     Raises ClusterUnavailable (see postgresql_bin_dir).
     """
@@ -110,7 +110,6 @@ def private_cluster() -> Iterator[PrivateCluster]:
             "-E", "UTF8", "--no-sync",
         )  # fmt: skip
         cluster.start()
-        cluster.create_database("idstore")
         yield cluster
     finally:
         if cluster.is_running():

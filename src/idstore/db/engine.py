@@ -13,6 +13,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 # How long a SQLite writer waits for the one before it, instead of failing "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# How long opening a PostgreSQL connection may take before the request fails with 9010 (503);
+# asyncpg's own default is a minute, far past any client's patience.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class Database:
@@ -62,7 +65,11 @@ def _create_engine(url: str, *, pool_size: int) -> AsyncEngine:
         return engine
     # hide_parameters: a failed statement's error never carries the values bound to it.
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        hide_parameters=True,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
 
 
