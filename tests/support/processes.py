@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -125,17 +126,26 @@ def idstore_command() -> Path:
     return command
 
 
-def idstore_process(*arguments: str, data_dir: Path, database_url: str) -> subprocess.Popen[str]:
+def idstore_process(
+    *arguments: str,
+    data_dir: Path,
+    database_url: str,
+    settings: dict[str, str] | None = None,
+    stderr_path: Path | None = None,
+) -> subprocess.Popen[str]:
     """Start one `idstore` command (not `serve`) with the environment a server of `data_dir`
-    has; its standard output and error are pipes, read with `communicate()`."""
-    return subprocess.Popen(
-        [str(idstore_command()), *arguments],
-        env=_environment(data_dir, database_url, None),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    has, plus `settings`. Standard output is a pipe, read with `communicate()`; standard error
+    too, unless it goes to `stderr_path` (to be read while the command runs)."""
+    with ExitStack() as files:
+        stderr = files.enter_context(stderr_path.open("w")) if stderr_path else subprocess.PIPE
+        return subprocess.Popen(
+            [str(idstore_command()), *arguments],
+            env={**_environment(data_dir, database_url, None), **(settings or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
 
 
 def _environment(
