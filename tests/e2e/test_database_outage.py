@@ -102,3 +102,24 @@ def test_a_stopped_database_means_fast_503s_and_service_resumes_when_it_is_back(
     assert ready.status_code == 200
     assert server.process.returncode in (None, 0, -15)  # stopped by the test, never crashed
     assert_consistent(load, database_url)
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+def test_the_first_request_after_a_database_restart_is_served(
+    cluster: PrivateCluster, mode: str, tmp_path: Path
+) -> None:
+    # No request meets the outage, so the pool still holds connections the database dropped.
+    launcher = Launcher(tmp_path)
+    database_url = cluster.create_database()
+    try:
+        server = launcher(
+            data_dir=tmp_path / "data", database_url=database_url, bootstrap_api_key=None
+        )
+        before = httpx.get(f"{server.base_url}/health/ready", timeout=30)
+        cluster.stop(mode)
+        cluster.start()
+        after = httpx.get(f"{server.base_url}/health/ready", timeout=30)
+    finally:
+        launcher.stop_all()
+
+    assert (before.status_code, after.status_code) == (200, 200), after.text

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -64,13 +65,25 @@ def _create_engine(url: str, *, pool_size: int) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     # hide_parameters: a failed statement's error never carries the values bound to it.
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         hide_parameters=True,
         connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
+    _drop_closed_connections(engine)
+    return engine
+
+
+def _drop_closed_connections(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        # The database closed this pooled connection (it restarted, say); asyncpg knows without a
+        # round trip, unlike a pre-ping. DisconnectionError makes the pool open a new one instead.
+        driver = record.driver_connection
+        if driver is not None and driver.is_closed():
+            raise DisconnectionError("the database closed this pooled connection")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
