@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.databases import is_postgresql
-from tests.support.load import UNLIMITED, Load, enrol, new_store
+from tests.support.load import STORES, UNLIMITED, Load, enrol, new_store
 from tests.support.load_checks import assert_consistent
 from tests.support.private_postgres import (
     ClusterUnavailable,
@@ -124,3 +124,40 @@ def test_the_first_request_after_a_database_restart_is_served(
         launcher.stop_all()
 
     assert (before.status_code, after.status_code) == (200, 200), after.text
+
+
+def test_a_database_that_hangs_means_503s_within_the_bound_and_service_resumes(
+    cluster: PrivateCluster, tmp_path: Path
+) -> None:
+    # The pool holds an open connection to a database that no longer answers on it: only the
+    # statement time-out ends the wait (the connect time-out bounds new connections).
+    api_key = secrets.token_urlsafe(32)
+    launcher = Launcher(tmp_path)
+    settings = {"IDSTORE_DATABASE_STATEMENT_TIMEOUT_SECONDS": "3"}
+    database_url = cluster.create_database()
+    try:
+        server = launcher(
+            data_dir=tmp_path / "data", database_url=database_url, bootstrap_api_key=api_key,
+            settings=settings,
+        )  # fmt: skip
+        issued = httpx.post(
+            f"{server.base_url}/api/arthr/apiKeys/issue", headers={"X-Api-Key": api_key}
+        )
+        headers = {"Authorization": f"Bearer {issued.json()['token']}"}
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=60) as client:
+            assert client.get("/health/ready").status_code == 200
+            with cluster.frozen():
+                timed = [_timed(client, path) for path in ("/health/ready", STORES, STORES)]
+            after = client.get(STORES)
+    finally:
+        launcher.stop_all()
+
+    assert [(answer.status_code, answer.json()["code"]) for answer, _ in timed] == [(503, 9010)] * 3
+    assert max(seconds for _, seconds in timed) < FAIL_FAST_SECONDS
+    assert after.status_code == 200, after.text
+
+
+def _timed(client: httpx.Client, path: str) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    answer = client.get(path)
+    return answer, time.monotonic() - started

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -49,6 +50,32 @@ class PrivateCluster:
     def is_running(self) -> bool:
         status = self._run("pg_ctl", "status", "-D", str(self.directory / "data"), check=False)
         return status.returncode == 0
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Stop every process of the cluster (SIGSTOP) for the block, then let them go on: a
+        database that hangs with its connections open, as a stuck host or a partition does."""
+        processes = self._processes()
+        for pid in processes:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in reversed(processes):
+                os.kill(pid, signal.SIGCONT)
+
+    def _processes(self) -> list[int]:
+        """The postmaster, then its children (read from /proc: pid (name) state ppid ...)."""
+        postmaster = int((self.directory / "data" / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process ended while we looked
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
 
     def create_database(self) -> str:
         """A new, empty database of the cluster; its URL."""

@@ -22,9 +22,16 @@ CONNECT_TIMEOUT_SECONDS = 5
 class Database:
     """Owns the engine. `transaction()` is the only way services reach the database."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, statement_timeout_seconds: float = 0
+    ) -> None:
+        """`statement_timeout_seconds` (PostgreSQL; 0: none) bounds how long one statement
+        waits for the database: the one handle that serves requests sets it, while migrations
+        and maintenance commands, whose statements may rightly run long, do not."""
         self.url = url
-        self.engine: AsyncEngine = _create_engine(url, pool_size=pool_size)
+        self.engine: AsyncEngine = _create_engine(
+            url, pool_size=pool_size, statement_timeout_seconds=statement_timeout_seconds
+        )
 
     @property
     def dialect(self) -> str:
@@ -57,7 +64,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _create_engine(url: str, *, pool_size: int) -> AsyncEngine:
+def _create_engine(url: str, *, pool_size: int, statement_timeout_seconds: float) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, hide_parameters=True
@@ -70,7 +77,11 @@ def _create_engine(url: str, *, pool_size: int) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size,
         hide_parameters=True,
-        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+        connect_args={
+            "timeout": CONNECT_TIMEOUT_SECONDS,
+            # Enforced by the client, so that it holds when the server no longer answers at all.
+            "command_timeout": statement_timeout_seconds or None,
+        },
     )
     _drop_closed_connections(engine)
     return engine
