@@ -14,6 +14,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from idstore import __version__, logs, metrics
 from idstore.app import create_app, permissions_markdown
+from idstore.cli_export_audit import add_export_audit_commands
+from idstore.cli_import_totp import add_import_totp_commands
 from idstore.cli_operations import add_operation_commands, ensure_data_dir, settings_from
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeyRingMissing
@@ -24,6 +26,7 @@ from idstore.settings import Settings, reference_markdown
 from idstore.startup import UnsafeStart, prepare
 
 BOOTSTRAP_KEY_FILE = "bootstrap-api-key"
+WORKER_START_SECONDS = 60
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     migrate_command.set_defaults(run=_migrate)
 
     add_operation_commands(commands)
+    add_import_totp_commands(commands)
+    add_export_audit_commands(commands)
 
     permissions = commands.add_parser(
         "permissions-reference", help="print the permission every route needs, as Markdown"
@@ -179,6 +184,9 @@ def _serve(arguments: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         server_header=False,
+        # A worker that has not started within uvicorn's 5 s default is killed and started again;
+        # on a loaded host (imports, key derivation) that loops forever, so allow it longer.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
     return 0
 

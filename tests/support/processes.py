@@ -20,7 +20,7 @@ from typing import Protocol
 
 import httpx
 
-START_TIMEOUT_SECONDS = 30
+START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 15
 
 # Debian package of each tool; `make test` installs them through scripts/ensure-test-tools.
@@ -146,6 +146,21 @@ def idstore_process(
             stderr=stderr,
             text=True,
         )
+
+
+def run_idstore(
+    *arguments: str, environment: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run one `idstore` command as an operator does, with only `environment` (and a PATH),
+    and return its exit status and output."""
+    return subprocess.run(
+        [str(idstore_command()), *arguments],
+        env={"PATH": "/usr/bin:/bin", **environment},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _environment(

@@ -1,0 +1,257 @@
+"""Completing a passkey sign-in (spec §9, §6, §7; issue 7 rules 2-6).
+
+The session is used up first (a DELETE whose row count decides, so that of two completions of
+one challenge only one goes on). Then the attempt runs as one of the Passkey modality under the
+user's row lock (services/attempts.py): the user's standing, the modality lock and the attempt
+rate, then the assertion. Every outcome is one audit record of type Passkey; wrong proofs count
+towards the locks as wrong TOTP codes do, while refusals that prove nothing wrong (a disabled
+passkey, a failure the client reported) do not.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.crypto.keyring import KeyRing
+from idstore.db import tables
+from idstore.db.engine import Database
+from idstore.services import configuration
+from idstore.services.attempts import Attempt
+from idstore.services.context import Context, UserRef
+from idstore.services.errors import IdstoreError
+from idstore.services.models import JsonObject, Modality, PasskeyStatus, User, UserPasskey
+from idstore.services.passkey_configs import open_session
+from idstore.services.passkey_errors import (
+    CredentialNotAllowed,
+    PasskeyNotActive,
+    PasskeyNotFound,
+    PasskeyOfAnotherUser,
+    SignCountNotIncreased,
+    UserHandleMismatch,
+)
+from idstore.services.passkey_sessions import AUTHENTICATION, Completion, SessionState
+from idstore.services.rows import find_store, find_user_row, passkey_from_row, reload_user
+from idstore.services.throttle import AttemptRate
+from idstore.services.webauthn_checks import (
+    Assertion,
+    Expected,
+    VerifiedAssertion,
+    client_response_of,
+    parse_assertion,
+    verify_assertion,
+)
+
+_PASSKEYS = tables.user_passkeys
+
+
+@dataclass(frozen=True)
+class PasskeyAuthentication:
+    """An assertion accepted: the updated user and passkey, and the audit record's id."""
+
+    user: User
+    passkey: UserPasskey
+    authentication_id: str
+
+
+async def complete_authentication(
+    database: Database,
+    keyring: KeyRing,
+    ctx: Context,
+    *,
+    store_name: str,
+    completion: Completion,
+    rate: AttemptRate,
+) -> PasskeyAuthentication:
+    """Judge the browser's assertion for the session.
+
+    Before the user is known: 3000; 9011 (session unknown or used, configuration or policy
+    gone); 384, 386, 388, 3606 (session); in discoverable mode also 395, 397, 398, 403, 352,
+    3604 (response) and 362 (no such passkey), unaudited as they name no user. Then, audited
+    with the updated user: 2102, 2100, 502, 2101, 9005; 395, 397, 398, 403; 362, 363, 364, 365,
+    348; the refusals of webauthn_checks.verify_assertion (352, 353, 354, 382, 383, 3601, 3604,
+    372).
+    """
+    async with database.transaction() as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        try:
+            state, expected = await open_session(
+                conn,
+                keyring,
+                store_id=store.id,
+                ceremony=AUTHENTICATION,
+                completion=completion,
+                now=ctx.now,
+            )
+            if state.user_id is None:
+                assertion = parse_assertion(
+                    client_response_of(completion.client_response, completion.client_failure)
+                )
+                passkey_row = await _passkey_row(conn, store.id, state.rp_id, assertion)
+                if passkey_row is None:
+                    raise PasskeyNotFound()
+                user_id = str(passkey_row.user_id)
+            else:
+                user_id = state.user_id
+        except IdstoreError:
+            await conn.commit()  # the session stays used up
+            raise
+
+        attempt = await _PasskeyAttempt.begin(conn, ctx, keyring, store, user_id, state, rate)
+        await attempt.check_standing(enrolling=False)
+        await attempt.check_modality()
+        assertion = await attempt.assertion(completion)
+        passkey_row = await attempt.passkey_for(assertion)
+        verified = await attempt.verify(assertion, passkey_row, expected)
+        return await attempt.accept(passkey_row, verified)
+
+
+async def _passkey_row(
+    conn: AsyncConnection, store_id: str, rp_id: str, assertion: Assertion
+) -> Row[Any] | None:
+    return (
+        await conn.execute(
+            select(_PASSKEYS).where(
+                _PASSKEYS.c.store_id == store_id,
+                _PASSKEYS.c.rp_id == rp_id,
+                _PASSKEYS.c.credential_id == assertion.credential_id,
+            )
+        )
+    ).first()
+
+
+@dataclass(kw_only=True)
+class _PasskeyAttempt(Attempt):
+    modality: ClassVar[Modality] = Modality.PASSKEY
+    event: ClassVar[str] = "passkey"
+
+    state: SessionState
+    passkey: UserPasskey | None = None
+
+    @classmethod
+    async def begin(
+        cls,
+        conn: AsyncConnection,
+        ctx: Context,
+        keyring: KeyRing,
+        store: Row[Any],
+        user_id: str,
+        state: SessionState,
+        rate: AttemptRate,
+    ) -> _PasskeyAttempt:
+        """Lock the user's row and read the user as it is under that lock."""
+        user_row = await find_user_row(
+            conn, store_id=store.id, ref=UserRef.by_id(user_id), for_update=True
+        )
+        return cls(
+            conn=conn,
+            ctx=ctx,
+            store_id=store.id,
+            locking_policy=configuration.from_json(store.configuration).user_locking,
+            user=await reload_user(conn, user_row, ctx.now),
+            rate=rate,
+            keyring=keyring,
+            state=state,
+        )
+
+    def audit_details(self) -> JsonObject:
+        info: JsonObject = {"rpId": self.state.rp_id, "policyName": self.state.policy_name}
+        if self.passkey is not None:
+            info.update(id=self.passkey.id, credentialId=self.passkey.credential_id)
+        return {"passkeyInfo": info}
+
+    def log_fields(self) -> dict[str, object]:
+        passkey_id = None if self.passkey is None else self.passkey.id
+        return {**super().log_fields(), "rp_id": self.state.rp_id, "passkey_id": passkey_id}
+
+    async def assertion(self, completion: Completion) -> Assertion:
+        """The parsed assertion, or the client's reported failure (not counted)."""
+        try:
+            response = client_response_of(completion.client_response, completion.client_failure)
+        except IdstoreError as error:
+            raise await self.refuse(error) from None
+        try:
+            return parse_assertion(response)
+        except IdstoreError as error:
+            raise await self.refuse(error, counts=True) from None
+
+    async def passkey_for(self, assertion: Assertion) -> Row[Any]:
+        """The passkey the assertion names, if this session may use it (362-365, 348)."""
+        state = self.state
+        row = await _passkey_row(self.conn, self.store_id, state.rp_id, assertion)
+        if row is None:
+            raise await self.refuse(PasskeyNotFound(), counts=True)
+        self.passkey = passkey_from_row(row)
+        if row.user_id != self.user.id:
+            raise await self.refuse(PasskeyOfAnotherUser(), counts=True)
+        if state.user_id is not None and assertion.credential_id not in state.allowed_credentials:
+            raise await self.refuse(CredentialNotAllowed(), counts=True)
+        await self._check_user_handle(assertion, row.user_handle)
+        if self.passkey.status is not PasskeyStatus.ACTIVE:
+            raise await self.refuse(PasskeyNotActive())
+        return row
+
+    async def _check_user_handle(self, assertion: Assertion, owner_handle: str) -> None:
+        # With allowCredentials the browser may leave the handle out: the credential names the
+        # user. Discoverable sign-in has only the handle to name the user, so it must be there.
+        handle = assertion.user_handle
+        if handle is None and self.state.user_id is not None:
+            return
+        if not handle or not hmac.compare_digest(handle, owner_handle):
+            raise await self.refuse(UserHandleMismatch(), counts=True)
+
+    async def verify(
+        self, assertion: Assertion, row: Row[Any], expected: Expected
+    ) -> VerifiedAssertion:
+        try:
+            return verify_assertion(
+                assertion,
+                expected,
+                public_key=row.public_key,
+                stored_sign_count=row.sign_count,
+                backup_eligible=row.backup_eligible,
+            )
+        except IdstoreError as error:
+            raise await self.refuse(error, counts=True) from None
+
+    async def accept(self, row: Row[Any], verified: VerifiedAssertion) -> PasskeyAuthentication:
+        now, new_count = self.ctx.now, verified.sign_count
+        # One conditional UPDATE decides: the counter only ever goes up (or stays 0 after 0).
+        counter_moves = (_PASSKEYS.c.sign_count < new_count) | (
+            (_PASSKEYS.c.sign_count == 0) & (new_count == 0)
+        )
+        accepted = await self.conn.execute(
+            update(_PASSKEYS)
+            .where(
+                _PASSKEYS.c.id == row.id,
+                _PASSKEYS.c.status == str(PasskeyStatus.ACTIVE),
+                counter_moves,
+            )
+            .values(
+                sign_count=new_count,
+                backup_state=verified.backup_state,
+                last_authenticated_with_dtm=now,
+                last_updated_dtm=now,
+            )
+        )
+        if accepted.rowcount != 1:
+            raise await self.refuse(SignCountNotIncreased(), counts=True)
+
+        assert self.passkey is not None  # noqa: S101  # set by passkey_for
+        used = replace(
+            self.passkey,
+            sign_count=new_count,
+            backup_state=verified.backup_state,
+            last_authenticated_with_dtm=now,
+            last_updated_dtm=now,
+        )
+        self.passkey = used
+        self.user = replace(
+            self.user, passkeys=tuple(used if p.id == used.id else p for p in self.user.passkeys)
+        )
+        record = await self.succeed()
+        return PasskeyAuthentication(user=self.user, passkey=used, authentication_id=record.id)
