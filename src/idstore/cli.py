@@ -117,17 +117,24 @@ def _print(text: str) -> int:
 
 def _migrate(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
-    asyncio.run(_migrate_database(settings))
-    print("idstore: the database schema is up to date")
+    applied = asyncio.run(_migrate_database(settings))
+    if applied:
+        print(f"idstore: applied {len(applied)} migrations; the database schema is up to date")
+    else:
+        print("idstore: the database schema is up to date; nothing to apply")
     return 0
 
 
-async def _migrate_database(settings: Settings) -> None:
+async def _migrate_database(settings: Settings) -> list[str]:
     if not settings.database_url:
         ensure_data_dir(settings)
     database = Database(settings.resolved_database_url)
     try:
-        await migrate(database)
+        return await migrate(
+            database,
+            on_wait=lambda holder: _print_to_stderr(f"idstore: {holder}; waiting for it"),
+            on_apply=lambda revision: _print_to_stderr(f"idstore: applying migration {revision}"),
+        )
     finally:
         await database.dispose()
 
