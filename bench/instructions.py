@@ -4,7 +4,8 @@ The machine the benchmark runs on is shared, so wall-clock throughput and even C
 from run to run. The number of Python function calls one request makes does not: this script
 builds the app as `idstore serve` would (log level WARNING, no caller rate limit), seeds one
 store, users and their TOTPs over the API, then sends authentications through an in-process ASGI
-transport under cProfile and reports calls per request, in total and by package.
+transport with the app (only) under cProfile, and reports calls per request, in total, by
+package and by function.
 
     .venv/bin/python -m bench.instructions                   # SQLite in a temporary directory
     .venv/bin/python -m bench.instructions --requests 500 --top 25
@@ -13,8 +14,8 @@ transport under cProfile and reports calls per request, in total and by package.
 
 Two mixes: `wrong` (every code wrong, 3401) and `right` (the user's code of the current step,
 200); a fake clock moves one period each time the users come round again, so every code is
-fresh. The counts include the client side of the ASGI transport (httpx), which is reported
-apart and subtracted in the `server` column.
+fresh. Coroutines count one call each time they resume; calls the database driver makes in a
+thread of its own (aiosqlite) are not counted.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import httpx
 import pyotp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idstore import logs
 from idstore.app import create_app
@@ -46,8 +48,6 @@ POLICY = "bench"
 PERIOD = 30
 API_KEY = "bench-instructions-bootstrap-key-0123456789"
 KEY_RING = KeyRing((("k1", bytes(range(32))),))
-# Packages of the client side, whose calls are not the server's.
-_CLIENT_PACKAGES = frozenset({"httpx", "httpcore", "anyio", "h11", "bench"})
 
 
 class SteppingClock:
@@ -82,13 +82,37 @@ def _settings(work: Path) -> Settings:
     )
 
 
+class Profiled:
+    """ASGI wrapper: profiles the app's own work only, while `profile` is set.
+
+    The in-process transport awaits the app for each request, one request at a time, so the
+    calls counted are the server's (its reads of the request and writes of the answer included),
+    not the client's.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.profile: cProfile.Profile | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        profile = self.profile
+        if profile is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        profile.enable()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            profile.disable()
+
+
 @asynccontextmanager
 async def _client(settings: Settings, clock: SteppingClock) -> AsyncIterator[httpx.AsyncClient]:
     await prepare(settings)
     logs.configure(settings.log_level)
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=Profiled(app))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             issued = await client.post("/api/arthr/apiKeys/issue", headers={"X-Api-Key": API_KEY})
             issued.raise_for_status()
@@ -183,33 +207,31 @@ def _calls(stats: pstats.Stats) -> tuple[Counter[str], Counter[str]]:
 
 async def _measure(client: httpx.AsyncClient, seeded: Seeded, options: argparse.Namespace) -> None:
     assert _CLOCK is not None
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport) and isinstance(transport.app, Profiled)
     for mix in ("wrong", "right"):
         await _drive(client, seeded, 20, mix, _CLOCK)  # warm: caches, compiled statements
-        profile = cProfile.Profile()
-        profile.enable()
+        transport.app.profile = profile = cProfile.Profile()
         answers = await _drive(client, seeded, options.requests, mix, _CLOCK)
-        profile.disable()
+        transport.app.profile = None
         if answers != Counter({200 if mix == "right" else 400: options.requests}):
             raise SystemExit(f"{mix}: unexpected answers {dict(answers)}")
-        by_package, by_function = _calls(pstats.Stats(profile))
-        n = options.requests
-        total = sum(by_package.values())
-        client_side = sum(c for p, c in by_package.items() if p in _CLIENT_PACKAGES)
-        print(f"\n{mix}: {n} requests, function calls per request")
-        server_side = (total - client_side) / n
-        print(f"  total {total / n:.0f}  client {client_side / n:.0f}  server {server_side:.0f}")
-        for package, calls in by_package.most_common():
-            print(f"  {package:<20} {calls / n:8.0f}")
-        print(f"  top {options.top} functions (Python functions, the client's aside):")
-        server = Counter(
-            {
-                f: c
-                for f, c in by_function.items()
-                if f.split(":")[0] not in {*_CLIENT_PACKAGES, "builtins"}
-            }
-        )
-        for function, calls in server.most_common(options.top):
-            print(f"    {calls / n:6.1f}  {function}")
+        if options.save:
+            profile.dump_stats(f"{options.save}-{mix}.pstats")
+        _print(mix, options, *_calls(pstats.Stats(profile)))
+
+
+def _print(
+    mix: str, options: argparse.Namespace, by_package: Counter[str], by_function: Counter[str]
+) -> None:
+    n = options.requests
+    print(f"\n{mix}: {n} requests, {sum(by_package.values()) / n:.0f} function calls a request")
+    for package, calls in by_package.most_common():
+        print(f"  {package:<20} {calls / n:8.1f}")
+    print(f"  top {options.top} Python functions by calls:")
+    python = Counter({f: c for f, c in by_function.items() if not f.startswith("builtins:")})
+    for function, calls in python.most_common(options.top):
+        print(f"    {calls / n:6.1f}  {function}")
 
 
 async def main(options: argparse.Namespace) -> None:
@@ -227,6 +249,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--requests", type=int, default=300, help="measured requests per mix")
     parser.add_argument("--users", type=int, default=50, help="users, each with a TOTP")
     parser.add_argument("--top", type=int, default=15, help="functions listed per mix")
+    parser.add_argument("--save", help="also write the profiles to SAVE-wrong.pstats, SAVE-right…")
     return parser
 
 
