@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from idstore.db import tables
 from idstore.transfer.import_file import FileRefused
+from idstore.transfer.import_reader import ImportOptions
 from idstore.transfer.recipient import Identity, encode
 from tests.support.api import Api
 from tests.support.exports import Exported, write_export
@@ -137,3 +138,31 @@ def test_a_version_1_header_on_a_file_with_passkeys_is_refused(
 
     assert str(refusal.value) == "line 2: field 'passkeyConfigs' is not in version 1"
     assert counts(empty_database) == [0, 0, 0, 0, 0]
+
+
+def test_a_copy_with_new_ids_gives_its_passkeys_and_relying_party_to_the_copy(
+    exported: Exported, empty_database: str
+) -> None:
+    first = run_import(empty_database, exported.identity, exported.lines)
+    copy = run_import(
+        empty_database,
+        exported.identity,
+        exported.lines,
+        ImportOptions(store_name="copy", new_ids=True),
+    )
+
+    assert counts(empty_database) == [2, 2, 2, 2, 2]
+    passkeys = tables.user_passkeys
+    copied = query(empty_database, select(passkeys).where(passkeys.c.store_id == copy.store_id))
+    (users,) = query(
+        empty_database, select(tables.users.c.id).where(tables.users.c.store_id == copy.store_id)
+    )
+    assert [(row.user_id, row.credential_id) for row in copied] == [
+        (users.id, passkey_of(exported.lines[2])["credentialId"])
+    ]
+    assert copied[0].id != passkey_of(exported.lines[2])["id"]
+    configs = query(empty_database, select(tables.passkey_configs))
+    assert {row.store_id for row in configs} == {
+        first.store_id,
+        copy.store_id,
+    }
