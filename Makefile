@@ -8,6 +8,8 @@ CKSUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
 RUN_STAMP := $(VENV)/.installed-run-$(CKSUM)
 STAMP := $(VENV)/.installed-dev-$(CKSUM)
 
+.PHONY: run test lint typecheck docs unit tools demo clean
+
 $(RUN_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
