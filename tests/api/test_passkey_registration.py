@@ -218,6 +218,26 @@ def test_registration_flags_are_judged(api: Api, flags: int, code: int) -> None:
     rp.assert_refused(user, refused, code, "REGISTRATION")
 
 
+def test_with_user_verification_required_0x19_is_refused_and_0x1d_registers(api: Api) -> None:
+    rp = PasskeyStore.create(
+        api, registrationPolicies={"default": {"userVerification": "required"}}
+    )
+    user = api.create_user(rp.store)
+
+    def backed_up() -> SoftwareAuthenticator:
+        return SoftwareAuthenticator(ORIGIN, is_backup_eligible=True, is_backed_up=True)
+
+    refused = rp.register(user, backed_up(), Forgery(flags=0x19))
+    rp.assert_refused(user, refused, 3601, "REGISTRATION")
+    accepted = rp.registered(user, backed_up())
+
+    audit = api.client.get(
+        api.user_url(rp.store, user, f"passkeys/{accepted['id']}/registrationAudit")
+    )
+    assert json_of(audit, 200)["flags"] == 0x1D | int(Flag.AT)
+    assert (accepted["backupEligible"], accepted["backupState"]) == (True, True)
+
+
 def test_backup_eligibility_and_state_are_stored(api: Api) -> None:
     rp = PasskeyStore.create(api)
     user = api.create_user(rp.store)
