@@ -68,15 +68,19 @@ def seeder(server: LiveServer, database_url: str) -> Seeder:
     return Seeder(database_url, server.keyring)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """Debian's headless chromium, one for the session (skips where it is not installed)."""
+    """Debian's headless chromium, one per test module (skips where it is not installed).
+
+    Not for the session: while Playwright's sync API is started, its event loop counts as
+    running in the main thread, and every later asyncio.run() (the Seeder, PostgreSQL
+    databases made for a test) would fail."""
     with launch_chromium() as browser:
         yield browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def origin() -> Iterator[str]:
-    """The passkey test page's origin, http://localhost:PORT, served for the session."""
+    """The passkey test page's origin, http://localhost:PORT, served for a test module."""
     with serve_test_page() as page_origin:
         yield page_origin

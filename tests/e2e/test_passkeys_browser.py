@@ -55,7 +55,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def browser(chromium: Browser, origin: str) -> Iterator[PasskeyBrowser]:
+def browser(service: httpx.Client, chromium: Browser, origin: str) -> Iterator[PasskeyBrowser]:
+    # After `service`: its PostgreSQL database is made with asyncio.run(), which cannot run
+    # once Playwright has started.
     with passkey_browser(chromium, origin) as opened:
         assert opened.parses_json_options(), "this chromium lacks parse*OptionsFromJSON"
         yield opened
