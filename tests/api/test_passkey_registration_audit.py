@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.checks import error_of, json_of
+from tests.support.clock import ManualClock
 from tests.support.passkeys import ORIGIN, RP_ID, PasskeyStore
 from tests.support.webauthn_authenticator import Flag, Forgery, SoftwareAuthenticator
 
@@ -82,17 +83,37 @@ def test_a_refused_registration_is_audited_and_counted_and_a_reported_failure_no
     ]
 
 
-def test_a_completion_whose_session_is_unknown_writes_no_record(api: Api) -> None:
+@pytest.mark.parametrize("first", [Forgery(), Forgery(flags=int(Flag.UV))], ids=["ok", "refused"])
+def test_a_completion_whose_session_is_used_writes_no_record(api: Api, first: Forgery) -> None:
     rp = PasskeyStore.create(api)
     user = api.create_user(rp.store)
+    authenticator = SoftwareAuthenticator(ORIGIN)
     ceremony = rp.ceremony(rp.start_registration(user))
-    body = ceremony.body(SoftwareAuthenticator(ORIGIN).register(ceremony.options))
-    json_of(rp.complete("registrations", ceremony, body), 200)
+    used = rp.complete(
+        "registrations", ceremony, ceremony.body(authenticator.register(ceremony.options, first))
+    )
+    honest = ceremony.body(SoftwareAuthenticator(ORIGIN).register(ceremony.options))
 
-    replayed = rp.complete("registrations", ceremony, body)
+    retried = rp.complete("registrations", ceremony, honest)
 
-    error_of(replayed, 404, 9011)
-    assert rp.ceremonies(user) == [("REGISTRATION", "SUCCESS")]
+    error_of(retried, 404, 9011)
+    result = "SUCCESS" if used.status_code == 200 else "FAILURE"
+    assert rp.ceremonies(user) == [("REGISTRATION", result)]
+
+
+def test_a_late_registration_is_audited_and_not_counted(api: Api, clock: ManualClock) -> None:
+    rp = PasskeyStore.create(api, registrationPolicies={"default": {"timeoutSeconds": 60}})
+    user = api.create_user(rp.store)
+    clock.set(clock.timestamp())
+    ceremony = rp.ceremony(rp.start_registration(user))
+    credential = SoftwareAuthenticator(ORIGIN).register(ceremony.options)
+    clock.advance(61)
+
+    late = rp.complete("registrations", ceremony, ceremony.body(credential))
+
+    body = rp.assert_refused(user, late, 3606, "REGISTRATION")
+    assert _passkey_failures(body) == 0
+    assert body["user"]["summaryInfo"]["passkeys"] == []
 
 
 def test_a_disabled_user_cannot_complete_a_registration_and_it_is_audited(api: Api) -> None:

@@ -74,8 +74,10 @@ def test_a_late_finish_is_refused(api: Api, clock: ManualClock) -> None:
     late = rp.complete("authentications", ceremony, ceremony.body(assertion))
     again = rp.complete("authentications", ceremony, ceremony.body(assertion))
 
-    error_of(late, 400, 3606)
+    body = rp.assert_refused(user, late, 3606, "AUTHENTICATION")
+    assert body["user"]["locks"]["modalities"] == {}  # audited, counted nowhere
     error_of(again, 404, 9011)
+    assert rp.ceremonies(user)[-1] == ("AUTHENTICATION", "FAILURE")
 
 
 def test_sessions_never_completed_are_swept_an_hour_after_they_expire(

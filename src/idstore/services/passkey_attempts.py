@@ -79,30 +79,30 @@ async def complete(
     passkey; AUTHENTICATION: accept the assertion). The session is used up whatever happens.
 
     Before the user is known: 3000; 9011 (session unknown or used, configuration or policy
-    gone); 384, 386, 388, 3606 (session); in discoverable sign-in also 395, 397, 398, 403, 352,
+    gone); 384, 386, 388 (session); in discoverable sign-in also 3606, 395, 397, 398, 403, 352,
     3604 (response) and 362 (no such passkey), unaudited as they name no user. Then, audited
-    with the updated user: 2102, 2100, 502 (sign-in only), 2101, 9005; 395, 397, 398, 403 (not
-    counted). A registration then: the refusals of webauthn_checks.verify_registration, and
-    3605 (registered already, not counted). A sign-in: 362, 363, 364, 365, 348, and the
-    refusals of webauthn_checks.verify_assertion (352, 353, 354, 382, 383, 3601, 3604, 372).
+    with the updated user: 3606 (late), 2102, 2100, 502 (sign-in only), 2101, 9005; 395, 397,
+    398, 403 (not counted). A registration then: the refusals of
+    webauthn_checks.verify_registration, and 3605 (registered already, not counted). A sign-in:
+    362, 363, 364, 365, 348, and the refusals of webauthn_checks.verify_assertion (352, 353,
+    354, 382, 383, 3601, 3604, 372).
     """
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         try:
             state, expected = await open_session(
-                conn,
-                keyring,
-                store_id=store.id,
-                ceremony=ceremony,
-                completion=completion,
-                now=ctx.now,
+                conn, keyring, store_id=store.id, ceremony=ceremony, completion=completion
             )
-            user_id = state.user_id or await _discovered_user(conn, store.id, state, completion)
+            user_id = state.user_id
+            if user_id is None:  # a discoverable sign-in: the passkey names the user
+                state.check_live(ctx.now)
+                user_id = await _discovered_user(conn, store.id, state, completion)
         except IdstoreError:
             await conn.commit()  # the session stays used up: a refused answer cannot retry it
             raise
 
         attempt = await PasskeyAttempt.begin(conn, ctx, keyring, store, user_id, state, rate)
+        await attempt.check_session_live()
         if ceremony == REGISTRATION:
             return await attempt.register(completion, expected)
         await attempt.check_standing(enrolling=False)
@@ -194,6 +194,14 @@ class PasskeyAttempt(Attempt):
             "ceremony": self.state.ceremony,
             "passkey_id": passkey_id,
         }
+
+    async def check_session_live(self) -> None:
+        """A late completion (3606) is audited and counted nowhere, as an expired TOTP
+        registration is."""
+        try:
+            self.state.check_live(self.ctx.now)
+        except IdstoreError as error:
+            raise await self.refuse(error) from None
 
     async def judge_response(
         self, completion: Completion, judge: Callable[[dict[str, Any]], _Judged]
