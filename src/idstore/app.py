@@ -98,7 +98,11 @@ def create_app(
     runtime = Runtime(
         settings=settings,
         database=database
-        or Database(settings.resolved_database_url, pool_size=settings.database_pool_size),
+        or Database(
+            settings.resolved_database_url,
+            pool_size=settings.database_pool_size,
+            statement_timeout_seconds=settings.database_statement_timeout_seconds,
+        ),
         keys=FixedKeys(keyring) if keyring is not None else key_source(settings),
         clock=clock or SystemClock(),
         limiter=caller_limiter(settings.caller_requests_per_second, settings.redis_url),

@@ -1,4 +1,5 @@
-"""Fixtures of the import tests: a real database holding one store, and the CLI's settings."""
+"""Fixtures of the transfer tests: for import-totp a real database holding one store and the
+CLI's settings; for export and import a store exported by the real writer, an empty database."""
 
 from __future__ import annotations
 
@@ -23,9 +24,15 @@ from idstore.services.context import Context
 from idstore.services.policies import PolicyChanges
 from idstore.services.stores import StoreChanges, create_store
 from idstore.services.users import UserChanges, create_user
+from idstore.transfer.recipient import Identity
 from tests.e2e.conftest import fresh_database, launch  # noqa: F401  (fixtures used here too)
-from tests.support.databases import async_url
+from tests.support.api import Api
+from tests.support.databases import async_url, drop_database, fresh_database_url
+from tests.support.exports import Exported, write_export
 from tests.support.processes import idstore_command
+from tests.support.seeding import Seeder
+from tests.support.server import LiveServer
+from tests.support.totp_users import totp_user
 
 STORE = "main"
 POLICY = "default"
@@ -133,3 +140,29 @@ def target(fresh_database: str, tmp_path: Path) -> Iterator[Target]:  # noqa: F8
     data_dir.mkdir(mode=0o700)
     key = base64.b64encode(os.urandom(32)).decode()
     yield Target(fresh_database, data_dir, f"kimport:{key}")
+
+
+@pytest.fixture
+def exported(api: Api, seeder: Seeder, server: LiveServer, database_url: str) -> Exported:
+    """A store of the session's server with one user and TOTP, exported to a new identity."""
+    owner = totp_user(api, seeder, firstName="Ada")
+    identity = Identity.generate()
+    written = write_export(database_url, server.keyring, owner.store_name, identity)
+    return Exported(written.splitlines(keepends=True), identity, owner)
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for an import, dropped afterwards."""
+    url = fresh_database_url(tmp_path / "empty")
+
+    async def prepare() -> None:
+        database = Database(async_url(url))
+        try:
+            await migrate(database)
+        finally:
+            await database.dispose()
+
+    asyncio.run(prepare())
+    yield url
+    drop_database(url)
