@@ -123,6 +123,21 @@ users = Table(
     Index("ix_users_store_id_created_dtm_id", "store_id", "created_dtm", "id"),
 )
 
+# How many users each store holds, so that a page of users need not count them all. Triggers on
+# `users` (migration 0008) change it in the transaction that inserts or deletes users, whatever
+# writes them; a store without a row holds no users.
+store_user_counts = Table(
+    "store_user_counts",
+    metadata,
+    Column(
+        "store_id",
+        String(ID),
+        ForeignKey("stores.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_count", BigInteger, nullable=False),
+)
+
 user_totps = Table(
     "user_totps",
     metadata,
