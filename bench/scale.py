@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import random
 import secrets
 import statistics
@@ -21,7 +20,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,13 +27,13 @@ from urllib.parse import quote
 import asyncpg  # type: ignore[import-untyped]  # no type information published
 import httpx
 
-from bench import bulk, cpu, load, report
+from bench import bulk, cpu, report
 from bench.bulk import LoadPlan
-from bench.database import BenchDatabase, DatabaseRefused, drop_database, open_database
-from bench.load import WRONG, WrkMissing
-from bench.run import BUSY_PERCENT, KEY_RING, RESULTS, Bench, measure
-from bench.seeding import BASE, KeyRefused, Population, issue_token, seed
-from bench.services import Service, ServiceFailed
+from bench.database import BenchDatabase
+from bench.load import WRONG
+from bench.run import BUSY_PERCENT, KEY_RING, RESULTS, Bench, measure, run_bench
+from bench.seeding import BASE, Population, issue_token, seed
+from bench.services import Service
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,37 +55,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     options.workers = 1
-    try:
-        wrk = load.ensure_wrk()
-    except WrkMissing as missing:
-        print(f"bench: {missing}", file=sys.stderr)
-        return 2
-    stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
-    started = time.monotonic()
-    try:
-        database = asyncio.run(open_database(stamp))
-    except (DatabaseRefused, OSError) as refused:
-        print(f"bench: no database: {refused}", file=sys.stderr)
-        return 2
-    print(f"bench: database {database.name}", flush=True)
-    try:
-        found = _run_in(options, wrk, database, stamp)
-    except (ServiceFailed, KeyRefused) as failed:
-        print(f"bench: {failed}", file=sys.stderr)
-        return 1
-    finally:
-        if options.keep_database:
-            print(f"bench: kept database {database.name}", flush=True)
-        else:
-            asyncio.run(drop_database(database))
-    document = {
-        "timestamp": stamp,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "options": vars(options),
-        "total_seconds": round(time.monotonic() - started, 1),
-        **found,
-    }
-    path = RESULTS / f"scale-{stamp}.json"
+    document = run_bench(options, _run_in)
+    if isinstance(document, int):
+        return document
+    path = RESULTS / f"scale-{document['timestamp']}.json"
     report.write_json(path, document)
     print("\n" + table(document))
     print(f"\nbench: {document['total_seconds']:.0f} s in all; results in {path}")
