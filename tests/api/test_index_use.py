@@ -7,6 +7,7 @@ values it ran with.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import Api, issue_token
+from tests.support.api import RFC_SECRET, Api, code_at, issue_token
 from tests.support.bulk import (
     AUDIT_COLUMNS,
     USER_COLUMNS,
@@ -26,6 +27,7 @@ from tests.support.bulk import (
 )
 from tests.support.databases import drop_database, fresh_database_url, is_postgresql
 from tests.support.plans import PlanRecorder, Scan, explain
+from tests.support.seeding import Seeder, TotpSpec, b32
 from tests.support.server import running_server
 
 pytestmark = pytest.mark.skipif(
@@ -56,8 +58,12 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
             headers = {"Authorization": f"Bearer {issue_token(server.base_url, server.api_key)}"}
             with httpx.Client(base_url=server.base_url, headers=headers, timeout=60) as client:
                 api = Api(client)
-                store, other = api.create_store(), api.create_store()
+                store = api.create_store(configuration={"totpPolicies": {"default": {}}})
+                other = api.create_store()
                 person = api.create_user(store["name"])
+                policy = store["configuration"]["totpPolicies"]["default"]
+                spec = TotpSpec(RFC_SECRET)
+                Seeder(url, server.keyring).totp(store=store, user=person, policy=policy, spec=spec)
                 _seed(url, store["id"], other["id"], person["id"])
                 yield Scaled(url, api, recorder, store, person)
     finally:
@@ -80,7 +86,7 @@ def _seed(url: str, store_id: str, other_id: str, person_id: str) -> None:
 
 
 def plans_of(scaled: Scaled, path: str, **params: Any) -> list[list[Scan]]:
-    """Call the API and return the scans of each statement the request ran."""
+    """GET from the API and return the scans of each statement the request ran."""
     with scaled.recorder.capture() as ran:
         response = scaled.api.client.get(path, params=params)
     assert response.status_code == 200, response.text
@@ -106,6 +112,25 @@ def test_a_user_found_by_external_id_is_read_through_an_index(scaled: Scaled) ->
     plans = plans_of(scaled, url)
 
     assert_indexed(plans, "uq_users_store_id_external_id")
+
+
+@pytest.mark.parametrize("ext", [False, True], ids=["by id", "by external id"])
+def test_a_totp_authentication_reads_indexes_only(scaled: Scaled, ext: bool) -> None:
+    path = "totps/authentications/default"
+    url = scaled.api.user_url(scaled.store["name"], scaled.person, path, ext=ext)
+    now = time.time()
+    window = {code_at(b32(RFC_SECRET), now + steps * 30) for steps in (-1, 0, 1, 2)}
+    wrong = next(code for code in ("000000", "111111", "222222", "333333") if code not in window)
+
+    with scaled.recorder.capture() as ran:
+        response = scaled.api.client.post(url, json={"code": wrong})
+    assert response.json()["code"] == 3401, response.text
+
+    plans = explain(scaled.url, ran)
+
+    expected = "uq_users_store_id_external_id" if ext else "pk_users"
+    assert_indexed(plans, expected)
+    assert_indexed(plans, "uq_user_totps_user_id_policy_id")
 
 
 AUDIT_QUERIES = {
