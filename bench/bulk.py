@@ -53,6 +53,7 @@ class LoadPlan:
     audit: int
     sample: int
     first_index: int  # users below this index exist already
+    heavy_audit: int = 0  # of the audit records, how many go to one user (the store's first)
     seed: int = 1
 
 
@@ -103,7 +104,7 @@ async def _load(
     await connection.copy_records_to_table("user_totps", records=totps, columns=_TOTP_COLUMNS)
     seconds["totps"] = time.monotonic() - started
 
-    seconds |= await _load_audit(connection, population, loaded.user_ids, plan.audit)
+    seconds |= await _load_audit(connection, population, loaded.user_ids, plan)
 
     started = time.monotonic()
     for table in ("users", "user_totps", "authentication_audit", "store_user_counts"):
@@ -143,14 +144,15 @@ def _totps(
 
 
 async def _load_audit(
-    connection: Any, population: Population, user_ids: list[str], count: int
+    connection: Any, population: Population, user_ids: list[str], plan: LoadPlan
 ) -> dict[str, float]:
     audit = tables.authentication_audit
     seconds: dict[str, float] = {}
     started = time.monotonic()
     for index in audit.indexes:
         await connection.execute(f"DROP INDEX {index.name}")
-    records = _audit_records(population.store_id, user_ids, count)
+    heavy = Heavy(population.users[0].id, plan.heavy_audit)
+    records = _audit_records(population.store_id, user_ids, plan.audit, heavy)
     await connection.copy_records_to_table(
         "authentication_audit", records=records, columns=_AUDIT_COLUMNS
     )
@@ -164,9 +166,21 @@ async def _load_audit(
     return seconds
 
 
-def _audit_records(store_id: str, user_ids: list[str], count: int) -> Iterator[tuple[Any, ...]]:
+@dataclass(frozen=True)
+class Heavy:
+    """A user with many more records than the others: `records` of them, evenly spread."""
+
+    user_id: str
+    records: int
+
+
+def _audit_records(
+    store_id: str, user_ids: list[str], count: int, heavy: Heavy
+) -> Iterator[tuple[Any, ...]]:
     """`count` records in rounds: each round gives every user one, a round a day, the users of
-    a round in a shuffled order, one attempt in five a success."""
+    a round in a shuffled order, one attempt in five a success; every so many goes to the heavy
+    user instead."""
+    every = count // heavy.records if heavy.records else count + 1
     order = list(range(len(user_ids)))
     start = datetime.now(UTC) - timedelta(days=count // len(user_ids) + 1)
     shuffler = random.Random(2)
@@ -176,12 +190,13 @@ def _audit_records(store_id: str, user_ids: list[str], count: int) -> Iterator[t
         day = start + timedelta(days=serial // len(user_ids))
         for position, index in enumerate(order[: count - serial]):
             moment = day + timedelta(milliseconds=position)
-            is_success = (serial + position) % 5 == 0
+            number = serial + position
+            is_success = number % 5 == 0
             yield (
-                time_ordered_id(moment, serial + position),
+                time_ordered_id(moment, number),
                 "default",
                 store_id,
-                user_ids[index],
+                heavy.user_id if number % every == every - 1 else user_ids[index],
                 "TOTP",
                 "SUCCESS" if is_success else "FAILURE",
                 None if is_success else 3401,

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--duration", type=float, default=15.0, help="seconds of each measured run (15)")
     add("--warmup", type=float, default=3.0, help="seconds of warm-up before each run (3)")
     add("--stats-wait", type=float, default=11.0, help="seconds for PostgreSQL's counters (11)")
+    add("--heavy-audit", type=int, default=100_000, help="records of one user at scale (100,000)")
     add("--list-requests", type=int, default=200, help="requests per list measured (200)")
     add("--keep-database", action="store_true", help="do not drop the database made for the run")
     return parser
@@ -79,6 +80,17 @@ def _run_in(
             bench.stop_all()
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One size of the store: how many users and records it holds, which users the load drives,
+    and the user with the most records."""
+
+    users: int
+    audit: int
+    population: Population
+    heavy_user_id: str
+
+
 def _phases(bench: Bench, idstore: Service) -> dict[str, Any]:
     """The small store measured, then grown to full size and measured again."""
     options = bench.options
@@ -88,19 +100,27 @@ def _phases(bench: Bench, idstore: Service) -> dict[str, Any]:
             idstore.base_url, token, bench.database, KEY_RING, users=options.small_users, via="sql"
         )
     )
-    small_audit = options.audit * options.small_users // options.users
-    first = LoadPlan(options.small_users, small_audit, 0, first_index=options.small_users)
+    share = options.small_users / options.users
+    small_audit, small_heavy = int(options.audit * share), int(options.heavy_audit * share)
+    first = LoadPlan(options.small_users, small_audit, 0, options.small_users, small_heavy)
     small_load = asyncio.run(bulk.load(bench.database, KEY_RING, small, first))
-    phases = [_measure_phase(bench, idstore, small, options.small_users, small_audit)]
+    heavy_id = small.users[0].id
+    phases = [_measure(bench, idstore, Phase(options.small_users, small_audit, small, heavy_id))]
 
     print(f"bench: loading {options.users} users and {options.audit} audit records", flush=True)
-    grow = LoadPlan(options.users, options.audit - small_audit, options.sample, options.small_users)
+    grow = LoadPlan(
+        options.users,
+        options.audit - small_audit,
+        options.sample,
+        first_index=options.small_users,
+        heavy_audit=options.heavy_audit - small_heavy,
+    )
     started = time.monotonic()
     grown = asyncio.run(bulk.load(bench.database, KEY_RING, small, grow))
     load_seconds = round(time.monotonic() - started, 1)
     print(f"bench: loaded in {load_seconds:.0f} s: {_rounded(grown.seconds)}", flush=True)
     driven = replace(small, users=tuple(grown.sample))
-    phases.append(_measure_phase(bench, idstore, driven, options.users, options.audit))
+    phases.append(_measure(bench, idstore, Phase(options.users, options.audit, driven, heavy_id)))
     return {
         "small_load_seconds": _rounded(small_load.seconds),
         "load_seconds": load_seconds,
@@ -110,42 +130,42 @@ def _phases(bench: Bench, idstore: Service) -> dict[str, Any]:
     }
 
 
-def _measure_phase(
-    bench: Bench, idstore: Service, population: Population, users: int, audit: int
-) -> dict[str, Any]:
+def _measure(bench: Bench, idstore: Service, phase: Phase) -> dict[str, Any]:
     time.sleep(bench.options.stats_wait)
     busy = cpu.busy_percent()
-    print(f"bench: measuring at {users} users, {audit} audit records", flush=True)
+    print(f"bench: measuring at {phase.users} users, {phase.audit} audit records", flush=True)
     if busy > BUSY_PERCENT:
         print(f"bench: WARNING: the CPUs were {busy:.0f} % busy before this phase", flush=True)
-    row = measure(bench, idstore, population, WRONG, bench.options.concurrency)
-    print(f"bench: {users} users: TOTP p50 {row['latency_ms']['p50']} ms", flush=True)
+    row = measure(bench, idstore, phase.population, WRONG, bench.options.concurrency)
+    print(f"bench: {phase.users} users: TOTP p50 {row['latency_ms']['p50']} ms", flush=True)
     token = issue_token(idstore.base_url, bench.api_key)
-    lists = asyncio.run(_time_lists(idstore, token, population, bench.options.list_requests))
+    lists = asyncio.run(_time_lists(idstore, token, phase, bench.options.list_requests))
     return {
-        "users": users,
-        "audit": audit,
+        "users": phase.users,
+        "audit": phase.audit,
         "machine_busy_percent_before": busy,
         "authentication": row,
         "lists": lists,
     }
 
 
-async def _time_lists(
-    idstore: Service, token: str, population: Population, requests: int
-) -> dict[str, Any]:
-    """First pages, one request at a time: the store's users, and random users' audit."""
-    store = f"{BASE}/{quote(population.store_name, safe='')}"
+async def _time_lists(idstore: Service, token: str, phase: Phase, requests: int) -> dict[str, Any]:
+    """First pages, one request at a time: the store's users, random users' audit, and the
+    audit of the user with the most records."""
+    store = f"{BASE}/{quote(phase.population.store_name, safe='')}"
     pick = random.Random(3)
+    chosen = [pick.choice(phase.population.users).id for _ in range(requests)]
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=idstore.base_url, headers=headers) as client:
         users = await _timed(client, [f"{store}/users"] * requests)
-        audits = [
-            f"{store}/users/{quote(pick.choice(population.users).id)}/authentications"
-            for _ in range(requests)
-        ]
-        audit = await _timed(client, audits)
-    return {"store_users_first_page": users, "user_audit_first_page": audit}
+        audit = await _timed(client, [f"{store}/users/{u}/authentications" for u in chosen])
+        heavy = f"{store}/users/{phase.heavy_user_id}/authentications"
+        heavy_audit = await _timed(client, [heavy] * requests)
+    return {
+        "store_users_first_page": users,
+        "user_audit_first_page": audit,
+        "heavy_user_audit_first_page": heavy_audit,
+    }
 
 
 async def _timed(client: httpx.AsyncClient, paths: list[str]) -> dict[str, Any]:
@@ -222,16 +242,19 @@ def _list(name: str, field: str) -> Any:
     return lambda phase: phase["lists"][name][field]
 
 
+_PERCENTILES = ("p50", "p95", "p99")
+_LISTS = {
+    "store's users": "store_users_first_page",
+    "a user's audit": "user_audit_first_page",
+    "the heavy user's audit": "heavy_user_audit_first_page",
+}
 _MEASURES = {
     "TOTP authentication req/s": lambda phase: phase["authentication"]["requests_per_second"],
-    **{f"TOTP authentication {p} ms": _auth(p) for p in ("p50", "p95", "p99")},
+    **{f"TOTP authentication {p} ms": _auth(p) for p in _PERCENTILES},
     **{
-        f"store's users, first page {p} ms": _list("store_users_first_page", p)
-        for p in ("p50", "p95", "p99")
-    },
-    **{
-        f"user's audit, first page {p} ms": _list("user_audit_first_page", p)
-        for p in ("p50", "p95", "p99")
+        f"{label}, first page {p} ms": _list(key, p)
+        for label, key in _LISTS.items()
+        for p in _PERCENTILES
     },
 }
 
