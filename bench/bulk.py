@@ -22,12 +22,12 @@ import asyncpg  # type: ignore[import-untyped]  # no type information published
 
 from bench.database import BenchDatabase
 from bench.seeding import (
-    _TOTP_COLUMNS,
-    _USER_COLUMNS,
     DIGITS,
     PERIOD,
     POLICY,
     SECRET_BYTES,
+    TOTP_COLUMNS,
+    USER_COLUMNS,
     BenchUser,
     Population,
 )
@@ -96,12 +96,12 @@ async def _load(
 
     started = time.monotonic()
     users = _new_users(plan, chosen, population.store_id, now, loaded)
-    await connection.copy_records_to_table("users", records=users, columns=list(_USER_COLUMNS))
+    await connection.copy_records_to_table("users", records=users, columns=list(USER_COLUMNS))
     seconds["users"] = time.monotonic() - started
 
     started = time.monotonic()
     totps = _totps(keyring, population, loaded.user_ids[plan.first_index :], now, plan)
-    await connection.copy_records_to_table("user_totps", records=totps, columns=_TOTP_COLUMNS)
+    await connection.copy_records_to_table("user_totps", records=totps, columns=TOTP_COLUMNS)
     seconds["totps"] = time.monotonic() - started
 
     seconds |= await _load_audit(connection, population, loaded.user_ids, plan)
