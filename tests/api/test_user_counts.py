@@ -68,7 +68,8 @@ def test_parallel_creates_and_deletes_leave_the_total_exact(
     assert statuses[204] == 8
     assert statuses[404] == 8
     # The taken external id may be free again by the time a create runs, once its user is gone.
-    assert created >= 16
+    assert created in (16, 17)
+    assert statuses[409] == 4 - (created - 16)
     assert total(api, store["name"]) == created
     assert counted_rows(seeder, store) == created
     assert total(api, store["name"], status="ACTIVE") == created  # counted with count(*)
