@@ -157,4 +157,4 @@ def test_the_first_page_of_a_users_audit_reads_an_index(
 
     plans = plans_of(scaled, url, **params)
 
-    assert_indexed(plans, "ix_authentication_audit_user_id_created_dtm_id")
+    assert_indexed(plans, "ix_authentication_audit_store_id_user_id_created_dtm_id")

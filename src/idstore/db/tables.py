@@ -184,7 +184,16 @@ authentication_audit = Table(
     Column("chain_key_id", String(32)),
     Column("chain_previous", String(64)),
     Column("chain_hash", String(64)),
-    Index("ix_authentication_audit_user_id_created_dtm_id", "user_id", "created_dtm", "id"),
+    # A user's records in order; type and result ride along so that counting a user's records,
+    # filtered or not, reads the index alone (migration 0009).
+    Index(
+        "ix_authentication_audit_store_id_user_id_created_dtm_id",
+        "store_id",
+        "user_id",
+        "created_dtm",
+        "id",
+        postgresql_include=["type", "result"],
+    ),
     Index("ix_authentication_audit_store_id_created_dtm", "store_id", "created_dtm"),
 )
 
