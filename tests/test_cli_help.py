@@ -29,7 +29,15 @@ COMMANDS = _commands(_parser())
 
 
 def test_the_commands_the_operators_use_are_there() -> None:
-    expected = {"serve", "migrate", "api-key create", "rotate-keys", "verify-audit", "demo"}
+    expected = {
+        "serve",
+        "migrate",
+        "api-key create",
+        "rotate-keys",
+        "verify-audit",
+        "export-audit",
+        "demo",
+    }
 
     assert expected <= set(COMMANDS)
 

@@ -14,7 +14,10 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from idstore import __version__, logs, metrics
 from idstore.app import create_app, permissions_markdown
+from idstore.cli_export_audit import add_export_audit_commands
+from idstore.cli_import_totp import add_import_totp_commands
 from idstore.cli_operations import add_operation_commands, ensure_data_dir, settings_from
+from idstore.cli_transfer import add_transfer_commands
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeyRingMissing
 from idstore.db.engine import Database
@@ -24,6 +27,7 @@ from idstore.settings import Settings, reference_markdown
 from idstore.startup import UnsafeStart, prepare
 
 BOOTSTRAP_KEY_FILE = "bootstrap-api-key"
+WORKER_START_SECONDS = 60
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate_command.set_defaults(run=_migrate)
 
     add_operation_commands(commands)
+    add_import_totp_commands(commands)
+    add_export_audit_commands(commands)
+    add_transfer_commands(commands)
 
     permissions = commands.add_parser(
         "permissions-reference", help="print the permission every route needs, as Markdown"
@@ -110,17 +117,24 @@ def _print(text: str) -> int:
 
 def _migrate(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
-    asyncio.run(_migrate_database(settings))
-    print("idstore: the database schema is up to date")
+    applied = asyncio.run(_migrate_database(settings))
+    if applied:
+        print(f"idstore: applied {len(applied)} migrations; the database schema is up to date")
+    else:
+        print("idstore: the database schema is up to date; nothing to apply")
     return 0
 
 
-async def _migrate_database(settings: Settings) -> None:
+async def _migrate_database(settings: Settings) -> list[str]:
     if not settings.database_url:
         ensure_data_dir(settings)
     database = Database(settings.resolved_database_url)
     try:
-        await migrate(database)
+        return await migrate(
+            database,
+            on_wait=lambda holder: _print_to_stderr(f"idstore: {holder}; waiting for it"),
+            on_apply=lambda revision: _print_to_stderr(f"idstore: applying migration {revision}"),
+        )
     finally:
         await database.dispose()
 
@@ -172,6 +186,9 @@ def _serve(arguments: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         server_header=False,
+        # A worker that has not started within uvicorn's 5 s default is killed and started again;
+        # on a loaded host (imports, key derivation) that loops forever, so allow it longer.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
     return 0
 

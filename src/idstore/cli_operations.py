@@ -122,7 +122,10 @@ async def _walk_chains(settings: Settings, arguments: argparse.Namespace) -> Cha
             tenant_id=arguments.tenant,
             store_name=arguments.store,
             store_id=arguments.store_id,
-            progress=lambda done: print(f"idstore: {done} records checked", flush=True),
+            # Standard error, like every command's progress: standard output is the findings.
+            progress=lambda done: print(
+                f"idstore: {done} records checked", file=sys.stderr, flush=True
+            ),
         )
     finally:
         await database.dispose()

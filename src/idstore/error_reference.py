@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from idstore.services import errors
+from idstore.services import errors, passkey_errors
 from idstore.services.errors import IdstoreError
 
 _HEADER = """# Error codes
@@ -19,7 +19,8 @@ A validation error (9002) adds `fieldErrors`, one `{"field", "message"}` per inv
 refused authentication adds `user`, the user as the refusal left it, so the caller sees its lock
 state; 429 and 503 add a `Retry-After` header. Codes under 3000 and the 3xxx codes are the
 contract's; the 9xxx codes are this service's own, for what the contract does not number.
-`/openapi.json` lists the codes each operation can answer.
+`/openapi.json` lists, for each operation and status, the codes it can answer (`x-error-codes`)
+with an example body of each, which `/docs` shows beside the operation.
 
 This table is generated from the service's error classes (`idstore errors-reference`).
 
@@ -28,12 +29,16 @@ This table is generated from the service's error classes (`idstore errors-refere
 """
 
 
+# The modules whose errors the contract and this service number (not the test doubles').
+_MODULES = frozenset({errors.__name__, passkey_errors.__name__})
+
+
 def errors_markdown() -> str:
     """One row per error class, by code."""
     rows = sorted(
         (kind.code, kind.http_status, kind.__name__, _meaning(kind))
         for kind in _error_classes(IdstoreError)
-        if kind.__module__ == errors.__name__
+        if kind.__module__ in _MODULES
     )
     return _HEADER + "".join(
         f"| {code} | {status} | `{name}` | {meaning} |\n" for code, status, name, meaning in rows

@@ -44,6 +44,13 @@ class Settings:
             "Connections each process keeps open to PostgreSQL (as many again may open at peaks)."
         ),
     )
+    database_statement_timeout_seconds: float = field(
+        default=10.0,
+        metadata=_help(
+            "How long one statement of a request may wait for PostgreSQL before the request "
+            "answers 503 (9010), so that a hung database does not hold requests (0: no limit)."
+        ),
+    )
     secret_keys: str = field(
         default="",
         metadata=_help(

@@ -73,7 +73,7 @@ async def prepare(settings: Settings) -> Prepared:
     database = Database(settings.resolved_database_url)
     try:
         await migrate(database)
-        await _refuse_a_foreign_key_ring(database, keyring)
+        await refuse_a_foreign_key_ring(database, keyring)
         if settings.is_production:
             await _refuse_unsafe_callers(database)
             return Prepared(bootstrap_api_key=None)
@@ -88,7 +88,7 @@ async def prepare(settings: Settings) -> Prepared:
     return Prepared(bootstrap_api_key=key)
 
 
-async def _refuse_a_foreign_key_ring(database: Database, keyring: KeyRing) -> None:
+async def refuse_a_foreign_key_ring(database: Database, keyring: KeyRing) -> None:
     """Refuse a key ring that opens nothing this database holds: a server given its own key
     file would otherwise start, answer /health, and refuse every key and secret. One sealed
     secret is opened for it: a key of the right id but other bytes fails there."""

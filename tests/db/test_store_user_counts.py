@@ -67,7 +67,7 @@ async def _counts_across_the_upgrade(url: str) -> tuple[dict[str, int], dict[str
     big, small, empty = _store("big"), _store("small"), _store("empty")
     try:
         async with database.engine.begin() as conn:
-            await conn.run_sync(_upgrade_to, "0006")
+            await conn.run_sync(_upgrade_to, "0007")
             await conn.execute(insert(tables.stores).values([big, small, empty]))
             await conn.execute(insert(tables.users).values(_users(big, 30) + _users(small, 2)))
         await migrate(database)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import subprocess
 import threading
@@ -12,13 +11,10 @@ from pathlib import Path
 import httpx
 import pyotp
 import pytest
-from sqlalchemy import select
 
 from idstore.crypto.keyring import format_key_ring, parse_key_ring
-from idstore.db import tables
-from idstore.db.engine import Database
 from tests.support.api import unique
-from tests.support.databases import async_url
+from tests.support.databases import sealing_key_ids
 from tests.support.processes import Launch, idstore_command
 
 pytestmark = pytest.mark.e2e
@@ -47,19 +43,6 @@ def _enrol(client: httpx.Client, store: str, count: int) -> list[tuple[str, pyot
     return enrolled
 
 
-def _sealing_key_ids(database_url: str) -> set[str]:
-    async def read() -> set[str]:
-        database = Database(async_url(database_url))
-        try:
-            async with database.transaction(write=False) as conn:
-                rows = await conn.execute(select(tables.user_totps.c.secret_sealed))
-                return {bytes(row[0][2 : 2 + row[0][1]]).decode() for row in rows}
-        finally:
-            await database.dispose()
-
-    return asyncio.run(read())
-
-
 def test_rotation_reseals_every_secret_while_authentications_go_on(
     launch: Launch, tmp_path: Path, fresh_database: str
 ) -> None:
@@ -71,7 +54,7 @@ def test_rotation_reseals_every_secret_while_authentications_go_on(
     client.post(STORES, json={"name": store, "configuration": {"totpPolicies": {"p": {}}}})
     *enrolled, spare = _enrol(client, store, USERS + 1)
     (first_key,) = [key_id for key_id, _ in parse_key_ring((data_dir / "keyring").read_text()).keys]
-    assert _sealing_key_ids(fresh_database) == {first_key}
+    assert sealing_key_ids(fresh_database) == {first_key}
 
     environment = {"IDSTORE_DATA_DIR": str(data_dir), "IDSTORE_DATABASE_URL": fresh_database}
     rotation = subprocess.Popen(
@@ -102,7 +85,7 @@ def test_rotation_reseals_every_secret_while_authentications_go_on(
     assert new_key != first_key
     assert f"re-sealed 31 of 31 secrets under key {new_key}" in output
     assert answers == [200] * USERS
-    assert _sealing_key_ids(fresh_database) == {new_key}
+    assert sealing_key_ids(fresh_database) == {new_key}
     assert "API keys still hashed under them: 1 (they move when next used)" in output
     _client(server.base_url, api_key).close()  # using the API key moves its hash to the new key
 

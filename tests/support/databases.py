@@ -12,11 +12,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from idstore.db import tables
 from idstore.settings import Settings
 
 TEST_DATABASE_URL = os.environ.get("IDSTORE_TEST_DATABASE_URL", "")
@@ -61,3 +62,19 @@ async def _administer(statement: str) -> None:
             await conn.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+def sealing_key_ids(database_url: str) -> set[str]:
+    """The ids of the key ring keys that sealed the TOTP secrets in the database."""
+
+    async def read() -> set[str]:
+        engine = create_async_engine(async_url(database_url), poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                sealed = await conn.scalars(select(tables.user_totps.c.secret_sealed))
+                # A sealed value starts with its format byte, the key id's length, the key id.
+                return {bytes(value[2 : 2 + value[1]]).decode() for value in sealed}
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())

@@ -1,4 +1,5 @@
-"""Reading the served OpenAPI document and the changelog: operations, sample bodies, paths."""
+"""Reading the served OpenAPI document and the changelog: operations, sample bodies, examples,
+paths."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import jsonschema
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PARAMETER = re.compile(r"\{[^}/]+\}")
@@ -100,3 +102,51 @@ _CHANGELOG_ENTRY = re.compile(
 def changelog_endpoints(text: str) -> set[tuple[str, str]]:
     """Every `METHOD /api/identity-store/...` in the changelog: one per line or run together."""
     return {(method, path) for method, path in _CHANGELOG_ENTRY.findall(text)}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example of the document: where it stands, its value and the schema it illustrates."""
+
+    where: str
+    value: Any
+    schema: dict[str, Any]
+
+
+def examples(operation: Operation) -> list[Example]:
+    """The request and response examples of an operation, at the media type as Swagger UI reads
+    them: `example`, or each value of `examples`."""
+    found = []
+    places = [("request", operation.spec.get("requestBody", {}))]
+    places += list(operation.spec["responses"].items())
+    for place, declared in places:
+        for media_type, content in declared.get("content", {}).items():
+            where = f"{operation.method} {operation.path} {place} {media_type}"
+            if "example" in content:
+                found.append(Example(where, content["example"], content["schema"]))
+            for name, named in content.get("examples", {}).items():
+                found.append(Example(f"{where} {name}", named["value"], content["schema"]))
+    return found
+
+
+def closed(schema: Any) -> Any:
+    """The schema with every object that lists its properties closed to others, so that an
+    example with a misspelt field fails (response models leave `additionalProperties` open)."""
+    if isinstance(schema, list):
+        return [closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    shut = {key: closed(value) for key, value in schema.items()}
+    if "properties" in schema and "additionalProperties" not in schema:
+        shut["additionalProperties"] = False
+    return shut
+
+
+def validation_errors(document: dict[str, Any], schema: dict[str, Any], value: Any) -> list[str]:
+    """What in `value` breaks `schema`, its `$ref`s resolved against the document's components
+    (JSON Schema 2020-12, which OpenAPI 3.1 uses); empty when it conforms."""
+    root = {**closed(schema), "components": {"schemas": closed(document["components"]["schemas"])}}
+    validator = jsonschema.Draft202012Validator(root)
+    return [
+        f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(value)
+    ]

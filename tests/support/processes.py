@@ -13,13 +13,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
-START_TIMEOUT_SECONDS = 30
+START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 15
 
 # Debian package of each tool; `make test` installs them through scripts/ensure-test-tools.
@@ -88,7 +89,7 @@ class Launcher:
 
         Raises ServerFailed (with the end of its standard error) when it does not.
         """
-        port = _free_port()
+        port = free_port()
         number = len(self.started) + 1
         stdout_path = self.folder / f"server-{number}.stdout"
         stderr_path = self.folder / f"server-{number}.stderr"
@@ -125,6 +126,43 @@ def idstore_command() -> Path:
     return command
 
 
+def idstore_process(
+    *arguments: str,
+    data_dir: Path,
+    database_url: str,
+    settings: dict[str, str] | None = None,
+    stderr_path: Path | None = None,
+) -> subprocess.Popen[str]:
+    """Start one `idstore` command (not `serve`) with the environment a server of `data_dir`
+    has, plus `settings`. Standard output is a pipe, read with `communicate()`; standard error
+    too, unless it goes to `stderr_path` (to be read while the command runs)."""
+    with ExitStack() as files:
+        stderr = files.enter_context(stderr_path.open("w")) if stderr_path else subprocess.PIPE
+        return subprocess.Popen(
+            [str(idstore_command()), *arguments],
+            env={**_environment(data_dir, database_url, None), **(settings or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+
+
+def run_idstore(
+    *arguments: str, environment: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run one `idstore` command as an operator does, with only `environment` (and a PATH),
+    and return its exit status and output."""
+    return subprocess.run(
+        [str(idstore_command()), *arguments],
+        env={"PATH": "/usr/bin:/bin", **environment},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def _environment(
     data_dir: Path, database_url: str, bootstrap_api_key: str | None
 ) -> dict[str, str]:
@@ -138,7 +176,8 @@ def _environment(
     return environment
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]

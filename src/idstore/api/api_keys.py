@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, Security
+from fastapi import APIRouter, Body, Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader
 
-from idstore.api.common import described, errors, page_request
+from idstore.api.common import answers, declare, page_request, succeeds
+from idstore.api.examples import callers as examples
+from idstore.api.examples.errors import PAGE_TOO_LARGE
 from idstore.api.presenters import page_out
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, caller_for, context_of
@@ -16,13 +18,21 @@ from idstore.api.schemas.common import PageOut
 from idstore.services import api_keys
 from idstore.services.api_keys import ApiKey, ApiKeyStatus
 from idstore.services.callers import Caller
-from idstore.services.errors import Unauthenticated
+from idstore.services.errors import (
+    BodyTooLarge,
+    DatabaseUnavailable,
+    InvalidJson,
+    Unauthenticated,
+    UnexpectedError,
+    UnsupportedMediaType,
+)
 from idstore.services.paging import PageRequest
 
 router = APIRouter(prefix="/api/arthr/apiKeys", tags=["API keys"])
 
 KEY = "/" + segment("id")
 MAX_API_KEY_LENGTH = 256
+_KEY_LOOKUP = (examples.KEY_NOT_FOUND, examples.NUL_IN_KEY_ID)
 
 
 def _out(key: ApiKey) -> ApiKeyOut:
@@ -45,14 +55,18 @@ _api_key_header = APIKeyHeader(
 @router.post(
     "/issue",
     operation_id="issueToken",
-    responses=described(
-        s400="A body that is not valid JSON (9001).",
-        s401="No API key, or one that is unknown, blocked or deleted (9003).",
-        s413="Body too large (9009).",
-        s415="Body is not application/json (9008).",
-        s500="Unexpected server error (9099).",
-        s503="Database unavailable; retry after Retry-After (9010).",
-    ),
+    responses={
+        **succeeds(examples.TOKEN),
+        # No token yet, so none of the bearer token's refusals (403, 429).
+        **declare(
+            InvalidJson,
+            examples.API_KEY_MISSING,
+            BodyTooLarge,
+            UnsupportedMediaType,
+            UnexpectedError,
+            DatabaseUnavailable,
+        ),
+    },
 )
 async def issue_token(
     run: RuntimeDep,
@@ -75,11 +89,11 @@ async def issue_token(
     "",
     status_code=201,
     response_model_exclude_none=True,
-    responses=errors(),
+    responses=answers(examples.API_KEY_CREATED, examples.PERMISSION_MALFORMED, status=201),
     operation_id="createApiKey",
 )
 async def create_api_key(
-    body: ApiKeyIn,
+    body: Annotated[ApiKeyIn, Body(openapi_examples=examples.API_KEY_IN)],
     request: Request,
     run: RuntimeDep,
     caller: Annotated[Caller, caller_for("createApiKey")],
@@ -96,7 +110,12 @@ async def create_api_key(
     return ApiKeyCreatedOut(**_out(key).model_dump(), key=secret)
 
 
-@router.get("", response_model_exclude_none=True, responses=errors(), operation_id="listApiKeys")
+@router.get(
+    "",
+    response_model_exclude_none=True,
+    responses=answers(examples.API_KEYS_PAGE, PAGE_TOO_LARGE),
+    operation_id="listApiKeys",
+)
 async def list_api_keys(
     run: RuntimeDep,
     caller: Annotated[Caller, caller_for("listApiKeys")],
@@ -106,7 +125,12 @@ async def list_api_keys(
     return page_out(await api_keys.list_api_keys(run.database, caller, paging), _out)
 
 
-@router.get(KEY, response_model_exclude_none=True, responses=errors(404), operation_id="getApiKey")
+@router.get(
+    KEY,
+    response_model_exclude_none=True,
+    responses=answers(examples.API_KEY_OUT, *_KEY_LOOKUP),
+    operation_id="getApiKey",
+)
 async def get_api_key(
     id: PathText, run: RuntimeDep, caller: Annotated[Caller, caller_for("getApiKey")]
 ) -> ApiKeyOut:
@@ -130,7 +154,7 @@ async def _set_status(
 @router.post(
     KEY + "/block",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.BLOCKED_API_KEY, *_KEY_LOOKUP),
     operation_id="blockApiKey",
 )
 async def block_api_key(
@@ -146,7 +170,7 @@ async def block_api_key(
 @router.post(
     KEY + "/unblock",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.UNBLOCKED_API_KEY, *_KEY_LOOKUP),
     operation_id="unblockApiKey",
 )
 async def unblock_api_key(
@@ -163,7 +187,7 @@ async def unblock_api_key(
     KEY,
     status_code=204,
     response_class=Response,
-    responses=errors(404),
+    responses=answers(None, *_KEY_LOOKUP),
     operation_id="deleteApiKey",
 )
 async def delete_api_key(

@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from idstore.api.common import errors, page_request
+from idstore.api.common import answers, page_request
+from idstore.api.examples import audit as examples
+from idstore.api.examples.errors import PAGE_TOO_LARGE
 from idstore.api.presenters import audit_record_out, page_out
 from idstore.api.routing import PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
@@ -16,7 +18,7 @@ from idstore.api.schemas.common import PageOut
 from idstore.services import audit
 from idstore.services.audit import AuditFilter
 from idstore.services.context import Context, UserRef
-from idstore.services.errors import InvalidField
+from idstore.services.errors import InvalidField, ResourceNotFound, StoreNotFound, UserNotFound
 from idstore.services.models import AuditResult, Modality
 from idstore.services.paging import PageRequest
 
@@ -44,7 +46,7 @@ def aware(moment: datetime | None, field: str) -> datetime | None:
     operation_id="listAuthentications",
     ext_param="extId",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.AUDIT_PAGE, StoreNotFound, UserNotFound, PAGE_TOO_LARGE),
 )
 async def list_authentications(
     storeName: PathText,
@@ -77,7 +79,13 @@ async def list_authentications(
     operation_id="getAuthentication",
     ext_param="extId",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(
+        examples.AUDIT_RECORD,
+        StoreNotFound,
+        UserNotFound,
+        ResourceNotFound("authentication audit record not found"),
+        examples.NUL_IN_ID,
+    ),
 )
 async def get_authentication(
     storeName: PathText,

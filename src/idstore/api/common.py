@@ -1,4 +1,5 @@
-"""Pieces every router uses: paging parameters and the error responses each operation declares."""
+"""Pieces every router uses: paging parameters, and the responses each operation declares with
+their examples."""
 
 from __future__ import annotations
 
@@ -6,10 +7,25 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
+from idstore.api.examples.errors import error_example
+from idstore.api.examples.values import Json
 from idstore.api.schemas.common import SORT_PATTERN, ErrorOut
 from idstore.api.schemas.users import AuthenticationErrorOut
-from idstore.services.errors import InvalidField
+from idstore.services.errors import (
+    BodyTooLarge,
+    DatabaseUnavailable,
+    IdstoreError,
+    InvalidField,
+    InvalidJson,
+    PermissionDenied,
+    TooManyRequests,
+    Unauthenticated,
+    UnexpectedError,
+    UnsupportedMediaType,
+)
 from idstore.services.paging import PageRequest
+
+Refusal = IdstoreError | type[IdstoreError]
 
 
 async def page_request(
@@ -34,34 +50,69 @@ async def page_request(
     return PageRequest(page=page, size=size, sort=match.group(1), descending=direction == "desc")
 
 
-_DESCRIPTIONS = {
-    400: "Invalid request (9001, 9002) or a refusal with its code.",
-    401: "No or invalid bearer token (9003).",
-    403: "The token lacks the permission (9004).",
-    404: "Not found (3000, 3100, 3200, 3300, 3303, 9006, 9011).",
-    405: "Method not allowed on this route (9007).",
-    409: "Conflict (3001, 3002, 3101, 3201, 3202, 3301).",
-    413: "Body too large (9009).",
-    415: "Body is not application/json (9008).",
-    429: "Too many requests (9005).",
-    500: "Unexpected server error (9099).",
-    503: "Database unavailable; retry after Retry-After (9010).",
-}
-_ALWAYS = (400, 401, 403, 413, 415, 500, 503)
+# Every operation behind a bearer token can answer these, whatever it does.
+_ALWAYS: tuple[Refusal, ...] = (
+    InvalidJson,
+    InvalidField,
+    Unauthenticated,
+    PermissionDenied,
+    TooManyRequests,
+    BodyTooLarge,
+    UnsupportedMediaType,
+    UnexpectedError,
+    DatabaseUnavailable,
+)
+# Statuses whose refusals, in an authentication attempt, carry the updated user.
+_ATTEMPT_STATUSES = frozenset({400, 404, 409})
+
+Responses = dict[int | str, dict[str, Any]]
 
 
-def described(**by_status: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` with descriptions of one's own, e.g. `described(s503="...")`."""
-    return {
-        int(status.removeprefix("s")): {"model": ErrorOut, "description": text}
-        for status, text in by_status.items()
-    }
-
-
-def errors(*statuses: int, authentication: bool = False) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for an operation: the errors it can answer, all in the error body."""
-    declared: dict[int | str, dict[str, Any]] = {}
-    for status in sorted({*_ALWAYS, *statuses}):
-        model = AuthenticationErrorOut if authentication and status == 400 else ErrorOut
-        declared[status] = {"model": model, "description": _DESCRIPTIONS[status]}
+def answers(
+    success: Json | list[Json] | None, *refusals: Refusal, status: int = 200, attempt: bool = False
+) -> Responses:
+    """OpenAPI `responses` of an operation behind a bearer token: its success with an example
+    (None for a 204), and the errors every such operation can answer plus `refusals`."""
+    declared = declare(*_ALWAYS, *refusals, attempt=attempt)
+    if success is not None:
+        declared.update(succeeds(success, status=status))
     return declared
+
+
+def succeeds(success: Json | list[Json], *, status: int = 200) -> Responses:
+    """OpenAPI `responses` giving the success an example (its schema comes from the route)."""
+    return {status: {"content": {"application/json": {"example": success}}}}
+
+
+def declare(*refusals: Refusal, attempt: bool = False) -> Responses:
+    """OpenAPI `responses` for `refusals`, by status: the error body, the codes the status can
+    carry (`x-error-codes`) and an example of each. An instance among `refusals` replaces the
+    class of its code, to show its own message (which field was invalid, what was not found)."""
+    by_status: dict[int, dict[int, Refusal]] = {}
+    for refusal in refusals:
+        by_status.setdefault(refusal.http_status, {})[refusal.code] = refusal
+
+    declared: Responses = {}
+    for status, by_code in sorted(by_status.items()):
+        codes = sorted(by_code)
+        examples = {
+            str(code): {
+                "summary": f"{code}: {_meaning(by_code[code])}",
+                "value": error_example(by_code[code], attempt=attempt),
+            }
+            for code in codes
+        }
+        declared[status] = {
+            "model": AuthenticationErrorOut
+            if attempt and status in _ATTEMPT_STATUSES
+            else ErrorOut,
+            "description": "; ".join(f"{_meaning(by_code[code])} ({code})" for code in codes),
+            "x-error-codes": codes,
+            "content": {"application/json": {"examples": examples}},
+        }
+    return declared
+
+
+def _meaning(refusal: Refusal) -> str:
+    kind = refusal if isinstance(refusal, type) else type(refusal)
+    return kind.default_message[:1].upper() + kind.default_message[1:]

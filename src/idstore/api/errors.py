@@ -14,6 +14,7 @@ from starlette.routing import Match
 
 from idstore.api.presenters import user_out
 from idstore.crypto.keyring import SealBroken
+from idstore.db.errors import is_unavailability
 from idstore.services.errors import (
     DatabaseUnavailable,
     FieldError,
@@ -133,7 +134,7 @@ async def _on_database_error(request: Request, error: Exception) -> JSONResponse
     if isinstance(error, sa_exc.DataError):
         invalid = InvalidField.of("body", "a value cannot be stored as given")
         return error_response(invalid, _request_id(request))
-    if isinstance(error, sa_exc.DBAPIError) and not _is_unavailability(error):
+    if not is_unavailability(error) and not isinstance(error, sa_exc.TimeoutError):
         log.error("database.error", exc_info=error)
         return error_response(UnexpectedError(), _request_id(request))
     log.warning("database.unavailable", extra={"error": type(error).__name__})
@@ -141,16 +142,10 @@ async def _on_database_error(request: Request, error: Exception) -> JSONResponse
     return error_response(unavailable, _request_id(request))
 
 
-def _is_unavailability(error: sa_exc.DBAPIError) -> bool:
-    return error.connection_invalidated or isinstance(
-        error, sa_exc.OperationalError | sa_exc.InterfaceError
-    )
-
-
 def install(app: FastAPI) -> None:
     app.add_exception_handler(IdstoreError, _on_idstore_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(SealBroken, _on_seal_broken)
-    for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, ConnectionError):
+    for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, ConnectionError, TimeoutError):
         app.add_exception_handler(database_error, _on_database_error)

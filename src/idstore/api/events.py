@@ -8,12 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from idstore.api.audit import aware
-from idstore.api.common import errors, page_request
+from idstore.api.common import answers, page_request
+from idstore.api.examples import audit as examples
 from idstore.api.presenters import page_out
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.common import Dtm, PageOut, ResponseBody, Text
 from idstore.services import events
 from idstore.services.context import Context
+from idstore.services.errors import StoreNotFound
 from idstore.services.events import AdminEvent, EventFilter
 from idstore.services.paging import PageRequest
 
@@ -40,7 +42,7 @@ def _out(event: AdminEvent) -> AdminEventOut:
     "/events",
     operation_id="listEvents",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.EVENTS_PAGE, StoreNotFound, examples.TIME_WITHOUT_ZONE),
 )
 async def list_events(
     run: RuntimeDep,

@@ -6,9 +6,11 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 from idstore import metrics
-from idstore.api.common import described
+from idstore.api.common import declare, succeeds
+from idstore.api.examples.callers import HEALTHY, METRICS
 from idstore.api.runtime import RuntimeDep
 from idstore.api.schemas.common import ResponseBody
+from idstore.services.errors import DatabaseUnavailable
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -17,7 +19,7 @@ class HealthOut(ResponseBody):
     status: str
 
 
-metrics_router = APIRouter(tags=["health"])
+metrics_router = APIRouter(tags=["metrics"])
 
 
 @metrics_router.get(
@@ -26,7 +28,7 @@ metrics_router = APIRouter(tags=["health"])
     response_class=Response,
     responses={
         200: {
-            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "content": {"text/plain": {"schema": {"type": "string"}, "example": METRICS}},
             "description": "Prometheus text format.",
         }
     },
@@ -37,7 +39,10 @@ async def prometheus_metrics() -> Response:
     return Response(text, media_type=content_type)
 
 
-@router.get("/live", operation_id="live")
+_UP = succeeds(HEALTHY)
+
+
+@router.get("/live", operation_id="live", responses=_UP)
 async def live() -> HealthOut:
     """The process answers."""
     return HealthOut(status="UP")
@@ -46,7 +51,7 @@ async def live() -> HealthOut:
 @router.get(
     "/ready",
     operation_id="ready",
-    responses=described(s503="The database does not answer (9010); retry after Retry-After."),
+    responses={**_UP, **declare(DatabaseUnavailable)},
 )
 async def ready(run: RuntimeDep) -> HealthOut:
     """The process answers and its database does too (503, 9010, when it does not)."""

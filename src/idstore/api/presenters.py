@@ -10,10 +10,12 @@ from idstore.api.schemas.audit import (
     AuditRecordOut,
     AuthAuditDisplayInfoOut,
     AuthAuditRecordOut,
+    PasskeyInfoOut,
     TotpAuditInfoOut,
     TotpInfoOut,
 )
 from idstore.api.schemas.common import PageOut
+from idstore.api.schemas.passkeys import PasskeyConfigOut, PasskeyOut, PasskeyPolicyOut
 from idstore.api.schemas.stores import (
     ConfigurationOut,
     StoreOut,
@@ -30,7 +32,16 @@ from idstore.api.schemas.users import (
     UserSlimOut,
 )
 from idstore.services import locking
-from idstore.services.models import AuditRecord, Store, TotpPolicy, User, UserTotp
+from idstore.services.models import (
+    AuditRecord,
+    PasskeyConfig,
+    PasskeyPolicy,
+    Store,
+    TotpPolicy,
+    User,
+    UserPasskey,
+    UserTotp,
+)
 from idstore.services.paging import Page
 from idstore.services.policies import effective_issuer, effective_secret_length
 
@@ -87,13 +98,64 @@ def store_out(store: Store) -> StoreOut:
             totp_policies={
                 name: policy_out(policy, store.name) for name, policy in store.totp_policies.items()
             },
-            passkey_policies={},
+            passkey_policies={
+                rp_id: passkey_config_out(config) for rp_id, config in store.passkey_configs.items()
+            },
             appkey_policies={},
             face_match_threshold=configuration.face_match_threshold,
             face_retain_images=configuration.face_retain_images,
         ),
         created_dtm=store.created_dtm,
         last_updated_dtm=store.last_updated_dtm,
+    )
+
+
+def passkey_policy_out(policy: PasskeyPolicy) -> PasskeyPolicyOut:
+    return PasskeyPolicyOut(
+        user_verification=policy.user_verification,
+        resident_key=policy.resident_key,
+        attestation=policy.attestation,
+        authenticator_attachment=policy.authenticator_attachment,
+        algorithms=list(policy.algorithms),
+        timeout_seconds=policy.timeout_seconds,
+    )
+
+
+def passkey_config_out(config: PasskeyConfig) -> PasskeyConfigOut:
+    return PasskeyConfigOut(
+        id=config.id,
+        rp_id=config.rp_id,
+        rp_name=config.rp_name,
+        restricted_origins=list(config.restricted_origins),
+        session_management=config.session_management,
+        registration_policies={
+            name: passkey_policy_out(policy)
+            for name, policy in config.registration_policies.items()
+        },
+        authentication_policies={
+            name: passkey_policy_out(policy)
+            for name, policy in config.authentication_policies.items()
+        },
+        created_dtm=config.created_dtm,
+        last_updated_dtm=config.last_updated_dtm,
+    )
+
+
+def passkey_out(passkey: UserPasskey) -> PasskeyOut:
+    return PasskeyOut(
+        id=passkey.id,
+        credential_id=passkey.credential_id,
+        rp_id=passkey.rp_id,
+        status=passkey.status,
+        sign_count=passkey.sign_count,
+        aaguid=passkey.aaguid,
+        transports=list(passkey.transports),
+        backup_eligible=passkey.backup_eligible,
+        backup_state=passkey.backup_state,
+        user_handle=passkey.user_handle,
+        created_dtm=passkey.created_dtm,
+        last_updated_dtm=passkey.last_updated_dtm,
+        last_authenticated_with_dtm=passkey.last_authenticated_with_dtm,
     )
 
 
@@ -154,7 +216,10 @@ def user_out(user: User) -> UserOut:
         lock_count=user.lock_state.lock_count,
         locks=locks_out(user),
         summary_info=SummaryInfoOut(
-            biometrics=[], appkeys=[], passkeys=[], totps=[totp_out(totp) for totp in user.totps]
+            biometrics=[],
+            appkeys=[],
+            passkeys=[passkey_out(passkey) for passkey in user.passkeys],
+            totps=[totp_out(totp) for totp in user.totps],
         ),
     )
 
@@ -172,6 +237,7 @@ def user_slim_out(user: User) -> UserSlimOut:
 
 def audit_record_out(record: AuditRecord) -> AuditRecordOut:
     stored = record.details.get("totpInfo")
+    passkey_info = record.details.get("passkeyInfo")
     totp_info = TotpInfoOut.model_validate(stored) if isinstance(stored, dict) else None
     display = AuthAuditDisplayInfoOut()
     if totp_info is not None:
@@ -195,6 +261,9 @@ def audit_record_out(record: AuditRecord) -> AuditRecordOut:
             error_code=record.error_code,
             created_dtm=record.created_dtm,
             totp_info=totp_info,
+            passkey_info=PasskeyInfoOut.model_validate(passkey_info)
+            if isinstance(passkey_info, dict)
+            else None,
         ),
         auth_audit_display_info=display,
     )

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 
-from idstore.api.common import errors, page_request
+from idstore.api.common import answers, page_request
+from idstore.api.examples import errors as error_examples
+from idstore.api.examples import stores as examples
 from idstore.api.presenters import page_out, policy_out, store_out
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
@@ -22,7 +24,15 @@ from idstore.api.schemas.stores import (
 from idstore.services import policies, stores
 from idstore.services.configuration import ConfigurationChanges, LockingChanges
 from idstore.services.context import Context
-from idstore.services.errors import InvalidField
+from idstore.services.errors import (
+    InvalidField,
+    PolicyInUse,
+    PolicyNameTaken,
+    PolicyNotFound,
+    StoreNameTaken,
+    StoreNotEmpty,
+    StoreNotFound,
+)
 from idstore.services.paging import PageRequest
 from idstore.services.policies import PolicyChanges
 from idstore.services.stores import StoreChanges
@@ -39,11 +49,11 @@ Force = Annotated[bool, Query(description="Also delete what the resource still h
     "",
     status_code=201,
     response_model_exclude_none=True,
-    responses=errors(409),
+    responses=answers(examples.STORE, StoreNameTaken, examples.INVALID_NAME, status=201),
     operation_id="createStore",
 )
 async def create_store(
-    body: StoreIn,
+    body: Annotated[StoreIn, Body(openapi_examples=examples.STORE_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("createStore")],
 ) -> StoreOut:
@@ -53,7 +63,12 @@ async def create_store(
     return store_out(store)
 
 
-@router.get("", response_model_exclude_none=True, responses=errors(), operation_id="listStores")
+@router.get(
+    "",
+    response_model_exclude_none=True,
+    responses=answers(examples.STORES_PAGE, error_examples.PAGE_TOO_LARGE),
+    operation_id="listStores",
+)
 async def list_stores(
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("listStores")],
@@ -64,7 +79,10 @@ async def list_stores(
 
 
 @router.get(
-    f"/{STORE}", response_model_exclude_none=True, responses=errors(404), operation_id="getStore"
+    f"/{STORE}",
+    response_model_exclude_none=True,
+    responses=answers(examples.STORE, StoreNotFound, error_examples.NUL_IN_STORE_NAME),
+    operation_id="getStore",
 )
 async def get_store(
     storeName: PathText,
@@ -76,11 +94,14 @@ async def get_store(
 
 
 @router.post(
-    f"/{STORE}", response_model_exclude_none=True, responses=errors(404), operation_id="updateStore"
+    f"/{STORE}",
+    response_model_exclude_none=True,
+    responses=answers(examples.UPDATED_STORE, StoreNotFound, examples.INVALID_THRESHOLD),
+    operation_id="updateStore",
 )
 async def update_store(
     storeName: PathText,
-    body: StorePatch,
+    body: Annotated[StorePatch, Body(openapi_examples=examples.STORE_PATCH)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateStore")],
 ) -> StoreOut:
@@ -95,7 +116,7 @@ async def update_store(
     f"/{STORE}",
     status_code=204,
     response_class=Response,
-    responses=errors(404, 409),
+    responses=answers(None, StoreNotFound, StoreNotEmpty, error_examples.NUL_IN_STORE_NAME),
     operation_id="deleteStore",
 )
 async def delete_store(
@@ -147,12 +168,14 @@ def _policy_changes(
     f"/{STORE}/totpPolicy",
     status_code=201,
     response_model_exclude_none=True,
-    responses=errors(404, 409),
+    responses=answers(
+        examples.POLICY, StoreNotFound, PolicyNameTaken, examples.INVALID_DIGITS, status=201
+    ),
     operation_id="createTotpPolicy",
 )
 async def create_totp_policy(
     storeName: PathText,
-    body: TotpPolicyIn,
+    body: Annotated[TotpPolicyIn, Body(openapi_examples=examples.POLICY_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("createTotpPolicy")],
 ) -> TotpPolicyOut:
@@ -168,7 +191,9 @@ async def create_totp_policy(
 @policy_router.get(
     f"/{STORE}/totpPolicy/{POLICY}",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(
+        examples.POLICY, StoreNotFound, PolicyNotFound, error_examples.NUL_IN_STORE_NAME
+    ),
     operation_id="getTotpPolicy",
 )
 async def get_totp_policy(
@@ -185,13 +210,15 @@ async def get_totp_policy(
 @policy_router.post(
     f"/{STORE}/totpPolicy/{POLICY}",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(
+        examples.UPDATED_POLICY, StoreNotFound, PolicyNotFound, examples.INVALID_PERIOD
+    ),
     operation_id="updateTotpPolicy",
 )
 async def update_totp_policy(
     storeName: PathText,
     policyName: PathText,
-    body: Annotated[TotpPolicyPatch, Body()],
+    body: Annotated[TotpPolicyPatch, Body(openapi_examples=examples.POLICY_PATCH)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateTotpPolicy")],
 ) -> TotpPolicyOut:
@@ -207,7 +234,9 @@ async def update_totp_policy(
     f"/{STORE}/totpPolicy/{POLICY}",
     status_code=204,
     response_class=Response,
-    responses=errors(404, 409),
+    responses=answers(
+        None, StoreNotFound, PolicyNotFound, PolicyInUse, error_examples.NUL_IN_STORE_NAME
+    ),
     operation_id="deleteTotpPolicy",
 )
 async def delete_totp_policy(

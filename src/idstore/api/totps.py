@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from idstore import otp
-from idstore.api.common import errors
+from idstore.api.common import answers
+from idstore.api.examples import totps as examples
+from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.examples.users import ACTIVE_TOTP
 from idstore.api.presenters import totp_out, user_out
 from idstore.api.routing import PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
@@ -23,6 +26,25 @@ from idstore.api.schemas.totps import (
 from idstore.api.schemas.users import UserOut
 from idstore.services import totp_attempts, totp_registrations, user_totps
 from idstore.services.context import Context, UserRef
+from idstore.services.errors import (
+    AuthenticatorDisabled,
+    CodeAlreadyUsed,
+    CodeIncorrect,
+    CodeMalformed,
+    ModalityLocked,
+    PolicyNotFound,
+    RegistrationExpired,
+    RegistrationNotFound,
+    StatusChangeNotAllowed,
+    StoreNotFound,
+    TotpAlreadyRegistered,
+    TotpNotActive,
+    TotpNotFound,
+    UserDisabled,
+    UserLocked,
+    UserNotActive,
+    UserNotFound,
+)
 from idstore.services.models import TotpStatus
 from idstore.services.totp_attempts import TotpAuthentication
 from idstore.services.totp_registrations import Registration
@@ -32,6 +54,22 @@ router = APIRouter(prefix="/api/identity-store/stores", tags=["user TOTPs"])
 USER_TOTPS = f"/{segment('storeName')}/users/{{user}}/totps"
 POLICY = segment("policyName")
 TOTP_ID = segment("id")
+_USER = (StoreNotFound, UserNotFound)
+_POLICY = (*_USER, PolicyNotFound)
+_TOTP = (*_USER, TotpNotFound)
+# What stops an attempt before its code is judged, then the verdicts on the code itself.
+_ATTEMPT = (
+    *_POLICY,
+    RegistrationNotFound,
+    AuthenticatorDisabled,
+    UserDisabled,
+    UserLocked,
+    ModalityLocked,
+    CodeMalformed,
+    CodeIncorrect,
+    CodeAlreadyUsed,
+    examples.CODE_NOT_A_STRING,
+)
 QrFormat = Annotated[
     Literal["png", "svg", "none"],
     Query(description="How `qrCode` is encoded: base64 of a PNG (default) or an SVG, or absent."),
@@ -72,7 +110,15 @@ def _authentication_out(result: TotpAuthentication) -> Response:
     operation_id="startTotpRegistration",
     status_code=201,
     response_model_exclude_none=True,
-    responses=errors(404, 409),
+    responses=answers(
+        examples.PENDING_REGISTRATION,
+        *_POLICY,
+        TotpAlreadyRegistered,
+        UserDisabled,
+        UserLocked,
+        examples.USERNAME_WITH_COLON,
+        status=201,
+    ),
 )
 async def start_registration(
     storeName: PathText,
@@ -80,7 +126,9 @@ async def start_registration(
     policyName: PathText,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("startTotpRegistration")],
-    body: RegistrationStartIn | None = None,
+    body: Annotated[
+        RegistrationStartIn | None, Body(openapi_examples=examples.REGISTRATION_START_IN)
+    ] = None,
     qrFormat: QrFormat = "png",
 ) -> RegistrationOut:
     """Start a registration: a new secret, a PENDING TOTP, its otpauth URI and QR code."""
@@ -102,7 +150,13 @@ async def start_registration(
     f"{USER_TOTPS}/registrations/{POLICY}",
     operation_id="getTotpRegistration",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(
+        examples.PENDING_REGISTRATION,
+        *_POLICY,
+        RegistrationNotFound,
+        RegistrationExpired,
+        NUL_IN_STORE_NAME,
+    ),
 )
 async def get_registration(
     storeName: PathText,
@@ -125,13 +179,15 @@ async def get_registration(
     f"{USER_TOTPS}/registrations/{POLICY}/complete",
     operation_id="completeTotpRegistration",
     response_model=TotpAuthenticationOut,
-    responses=errors(404, 409, authentication=True),
+    responses=answers(
+        examples.COMPLETION, *_ATTEMPT, TotpAlreadyRegistered, RegistrationExpired, attempt=True
+    ),
 )
 async def complete_registration(
     storeName: PathText,
     user: UserRef,
     policyName: PathText,
-    body: CodeIn,
+    body: Annotated[CodeIn, Body(openapi_examples=examples.CODE_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("completeTotpRegistration")],
 ) -> Response:
@@ -155,13 +211,15 @@ async def complete_registration(
     f"{USER_TOTPS}/authentications/{POLICY}",
     operation_id="authenticateTotp",
     response_model=TotpAuthenticationOut,
-    responses=errors(404, authentication=True),
+    responses=answers(
+        examples.AUTHENTICATION, *_ATTEMPT, TotpNotActive, UserNotActive, attempt=True
+    ),
 )
 async def authenticate(
     storeName: PathText,
     user: UserRef,
     policyName: PathText,
-    body: CodeIn,
+    body: Annotated[CodeIn, Body(openapi_examples=examples.CODE_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("authenticateTotp")],
 ) -> Response:
@@ -185,7 +243,9 @@ async def authenticate(
     f"{USER_TOTPS}/deregistrations/{POLICY}",
     operation_id="deregisterTotp",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(
+        examples.USER_WITHOUT_TOTP, *_POLICY, RegistrationNotFound, NUL_IN_STORE_NAME
+    ),
 )
 async def deregister(
     storeName: PathText,
@@ -207,7 +267,7 @@ async def deregister(
     USER_TOTPS,
     operation_id="listUserTotps",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.TOTPS, *_USER, NUL_IN_STORE_NAME),
 )
 async def list_totps(
     storeName: PathText,
@@ -226,7 +286,7 @@ async def list_totps(
     f"{USER_TOTPS}/{TOTP_ID}",
     operation_id="getUserTotp",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(ACTIVE_TOTP, *_TOTP, NUL_IN_STORE_NAME),
 )
 async def get_totp(
     storeName: PathText,
@@ -246,13 +306,15 @@ async def get_totp(
     f"{USER_TOTPS}/{TOTP_ID}",
     operation_id="updateUserTotp",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(
+        examples.DISABLED_TOTP, *_TOTP, StatusChangeNotAllowed, examples.STATUS_UNKNOWN
+    ),
 )
 async def set_totp_status(
     storeName: PathText,
     user: UserRef,
     id: PathText,
-    body: TotpStatusIn,
+    body: Annotated[TotpStatusIn, Body(openapi_examples=examples.STATUS_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateUserTotp")],
 ) -> UserTotpOut:
@@ -275,7 +337,7 @@ async def set_totp_status(
     operation_id="deleteUserTotp",
     status_code=204,
     response_class=Response,
-    responses=errors(404),
+    responses=answers(None, *_TOTP, NUL_IN_STORE_NAME),
 )
 async def delete_totp(
     storeName: PathText,

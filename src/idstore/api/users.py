@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 
-from idstore.api.common import errors, page_request
+from idstore.api.common import answers, page_request
+from idstore.api.examples import errors as error_examples
+from idstore.api.examples import users as examples
 from idstore.api.presenters import page_out, user_out, user_slim_out
 from idstore.api.routing import PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
@@ -22,6 +24,7 @@ from idstore.api.schemas.users import (
 )
 from idstore.services import users
 from idstore.services.context import Context, UserRef
+from idstore.services.errors import ExternalIdTaken, StoreNotFound, UserNotFound
 from idstore.services.models import Modality, UserStatus
 from idstore.services.paging import PageRequest
 from idstore.services.users import UserChanges, UserFilter
@@ -29,6 +32,7 @@ from idstore.services.users import UserChanges, UserFilter
 router = APIRouter(prefix="/api/identity-store/stores", tags=["users"])
 
 USERS = f"/{segment('storeName')}/users"
+_LOOKUP = (StoreNotFound, UserNotFound, error_examples.NUL_IN_STORE_NAME)
 
 
 def _changes(body: UserFields) -> UserChanges:
@@ -41,12 +45,14 @@ def _changes(body: UserFields) -> UserChanges:
     USERS,
     status_code=201,
     response_model_exclude_none=True,
-    responses=errors(404, 409),
+    responses=answers(
+        examples.NEW_USER, StoreNotFound, ExternalIdTaken, examples.EXTERNAL_ID_MISSING, status=201
+    ),
     operation_id="createUser",
 )
 async def create_user(
     storeName: PathText,
-    body: UserIn,
+    body: Annotated[UserIn, Body(openapi_examples=examples.USER_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("createUser")],
 ) -> UserOut:
@@ -56,7 +62,10 @@ async def create_user(
 
 
 @router.get(
-    USERS, response_model_exclude_none=True, responses=errors(404), operation_id="listUsers"
+    USERS,
+    response_model_exclude_none=True,
+    responses=answers(examples.USERS_PAGE, StoreNotFound, error_examples.PAGE_TOO_LARGE),
+    operation_id="listUsers",
 )
 async def list_users(
     storeName: PathText,
@@ -83,7 +92,7 @@ async def list_users(
     operation_id="getUser",
     ext_param="extId",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.USER, *_LOOKUP),
 )
 async def get_user(
     storeName: PathText,
@@ -102,12 +111,14 @@ async def get_user(
     operation_id="updateUser",
     ext_param="extId",
     response_model_exclude_none=True,
-    responses=errors(404, 409),
+    responses=answers(
+        examples.UPDATED_USER, StoreNotFound, UserNotFound, ExternalIdTaken, examples.EMAIL_INVALID
+    ),
 )
 async def update_user(
     storeName: PathText,
     user: UserRef,
-    body: UserPatch,
+    body: Annotated[UserPatch, Body(openapi_examples=examples.USER_PATCH)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateUser")],
 ) -> UserOut:
@@ -126,7 +137,7 @@ async def update_user(
     ext_param="extId",
     status_code=204,
     response_class=Response,
-    responses=errors(404),
+    responses=answers(None, *_LOOKUP),
 )
 async def delete_user(
     storeName: PathText,
@@ -146,14 +157,14 @@ async def delete_user(
     operation_id="unlockUser",
     ext_param="extId",
     response_model_exclude_none=True,
-    responses=errors(404),
+    responses=answers(examples.USER, StoreNotFound, UserNotFound, examples.MODALITY_UNKNOWN),
 )
 async def unlock_user(
     storeName: PathText,
     user: UserRef,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("unlockUser")],
-    body: UnlockIn | None = None,
+    body: Annotated[UnlockIn | None, Body(openapi_examples=examples.UNLOCK_IN)] = None,
 ) -> UserOut:
     """Lift the user's lock and all modality locks, or only the modalities named."""
     modalities = (

@@ -8,19 +8,30 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 # How long a SQLite writer waits for the one before it, instead of failing "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# How long opening a PostgreSQL connection may take before the request fails with 9010 (503);
+# asyncpg's own default is a minute, far past any client's patience.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class Database:
     """Owns the engine. `transaction()` is the only way services reach the database."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, statement_timeout_seconds: float = 0
+    ) -> None:
+        """`statement_timeout_seconds` (PostgreSQL; 0: none) bounds how long one statement
+        waits for the database: the one handle that serves requests sets it, while migrations
+        and maintenance commands, whose statements may rightly run long, do not."""
         self.url = url
-        self.engine: AsyncEngine = _create_engine(url, pool_size=pool_size)
+        self.engine: AsyncEngine = _create_engine(
+            url, pool_size=pool_size, statement_timeout_seconds=statement_timeout_seconds
+        )
 
     @property
     def dialect(self) -> str:
@@ -28,19 +39,22 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, *, write: bool = True, housekeeping: bool = False
+        self, *, write: bool = True, housekeeping: bool = False, snapshot: bool = False
     ) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back when it raises.
 
         On SQLite a writing transaction starts with BEGIN IMMEDIATE, so concurrent writers queue on
         the database lock up front instead of failing when they upgrade a read lock later.
         `housekeeping` marks work no request asked for (refreshing caches), so that per-request
-        statement counts can leave it out.
+        statement counts can leave it out. `snapshot` makes every statement see the database as
+        of the first one (an export reading in batches); a SQLite read transaction already does.
         """
         async with self.engine.connect() as connection:
             await connection.execution_options(
                 idstore_write=write, idstore_housekeeping=housekeeping
             )
+            if snapshot and self.dialect == "postgresql":
+                await connection.execution_options(isolation_level="REPEATABLE READ")
             async with connection.begin():
                 yield connection
 
@@ -53,7 +67,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _create_engine(url: str, *, pool_size: int) -> AsyncEngine:
+def _create_engine(url: str, *, pool_size: int, statement_timeout_seconds: float) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, hide_parameters=True
@@ -61,9 +75,29 @@ def _create_engine(url: str, *, pool_size: int) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     # hide_parameters: a failed statement's error never carries the values bound to it.
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        hide_parameters=True,
+        connect_args={
+            "timeout": CONNECT_TIMEOUT_SECONDS,
+            # Enforced by the client, so that it holds when the server no longer answers at all.
+            "command_timeout": statement_timeout_seconds or None,
+        },
     )
+    _drop_closed_connections(engine)
+    return engine
+
+
+def _drop_closed_connections(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        # The database closed this pooled connection (it restarted, say); asyncpg knows without a
+        # round trip, unlike a pre-ping. DisconnectionError makes the pool open a new one instead.
+        driver = record.driver_connection
+        if driver is not None and driver.is_closed():
+            raise DisconnectionError("the database closed this pooled connection")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -1,19 +1,34 @@
-"""Bring a database to the newest schema with Alembic, one migrator at a time."""
+"""Bring a database to the newest schema with Alembic, one migrator at a time.
+
+Two migrators on one database (two `idstore migrate`, or servers started together) must never
+both apply a migration: the second would fail half-way, or apply it twice. So the upgrade runs
+under a lock: on PostgreSQL a transaction-scoped advisory lock, on a SQLite file an exclusive
+lock on a file beside it. The second migrator waits for the first and then finds nothing to do.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db.engine import Database
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-# Any fixed number: PostgreSQL advisory lock that keeps two migrators from running at once.
-_MIGRATION_LOCK_KEY = 0x1D57_0001
+# Any fixed number: the PostgreSQL advisory lock that keeps two migrators from running at once.
+MIGRATION_LOCK_KEY = 0x1D57_0001
+MIGRATION_LOCK_SUFFIX = ".migration-lock"
+
+Notify = Callable[[str], None]
 
 
 def alembic_config() -> Config:
@@ -22,17 +37,63 @@ def alembic_config() -> Config:
     return config
 
 
-async def migrate(database: Database) -> None:
-    """Apply every migration not yet applied. Concurrent callers wait for each other."""
-    async with database.engine.begin() as connection:
+def _quiet(_message: str) -> None:
+    return None
+
+
+async def migrate(
+    database: Database, *, on_wait: Notify = _quiet, on_apply: Notify = _quiet
+) -> list[str]:
+    """Apply every migration not yet applied, in one transaction; return their revisions.
+
+    A concurrent migrator is waited for: `on_wait` is told once, with what is awaited, before
+    waiting; `on_apply` hears each revision's id as it is applied.
+    """
+    async with _sqlite_file_lock(database, on_wait), database.engine.begin() as connection:
         if database.dialect == "postgresql":
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-            )
-        await connection.run_sync(_upgrade)
+            await _advisory_lock(connection, on_wait)
+        applied: list[str] = await connection.run_sync(_upgrade, on_apply)
+        return applied
 
 
-def _upgrade(connection: Connection) -> None:
+async def _advisory_lock(connection: AsyncConnection, on_wait: Notify) -> None:
+    key = {"key": MIGRATION_LOCK_KEY}
+    if (await connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), key)).scalar():
+        return
+    on_wait("another migrator holds this database's migration lock")
+    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+
+
+@asynccontextmanager
+async def _sqlite_file_lock(database: Database, on_wait: Notify) -> AsyncIterator[None]:
+    """Hold an exclusive lock on `<database file>.migration-lock` (nothing for PostgreSQL or an
+    in-memory database). The operating system drops it if the migrator dies."""
+    path = make_url(database.url).database
+    if database.dialect != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    with Path(path + MIGRATION_LOCK_SUFFIX).open("a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait(f"another migrator holds {lock_file.name}")
+            await asyncio.to_thread(fcntl.flock, lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _upgrade(connection: Connection, on_apply: Notify) -> list[str]:
+    applied: list[str] = []
+
+    def record(**step: Any) -> None:
+        revision = str(step["step"].up_revision_id)
+        applied.append(revision)
+        on_apply(revision)
+
     config = alembic_config()
     config.attributes["connection"] = connection
+    config.attributes["on_version_apply"] = record
     command.upgrade(config, "head")
+    return applied

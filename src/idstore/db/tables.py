@@ -214,3 +214,64 @@ admin_events = Table(
     Index("ix_admin_events_tenant_id_created_dtm_id", "tenant_id", "created_dtm", "id"),
     Index("ix_admin_events_store_id_created_dtm", "store_id", "created_dtm"),
 )
+
+# A relying party's passkey settings (spec §9); its policies are small maps kept as JSON.
+passkey_configs = Table(
+    "passkey_configs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("rp_id", String(253), nullable=False),
+    Column("rp_name", String(255), nullable=False),
+    Column("restricted_origins", json_column_type(), nullable=False),
+    Column("session_management", String(16), nullable=False),
+    Column("registration_policies", json_column_type(), nullable=False),
+    Column("authentication_policies", json_column_type(), nullable=False),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "rp_id"),
+)
+
+user_passkeys = Table(
+    "user_passkeys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("rp_id", String(253), nullable=False),
+    # base64url of the credential id (at most 1023 bytes by WebAuthn level 3).
+    Column("credential_id", String(1400), nullable=False),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("algorithm", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    # Highest counter accepted; an assertion is accepted only by raising it (or both 0).
+    Column("sign_count", BigInteger, nullable=False),
+    Column("aaguid", String(36), nullable=False),
+    Column("transports", json_column_type(), nullable=False),
+    Column("backup_eligible", Boolean, nullable=False),
+    Column("backup_state", Boolean, nullable=False),
+    Column("user_handle", String(64), nullable=False),
+    # How it was registered (registrationAudit): format, origin, flags, policy.
+    Column("registration_audit", json_column_type(), nullable=False),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+    Column("last_authenticated_with_dtm", UtcDateTime),
+    UniqueConstraint("store_id", "rp_id", "credential_id"),
+    Index("ix_user_passkeys_user_id", "user_id"),
+)
+
+# A ceremony under way. INTERNAL sessions keep their challenge here; EXTERNAL ones keep it sealed
+# in the caller's sessionData, and the row only makes that sessionData single use.
+passkey_sessions = Table(
+    "passkey_sessions",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE")),
+    Column("rp_id", String(253), nullable=False),
+    Column("ceremony", String(16), nullable=False),
+    Column("state_sealed", LargeBinary),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("expiration_dtm", UtcDateTime, nullable=False),
+    Index("ix_passkey_sessions_expiration_dtm", "expiration_dtm"),
+)

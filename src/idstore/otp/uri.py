@@ -110,10 +110,11 @@ def build_otpauth_uri(parameters: OtpauthParameters) -> str:
     return f"{_URI_PREFIX}{issuer}{_LABEL_SEPARATOR}{username}?{query}"
 
 
-def parse_otpauth_uri(uri: str) -> OtpauthParameters:
+def parse_otpauth_uri(uri: str, *, default_issuer: str | None = None) -> OtpauthParameters:
     """Read the TOTP an otpauth://totp/ URI describes; the inverse of build_otpauth_uri.
 
-    Absent algorithm, digits and period take the authenticator apps' defaults (SHA1, 6, 30).
+    Absent algorithm, digits and period take the authenticator apps' defaults (SHA1, 6, 30);
+    an absent issuer takes `default_issuer` when one is given.
     Raises InvalidOtpauthUri if the URI is not a totp otpauth URI, lacks a valid secret, an
     issuer or a username, has an issuer parameter that differs from the label's prefix, or
     has an unknown algorithm or out-of-range digits or period.
@@ -127,7 +128,7 @@ def parse_otpauth_uri(uri: str) -> OtpauthParameters:
     label_issuer, username = _parse_label(label)
     query_parameters = _parse_query(query)
 
-    issuer = _choose_issuer(label_issuer, query_parameters.get("issuer"))
+    issuer = _choose_issuer(label_issuer, query_parameters.get("issuer"), default_issuer)
     _check_parsed_label("issuer", issuer)
     _check_parsed_label("username", username)
 
@@ -194,12 +195,16 @@ def _parse_query(query: str) -> dict[str, str]:
     return parameters
 
 
-def _choose_issuer(label_issuer: str | None, issuer_parameter: str | None) -> str:
+def _choose_issuer(
+    label_issuer: str | None, issuer_parameter: str | None, default_issuer: str | None
+) -> str:
     if label_issuer is not None and issuer_parameter is not None:
         if label_issuer != issuer_parameter:
             raise InvalidOtpauthUri("the issuer parameter differs from the label's issuer")
 
     issuer = issuer_parameter if issuer_parameter is not None else label_issuer
+    if issuer is None:
+        issuer = default_issuer
     if issuer is None:
         raise InvalidOtpauthUri("the URI names no issuer")
 

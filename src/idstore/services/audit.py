@@ -125,7 +125,12 @@ async def list_records(
         if where.created_to is not None:
             query = query.where(audit.created_dtm <= where.created_to)
         return await fetch_page(
-            conn, query, request=request, sortable=SORTABLE, tiebreak=audit.id, convert=_from_row
+            conn,
+            query,
+            request=request,
+            sortable=SORTABLE,
+            tiebreak=audit.id,
+            convert=record_from_row,
         )
 
 
@@ -146,10 +151,11 @@ async def get_record(
         ).first()
         if row is None:
             raise ResourceNotFound("authentication audit record not found")
-        return _from_row(row)
+        return record_from_row(row)
 
 
-def _from_row(row: Row[Any]) -> AuditRecord:
+def record_from_row(row: Row[Any]) -> AuditRecord:
+    """An audit record from its row of `authentication_audit`."""
     return AuditRecord(
         id=row.id,
         tenant_id=row.tenant_id,

@@ -7,7 +7,7 @@ the log carries no personal data or secret.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -57,18 +57,39 @@ async def record(
     details: JsonObject | None = None,
 ) -> None:
     """Write one event in the caller's transaction: it stands or falls with the change."""
+    await record_many(conn, ctx, [Change(kind, store_id, subject_id, details or {})])
+
+
+@dataclass(frozen=True)
+class Change:
+    """One event of a batch: what kind, on what, in which store."""
+
+    kind: str
+    store_id: str | None
+    subject_id: str | None
+    details: JsonObject = field(default_factory=dict)
+
+
+async def record_many(conn: AsyncConnection, ctx: Context, changes: list[Change]) -> None:
+    """Write the events of a bulk change (an import) in one statement, in its transaction."""
+    if not changes:
+        return
     await conn.execute(
-        insert(tables.admin_events).values(
-            id=new_id(),
-            tenant_id=ctx.tenant_id,
-            store_id=store_id,
-            caller_id=ctx.caller_id,
-            request_id=ctx.request_id,
-            kind=kind,
-            subject_id=subject_id,
-            created_dtm=ctx.now,
-            details=details or {},
-        )
+        insert(tables.admin_events),
+        [
+            {
+                "id": new_id(),
+                "tenant_id": ctx.tenant_id,
+                "store_id": change.store_id,
+                "caller_id": ctx.caller_id,
+                "request_id": ctx.request_id,
+                "kind": change.kind,
+                "subject_id": change.subject_id,
+                "created_dtm": ctx.now,
+                "details": change.details,
+            }
+            for change in changes
+        ],
     )
 
 

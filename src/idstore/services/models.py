@@ -99,6 +99,7 @@ class Store:
     totp_policies: Mapping[str, TotpPolicy]
     created_dtm: datetime
     last_updated_dtm: datetime
+    passkey_configs: Mapping[str, PasskeyConfig] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ class User:
     lock_state: LockState
     as_of: datetime
     totps: tuple[UserTotp, ...] = ()
+    passkeys: tuple[UserPasskey, ...] = ()
     # Hash of the user's newest authentication audit record, and how many records the chain
     # holds (services/audit_chain.py).
     audit_chain_head: str | None = None
@@ -196,3 +198,67 @@ class AuditRecord:
     created_dtm: datetime
     details: JsonObject
     chain_hash: str | None = None
+
+
+class PasskeyStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
+class SessionManagement(StrEnum):
+    """Where a ceremony's challenge waits: in the database, or sealed in the caller's hands."""
+
+    INTERNAL = "INTERNAL"
+    EXTERNAL = "EXTERNAL"
+
+
+# COSE algorithm ids (RFC 9053): ES256, EdDSA, RS256.
+DEFAULT_PASSKEY_ALGORITHMS = (-7, -8, -257)
+
+
+@dataclass(frozen=True)
+class PasskeyPolicy:
+    """One registration or authentication policy of a relying party (spec §9)."""
+
+    user_verification: str = "preferred"
+    resident_key: str = "preferred"
+    attestation: str = "none"
+    authenticator_attachment: str | None = None
+    algorithms: tuple[int, ...] = DEFAULT_PASSKEY_ALGORITHMS
+    timeout_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class PasskeyConfig:
+    """A relying party's passkey configuration within a store."""
+
+    id: str
+    store_id: str
+    rp_id: str
+    rp_name: str
+    restricted_origins: tuple[str, ...]
+    session_management: SessionManagement
+    registration_policies: Mapping[str, PasskeyPolicy]
+    authentication_policies: Mapping[str, PasskeyPolicy]
+    created_dtm: datetime
+    last_updated_dtm: datetime
+
+
+@dataclass(frozen=True)
+class UserPasskey:
+    """A user's WebAuthn credential; its public key stays in the row."""
+
+    id: str
+    user_id: str
+    rp_id: str
+    credential_id: str
+    status: PasskeyStatus
+    sign_count: int
+    aaguid: str
+    transports: tuple[str, ...]
+    backup_eligible: bool
+    backup_state: bool
+    user_handle: str
+    created_dtm: datetime
+    last_updated_dtm: datetime
+    last_authenticated_with_dtm: datetime | None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
@@ -17,10 +18,15 @@ from idstore.services.errors import StoreNotFound, UserNotFound
 from idstore.services.models import (
     LockKind,
     LockState,
+    PasskeyConfig,
+    PasskeyPolicy,
+    PasskeyStatus,
+    SessionManagement,
     Store,
     TotpPolicy,
     TotpStatus,
     User,
+    UserPasskey,
     UserStatus,
     UserTotp,
 )
@@ -53,7 +59,9 @@ async def load_store(conn: AsyncConnection, *, tenant_id: str, name: str) -> Sto
         .where(tables.totp_policies.c.store_id == row.id)
         .order_by(tables.totp_policies.c.name)
     )
-    return store_from_row(row, [policy_from_row(policy) for policy in policy_rows])
+    store = store_from_row(row, [policy_from_row(policy) for policy in policy_rows])
+    configs = await passkey_configs_of_stores(conn, [store.id])
+    return replace(store, passkey_configs=configs[store.id])
 
 
 def store_from_row(row: StoreRow, policies: Iterable[TotpPolicy]) -> Store:
@@ -67,6 +75,49 @@ def store_from_row(row: StoreRow, policies: Iterable[TotpPolicy]) -> Store:
         created_dtm=row.created_dtm,
         last_updated_dtm=row.last_updated_dtm,
     )
+
+
+async def passkey_configs_of_stores(
+    conn: AsyncConnection, store_ids: list[str]
+) -> dict[str, dict[str, PasskeyConfig]]:
+    """Every passkey configuration of the stores, by store id, then relying party id."""
+    found: dict[str, dict[str, PasskeyConfig]] = {store_id: {} for store_id in store_ids}
+    if not store_ids:
+        return found
+    rows = await conn.execute(
+        select(tables.passkey_configs)
+        .where(tables.passkey_configs.c.store_id.in_(store_ids))
+        .order_by(tables.passkey_configs.c.rp_id)
+    )
+    for row in rows:
+        found[row.store_id][row.rp_id] = config_from_row(row)
+    return found
+
+
+def config_from_row(row: Row[Any]) -> PasskeyConfig:
+    """A passkey configuration; policy fields unknown to this version are left out."""
+    return PasskeyConfig(
+        id=row.id,
+        store_id=row.store_id,
+        rp_id=row.rp_id,
+        rp_name=row.rp_name,
+        restricted_origins=tuple(row.restricted_origins),
+        session_management=SessionManagement(row.session_management),
+        registration_policies=_passkey_policies(row.registration_policies),
+        authentication_policies=_passkey_policies(row.authentication_policies),
+        created_dtm=row.created_dtm,
+        last_updated_dtm=row.last_updated_dtm,
+    )
+
+
+def _passkey_policies(stored: dict[str, dict[str, Any]]) -> dict[str, PasskeyPolicy]:
+    known_fields = {item.name for item in fields(PasskeyPolicy)}
+    policies = {}
+    for name, values in stored.items():
+        known = {key: value for key, value in values.items() if key in known_fields}
+        known["algorithms"] = tuple(known.get("algorithms", PasskeyPolicy().algorithms))
+        policies[name] = PasskeyPolicy(**known)
+    return policies
 
 
 def policy_from_row(row: Row[Any]) -> TotpPolicy:
@@ -121,13 +172,43 @@ async def load_user(
 
 
 async def reload_user(conn: AsyncConnection, row: Row[Any], now: datetime) -> User:
-    """Complete a user row with its TOTPs."""
+    """Complete a user row with its TOTPs and passkeys."""
     totp_rows = await conn.execute(
         select(tables.user_totps)
         .where(tables.user_totps.c.user_id == row.id)
         .order_by(tables.user_totps.c.created_dtm, tables.user_totps.c.id)
     )
-    return user_from_rows(row, totp_rows.all(), now)
+    user = user_from_rows(row, totp_rows.all(), now)
+    return replace(user, passkeys=await passkeys_of(conn, row.id))
+
+
+async def passkeys_of(conn: AsyncConnection, user_id: str) -> tuple[UserPasskey, ...]:
+    """The user's passkeys, oldest first."""
+    passkey_rows = await conn.execute(
+        select(tables.user_passkeys)
+        .where(tables.user_passkeys.c.user_id == user_id)
+        .order_by(tables.user_passkeys.c.created_dtm, tables.user_passkeys.c.id)
+    )
+    return tuple(passkey_from_row(passkey_row) for passkey_row in passkey_rows)
+
+
+def passkey_from_row(row: Row[Any]) -> UserPasskey:
+    return UserPasskey(
+        id=row.id,
+        user_id=row.user_id,
+        rp_id=row.rp_id,
+        credential_id=row.credential_id,
+        status=PasskeyStatus(row.status),
+        sign_count=row.sign_count,
+        aaguid=row.aaguid,
+        transports=tuple(row.transports),
+        backup_eligible=row.backup_eligible,
+        backup_state=row.backup_state,
+        user_handle=row.user_handle,
+        created_dtm=row.created_dtm,
+        last_updated_dtm=row.last_updated_dtm,
+        last_authenticated_with_dtm=row.last_authenticated_with_dtm,
+    )
 
 
 def user_from_rows(row: Row[Any], totp_rows: Sequence[Row[Any]], now: datetime) -> User:
@@ -237,6 +318,9 @@ def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
             stores.c.configuration.label("store_configuration"),
             policies.c.id.label("policy_id"),
             policies.c.drift_steps.label("policy_drift_steps"),
+            # Whether the user's passkeys need a read of their own: most TOTP users have none,
+            # and their attempts keep to the hot path's statement budget.
+            exists().where(tables.user_passkeys.c.user_id == users.c.id).label("has_passkeys"),
             *[column.label(TOTP_COLUMNS + column.name) for column in totps.c],
         )
         .select_from(joined)

@@ -40,6 +40,7 @@ from idstore.services.rows import (
     TOTP_COLUMNS,
     find_store,
     find_user_row,
+    passkeys_of,
     totp_attempt_query,
     totp_from_row,
     user_with_totps,
@@ -120,6 +121,13 @@ async def complete_registration(
         return await attempt.accept(held, step, activating=True)
 
 
+async def _with_passkeys(conn: AsyncConnection, user: User, row: Any) -> User:
+    """The user with the passkeys its summary shows, read only when there are any."""
+    if not row.has_passkeys:
+        return user
+    return replace(user, passkeys=await passkeys_of(conn, user.id))
+
+
 @dataclass(frozen=True)
 class _HeldTotp:
     """The TOTP under attempt with its sealed secret, which never leaves this module."""
@@ -165,7 +173,7 @@ class _TotpAttempt(Attempt):
             ctx=ctx,
             store_id=first.store_id,
             locking_policy=configuration.from_json(first.store_configuration).user_locking,
-            user=user_with_totps(first, totps, ctx.now),
+            user=await _with_passkeys(conn, user_with_totps(first, totps, ctx.now), first),
             rate=rate,
             keyring=keyring,
             policy_name=policy,

@@ -16,7 +16,15 @@ from idstore.services import configuration, events, locking
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import ExternalIdTaken, InvalidField, StoreNotFound
-from idstore.services.models import JsonValue, LockKind, LockState, Modality, User, UserStatus
+from idstore.services.models import (
+    JsonValue,
+    LockKind,
+    LockState,
+    Modality,
+    StoreConfiguration,
+    User,
+    UserStatus,
+)
 from idstore.services.paging import Page, PageRequest, fetch_page
 from idstore.services.rows import (
     find_store,
@@ -61,20 +69,7 @@ async def create_user(
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         defaults = configuration.from_json(store.configuration)
-
-        status = changes.status or defaults.default_user_status
-        state = _administrator_lock(LockState(), status, ctx.now)
-        row = {
-            "id": new_id(),
-            "store_id": store.id,
-            "locale": defaults.default_user_locale,
-            "timezone": defaults.default_user_timezone,
-            **changes.values,
-            "status": UserStatus.ACTIVE if status is UserStatus.LOCKED else status,
-            "created_dtm": ctx.now,
-            "last_updated_dtm": ctx.now,
-            **lock_state_values(state),
-        }
+        row = new_user_row(store.id, defaults, changes, ctx.now)
         try:
             await conn.execute(insert(tables.users).values(row))
         except IntegrityError as exc:
@@ -85,6 +80,26 @@ async def create_user(
             ) from exc
         await events.record(conn, ctx, "user.created", store_id=store.id, subject_id=row["id"])
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row["id"]), now=ctx.now)
+
+
+def new_user_row(
+    store_id: str, defaults: StoreConfiguration, changes: UserChanges, now: datetime
+) -> dict[str, Any]:
+    """The users row of a new user: the given fields over the store's defaults (status,
+    locale, time zone). Raises InvalidField (9002) for a status of TEMP_LOCKED."""
+    status = changes.status or defaults.default_user_status
+    state = _administrator_lock(LockState(), status, now)
+    return {
+        "id": new_id(),
+        "store_id": store_id,
+        "locale": defaults.default_user_locale,
+        "timezone": defaults.default_user_timezone,
+        **changes.values,
+        "status": UserStatus.ACTIVE if status is UserStatus.LOCKED else status,
+        "created_dtm": now,
+        "last_updated_dtm": now,
+        **lock_state_values(state),
+    }
 
 
 def _check_birth_date(changes: UserChanges, ctx: Context) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from idstore.api.schemas.common import Dtm, ResponseBody
+from idstore.api.schemas.passkeys import PasskeyOut
 from idstore.api.schemas.totps import UserTotpOut
 from idstore.api.schemas.users import UserOut
 
@@ -15,6 +18,16 @@ class TotpInfoOut(ResponseBody):
     algorithm: str | None = None
     registration_created_dtm: str | None = None
     registration_activated_dtm: str | None = None
+
+
+class PasskeyInfoOut(ResponseBody):
+    """Which passkey an attempt used, once known: never a challenge, signature or key."""
+
+    rp_id: str
+    policy_name: str
+    ceremony: Literal["REGISTRATION", "AUTHENTICATION"] | None = None
+    id: str | None = None
+    credential_id: str | None = None
 
 
 class TotpAuditInfoOut(ResponseBody):
@@ -35,6 +48,7 @@ class AuthAuditRecordOut(ResponseBody):
     error_code: int | None = None
     created_dtm: Dtm
     totp_info: TotpInfoOut | None = None
+    passkey_info: PasskeyInfoOut | None = None
 
 
 class AuthAuditDisplayInfoOut(ResponseBody):
@@ -52,3 +66,19 @@ class TotpAuthenticationOut(ResponseBody):
     user: UserOut
     totp: UserTotpOut
     authentication_id: str = Field(description="The id of the authentication audit record.")
+
+
+class PasskeyRegistrationOut(ResponseBody):
+    """A passkey registered: the updated user, the new passkey, the audit record's id."""
+
+    user: UserOut
+    passkey: PasskeyOut
+    authentication_id: str
+
+
+class PasskeyAuthenticationOut(ResponseBody):
+    """A passkey assertion accepted: the updated user and passkey, the audit record's id."""
+
+    user: UserOut
+    passkey: PasskeyOut
+    authentication_id: str

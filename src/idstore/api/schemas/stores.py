@@ -17,6 +17,7 @@ from idstore.api.schemas.common import (
     Storable,
     StrictStr,
 )
+from idstore.api.schemas.passkeys import PasskeyConfigOut
 from idstore.otp import Algorithm
 
 
@@ -140,7 +141,8 @@ class ConfigurationIn(RequestBody):
     default_user_timezone: TimeZone | None = None
     user_locking: Annotated[UserLockingIn | None, NotNull] = None
     totp_policies: Annotated[dict[PolicyName, TotpPolicyPatch] | None, NotNull] = None
-    # Passkeys and appkeys come with their own issues; until then only an empty map is accepted.
+    # Passkey configurations are written through …/passkeyConfig (each rpId checked there) and
+    # shown here; appkeys come with their own issue. Only an empty map is accepted.
     passkey_policies: EmptyMap | None = None
     appkey_policies: EmptyMap | None = None
     face_match_threshold: Annotated[Score | None, NotNull] = None
@@ -153,7 +155,7 @@ class ConfigurationOut(ResponseBody):
     default_user_timezone: str | None = None
     user_locking: UserLockingOut
     totp_policies: dict[str, TotpPolicyOut]
-    passkey_policies: dict[str, Any]
+    passkey_policies: dict[str, PasskeyConfigOut]
     appkey_policies: dict[str, Any]
     face_match_threshold: float
     face_retain_images: bool

@@ -18,6 +18,7 @@ from idstore.api.schemas.common import (
     StrictStr,
     check_json,
 )
+from idstore.api.schemas.passkeys import PasskeyOut
 from idstore.api.schemas.stores import Locale, TimeZone
 from idstore.api.schemas.totps import UserTotpOut
 
@@ -106,7 +107,7 @@ class LocksOut(ResponseBody):
 class SummaryInfoOut(ResponseBody):
     biometrics: list[dict[str, Any]]
     appkeys: list[dict[str, Any]]
-    passkeys: list[dict[str, Any]]
+    passkeys: list[PasskeyOut]
     totps: list[UserTotpOut]
 
 

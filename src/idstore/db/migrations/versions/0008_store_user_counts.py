@@ -8,7 +8,7 @@ PostgreSQL: statement-level triggers with transition tables, so a bulk INSERT or
 counter once per statement and store, not once per row. SQLite has row-level triggers only.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-04
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

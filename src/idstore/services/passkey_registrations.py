@@ -1,0 +1,175 @@
+"""Starting a passkey registration (spec §9): the session and the creation options; its
+completion is an attempt of the Passkey modality (passkey_attempts.complete). The user handle
+is made at the first registration for a relying party and kept in
+`attributes.passkeyUsers.{rpId}.USER_HANDLE`."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from webauthn import generate_registration_options, options_to_json
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.structs import (
+    AttestationConveyancePreference,
+    AuthenticatorAttachment,
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from idstore.crypto.keyring import KeyRing
+from idstore.db import tables
+from idstore.db.engine import Database
+from idstore.services import passkey_sessions
+from idstore.services.context import Context, UserRef
+from idstore.services.errors import UserDisabled
+from idstore.services.models import (
+    PasskeyConfig,
+    PasskeyPolicy,
+    UserStatus,
+)
+from idstore.services.passkey_configs import find_config, registration_policy
+from idstore.services.passkey_sessions import (
+    REGISTRATION,
+    StartedSession,
+    b64url,
+    b64url_decode,
+)
+from idstore.services.rows import find_store, find_user_row
+
+USER_HANDLE_BYTES = 32
+
+
+@dataclass(frozen=True)
+class CeremonyStart:
+    """A ceremony started: its session as the caller receives it, and the browser's options."""
+
+    session: StartedSession
+    options: dict[str, Any]
+
+
+async def start_registration(
+    database: Database,
+    keyring: KeyRing,
+    ctx: Context,
+    *,
+    store_name: str,
+    ref: UserRef,
+    rp_id: str,
+    policy_name: str,
+    user_name: str | None,
+    display_name: str | None,
+) -> CeremonyStart:
+    """Start a registration for the user. Raises 3000, 3100, 9011 (configuration or policy not
+    found), UserDisabled (2102)."""
+    async with database.transaction() as conn:
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        config = await find_config(conn, store_id=store.id, rp_id=rp_id)
+        policy = registration_policy(config, policy_name)
+        user_row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
+        if user_row.status == UserStatus.DISABLED:
+            raise UserDisabled()
+
+        handle = await _user_handle(conn, ctx, user_row, rp_id)
+        registered = await conn.execute(
+            select(tables.user_passkeys.c.credential_id).where(
+                tables.user_passkeys.c.user_id == user_row.id,
+                tables.user_passkeys.c.rp_id == rp_id,
+            )
+        )
+        session = await passkey_sessions.start(
+            conn,
+            keyring,
+            store_id=store.id,
+            mode=config.session_management,
+            ceremony=REGISTRATION,
+            rp_id=rp_id,
+            policy_name=policy_name,
+            user_id=user_row.id,
+            user_handle=handle,
+            allowed_credentials=(),
+            now=ctx.now,
+            timeout_seconds=policy.timeout_seconds,
+        )
+        options = _creation_options(
+            config,
+            policy,
+            session.state,
+            user_name=user_name or user_row.external_id,
+            display_name=display_name,
+            excluded=[row.credential_id for row in registered],
+        )
+        return CeremonyStart(session=session, options=options)
+
+
+async def _user_handle(conn: AsyncConnection, ctx: Context, user_row: Row[Any], rp_id: str) -> str:
+    """The user's handle for the relying party, made (random, 32 bytes) the first time.
+
+    A caller that replaced the user's attributes may have dropped it: then the handle the user's
+    passkeys of the relying party carry is written back, so that one user keeps one handle."""
+    attributes: dict[str, Any] = dict(user_row.attributes or {})
+    passkey_users: dict[str, Any] = dict(attributes.get("passkeyUsers") or {})
+    entry = passkey_users.get(rp_id)
+    if isinstance(entry, dict) and isinstance(entry.get("USER_HANDLE"), str):
+        return str(entry["USER_HANDLE"])
+
+    handle = await conn.scalar(
+        select(tables.user_passkeys.c.user_handle)
+        .where(
+            tables.user_passkeys.c.user_id == user_row.id,
+            tables.user_passkeys.c.rp_id == rp_id,
+        )
+        .limit(1)
+    ) or b64url(secrets.token_bytes(USER_HANDLE_BYTES))
+    passkey_users[rp_id] = {"USER_HANDLE": handle}
+    attributes["passkeyUsers"] = passkey_users
+    await conn.execute(
+        update(tables.users)
+        .where(tables.users.c.id == user_row.id)
+        .values(attributes=attributes, last_updated_dtm=ctx.now)
+    )
+    return handle
+
+
+def _creation_options(
+    config: PasskeyConfig,
+    policy: PasskeyPolicy,
+    state: passkey_sessions.SessionState,
+    *,
+    user_name: str,
+    display_name: str | None,
+    excluded: list[str],
+) -> dict[str, Any]:
+    """PublicKeyCredentialCreationOptions in their JSON form, flat (not under `publicKey`)."""
+    assert state.user_handle is not None  # noqa: S101  # registration sessions always carry one
+    attachment = policy.authenticator_attachment
+    options = generate_registration_options(
+        rp_id=config.rp_id,
+        rp_name=config.rp_name,
+        user_name=user_name,
+        user_id=b64url_decode(state.user_handle),
+        user_display_name=display_name,
+        challenge=state.challenge_bytes(),
+        timeout=policy.timeout_seconds * 1000,
+        attestation=AttestationConveyancePreference(policy.attestation),
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            authenticator_attachment=None
+            if attachment is None
+            else AuthenticatorAttachment(attachment),
+            resident_key=ResidentKeyRequirement(policy.resident_key),
+            user_verification=UserVerificationRequirement(policy.user_verification),
+        ),
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=b64url_decode(credential_id))
+            for credential_id in excluded
+        ],
+        supported_pub_key_algs=[COSEAlgorithmIdentifier(alg) for alg in policy.algorithms],
+    )
+    parsed: dict[str, Any] = json.loads(options_to_json(options))
+    return parsed

@@ -1,0 +1,144 @@
+"""Passkey ceremonies over HTTP with a software authenticator, so tests read as the rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tests.support.api import Api, segment
+from tests.support.checks import json_of
+from tests.support.webauthn_authenticator import HONEST, Forgery, SoftwareAuthenticator
+
+RP_ID = "example.com"
+ORIGIN = "https://login.example.com"
+
+
+@dataclass
+class Ceremony:
+    """A started ceremony: how to complete it, and the options for the authenticator."""
+
+    store: str
+    session_id: str | None
+    session_data: str | None
+    options: dict[str, Any]
+
+    def body(self, client_response: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = dict(extra)
+        if client_response is not None:
+            body["clientResponse"] = client_response
+        if self.session_data is not None:
+            body["sessionData"] = self.session_data
+        return body
+
+
+@dataclass
+class PasskeyStore:
+    """A store with one relying party's configuration, and the calls of spec §9 on it."""
+
+    api: Api
+    store: str
+    rp_id: str = RP_ID
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, api: Api, rp_id: str = RP_ID, **config: Any) -> PasskeyStore:
+        store = api.create_store()["name"]
+        url = f"{api.store_url(store)}/passkeyConfig"
+        created = json_of(api.client.post(url, json={"rpId": rp_id, **config}), 201)
+        return cls(api, store, rp_id, created)
+
+    @property
+    def base(self) -> str:
+        return f"{self.api.store_url(self.store)}/passkeys"
+
+    def start_registration(
+        self, user: dict[str, Any], policy: str = "default", *, ext: bool = False
+    ) -> httpx.Response:
+        suffix = f"passkeys/registrations/relyingParties/{segment(self.rp_id)}"
+        url = self.api.user_url(self.store, user, suffix, ext=ext)
+        return self.api.client.post(url, json={"policyName": policy})
+
+    def start_authentication(self, policy: str = "default", **user: str) -> httpx.Response:
+        url = f"{self.base}/authentications/relyingParties/{segment(self.rp_id)}"
+        return self.api.client.post(url, json={"policyName": policy, **user})
+
+    def ceremony(self, started: httpx.Response) -> Ceremony:
+        body = json_of(started, 200)
+        return Ceremony(self.store, body.get("sessionId"), body.get("sessionData"), body["options"])
+
+    def complete(self, kind: str, ceremony: Ceremony, body: dict[str, Any]) -> httpx.Response:
+        """POST a completion to the session's route (`kind`: registrations or authentications)."""
+        if ceremony.session_id is not None:
+            url = f"{self.base}/{kind}/sessions/{segment(ceremony.session_id)}"
+        else:
+            url = f"{self.base}/{kind}"
+        return self.api.client.post(url, json=body)
+
+    def register(
+        self,
+        user: dict[str, Any],
+        authenticator: SoftwareAuthenticator,
+        forgery: Forgery = HONEST,
+        policy: str = "default",
+    ) -> httpx.Response:
+        """A whole registration: start, the authenticator's answer, complete."""
+        ceremony = self.ceremony(self.start_registration(user, policy))
+        credential = authenticator.register(ceremony.options, forgery)
+        return self.complete("registrations", ceremony, ceremony.body(credential))
+
+    def registered(
+        self, user: dict[str, Any], authenticator: SoftwareAuthenticator, policy: str = "default"
+    ) -> dict[str, Any]:
+        """Register and answer the new passkey."""
+        passkey: dict[str, Any] = json_of(self.register(user, authenticator, policy=policy), 200)[
+            "passkey"
+        ]
+        return passkey
+
+    def sign_in(
+        self,
+        authenticator: SoftwareAuthenticator,
+        forgery: Forgery = HONEST,
+        *,
+        user: dict[str, Any] | None = None,
+        policy: str = "default",
+    ) -> httpx.Response:
+        """A whole sign-in, for the user (allowCredentials) or discoverable without one."""
+        who = {} if user is None else {"userId": user["id"]}
+        ceremony = self.ceremony(self.start_authentication(policy, **who))
+        assertion = authenticator.authenticate(ceremony.options, forgery)
+        return self.complete("authentications", ceremony, ceremony.body(assertion))
+
+    def passkey(self, user: dict[str, Any], passkey_id: str) -> dict[str, Any]:
+        url = self.api.user_url(self.store, user, f"passkeys/{segment(passkey_id)}")
+        return json_of(self.api.client.get(url), 200)
+
+    def last_audit(self, user: dict[str, Any]) -> dict[str, Any]:
+        record: dict[str, Any] = self.api.audit_records(self.store, user)[-1]["authAuditRecord"]
+        return record
+
+    def ceremonies(self, user: dict[str, Any]) -> list[tuple[str, str]]:
+        """The user's audit records as (ceremony, result), oldest first."""
+        records = [item["authAuditRecord"] for item in self.api.audit_records(self.store, user)]
+        return [(record["passkeyInfo"]["ceremony"], record["result"]) for record in records]
+
+    def assert_refused(
+        self, user: dict[str, Any], response: httpx.Response, code: int, ceremony: str
+    ) -> dict[str, Any]:
+        """400 with the code and the updated user, and the last audit record a FAILURE of type
+        Passkey with that code, of the ceremony (REGISTRATION or AUTHENTICATION). The body."""
+        body = json_of(response, 400)
+        assert (body["code"], body["user"]["id"]) == (code, user["id"])
+        record = self.last_audit(user)
+        assert (record["type"], record["result"], record["errorCode"]) == (
+            "Passkey",
+            "FAILURE",
+            code,
+        )
+        assert (record["passkeyInfo"]["rpId"], record["passkeyInfo"]["ceremony"]) == (
+            self.rp_id,
+            ceremony,
+        )
+        return body
