@@ -57,5 +57,12 @@ test: lint typecheck docs unit
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# The scale run (bench/README.md): a million users and ten million audit records loaded by COPY,
+# latencies against a small store. Options in SCALE_ARGS, e.g. SCALE_ARGS='--users 100000'.
+.PHONY: bench-scale
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
