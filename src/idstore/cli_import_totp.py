@@ -19,6 +19,7 @@ from idstore.db.migrate import migrate
 from idstore.services.context import Context
 from idstore.services.errors import IdstoreError
 from idstore.settings import Settings
+from idstore.startup import UnsafeStart, refuse_a_foreign_key_ring
 from idstore.transfer.pskc import parse_key
 from idstore.transfer.totp_import import ImportOptions, ImportReport, import_totps
 from idstore.transfer.totp_records import Format
@@ -92,6 +93,9 @@ def _import_totp(arguments: argparse.Namespace) -> int:
     except IdstoreError as refused:
         print(f"idstore: {refused.code}: {refused.message}", file=sys.stderr)
         return 2
+    except UnsafeStart as refused:
+        print(f"idstore: nothing imported: {refused}", file=sys.stderr)
+        return 2
     except (DBAPIError, OSError) as failure:
         cause = type(getattr(failure, "orig", None) or failure).__name__
         print(f"idstore: cannot reach the database: {cause}", file=sys.stderr)
@@ -117,9 +121,12 @@ def _why(problem: Exception) -> str:
 async def _run(
     settings: Settings, arguments: argparse.Namespace, text: str, options: ImportOptions
 ) -> ImportReport:
+    keyring = load_keyring(settings)
     database = Database(settings.resolved_database_url)
     try:
         await migrate(database)
+        # Secrets sealed under a key ring the servers do not hold could never be opened.
+        await refuse_a_foreign_key_ring(database, keyring)
         ctx = Context(
             tenant_id=arguments.tenant,
             caller_id=CALLER_ID,
@@ -128,7 +135,7 @@ async def _run(
         )
         return await import_totps(
             database,
-            load_keyring(settings),
+            keyring,
             ctx,
             store_name=arguments.store,
             text=text,

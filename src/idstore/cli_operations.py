@@ -27,6 +27,7 @@ from idstore.services.audit_verification import ChainReport, verify_store
 from idstore.services.errors import StoreNotFound
 from idstore.services.rotation import ResealReport
 from idstore.settings import Settings
+from idstore.startup import UnsafeStart, refuse_a_foreign_key_ring
 
 
 def ensure_data_dir(settings: Settings) -> None:
@@ -40,6 +41,25 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
         for name in ("host", "port", "workers", "database_url", "data_dir")
     }
     return Settings.from_env(**overrides)
+
+
+def foreign_key_ring(settings: Settings, keyring: KeyRing) -> str | None:
+    """Why the database's keys and secrets were not made with `keyring`, or None when they were
+    (or when the database holds none yet): a command writing with a foreign ring would seal what
+    no server can open."""
+
+    async def check() -> None:
+        database = Database(settings.resolved_database_url)
+        try:
+            await refuse_a_foreign_key_ring(database, keyring)
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(check())
+    except UnsafeStart as refusal:
+        return str(refusal)
+    return None
 
 
 def add_operation_commands(commands: Any) -> None:
@@ -174,6 +194,11 @@ async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> s
 
 def _rotate_keys(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
+    # Before the key file gains a key: a ring that opens nothing here must change nothing.
+    foreign = foreign_key_ring(settings, key_source(settings).current())
+    if foreign:
+        print(f"idstore: nothing re-sealed: {foreign}", file=sys.stderr)
+        return 2
 
     def say(line: str) -> None:
         print(f"idstore: {line}", flush=True)

@@ -139,6 +139,8 @@ def _export(arguments: argparse.Namespace) -> int:
         return _fail(f"no store {arguments.store!r} in tenant {arguments.tenant!r}")
     except SecretUnreadable as refusal:
         return _fail(f"nothing exported: {refusal}", 1)
+    except UnsafeStart as refusal:
+        return _fail(f"nothing exported: {refusal}")
     except OSError as failure:
         return _fail(f"nothing exported: cannot write {partial}: {failure.strerror}", 1)
     except DBAPIError as failure:
@@ -155,11 +157,13 @@ def _export(arguments: argparse.Namespace) -> int:
 async def _write_export(
     settings: Settings, arguments: argparse.Namespace, recipient: X25519PublicKey, out: BinaryIO
 ) -> ExportSummary:
+    keyring = load_keyring(settings)
     database = Database(settings.resolved_database_url)
     try:
+        await refuse_a_foreign_key_ring(database, keyring)
         return await export_store(
             database,
-            load_keyring(settings),
+            keyring,
             tenant_id=arguments.tenant,
             store_name=arguments.store,
             recipient=recipient,
