@@ -96,12 +96,24 @@ def _import_totp(arguments: argparse.Namespace) -> int:
     except UnsafeStart as refused:
         print(f"idstore: nothing imported: {refused}", file=sys.stderr)
         return 2
-    except (DBAPIError, OSError) as failure:
-        cause = type(getattr(failure, "orig", None) or failure).__name__
-        print(f"idstore: cannot reach the database: {cause}", file=sys.stderr)
+    except Unreachable as failure:
+        print(f"idstore: cannot reach the database: {failure}", file=sys.stderr)
         return 2
+    except (DBAPIError, OSError) as failure:
+        # Reached, then it failed (the transaction undoes the whole run).
+        print(f"idstore: nothing imported: the database failed: {_cause(failure)}", file=sys.stderr)
+        return 1
     _print_report(report, dry_run=options.dry_run)
     return 1 if report.refusals else 0
+
+
+class Unreachable(Exception):
+    """The database could not be opened and migrated: nothing was read or written."""
+
+
+def _cause(failure: Exception) -> str:
+    # By type only: a driver's message may quote the statement and its values (secrets).
+    return type(getattr(failure, "orig", None) or failure).__name__
 
 
 def _pskc_key(arguments: argparse.Namespace) -> bytes | None:
@@ -124,7 +136,10 @@ async def _run(
     keyring = load_keyring(settings)
     database = Database(settings.resolved_database_url)
     try:
-        await migrate(database)
+        try:
+            await migrate(database)
+        except (DBAPIError, OSError) as failure:
+            raise Unreachable(_cause(failure)) from failure
         # Secrets sealed under a key ring the servers do not hold could never be opened.
         await refuse_a_foreign_key_ring(database, keyring)
         ctx = Context(

@@ -10,7 +10,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from pydantic import TypeAdapter, ValidationError
+
 from idstore import otp
+from idstore.api.schemas.stores import Issuer
+from idstore.api.schemas.users import ExternalId
 from idstore.otp import Algorithm
 
 # Policy ranges of spec §5.1: an imported TOTP must be one a policy could have registered.
@@ -125,6 +129,11 @@ def check_parameters(digits: int, period: int) -> None:
         raise LineRefused("the period is not from 10 to 300 seconds")
 
 
+# The API's own types: an imported TOTP holds nothing the API would refuse to store.
+_EXTERNAL_ID = TypeAdapter(ExternalId)
+_ISSUER = TypeAdapter(Issuer)
+
+
 def check_external_id(text: str) -> str:
     """The external id as the API stores it: 1 to 255 characters, no NUL."""
     external_id = text.strip()
@@ -132,4 +141,19 @@ def check_external_id(text: str) -> str:
         raise LineRefused("the external id is empty")
     if len(external_id) > MAX_EXTERNAL_ID_LENGTH or "\x00" in external_id:
         raise LineRefused("the external id is longer than 255 characters or holds NUL")
-    return external_id
+    return _api_checked(_EXTERNAL_ID, external_id, "external id")
+
+
+def check_issuer(issuer: str) -> str:
+    """The issuer as the API takes it (spec §5.1): 1 to 255 characters, no ':' (it separates
+    issuer and account in the label an authenticator app shows), no NUL."""
+    return _api_checked(_ISSUER, issuer, "issuer")
+
+
+def _api_checked(adapter: TypeAdapter[str], value: str, name: str) -> str:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as refused:
+        # pydantic's message alone: its error's text would quote the value.
+        reason = refused.errors()[0]["msg"].removeprefix("Value error, ")
+        raise LineRefused(f"the {name} is not one the API accepts: {reason}") from None
