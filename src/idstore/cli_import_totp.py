@@ -22,7 +22,7 @@ from idstore.settings import Settings
 from idstore.startup import UnsafeStart, refuse_a_foreign_key_ring
 from idstore.transfer.pskc import parse_key
 from idstore.transfer.totp_import import ImportOptions, ImportReport, import_totps
-from idstore.transfer.totp_records import Format
+from idstore.transfer.totp_records import MAX_EXTERNAL_ID_LENGTH, Format
 
 CALLER_ID = "cli:import-totp"
 # Large files report their progress on stderr every this many TOTPs.
@@ -168,8 +168,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def _print_report(report: ImportReport, *, dry_run: bool) -> None:
     for refusal in report.refusals:
-        whose = f" ({_shown(refusal.external_id)})" if refusal.external_id else ""
-        print(f"refused: {refusal.where}{whose}: {refusal.reason}")
+        print(f"refused: {refusal.where}{_whose(refusal.external_id)}: {refusal.reason}")
     if report.committed:
         outcome = "imported"
     elif dry_run:
@@ -184,7 +183,12 @@ def _print_report(report: ImportReport, *, dry_run: bool) -> None:
     )
 
 
-def _shown(external_id: str) -> str:
-    """The external id as it can be printed on one line: escaped if it holds control
-    characters, so that a crafted file cannot forge lines of the report."""
-    return external_id if external_id.isprintable() else ascii(external_id)
+def _whose(external_id: str | None) -> str:
+    """The external id when it can be one (at most 255 characters, none a control character),
+    else "(unreadable)": a crafted file must not forge report lines, and a quoted CSV field
+    spanning lines would otherwise carry other lines, their secrets too, into the report."""
+    if not external_id:
+        return ""
+    if len(external_id) <= MAX_EXTERNAL_ID_LENGTH and external_id.isprintable():
+        return f" ({external_id})"
+    return " (unreadable)"

@@ -33,6 +33,7 @@ CSV_HEADER_SECRET = "secret"  # noqa: S105  (a column name, not a password)
 # privacyIDEA's `privacyidea-token-janitor find --action export --csv` writes, per token,
 # "owner, serial, otpkey, type, otplen[, timeStep]"; owner is login@realm, or n/a.
 PRIVACYIDEA_UNOWNED = "n/a"
+CSV_FIELDS = range(2, 6)
 PRIVACYIDEA_FIELDS = 6
 _HEX_DIGITS = frozenset(string.hexdigits)
 # privacyIDEA chooses the hash by the key's length (its import docs): 32 bytes SHA256, 64 SHA512.
@@ -77,7 +78,8 @@ def read_csv(text: str, defaults: TotpDefaults) -> Iterator[ParsedLine]:
     for where, row in _rows(text):
         if where == "line 1" and len(row) > 1 and row[1].strip().lower() == CSV_HEADER_SECRET:
             continue
-        external_id = row[0].strip() if row else None
+        # A row of another shape may hold anything first, a secret even: it names no one.
+        external_id = row[0].strip() if len(row) in CSV_FIELDS else None
         try:
             yield _totp_of_csv_row(row, where, defaults)
         except LineRefused as refused:
@@ -85,7 +87,7 @@ def read_csv(text: str, defaults: TotpDefaults) -> Iterator[ParsedLine]:
 
 
 def _totp_of_csv_row(row: Sequence[str], where: str, defaults: TotpDefaults) -> ImportedTotp:
-    if not 2 <= len(row) <= 5:
+    if len(row) not in CSV_FIELDS:
         raise LineRefused("a row has 2 to 5 fields: external id, secret, algorithm, digits, period")
     fields = [*row, "", "", ""]
     return ImportedTotp(
@@ -103,7 +105,8 @@ def read_privacyidea(text: str, defaults: TotpDefaults) -> Iterator[ParsedLine]:
     """privacyIDEA's CSV token export; the owner (login@realm) is the external id. HOTP
     tokens and tokens without an owner are refused; the seed is hex, or base32 (--b32)."""
     for where, row in _rows(text):
-        owner = row[0].strip() if row else ""
+        # Only a row of the export's shape (an HOTP row lacks timeStep) names its owner first.
+        owner = row[0].strip() if 4 <= len(row) <= PRIVACYIDEA_FIELDS else ""
         external_id = owner if owner and owner != PRIVACYIDEA_UNOWNED else None
         try:
             yield _totp_of_privacyidea_row(row, where, defaults)
