@@ -24,6 +24,12 @@ MAX_EXTERNAL_ID_LENGTH = 255
 # Shorter keys exist in the wild (10-byte secrets of early authenticator apps); below that a
 # key is too weak to carry over, and is refused rather than silently kept.
 MIN_SECRET_BYTES = 10
+# The longest secret a policy may register (secretLength 20 to 64, spec §5.1): a longer one is
+# no TOTP key any authenticator was given, and would cost every check to hash.
+MAX_SECRET_BYTES = 64
+# Bound on a line of a text format, checked before it is parsed: a URI with the longest issuer
+# and account percent-encoded fits; a 5 MB line would take seconds and 140 MB to refuse.
+MAX_LINE_CHARS = 8192
 
 
 class Format(enum.StrEnum):
@@ -90,6 +96,8 @@ def decode_base32_secret(text: str) -> bytes:
 def check_secret_length(secret: bytes) -> bytes:
     if len(secret) < MIN_SECRET_BYTES:
         raise LineRefused(f"the secret is shorter than {MIN_SECRET_BYTES} bytes")
+    if len(secret) > MAX_SECRET_BYTES:
+        raise LineRefused(f"the secret is longer than {MAX_SECRET_BYTES} bytes")
     return secret
 
 
