@@ -93,7 +93,7 @@ def instant(text: str) -> datetime:
 
 
 def _batch_size(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 100_000:
         raise argparse.ArgumentTypeError("a batch size is a whole number from 1 to 100000")
     return int(text)
 

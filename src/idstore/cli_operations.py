@@ -43,6 +43,21 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
     return Settings.from_env(**overrides)
 
 
+def whole_number(text: str) -> int:
+    """A numeric option in ASCII digits only: int() also takes other scripts' digits (Arabic-
+    Indic ten reads as 10), signs, spaces and underscores."""
+    if not re.fullmatch(r"[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number written in 0-9")
+    return int(text)
+
+
+def seconds(text: str) -> float:
+    """A duration option in seconds, in ASCII digits with an optional fraction (12 or 0.5)."""
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds written in 0-9")
+    return float(text)
+
+
 def foreign_key_ring(settings: Settings, keyring: KeyRing) -> str | None:
     """Why the database's keys and secrets were not made with `keyring`, or None when they were
     (or when the database holds none yet): a command writing with a foreign ring would seal what
@@ -93,7 +108,7 @@ def add_operation_commands(commands: Any) -> None:
     )
     rotate.add_argument(
         "--wait",
-        type=float,
+        type=seconds,
         default=STEP_WAIT_SECONDS,
         help="seconds to let every server read the key file between steps "
         f"(default {STEP_WAIT_SECONDS:.0f})",
