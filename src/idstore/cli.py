@@ -17,7 +17,12 @@ from idstore.app import create_app, permissions_markdown
 from idstore.cli_database import NoDatabase, add_database_options, database_failure
 from idstore.cli_export_audit import add_export_audit_commands
 from idstore.cli_import_totp import add_import_totp_commands
-from idstore.cli_operations import add_operation_commands, ensure_data_dir, settings_from
+from idstore.cli_operations import (
+    add_operation_commands,
+    ensure_data_dir,
+    settings_from,
+    whole_number,
+)
 from idstore.cli_transfer import add_transfer_commands
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeyRingMissing
@@ -67,8 +72,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve the API. Every option has an IDSTORE_* environment variable twin.",
     )
     serve.add_argument("--host", help="listen address (IDSTORE_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="listen port (IDSTORE_PORT, default 8080)")
-    serve.add_argument("--workers", type=int, help="server processes (IDSTORE_WORKERS, default 1)")
+    serve.add_argument("--port", type=whole_number, help="listen port (IDSTORE_PORT, default 8080)")
+    serve.add_argument(
+        "--workers", type=whole_number, help="server processes (IDSTORE_WORKERS, default 1)"
+    )
     serve.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
     serve.add_argument("--data-dir", type=Path, help="data directory (IDSTORE_DATA_DIR)")
     serve.set_defaults(run=_serve)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from idstore.cli_database import (
 from idstore.cli_operations import settings_from
 from idstore.clock import SystemClock
 from idstore.db.engine import Database
+from idstore.private_files import private_text_file
 from idstore.services.errors import StoreNotFound
 from idstore.settings import Settings
 from idstore.transfer.audit_export import (
@@ -66,7 +66,8 @@ def add_export_audit_commands(commands: Any) -> None:
     export.add_argument(
         "--out",
         type=Path,
-        help="file to write (mode 0600; written as FILE.partial, renamed when complete); "
+        help="file to write (mode 0600; written under a new hidden name beside it, renamed "
+        "when complete); "
         "default: standard output",
     )
     export.add_argument(
@@ -98,7 +99,7 @@ def instant(text: str) -> datetime:
 
 
 def _batch_size(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 100_000:
         raise argparse.ArgumentTypeError("a batch size is a whole number from 1 to 100000")
     return int(text)
 
@@ -157,16 +158,9 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    partial = path.with_name(path.name + ".partial")
     # Audit records say who authenticated when: readable by this user alone, like the database.
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
-            yield out
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    with private_text_file(path) as out:
+        yield out
 
 
 def _say(line: str) -> None:

@@ -21,9 +21,10 @@ from idstore.db.migrate import migrate
 from idstore.services.context import Context
 from idstore.services.errors import IdstoreError
 from idstore.settings import Settings
+from idstore.startup import UnsafeStart, refuse_a_foreign_key_ring
 from idstore.transfer.pskc import parse_key
 from idstore.transfer.totp_import import ImportOptions, ImportReport, import_totps
-from idstore.transfer.totp_records import Format
+from idstore.transfer.totp_records import MAX_EXTERNAL_ID_LENGTH, Format
 
 CALLER_ID = "cli:import-totp"
 # Large files report their progress on stderr every this many TOTPs.
@@ -96,11 +97,25 @@ def _import_totp(arguments: argparse.Namespace) -> int:
     except IdstoreError as refused:
         print(f"idstore: {refused.code}: {refused.message}", file=sys.stderr)
         return 2
-    except (DBAPIError, OSError) as failure:
-        print(f"idstore: cannot reach the database: {database_failure(failure)}", file=sys.stderr)
+    except UnsafeStart as refused:
+        print(f"idstore: nothing imported: {refused}", file=sys.stderr)
         return 2
+    except Unreachable as failure:
+        print(f"idstore: cannot reach the database: {failure}", file=sys.stderr)
+        return 2
+    except (DBAPIError, OSError) as failure:
+        # Reached, then it failed (the transaction undoes the whole run).
+        print(
+            f"idstore: nothing imported: the database failed: {database_failure(failure)}",
+            file=sys.stderr,
+        )
+        return 1
     _print_report(report, dry_run=options.dry_run)
     return 1 if report.refusals else 0
+
+
+class Unreachable(Exception):
+    """The database could not be opened and migrated: nothing was read or written."""
 
 
 def _pskc_key(arguments: argparse.Namespace) -> bytes | None:
@@ -126,7 +141,12 @@ async def _run(
 ) -> ImportReport:
     database = Database(settings.resolved_database_url)
     try:
-        await migrate(database)
+        try:
+            await migrate(database)
+        except (DBAPIError, OSError) as failure:
+            raise Unreachable(database_failure(failure)) from failure
+        # Secrets sealed under a key ring the servers do not hold could never be opened.
+        await refuse_a_foreign_key_ring(database, keyring)
         ctx = Context(
             tenant_id=arguments.tenant,
             caller_id=CALLER_ID,
@@ -153,8 +173,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def _print_report(report: ImportReport, *, dry_run: bool) -> None:
     for refusal in report.refusals:
-        whose = f" ({_shown(refusal.external_id)})" if refusal.external_id else ""
-        print(f"refused: {refusal.where}{whose}: {refusal.reason}")
+        print(f"refused: {refusal.where}{_whose(refusal.external_id)}: {refusal.reason}")
     counts = (
         f"{report.created_users} users and {report.created_totps} TOTPs "
         f"({report.replaced_totps} replacing one) created, {len(report.refusals)} lines refused"
@@ -172,7 +191,12 @@ def _print_report(report: ImportReport, *, dry_run: bool) -> None:
     print(f"idstore: {report.file_format} file, policy {report.policy_name!r}: {outcome}")
 
 
-def _shown(external_id: str) -> str:
-    """The external id as it can be printed on one line: escaped if it holds control
-    characters, so that a crafted file cannot forge lines of the report."""
-    return external_id if external_id.isprintable() else ascii(external_id)
+def _whose(external_id: str | None) -> str:
+    """The external id when it can be one (at most 255 characters, none a control character),
+    else "(unreadable)": a crafted file must not forge report lines, and a quoted CSV field
+    spanning lines would otherwise carry other lines, their secrets too, into the report."""
+    if not external_id:
+        return ""
+    if len(external_id) <= MAX_EXTERNAL_ID_LENGTH and external_id.isprintable():
+        return f" ({external_id})"
+    return " (unreadable)"

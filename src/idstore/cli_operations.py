@@ -28,6 +28,7 @@ from idstore.services.audit_verification import ChainReport, verify_store
 from idstore.services.errors import StoreNotFound
 from idstore.services.rotation import ResealReport
 from idstore.settings import Settings
+from idstore.startup import UnsafeStart, refuse_a_foreign_key_ring
 
 
 def ensure_data_dir(settings: Settings) -> None:
@@ -51,6 +52,40 @@ def show_help_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespac
         return 2
 
     return show
+
+
+def whole_number(text: str) -> int:
+    """A numeric option in ASCII digits only: int() also takes other scripts' digits (Arabic-
+    Indic ten reads as 10), signs, spaces and underscores."""
+    if not re.fullmatch(r"[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number written in 0-9")
+    return int(text)
+
+
+def seconds(text: str) -> float:
+    """A duration option in seconds, in ASCII digits with an optional fraction (12 or 0.5)."""
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds written in 0-9")
+    return float(text)
+
+
+def foreign_key_ring(settings: Settings, keyring: KeyRing) -> str | None:
+    """Why the database's keys and secrets were not made with `keyring`, or None when they were
+    (or when the database holds none yet): a command writing with a foreign ring would seal what
+    no server can open."""
+
+    async def check() -> None:
+        database = Database(settings.resolved_database_url)
+        try:
+            await refuse_a_foreign_key_ring(database, keyring)
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(check())
+    except UnsafeStart as refusal:
+        return str(refusal)
+    return None
 
 
 def add_operation_commands(commands: Any) -> None:
@@ -87,7 +122,7 @@ def add_operation_commands(commands: Any) -> None:
     )
     rotate.add_argument(
         "--wait",
-        type=float,
+        type=seconds,
         default=STEP_WAIT_SECONDS,
         help="seconds to let every server read the key file between steps "
         f"(default {STEP_WAIT_SECONDS:.0f})",
@@ -190,6 +225,11 @@ async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> s
 
 def _rotate_keys(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
+    # Before the key file gains a key: a ring that opens nothing here must change nothing.
+    foreign = foreign_key_ring(settings, key_source(settings).current())
+    if foreign:
+        print(f"idstore: nothing re-sealed: {foreign}", file=sys.stderr)
+        return 2
 
     def say(line: str) -> None:
         print(f"idstore: {line}", flush=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from idstore.cli_operations import ensure_data_dir, settings_from, show_help_of
 from idstore.clock import SystemClock
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
+from idstore.private_files import private_binary_file
 from idstore.services.errors import StoreNotFound
 from idstore.settings import Settings
 from idstore.startup import UnsafeStart, refuse_a_foreign_key_ring
@@ -130,30 +130,24 @@ def _export(arguments: argparse.Namespace) -> int:
     if arguments.out.exists():
         return _fail(f"{arguments.out} exists already: choose another file")
     settings = settings_from(arguments)
-    require_database(settings)  # before the partial file: a refusal leaves nothing behind
-    # Written under another name, renamed when whole: a file under the name given is complete.
-    partial = arguments.out.with_name(arguments.out.name + ".partial")
+    require_database(settings)  # before any file: a refusal leaves nothing behind
     try:
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _fail(f"{partial} exists: an export is writing it, or one was cut short")
-    except OSError as failure:
-        return _fail(f"cannot write {partial}: {failure.strerror}")
-    try:
-        with os.fdopen(descriptor, "wb") as out:
+        # Renamed to --out only when whole: a file under the name given is complete.
+        with private_binary_file(arguments.out, replace=False) as out:
             summary = asyncio.run(_write_export(settings, arguments, recipient, out))
-        os.replace(partial, arguments.out)
+    except FileExistsError:
+        return _fail(f"nothing exported: {arguments.out} appeared meanwhile: choose another file")
     except StoreNotFound:
         return _fail(f"no store {arguments.store!r} in tenant {arguments.tenant!r}")
     except SecretUnreadable as refusal:
         return _fail(f"nothing exported: {refusal}", 1)
+    except UnsafeStart as refusal:
+        return _fail(f"nothing exported: {refusal}")
     except OSError as failure:
-        return _fail(f"nothing exported: cannot write {partial}: {failure.strerror}", 1)
+        return _fail(f"nothing exported: cannot write {arguments.out}: {failure.strerror}", 1)
     except DBAPIError as failure:
         status = USAGE_ERROR if refused_connection(failure) else 1
         return _fail(f"nothing exported: the database failed: {database_failure(failure)}", status)
-    finally:
-        partial.unlink(missing_ok=True)
     print(
         f"idstore: exported {summary.users} users and {summary.authenticators} authenticators "
         f"of store {arguments.store!r} to {arguments.out}\nsha256 {summary.sha256}"
@@ -164,11 +158,13 @@ def _export(arguments: argparse.Namespace) -> int:
 async def _write_export(
     settings: Settings, arguments: argparse.Namespace, recipient: X25519PublicKey, out: BinaryIO
 ) -> ExportSummary:
+    keyring = load_keyring(settings)
     database = Database(settings.resolved_database_url)
     try:
+        await refuse_a_foreign_key_ring(database, keyring)
         return await export_store(
             database,
-            load_keyring(settings),
+            keyring,
             tenant_id=arguments.tenant,
             store_name=arguments.store,
             recipient=recipient,

@@ -7,6 +7,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from idstore.cli_export_audit import instant
 from idstore.transfer.audit_formats import FORMULA_STARTS
 from tests.support.api import RFC_SECRET, Api
 from tests.support.clock import ManualClock
+from tests.support.planted import VICTIM_TEXT, plant
 from tests.support.processes import run_idstore
 from tests.support.seeding import Seeder, TotpSpec
 from tests.support.server import LiveServer
@@ -94,7 +96,7 @@ def test_the_export_holds_exactly_what_the_api_shows(
     assert len(audited.records) == 3 * 5 + 3
     assert exported == in_order(audited.records)
     assert f"{len(exported)} audit records written to {out}" in done.stderr
-    assert not (tmp_path / "audit.jsonl.partial").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["audit.jsonl"]
     assert out.stat().st_mode & 0o777 == 0o600
 
 
@@ -262,7 +264,7 @@ def test_an_output_file_that_cannot_be_written_is_named(
     done = export_audit(server, "--store", audited.name, "--out", str(out))
 
     assert (done.returncode, done.stdout) == (1, "")
-    assert f"the export failed: [Errno 2] No such file or directory: '{out}.partial'" in (
+    assert f"the export failed: [Errno 2] No such file or directory: '{out.parent}/.audit" in (
         done.stderr
     )
 
@@ -273,3 +275,20 @@ def test_the_docs_name_every_character_that_is_neutralised_in_csv() -> None:
 
     assert set(names) == set(FORMULA_STARTS)
     assert [name for name in names.values() if name not in page] == []
+
+
+def test_out_never_writes_through_a_planted_link_nor_keeps_a_planted_files_mode(
+    server: LiveServer, audited: AuditedStore, tmp_path: Path
+) -> None:
+    victim = plant(tmp_path, link="linked.jsonl.partial", open_file="open.jsonl.partial")
+
+    linked = export_audit(server, "--store", audited.name, "--out", str(tmp_path / "linked.jsonl"))
+    opened = export_audit(server, "--store", audited.name, "--out", str(tmp_path / "open.jsonl"))
+
+    assert (linked.returncode, opened.returncode) == (0, 0), linked.stderr + opened.stderr
+    assert victim.read_text() == VICTIM_TEXT
+    assert (tmp_path / "open.jsonl.partial").read_text() == ""
+    for name in ("linked.jsonl", "open.jsonl"):
+        out = tmp_path / name
+        assert len(out.read_text().splitlines()) == len(audited.records)
+        assert os.stat(out, follow_symlinks=False).st_mode & 0o777 == 0o600

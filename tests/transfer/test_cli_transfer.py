@@ -63,7 +63,7 @@ def test_export_refuses_a_malformed_recipient_a_missing_store_and_an_existing_fi
     out = tmp_path / "out.jsonl"
     taken = tmp_path / "taken.jsonl"
     taken.write_text("kept\n")
-    busy = tmp_path / "busy.jsonl.partial"  # another export's file in the making
+    busy = tmp_path / "busy.jsonl.partial"  # a file planted where the old exports wrote
     busy.write_text("another\n")
 
     malformed = main(["export", "--store", store, "--recipient", "x", "--out", str(out)])
@@ -72,13 +72,17 @@ def test_export_refuses_a_malformed_recipient_a_missing_store_and_an_existing_fi
     busy_out = str(tmp_path / "busy.jsonl")
     writing = main(["export", "--store", store, "--recipient", recipient, "--out", busy_out])
 
-    assert (malformed, missing, exists, writing) == (2, 2, 2, 2)
+    assert (malformed, missing, exists, writing) == (2, 2, 2, 0)
     errors = capsys.readouterr().err
     assert "--recipient: a recipient starts with 'idstore-recipient-1:'" in errors
     assert "no store 'no-such' in tenant 'default'" in errors
     assert "taken.jsonl exists already" in errors
-    assert "busy.jsonl.partial exists: an export is writing it" in errors
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["busy.jsonl.partial", "taken.jsonl"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "busy.jsonl",
+        "busy.jsonl.partial",
+        "taken.jsonl",
+    ]
+    assert (tmp_path / "busy.jsonl").stat().st_mode & 0o777 == 0o600
     assert busy.read_text() == "another\n"
 
 

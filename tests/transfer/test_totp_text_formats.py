@@ -60,6 +60,7 @@ def test_a_26_character_secret_is_a_16_byte_key_padded_or_not(written: str) -> N
         (B32_20[:3], "not a whole number of bytes"),
         ("", "empty"),
         ("GEZDGNBV", "shorter than 10 bytes"),
+        (base64.b32encode(bytes(65)).decode(), "longer than 64 bytes"),
     ],
 )
 def test_a_bad_secret_is_refused_with_line_external_id_and_reason_not_the_secret(
@@ -226,3 +227,42 @@ def test_line_numbers_count_physical_lines_across_quoted_newlines_and_crlf() -> 
     assert isinstance(first, ImportedTotp) and first.external_id == "first\nsecond"
     assert isinstance(carol, ImportedTotp) and carol.where == "line 3"
     assert isinstance(dave, Refusal) and (dave.where, dave.external_id) == ("line 4", "dave")
+
+
+def test_the_longest_secret_a_policy_registers_is_imported_from_every_format() -> None:
+    key = bytes(range(64))
+    b32 = base64.b32encode(key).decode()
+
+    assert _totp(f"alice,{b32}", Format.CSV).secret == key
+    assert _totp(f"otpauth://totp/alice?secret={b32}", Format.URI).secret == key
+    assert _totp(f"alice, S1, {key.hex()}, totp, 6, 30", Format.PRIVACYIDEA).secret == key
+    too_long = f"otpauth://totp/alice?secret={base64.b32encode(bytes(65)).decode()}"
+    assert _one(too_long, Format.URI) == Refusal(
+        "line 1", None, "the secret is longer than 64 bytes"
+    )
+
+
+def test_an_overlong_line_is_refused_unread_and_the_lines_after_it_still_count() -> None:
+    huge = "A" * 5_000_000
+    text = f'alice,{huge}\nbob,{B32_20}\n"carol","{"A" * 9000}\n{"B" * 9000}"\ndave,{B32_20}\n'
+
+    lines = read_totp_file(text, Format.CSV, DEFAULTS)
+
+    too_long = "the line is longer than 8192 characters: not read"
+    assert [getattr(line, "reason", line.external_id) for line in lines] == [
+        too_long,
+        "bob",
+        too_long,
+        too_long,
+        "dave",
+    ]
+    assert [line.where for line in lines] == ["line 1", "line 2", "line 3", "line 4", "line 5"]
+
+
+def test_a_quoted_field_beyond_the_csv_readers_limit_is_refused_as_too_long() -> None:
+    field = "\n".join(["A" * 8000] * 20)  # 160 000 characters, no line too long
+
+    lines = read_totp_file(f'alice,"{field}"\nbob,{B32_20}\n', Format.CSV, DEFAULTS)
+
+    assert lines[0] == Refusal("line 1", None, "a field is longer than a CSV reader takes")
+    assert isinstance(lines[-1], ImportedTotp) and lines[-1].external_id == "bob"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from idstore.crypto.keyring import KeyRing, KeyRingError, load_or_create_key_file, parse_key_ring
+from idstore.private_files import private_text_file
 
 KEY_FILE_CHECK_SECONDS = 2.0
 
@@ -87,10 +88,5 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 def write_key_file(path: Path, text: str) -> None:
     """Replace the key file in one step (mode 0600): readers see the old or the new, never half."""
-    partial = path.with_name(path.name + ".new")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as key_file:
+    with private_text_file(path) as key_file:
         key_file.write(text)
-        key_file.flush()
-        os.fsync(key_file.fileno())
-    os.replace(partial, path)

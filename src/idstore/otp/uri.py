@@ -180,6 +180,9 @@ def _parse_label(label: str) -> tuple[str | None, str]:
     return issuer, username
 
 
+_KNOWN_PARAMETERS = frozenset({"secret", "issuer", "algorithm", "digits", "period"})
+
+
 def _parse_query(query: str) -> dict[str, str]:
     # Parsed by hand: parse_qsl would read a literal "+" as a space.
     parameters: dict[str, str] = {}
@@ -189,7 +192,9 @@ def _parse_query(query: str) -> dict[str, str]:
         name, _, value = pair.partition("=")
         name = _percent_decode(name)
         if name in parameters:
-            raise InvalidOtpauthUri(f"the URI repeats the {name!r} parameter")
+            # Named only when it is one we read: an unknown "name" may be a secret.
+            shown = f"the {name!r}" if name in _KNOWN_PARAMETERS else "a"
+            raise InvalidOtpauthUri(f"the URI repeats {shown} parameter")
         parameters[name] = _percent_decode(value)
 
     return parameters

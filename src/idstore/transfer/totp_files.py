@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from idstore.transfer.pskc import read_pskc
-from idstore.transfer.totp_records import Format, ParsedLine, TotpDefaults
+from idstore.transfer.totp_records import (
+    Format,
+    LineRefused,
+    ParsedLine,
+    Refusal,
+    TotpDefaults,
+    check_issuer,
+)
 from idstore.transfer.totp_text_formats import (
     looks_like_privacyidea,
     read_csv,
@@ -37,10 +44,21 @@ def read_totp_file(
     """
     text = text.lstrip(_BYTE_ORDER_MARK)
     if file_format is Format.PSKC:
-        return list(read_pskc(text, defaults, pskc_key))
+        return [_checked(line) for line in read_pskc(text, defaults, pskc_key)]
     readers = {
         Format.URI: read_uri_lines,
         Format.CSV: read_csv,
         Format.PRIVACYIDEA: read_privacyidea,
     }
-    return list(readers[file_format](text, defaults))
+    return [_checked(line) for line in readers[file_format](text, defaults)]
+
+
+def _checked(line: ParsedLine) -> ParsedLine:
+    """The line, or its refusal when a value the file gave is one the API would refuse."""
+    if isinstance(line, Refusal):
+        return line
+    try:
+        check_issuer(line.issuer)
+    except LineRefused as refused:
+        return Refusal(line.where, line.external_id, str(refused))
+    return line

@@ -10,7 +10,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from pydantic import TypeAdapter, ValidationError
+
 from idstore import otp
+from idstore.api.schemas.stores import Issuer
+from idstore.api.schemas.users import ExternalId
 from idstore.otp import Algorithm
 
 # Policy ranges of spec §5.1: an imported TOTP must be one a policy could have registered.
@@ -20,6 +24,12 @@ MAX_EXTERNAL_ID_LENGTH = 255
 # Shorter keys exist in the wild (10-byte secrets of early authenticator apps); below that a
 # key is too weak to carry over, and is refused rather than silently kept.
 MIN_SECRET_BYTES = 10
+# The longest secret a policy may register (secretLength 20 to 64, spec §5.1): a longer one is
+# no TOTP key any authenticator was given, and would cost every check to hash.
+MAX_SECRET_BYTES = 64
+# Bound on a line of a text format, checked before it is parsed: a URI with the longest issuer
+# and account percent-encoded fits; a 5 MB line would take seconds and 140 MB to refuse.
+MAX_LINE_CHARS = 8192
 
 
 class Format(enum.StrEnum):
@@ -86,6 +96,8 @@ def decode_base32_secret(text: str) -> bytes:
 def check_secret_length(secret: bytes) -> bytes:
     if len(secret) < MIN_SECRET_BYTES:
         raise LineRefused(f"the secret is shorter than {MIN_SECRET_BYTES} bytes")
+    if len(secret) > MAX_SECRET_BYTES:
+        raise LineRefused(f"the secret is longer than {MAX_SECRET_BYTES} bytes")
     return secret
 
 
@@ -125,6 +137,11 @@ def check_parameters(digits: int, period: int) -> None:
         raise LineRefused("the period is not from 10 to 300 seconds")
 
 
+# The API's own types: an imported TOTP holds nothing the API would refuse to store.
+_EXTERNAL_ID = TypeAdapter(ExternalId)
+_ISSUER = TypeAdapter(Issuer)
+
+
 def check_external_id(text: str) -> str:
     """The external id as the API stores it: 1 to 255 characters, no NUL."""
     external_id = text.strip()
@@ -132,4 +149,19 @@ def check_external_id(text: str) -> str:
         raise LineRefused("the external id is empty")
     if len(external_id) > MAX_EXTERNAL_ID_LENGTH or "\x00" in external_id:
         raise LineRefused("the external id is longer than 255 characters or holds NUL")
-    return external_id
+    return _api_checked(_EXTERNAL_ID, external_id, "external id")
+
+
+def check_issuer(issuer: str) -> str:
+    """The issuer as the API takes it (spec §5.1): 1 to 255 characters, no ':' (it separates
+    issuer and account in the label an authenticator app shows), no NUL."""
+    return _api_checked(_ISSUER, issuer, "issuer")
+
+
+def _api_checked(adapter: TypeAdapter[str], value: str, name: str) -> str:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as refused:
+        # pydantic's message alone: its error's text would quote the value.
+        reason = refused.errors()[0]["msg"].removeprefix("Value error, ")
+        raise LineRefused(f"the {name} is not one the API accepts: {reason}") from None

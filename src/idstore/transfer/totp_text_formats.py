@@ -10,11 +10,12 @@ import binascii
 import csv
 import io
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from idstore import otp
 from idstore.otp import Algorithm
 from idstore.transfer.totp_records import (
+    MAX_LINE_CHARS,
     ImportedTotp,
     LineRefused,
     ParsedLine,
@@ -33,7 +34,9 @@ CSV_HEADER_SECRET = "secret"  # noqa: S105  (a column name, not a password)
 # privacyIDEA's `privacyidea-token-janitor find --action export --csv` writes, per token,
 # "owner, serial, otpkey, type, otplen[, timeStep]"; owner is login@realm, or n/a.
 PRIVACYIDEA_UNOWNED = "n/a"
+CSV_FIELDS = range(2, 6)
 PRIVACYIDEA_FIELDS = 6
+_TOO_LONG = f"the line is longer than {MAX_LINE_CHARS} characters: not read"
 _HEX_DIGITS = frozenset(string.hexdigits)
 # privacyIDEA chooses the hash by the key's length (its import docs): 32 bytes SHA256, 64 SHA512.
 _ALGORITHM_BY_KEY_LENGTH = {32: Algorithm.SHA256, 64: Algorithm.SHA512}
@@ -46,6 +49,9 @@ def read_uri_lines(text: str, defaults: TotpDefaults) -> Iterator[ParsedLine]:
         if not uri or uri.startswith("#"):
             continue
         where = f"line {number}"
+        if len(uri) > MAX_LINE_CHARS:
+            yield Refusal(where, None, _TOO_LONG)
+            continue
         try:
             yield _totp_of_uri(uri, where, defaults)
         except LineRefused as refused:
@@ -75,9 +81,13 @@ def read_csv(text: str, defaults: TotpDefaults) -> Iterator[ParsedLine]:
     """Rows of external id, base32 secret[, algorithm, digits, period]; a header row is
     recognised by its second column named "secret"; blank optional fields take the policy's."""
     for where, row in _rows(text):
+        if isinstance(row, str):
+            yield Refusal(where, None, row)
+            continue
         if where == "line 1" and len(row) > 1 and row[1].strip().lower() == CSV_HEADER_SECRET:
             continue
-        external_id = row[0].strip() if row else None
+        # A row of another shape may hold anything first, a secret even: it names no one.
+        external_id = row[0].strip() if len(row) in CSV_FIELDS else None
         try:
             yield _totp_of_csv_row(row, where, defaults)
         except LineRefused as refused:
@@ -85,7 +95,7 @@ def read_csv(text: str, defaults: TotpDefaults) -> Iterator[ParsedLine]:
 
 
 def _totp_of_csv_row(row: Sequence[str], where: str, defaults: TotpDefaults) -> ImportedTotp:
-    if not 2 <= len(row) <= 5:
+    if len(row) not in CSV_FIELDS:
         raise LineRefused("a row has 2 to 5 fields: external id, secret, algorithm, digits, period")
     fields = [*row, "", "", ""]
     return ImportedTotp(
@@ -103,7 +113,8 @@ def read_privacyidea(text: str, defaults: TotpDefaults) -> Iterator[ParsedLine]:
     """privacyIDEA's CSV token export; the owner (login@realm) is the external id. HOTP
     tokens and tokens without an owner are refused; the seed is hex, or base32 (--b32)."""
     for where, row in _rows(text):
-        owner = row[0].strip() if row else ""
+        # Only a row of the export's shape (an HOTP row lacks timeStep) names its owner first.
+        owner = row[0].strip() if 4 <= len(row) <= PRIVACYIDEA_FIELDS else ""
         external_id = owner if owner and owner != PRIVACYIDEA_UNOWNED else None
         try:
             yield _totp_of_privacyidea_row(row, where, defaults)
@@ -146,27 +157,47 @@ def _privacyidea_seed(seed: str) -> bytes:
 def looks_like_privacyidea(text: str) -> bool:
     """A privacyIDEA export's fourth column names the token type."""
     for _, row in _rows(text):
-        return len(row) >= 4 and row[3].strip().lower() in {"totp", "hotp"}
+        return (
+            not isinstance(row, str)
+            and len(row) >= 4
+            and row[3].strip().lower() in {"totp", "hotp"}
+        )
     return False
 
 
-def _rows(text: str) -> Iterator[tuple[str, list[str]]]:
-    """The CSV rows that hold anything, each with where it starts in the file. A row the CSV
-    reader cannot read (a field beyond its size limit) comes as one empty field, refused."""
+def _rows(text: str) -> Iterator[tuple[str, list[str] | str]]:
+    """The CSV rows that hold anything, each with where it starts in the file. A line longer
+    than MAX_LINE_CHARS is not parsed, and a row the CSV reader cannot read (a quoted field
+    beyond its size limit) is not either: each comes as the reason it is refused."""
+    too_long: list[int] = []
     # Read with its line ends, so that a quoted field spanning lines keeps its newline.
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    lines = _bounded_lines(io.StringIO(text, newline=""), too_long)
+    reader = csv.reader(lines, skipinitialspace=True)
     start = 1
     while True:
         try:
-            row = next(reader)
+            row: list[str] | str = next(reader)
         except StopIteration:
             return
         except csv.Error:
-            row = [""]
+            row = "a field is longer than a CSV reader takes"
         where = f"line {start}"
         start = reader.line_num + 1
-        if row == [""] or (any(field.strip() for field in row) and not _is_comment(row)):
+        yield from ((f"line {number}", _TOO_LONG) for number in too_long)
+        too_long.clear()
+        if isinstance(row, str) or (any(field.strip() for field in row) and not _is_comment(row)):
             yield where, row
+
+
+def _bounded_lines(lines: Iterable[str], too_long: list[int]) -> Iterator[str]:
+    """The lines, each longer than MAX_LINE_CHARS replaced by an empty one (its number noted
+    in `too_long`), so that the CSV reader never spends time or memory on it."""
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_CHARS:
+            too_long.append(number)
+            yield "\n"
+        else:
+            yield line
 
 
 def _is_comment(row: Sequence[str]) -> bool:
