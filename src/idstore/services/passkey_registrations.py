@@ -196,7 +196,8 @@ async def complete_registration(
     """Verify the browser's credential and keep it as the user's new passkey.
 
     The session is used up whatever the outcome. Raises 3000; 9011 (session unknown or used,
-    configuration or policy gone); 384, 386, 388, 3606 (session); 395, 397, 398, 403 (client);
+    configuration or policy gone); 384, 386, 388, 3606 (session); 2102 (the user was disabled
+    since the start); 395, 397, 398, 403 (client);
     the response's refusals of webauthn_checks.verify_registration; 3605 (registered already).
     """
     async with database.transaction() as conn:
@@ -210,6 +211,7 @@ async def complete_registration(
                 completion=completion,
                 now=ctx.now,
             )
+            await _check_user_enabled(conn, store.id, state)
             client_response = client_response_of(
                 completion.client_response, completion.client_failure
             )
@@ -222,6 +224,19 @@ async def complete_registration(
         passkey = await _insert_passkey(conn, ctx, store.id, state, credential)
         user_row = await find_user_row(conn, store_id=store.id, ref=UserRef.by_id(passkey.user_id))
         return await reload_user(conn, user_row, ctx.now), passkey
+
+
+async def _check_user_enabled(
+    conn: AsyncConnection, store_id: str, state: passkey_sessions.SessionState
+) -> None:
+    """The user may still register: one disabled between start and complete may not (2102).
+    The row lock holds the status until the passkey is in."""
+    assert state.user_id is not None  # noqa: S101  # registration sessions always name the user
+    user_row = await find_user_row(
+        conn, store_id=store_id, ref=UserRef.by_id(state.user_id), for_update=True
+    )
+    if user_row.status == UserStatus.DISABLED:
+        raise UserDisabled()
 
 
 async def _refuse_known_credential(
