@@ -8,6 +8,8 @@ CKSUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
 RUN_STAMP := $(VENV)/.installed-run-$(CKSUM)
 STAMP := $(VENV)/.installed-dev-$(CKSUM)
 
+.PHONY: run test lint typecheck docs unit tools demo clean
+
 $(RUN_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -55,5 +57,12 @@ test: lint typecheck docs unit
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# The scale run (bench/README.md): a million users and ten million audit records loaded by COPY,
+# latencies against a small store. Options in SCALE_ARGS, e.g. SCALE_ARGS='--users 100000'.
+.PHONY: bench-scale
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -270,6 +270,25 @@ def _progress(row: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    document = run_bench(options, _run_in)
+    if isinstance(document, int):
+        return document
+    path = RESULTS / f"{document['timestamp']}.json"
+    report.write_json(path, document)
+    print("\n" + report.table(document["runs"], document["ratios"]))
+    if document.get("profile"):
+        print("\n" + "\n".join(profile.lines(document["profile"])))
+    print(f"\nbench: {document['total_seconds']:.0f} s in all; results in {path}")
+    return 0
+
+
+RunIn = Callable[[argparse.Namespace, str, BenchDatabase, str], dict[str, Any]]
+
+
+def run_bench(options: argparse.Namespace, run_in: RunIn) -> dict[str, Any] | int:
+    """wrk and a database ready, `run_in(options, wrk, database, stamp)` run, the database
+    dropped (unless kept or given): the findings with what was measured where, or an exit
+    status when the run could not be made."""
     try:
         wrk = load.ensure_wrk()
     except WrkMissing as missing:
@@ -284,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _announce(database, busy_before)
     try:
-        document = _run_in(options, wrk, database, stamp)
+        found = run_in(options, wrk, database, stamp)
     except (ServiceFailed, KeyRefused) as failed:
         print(f"bench: {failed}", file=sys.stderr)
         return 1
@@ -293,22 +312,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"bench: kept database {database.name}", flush=True)
         else:
             asyncio.run(drop_database(database))
-    document = {
+    return {
         "timestamp": stamp,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "source": _source(),
         "machine_busy_percent_before": busy_before,
         "options": vars(options),
         "total_seconds": round(time.monotonic() - started, 1),
-        **document,
+        **found,
     }
-    path = RESULTS / f"{stamp}.json"
-    report.write_json(path, document)
-    print("\n" + report.table(document["runs"], document["ratios"]))
-    if document.get("profile"):
-        print("\n" + "\n".join(profile.lines(document["profile"])))
-    print(f"\nbench: {document['total_seconds']:.0f} s in all; results in {path}")
-    return 0
 
 
 def _source() -> dict[str, Any]:

@@ -26,7 +26,7 @@ DIGITS = 6
 SECRET_BYTES = 20
 _API_CONCURRENCY = 16
 
-_TOTP_COLUMNS = (
+TOTP_COLUMNS = (
     "id",
     "store_id",
     "user_id",
@@ -46,7 +46,7 @@ _TOTP_COLUMNS = (
     "expiration_dtm",
     "last_authenticated_with_dtm",
 )
-_USER_COLUMNS = (
+USER_COLUMNS = (
     "id",
     "store_id",
     "external_id",
@@ -169,7 +169,7 @@ async def _insert_users(database: BenchDatabase, store_id: str, count: int) -> l
         for index in range(count)
     ]
     rows = [(u.id, store_id, u.external_id, "ACTIVE", now, now, 0, 0, 0, "{}") for u in made]
-    await _copy(database, "users", _USER_COLUMNS, rows)
+    await _copy(database, "users", USER_COLUMNS, rows)
     return made
 
 
@@ -188,7 +188,7 @@ async def _insert_totps(
         owner = (totp_id, store["id"], user.id, policy["id"], POLICY, "ACTIVE", store["name"])
         settings = (user.external_id, "SHA1", DIGITS, PERIOD, sealed, -1)
         rows.append((*owner, *settings, now, now, now, None, None))
-    await _copy(database, "user_totps", _TOTP_COLUMNS, rows)
+    await _copy(database, "user_totps", TOTP_COLUMNS, rows)
 
 
 async def _copy(

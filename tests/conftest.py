@@ -7,8 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from tests.support.api import Api, issue_token
+from tests.support.browser import launch_chromium, serve_test_page
 from tests.support.clock import ManualClock
 from tests.support.databases import TEST_DATABASE_URL, engine_name, fresh_database_url
 from tests.support.seeding import Seeder
@@ -64,3 +66,21 @@ def data_dir(tmp_path: Path) -> Path:
 def seeder(server: LiveServer, database_url: str) -> Seeder:
     """Reads and writes the server's database directly (known secrets, tampering, checks)."""
     return Seeder(database_url, server.keyring)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's headless chromium, one per test module (skips where it is not installed).
+
+    Not for the session: while Playwright's sync API is started, its event loop counts as
+    running in the main thread, and every later asyncio.run() (the Seeder, PostgreSQL
+    databases made for a test) would fail."""
+    with launch_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[str]:
+    """The passkey test page's origin, http://localhost:PORT, served for a test module."""
+    with serve_test_page() as page_origin:
+        yield page_origin

@@ -82,3 +82,59 @@ def test_every_option_of_serve_names_its_environment_twin() -> None:
         twin = f"IDSTORE_{option.dest.upper()}"
         assert twin in variables, f"{option.option_strings[0]} has no setting {twin}"
         assert twin in (option.help or ""), f"{option.option_strings[0]} should name {twin}"
+
+
+@pytest.mark.parametrize("group", ["api-key", "export-key"])
+def test_a_command_group_without_its_sub_command_shows_its_own_help(group: str) -> None:
+    shown = subprocess.run(
+        [str(idstore_command()), group],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert shown.returncode == 2
+    assert shown.stderr.startswith(f"usage: idstore {group} ")
+    assert "create" in shown.stderr
+
+
+def _option_helps(command: str) -> dict[str, str]:
+    parser = _parser()
+    for name in command.split():
+        parser = next(
+            action.choices[name]
+            for action in parser._actions
+            if isinstance(action, argparse._SubParsersAction)
+        )
+    return {
+        action.option_strings[0]: action.help or ""
+        for action in parser._actions
+        if action.option_strings
+    }
+
+
+MAINTENANCE = [
+    "migrate",
+    "api-key create",
+    "rotate-keys",
+    "verify-audit",
+    "export-audit",
+    "import-totp",
+    "export",
+    "import",
+]
+
+
+@pytest.mark.parametrize("command", MAINTENANCE)
+def test_a_command_on_the_database_takes_its_location_like_serve(command: str) -> None:
+    helps = _option_helps(command)
+
+    assert "IDSTORE_DATABASE_URL" in helps["--database-url"]
+    assert "IDSTORE_DATA_DIR" in helps["--data-dir"]
+
+
+def test_migrate_says_what_it_does_beyond_its_help_line() -> None:
+    _, description = COMMANDS["migrate"]
+
+    assert "creating the SQLite file" in description

@@ -7,10 +7,14 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-import idstore.metrics  # noqa: F401  (registers the metrics)
+import idstore.metrics
+import idstore.services.passkey_attempts
+import idstore.services.totp_attempts  # noqa: F401  (defines an Attempt)
 from idstore.cli import _permissions_reference
 from idstore.error_reference import errors_markdown
+from idstore.services.attempts import Attempt
 from idstore.services.errors import IdstoreError
+from idstore.services.models import LockKind
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -35,6 +39,27 @@ def test_the_operations_page_names_every_metric_the_service_exports() -> None:
     )
 
     assert exported == documented
+
+
+def _attempt_kinds(kind: type[Attempt]) -> set[type[Attempt]]:
+    return {kind}.union(*(_attempt_kinds(sub) for sub in kind.__subclasses__()))
+
+
+def test_the_operations_page_lists_every_modality_the_metrics_label() -> None:
+    # Every attempt (TOTP, passkey) labels its metrics with its class's modality.
+    emitted = {str(kind.modality) for kind in _attempt_kinds(Attempt) if hasattr(kind, "modality")}
+    rows = [
+        line
+        for line in (DOCS / "operations.md").read_text().splitlines()
+        if line.startswith(("| `idstore_authentications_total`", "| `idstore_locks_total`"))
+    ]
+
+    assert emitted == {"TOTP", "Passkey"}
+    for modality in emitted:
+        assert f"`{modality}`" in rows[0], f"operations.md: modality {modality} not listed"
+        assert f"`modality:{modality}`" in rows[1], f"operations.md: lock of {modality}"
+    for kind in LockKind:
+        assert f"`user:{kind}`" in rows[1]
 
 
 def test_the_error_code_table_in_docs_is_current() -> None:

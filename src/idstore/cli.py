@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from idstore import __version__, logs, metrics
 from idstore.app import create_app, permissions_markdown
+from idstore.cli_database import NoDatabase, add_database_options, database_failure
 from idstore.cli_export_audit import add_export_audit_commands
 from idstore.cli_import_totp import add_import_totp_commands
 from idstore.cli_operations import add_operation_commands, ensure_data_dir, settings_from
@@ -38,8 +39,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result: int = arguments.run(arguments)
-    except KeyRingMissing as missing:
+    except (KeyRingMissing, NoDatabase) as missing:
         print(f"idstore: {missing}", file=sys.stderr)
+        return 2
+    except (DBAPIError, ConnectionError, TimeoutError) as failure:
+        # Commands that do not name the failure themselves: one line, never a traceback.
+        shown = _shown(settings_from(arguments))
+        print(
+            f"idstore: cannot use the database at {shown}: {database_failure(failure)}",
+            file=sys.stderr,
+        )
         return 2
     return result
 
@@ -65,9 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     migrate_command = commands.add_parser(
-        "migrate", help="apply the database migrations that are not applied yet, then exit"
+        "migrate",
+        help="apply the database migrations that are not applied yet, then exit",
+        description="Bring the database schema up to date, creating the SQLite file (and the "
+        "data directory) when there is none; `serve` does the same when it starts. Waits for "
+        "another process that is migrating the same database.",
     )
-    migrate_command.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    add_database_options(migrate_command)
     migrate_command.set_defaults(run=_migrate)
 
     add_operation_commands(commands)
@@ -161,10 +174,10 @@ def _serve(arguments: argparse.Namespace) -> int:
     except (DBAPIError, OSError) as failure:
         print(
             f"idstore: cannot reach the database at {_shown(settings)}: "
-            f"{type(getattr(failure, 'orig', failure)).__name__}",
+            f"{database_failure(failure)}",
             file=sys.stderr,
         )
-        return 1
+        return 2
     if prepared.bootstrap_api_key is not None:
         supplied = bool(settings.bootstrap_api_key)
         _announce_bootstrap_key(settings, prepared.bootstrap_api_key, supplied=supplied)

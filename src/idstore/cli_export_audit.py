@@ -14,6 +14,12 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import DBAPIError
 
+from idstore.cli_database import (
+    add_database_options,
+    database_failure,
+    refused_connection,
+    require_database,
+)
 from idstore.cli_operations import settings_from
 from idstore.clock import SystemClock
 from idstore.db.engine import Database
@@ -69,7 +75,7 @@ def add_export_audit_commands(commands: Any) -> None:
         default=BATCH_SIZE,
         help=f"records read per query (default {BATCH_SIZE})",
     )
-    export.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    add_database_options(export)
     export.set_defaults(run=_export_audit)
 
 
@@ -105,6 +111,7 @@ def _export_audit(arguments: argparse.Namespace) -> int:
         print(f"idstore: the range is empty: --from must come before {end}", file=sys.stderr)
         return 2
     source = AuditSource(arguments.tenant, arguments.store, arguments.store_id)
+    require_database(settings)
     try:
         written = asyncio.run(_export(settings, source, window, arguments))
     except StoreNotFound:
@@ -112,10 +119,9 @@ def _export_audit(arguments: argparse.Namespace) -> int:
         print(f"idstore: no store {store} in tenant {arguments.tenant!r}", file=sys.stderr)
         return 2
     except DBAPIError as failure:
-        # By type only: the driver's message may quote the statement.
-        cause = type(failure.orig).__name__
-        print(f"idstore: the export failed: database error {cause}", file=sys.stderr)
-        return 1
+        # The driver's message may quote the statement: only a refused connection's is shown.
+        print(f"idstore: the export failed: {database_failure(failure)}", file=sys.stderr)
+        return 2 if refused_connection(failure) else 1
     except OSError as failure:
         print(f"idstore: the export failed: {failure}", file=sys.stderr)
         return 1

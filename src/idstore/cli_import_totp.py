@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from idstore.app import load_keyring
-from idstore.cli_operations import ensure_data_dir, settings_from
+from idstore.cli_database import add_database_options, database_failure, require_database
+from idstore.cli_operations import settings_from
 from idstore.clock import SystemClock
+from idstore.crypto.keyring import KeyRing
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
 from idstore.services.context import Context
@@ -66,13 +68,15 @@ def add_import_totp_commands(commands: Any) -> None:
         type=Path,
         help="a file holding that key in hex (kept out of the process list, unlike --pskc-key)",
     )
-    command.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    add_database_options(command)
     command.set_defaults(run=_import_totp)
 
 
 def _import_totp(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
-    ensure_data_dir(settings)
+    # The key ring, then the database, then the file: a refusal creates nothing.
+    keyring = load_keyring(settings)  # raises KeyRingMissing (exit 2)
+    require_database(settings)  # raises NoDatabase (exit 2): a store must exist to import into
     try:
         text = arguments.file.read_text(encoding="utf-8")
         pskc_key = _pskc_key(arguments)
@@ -88,13 +92,12 @@ def _import_totp(arguments: argparse.Namespace) -> int:
         pskc_key=pskc_key,
     )
     try:
-        report = asyncio.run(_run(settings, arguments, text, options))
+        report = asyncio.run(_run(settings, keyring, arguments, text, options))
     except IdstoreError as refused:
         print(f"idstore: {refused.code}: {refused.message}", file=sys.stderr)
         return 2
     except (DBAPIError, OSError) as failure:
-        cause = type(getattr(failure, "orig", None) or failure).__name__
-        print(f"idstore: cannot reach the database: {cause}", file=sys.stderr)
+        print(f"idstore: cannot reach the database: {database_failure(failure)}", file=sys.stderr)
         return 2
     _print_report(report, dry_run=options.dry_run)
     return 1 if report.refusals else 0
@@ -115,7 +118,11 @@ def _why(problem: Exception) -> str:
 
 
 async def _run(
-    settings: Settings, arguments: argparse.Namespace, text: str, options: ImportOptions
+    settings: Settings,
+    keyring: KeyRing,
+    arguments: argparse.Namespace,
+    text: str,
+    options: ImportOptions,
 ) -> ImportReport:
     database = Database(settings.resolved_database_url)
     try:
@@ -128,7 +135,7 @@ async def _run(
         )
         return await import_totps(
             database,
-            load_keyring(settings),
+            keyring,
             ctx,
             store_name=arguments.store,
             text=text,
@@ -148,18 +155,21 @@ def _print_report(report: ImportReport, *, dry_run: bool) -> None:
     for refusal in report.refusals:
         whose = f" ({_shown(refusal.external_id)})" if refusal.external_id else ""
         print(f"refused: {refusal.where}{whose}: {refusal.reason}")
-    if report.committed:
-        outcome = "imported"
-    elif dry_run:
-        outcome = "dry run, nothing written (the counts say what a run would create)"
-    else:
-        outcome = "nothing imported (all or nothing; --continue-on-error imports the rest)"
-    print(
-        f"idstore: {report.file_format} file, policy {report.policy_name!r}: "
+    counts = (
         f"{report.created_users} users and {report.created_totps} TOTPs "
-        f"({report.replaced_totps} replacing one) created, {len(report.refusals)} lines refused; "
-        f"{outcome}"
+        f"({report.replaced_totps} replacing one) created, {len(report.refusals)} lines refused"
     )
+    if report.committed:
+        outcome = f"{counts}; imported"
+    elif dry_run:
+        outcome = f"{counts}; dry run, nothing written (the counts say what a run would create)"
+    else:
+        # Nothing was created: counting what would have been reads as if it were.
+        outcome = (
+            f"nothing imported, {len(report.refusals)} lines refused "
+            "(all or nothing; --continue-on-error imports the rest)"
+        )
+    print(f"idstore: {report.file_format} file, policy {report.policy_name!r}: {outcome}")
 
 
 def _shown(external_id: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from idstore.api.schemas.api_keys import PERMISSION_PATTERN
 from idstore.app import key_source, load_keyring
+from idstore.cli_database import add_database_options, require_database
 from idstore.clock import SystemClock
 from idstore.crypto.keyring import KeyRing
 from idstore.db.engine import Database
@@ -42,14 +43,27 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
     return Settings.from_env(**overrides)
 
 
+def show_help_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """What a command group runs when called without its sub-command: its own help."""
+
+    def show(_arguments: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+
+    return show
+
+
 def add_operation_commands(commands: Any) -> None:
     """Add `api-key`, `rotate-keys` and `verify-audit` to the command parser."""
     api_key = commands.add_parser("api-key", help="manage API keys from the server's side")
+    api_key.set_defaults(run=show_help_of(api_key))
     api_key_commands = api_key.add_subparsers(title="api-key commands")
     create_key = api_key_commands.add_parser(
         "create",
         help="create an API key for a tenant and print it (shown this once)",
-        description="Create an API key directly in the database, e.g. the first key of a tenant.",
+        description="Create an API key directly in the database, e.g. the first key of a tenant "
+        "or the first key of a PostgreSQL database after a first run on SQLite. The database "
+        "must exist (`idstore migrate` creates it).",
     )
     create_key.add_argument("--tenant", required=True, help="the tenant the key belongs to")
     create_key.add_argument(
@@ -61,7 +75,7 @@ def add_operation_commands(commands: Any) -> None:
     create_key.add_argument(
         "--name", type=_key_name, help="a label to recognise the key by (at most 128 characters)"
     )
-    create_key.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    add_database_options(create_key)
     create_key.set_defaults(run=_create_api_key)
 
     rotate = commands.add_parser(
@@ -78,7 +92,7 @@ def add_operation_commands(commands: Any) -> None:
         help="seconds to let every server read the key file between steps "
         f"(default {STEP_WAIT_SECONDS:.0f})",
     )
-    rotate.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    add_database_options(rotate)
     rotate.set_defaults(run=_rotate_keys)
 
     verify = commands.add_parser(
@@ -91,12 +105,13 @@ def add_operation_commands(commands: Any) -> None:
     target.add_argument("--store", help="the store's name")
     target.add_argument("--store-id", help="the store's id (for a store since deleted)")
     verify.add_argument("--tenant", default="default", help="the store's tenant (default: default)")
-    verify.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    add_database_options(verify)
     verify.set_defaults(run=_verify_audit)
 
 
 def _verify_audit(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
+    require_database(settings)
     try:
         report = asyncio.run(_walk_chains(settings, arguments))
     except StoreNotFound:
@@ -154,14 +169,15 @@ def _create_api_key(arguments: argparse.Namespace) -> int:
 
 
 async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> str:
-    ensure_data_dir(settings)
+    keyring = load_keyring(settings)  # first: raises KeyRingMissing before touching anything
+    require_database(settings)
     database = Database(settings.resolved_database_url)
     try:
         await migrate(database)
         async with database.transaction() as conn:
             _, key = await api_keys.create_api_key(
                 conn,
-                load_keyring(settings),
+                keyring,
                 tenant_id=arguments.tenant,
                 permissions=tuple(arguments.permission),
                 now=SystemClock().now(),
@@ -180,11 +196,13 @@ def _rotate_keys(arguments: argparse.Namespace) -> int:
 
     if settings.secret_keys:
         ring = key_source(settings).current()
+        require_database(settings)
         say(f"keys come from IDSTORE_SECRET_KEYS; re-sealing under {ring.current_key_id}")
         report = asyncio.run(_reseal(settings, ring, say))
     else:
         path = settings.resolved_key_file
         key_source(settings)  # raises KeyRingMissing when the file is not there
+        require_database(settings)  # before the key file changes
         try:
             with rotation_lock(path):
                 ring = add_key_to_file(path, wait_seconds=arguments.wait, say=say)

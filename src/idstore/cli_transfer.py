@@ -16,7 +16,13 @@ from sqlalchemy.exc import DBAPIError
 
 from idstore.api.schemas.common import NAME_PATTERN
 from idstore.app import load_keyring
-from idstore.cli_operations import ensure_data_dir, settings_from
+from idstore.cli_database import (
+    add_database_options,
+    database_failure,
+    refused_connection,
+    require_database,
+)
+from idstore.cli_operations import ensure_data_dir, settings_from, show_help_of
 from idstore.clock import SystemClock
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
@@ -36,6 +42,7 @@ def add_transfer_commands(commands: Any) -> None:
     export_key = commands.add_parser(
         "export-key", help="make the key pair an export is sealed to (its recipient)"
     )
+    export_key.set_defaults(run=show_help_of(export_key))
     key_commands = export_key.add_subparsers(title="export-key commands")
     create = key_commands.add_parser(
         "create",
@@ -57,7 +64,7 @@ def add_transfer_commands(commands: Any) -> None:
         "--recipient", required=True, help="the public key, idstore-recipient-1:… (export-key)"
     )
     export.add_argument("--out", type=Path, required=True, help="the file to write (must be new)")
-    export.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    add_database_options(export)
     export.set_defaults(run=_export)
 
     import_command = commands.add_parser(
@@ -79,7 +86,7 @@ def add_transfer_commands(commands: Any) -> None:
         action="store_true",
         help="give the store, its users and authenticators new ids (a copy beside the original)",
     )
-    import_command.add_argument("--database-url", help="database URL (IDSTORE_DATABASE_URL)")
+    add_database_options(import_command)
     import_command.set_defaults(run=_import)
 
 
@@ -122,6 +129,8 @@ def _export(arguments: argparse.Namespace) -> int:
         return _fail(f"--recipient: {refusal}")
     if arguments.out.exists():
         return _fail(f"{arguments.out} exists already: choose another file")
+    settings = settings_from(arguments)
+    require_database(settings)  # before the partial file: a refusal leaves nothing behind
     # Written under another name, renamed when whole: a file under the name given is complete.
     partial = arguments.out.with_name(arguments.out.name + ".partial")
     try:
@@ -130,7 +139,6 @@ def _export(arguments: argparse.Namespace) -> int:
         return _fail(f"{partial} exists: an export is writing it, or one was cut short")
     except OSError as failure:
         return _fail(f"cannot write {partial}: {failure.strerror}")
-    settings = settings_from(arguments)
     try:
         with os.fdopen(descriptor, "wb") as out:
             summary = asyncio.run(_write_export(settings, arguments, recipient, out))
@@ -142,7 +150,8 @@ def _export(arguments: argparse.Namespace) -> int:
     except OSError as failure:
         return _fail(f"nothing exported: cannot write {partial}: {failure.strerror}", 1)
     except DBAPIError as failure:
-        return _fail(f"nothing exported: the database failed: {type(failure.orig).__name__}", 1)
+        status = USAGE_ERROR if refused_connection(failure) else 1
+        return _fail(f"nothing exported: the database failed: {database_failure(failure)}", status)
     finally:
         partial.unlink(missing_ok=True)
     print(
@@ -186,7 +195,8 @@ def _import(arguments: argparse.Namespace) -> int:
     except OSError as failure:
         return _fail(f"cannot read {arguments.file}: {failure.strerror}")
     except DBAPIError as failure:
-        return _fail(f"nothing imported: the database failed: {type(failure.orig).__name__}", 1)
+        status = USAGE_ERROR if refused_connection(failure) else 1
+        return _fail(f"nothing imported: the database failed: {database_failure(failure)}", status)
     except ImportRefused as refusal:
         return _fail(f"nothing imported: {refusal}", refusal.exit_status)
     except UnsafeStart as refusal:

@@ -31,11 +31,7 @@ def _enrolled(
 
 
 def _refused(rp: PasskeyStore, user: dict[str, Any], response: Any, code: int) -> None:
-    """400 with the code and the updated user, and one FAILURE audit record of type Passkey."""
-    body = json_of(response, 400)
-    assert (body["code"], body["user"]["id"]) == (code, user["id"])
-    record = rp.last_audit(user)
-    assert (record["type"], record["result"], record["errorCode"]) == ("Passkey", "FAILURE", code)
+    rp.assert_refused(user, response, code, "AUTHENTICATION")
 
 
 @pytest.mark.parametrize("algorithm", list(CoseAlgorithm))
@@ -60,6 +56,7 @@ def test_a_known_user_signs_in_with_each_algorithm_and_it_is_audited(
     assert record["passkeyInfo"] == {
         "rpId": RP_ID,
         "policyName": "default",
+        "ceremony": "AUTHENTICATION",
         "id": passkey["id"],
         "credentialId": passkey["credentialId"],
     }

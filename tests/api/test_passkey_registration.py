@@ -167,7 +167,7 @@ def test_fmt_none_with_a_statement_is_refused(api: Api) -> None:
         "registrations", ceremony, ceremony.body(_with_att_stmt(credential, {"alg": -7}))
     )
 
-    error_of(refused, 400, 3603)
+    rp.assert_refused(user, refused, 3603, "REGISTRATION")
     assert api.get_user(rp.store, user)["summaryInfo"]["passkeys"] == []
 
 
@@ -178,9 +178,9 @@ def test_none_is_refused_when_the_policy_asks_for_attestation_and_packed_self_pa
     user = api.create_user(rp.store)
 
     refused = rp.register(user, SoftwareAuthenticator(ORIGIN))
+    rp.assert_refused(user, refused, 3603, "REGISTRATION")
     accepted = rp.register(user, SoftwareAuthenticator(ORIGIN, attestation_format="packed"))
 
-    error_of(refused, 400, 3603)
     passkey = json_of(accepted, 200)["passkey"]
     audit = api.client.get(
         api.user_url(rp.store, user, f"passkeys/{passkey['id']}/registrationAudit")
@@ -199,7 +199,7 @@ def test_an_algorithm_the_policy_does_not_offer_is_refused(api: Api) -> None:
     refused = rp.complete("registrations", ceremony, ceremony.body(credential))
 
     assert [param["alg"] for param in ceremony.options["pubKeyCredParams"]] == [-7]
-    error_of(refused, 400, 3602)
+    rp.assert_refused(user, refused, 3602, "REGISTRATION")
 
 
 @pytest.mark.parametrize(
@@ -215,7 +215,27 @@ def test_registration_flags_are_judged(api: Api, flags: int, code: int) -> None:
 
     refused = rp.register(user, SoftwareAuthenticator(ORIGIN), Forgery(flags=flags))
 
-    error_of(refused, 400, code)
+    rp.assert_refused(user, refused, code, "REGISTRATION")
+
+
+def test_with_user_verification_required_0x19_is_refused_and_0x1d_registers(api: Api) -> None:
+    rp = PasskeyStore.create(
+        api, registrationPolicies={"default": {"userVerification": "required"}}
+    )
+    user = api.create_user(rp.store)
+
+    def backed_up() -> SoftwareAuthenticator:
+        return SoftwareAuthenticator(ORIGIN, is_backup_eligible=True, is_backed_up=True)
+
+    refused = rp.register(user, backed_up(), Forgery(flags=0x19))
+    rp.assert_refused(user, refused, 3601, "REGISTRATION")
+    accepted = rp.registered(user, backed_up())
+
+    audit = api.client.get(
+        api.user_url(rp.store, user, f"passkeys/{accepted['id']}/registrationAudit")
+    )
+    assert json_of(audit, 200)["flags"] == 0x1D | int(Flag.AT)
+    assert (accepted["backupEligible"], accepted["backupState"]) == (True, True)
 
 
 def test_backup_eligibility_and_state_are_stored(api: Api) -> None:
@@ -240,7 +260,7 @@ def test_a_response_whose_id_is_not_the_attested_credential_is_refused(api: Api)
     refused = rp.complete("registrations", ceremony, ceremony.body(credential))
 
     assert ceremony.options["excludeCredentials"][0]["id"] == first["credentialId"]
-    error_of(refused, 400, 3604)
+    rp.assert_refused(user, refused, 3604, "REGISTRATION")
     assert len(api.get_user(rp.store, user)["summaryInfo"]["passkeys"]) == 1
 
 

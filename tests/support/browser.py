@@ -66,6 +66,29 @@ function getCredential(options) {
     allowCredentials: descriptors(options.allowCredentials)};
   return settle(navigator.credentials.get({publicKey}));
 }
+// The browser's own parsers, as a relying party's page calls them: a member they refuse (a
+// wrong type, bad base64url) is a TypeError, reported like any refusal.
+async function settleParsed(parse, call) {
+  let publicKey;
+  try {
+    publicKey = parse();
+  } catch (error) {
+    return {refusal: error.name, message: error.message};
+  }
+  return settle(call(publicKey));
+}
+function createParsed(options) {
+  return settleParsed(() => PublicKeyCredential.parseCreationOptionsFromJSON(options),
+    (publicKey) => navigator.credentials.create({publicKey}));
+}
+function getParsed(options) {
+  return settleParsed(() => PublicKeyCredential.parseRequestOptionsFromJSON(options),
+    (publicKey) => navigator.credentials.get({publicKey}));
+}
+function parsesJson() {
+  return typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function"
+    && typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function";
+}
 </script></body></html>
 """
 
@@ -168,6 +191,19 @@ class PasskeyBrowser:
         return self._settled(
             self.page.evaluate("options => getCredential(options)", public_key_options(options))
         )
+
+    def parses_json_options(self) -> bool:
+        """Whether this browser has PublicKeyCredential.parseCreation/RequestOptionsFromJSON."""
+        return bool(self.page.evaluate("() => parsesJson()"))
+
+    def create_parsed(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """As `create`, but the options go through parseCreationOptionsFromJSON untouched, as a
+        relying party's page hands them on; the parser's TypeError is a BrowserRefused too."""
+        return self._settled(self.page.evaluate("options => createParsed(options)", options))
+
+    def get_parsed(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """As `get`, through parseRequestOptionsFromJSON with the options untouched."""
+        return self._settled(self.page.evaluate("options => getParsed(options)", options))
 
     def credentials(self) -> list[VirtualCredential]:
         """The credentials the virtual authenticator holds, with their signature counters."""

@@ -118,3 +118,27 @@ class PasskeyStore:
     def last_audit(self, user: dict[str, Any]) -> dict[str, Any]:
         record: dict[str, Any] = self.api.audit_records(self.store, user)[-1]["authAuditRecord"]
         return record
+
+    def ceremonies(self, user: dict[str, Any]) -> list[tuple[str, str]]:
+        """The user's audit records as (ceremony, result), oldest first."""
+        records = [item["authAuditRecord"] for item in self.api.audit_records(self.store, user)]
+        return [(record["passkeyInfo"]["ceremony"], record["result"]) for record in records]
+
+    def assert_refused(
+        self, user: dict[str, Any], response: httpx.Response, code: int, ceremony: str
+    ) -> dict[str, Any]:
+        """400 with the code and the updated user, and the last audit record a FAILURE of type
+        Passkey with that code, of the ceremony (REGISTRATION or AUTHENTICATION). The body."""
+        body = json_of(response, 400)
+        assert (body["code"], body["user"]["id"]) == (code, user["id"])
+        record = self.last_audit(user)
+        assert (record["type"], record["result"], record["errorCode"]) == (
+            "Passkey",
+            "FAILURE",
+            code,
+        )
+        assert (record["passkeyInfo"]["rpId"], record["passkeyInfo"]["ceremony"]) == (
+            self.rp_id,
+            ceremony,
+        )
+        return body

@@ -149,12 +149,13 @@ def idstore_process(
 
 
 def run_idstore(
-    *arguments: str, environment: dict[str, str], timeout: float = 600
+    *arguments: str, environment: dict[str, str], timeout: float = 600, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run one `idstore` command as an operator does, with only `environment` (and a PATH),
-    and return its exit status and output."""
+    in `cwd` (default: the tests'), and return its exit status and output."""
     return subprocess.run(
         [str(idstore_command()), *arguments],
+        cwd=cwd,
         env={"PATH": "/usr/bin:/bin", **environment},
         capture_output=True,
         text=True,

@@ -159,6 +159,7 @@ def csv_row_of(record: dict[str, Any]) -> dict[str, str]:
         # Passkey attempts fill these; a TOTP record leaves them empty.
         "passkeyInfo.rpId": "",
         "passkeyInfo.policyName": "",
+        "passkeyInfo.ceremony": "",
         "passkeyInfo.id": "",
         "passkeyInfo.credentialId": "",
     }

@@ -29,26 +29,12 @@ from webauthn.helpers.structs import (
 from tests.support.browser import (
     BrowserRefused,
     PasskeyBrowser,
-    launch_chromium,
     passkey_browser,
-    serve_test_page,
 )
 from tests.support.webauthn_keys import b64url, b64url_decode
 
 RP_ID = "localhost"
 USER_ID = b"browser-user-1"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with launch_chromium() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
-def origin() -> Iterator[str]:
-    with serve_test_page() as page_origin:
-        yield page_origin
 
 
 @pytest.fixture

@@ -153,10 +153,10 @@ async def _screen_body(
         return InvalidJson("request body is not UTF-8 encoded JSON"), receive
     if body and _nesting_depth(body) > MAX_NESTING:
         return InvalidField.of("body", f"JSON nested deeper than {MAX_NESTING} levels"), receive
-    return None, _replaying(body, receive)
+    return None, replaying(body, receive)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+def replaying(body: bytes, receive: Receive) -> Receive:
     delivered = False
 
     async def replay() -> Message:

@@ -40,7 +40,7 @@ from idstore.services.passkey_errors import (
     SignCountNotIncreased,
     UserHandleMismatch,
 )
-from idstore.services.passkey_sessions import Completion
+from idstore.services.passkey_sessions import AUTHENTICATION, Completion
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkey authentication"])
 
@@ -63,11 +63,12 @@ _ATTEMPT_REFUSALS = (
 async def _complete(
     run: Runtime, ctx: Context, store_name: str, completion: Completion
 ) -> Response:
-    result = await passkey_attempts.complete_authentication(
+    result = await passkey_attempts.complete(
         run.database,
         run.keyring,
         ctx,
         store_name=store_name,
+        ceremony=AUTHENTICATION,
         completion=completion,
         rate=run.attempt_rate,
     )

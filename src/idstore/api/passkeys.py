@@ -23,10 +23,17 @@ from idstore.api.schemas.passkeys import (
     RegistrationAuditOut,
     RegistrationStartIn,
 )
-from idstore.services import passkey_registrations, user_passkeys
+from idstore.services import passkey_attempts, passkey_registrations, user_passkeys
 from idstore.services.context import Context, UserRef
-from idstore.services.errors import StoreNotFound, UserDisabled, UserNotFound
+from idstore.services.errors import (
+    ModalityLocked,
+    StoreNotFound,
+    UserDisabled,
+    UserLocked,
+    UserNotFound,
+)
 from idstore.services.models import PasskeyStatus
+from idstore.services.passkey_attempts import PasskeyAuthentication
 from idstore.services.passkey_errors import (
     AlgorithmNotAllowed,
     AttestationRefused,
@@ -48,7 +55,7 @@ from idstore.services.passkey_errors import (
     SignatureInvalid,
 )
 from idstore.services.passkey_registrations import CeremonyStart
-from idstore.services.passkey_sessions import Completion
+from idstore.services.passkey_sessions import REGISTRATION, Completion
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkeys"])
 
@@ -80,6 +87,9 @@ COMPLETION_REFUSALS = (
 )
 _REGISTRATION_REFUSALS = (
     *COMPLETION_REFUSALS,
+    UserDisabled,
+    UserLocked,
+    ModalityLocked,
     AlgorithmNotAllowed,
     AttestationRefused,
     CredentialAlreadyRegistered,
@@ -153,14 +163,16 @@ async def complete_registration(
     ctx: Annotated[Context, context_for("completePasskeyRegistration")],
 ) -> PasskeyRegistrationOut:
     """Complete an INTERNAL-session registration with the browser's credential."""
-    user, passkey = await passkey_registrations.complete_registration(
+    registered = await passkey_attempts.complete(
         run.database,
         run.keyring,
         ctx,
         store_name=storeName,
+        ceremony=REGISTRATION,
         completion=completion_of(body, session_id=sessionId),
+        rate=run.attempt_rate,
     )
-    return PasskeyRegistrationOut(user=user_out(user), passkey=passkey_out(passkey))
+    return _registration_out(registered)
 
 
 @router.post(
@@ -178,14 +190,24 @@ async def complete_external_registration(
     ctx: Annotated[Context, context_for("completeExternalPasskeyRegistration")],
 ) -> PasskeyRegistrationOut:
     """Complete an EXTERNAL-session registration: `sessionData` and the credential."""
-    user, passkey = await passkey_registrations.complete_registration(
+    registered = await passkey_attempts.complete(
         run.database,
         run.keyring,
         ctx,
         store_name=storeName,
+        ceremony=REGISTRATION,
         completion=completion_of(body, session_id=None),
+        rate=run.attempt_rate,
     )
-    return PasskeyRegistrationOut(user=user_out(user), passkey=passkey_out(passkey))
+    return _registration_out(registered)
+
+
+def _registration_out(registered: PasskeyAuthentication) -> PasskeyRegistrationOut:
+    return PasskeyRegistrationOut(
+        user=user_out(registered.user),
+        passkey=passkey_out(registered.passkey),
+        authentication_id=registered.authentication_id,
+    )
 
 
 @user_route(

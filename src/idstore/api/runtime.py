@@ -119,12 +119,28 @@ def context_of(caller: Caller, request: Request, run: Runtime) -> Context:
     )
 
 
+async def request_context(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, operation: str
+) -> Context:
+    """The context of a request whose bearer token holds the permission `operation`.
+
+    Raises as `_verify` does: Unauthenticated (9003), TooManyRequests (9005), PermissionDenied
+    (9004).
+    """
+    run: Runtime = request.app.state.runtime
+    return context_of(await _verify(run, credentials, operation), request, run)
+
+
+async def bearer_credentials(request: Request) -> HTTPAuthorizationCredentials | None:
+    """The request's `Authorization: Bearer …` credentials, read as the routes' dependency does."""
+    return await _bearer(request)
+
+
 def context_for(operation: str) -> Any:
     """A dependency like `caller_for` that answers the request's context: caller, id, instant."""
 
     async def verified_context(request: Request, credentials: _Credentials) -> Context:
-        run: Runtime = request.app.state.runtime
-        return context_of(await _verify(run, credentials, operation), request, run)
+        return await request_context(request, credentials, operation)
 
     verified_context.__name__ = f"context_for_{operation}"
     verified_context.idstore_operation = operation  # type: ignore[attr-defined]  # see operation_of

@@ -123,6 +123,21 @@ users = Table(
     Index("ix_users_store_id_created_dtm_id", "store_id", "created_dtm", "id"),
 )
 
+# How many users each store holds, so that a page of users need not count them all. Triggers on
+# `users` (migration 0008) change it in the transaction that inserts or deletes users, whatever
+# writes them; a store without a row holds no users.
+store_user_counts = Table(
+    "store_user_counts",
+    metadata,
+    Column(
+        "store_id",
+        String(ID),
+        ForeignKey("stores.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_count", BigInteger, nullable=False),
+)
+
 user_totps = Table(
     "user_totps",
     metadata,
@@ -169,7 +184,16 @@ authentication_audit = Table(
     Column("chain_key_id", String(32)),
     Column("chain_previous", String(64)),
     Column("chain_hash", String(64)),
-    Index("ix_authentication_audit_user_id_created_dtm_id", "user_id", "created_dtm", "id"),
+    # A user's records in order; type and result ride along so that counting a user's records,
+    # filtered or not, reads the index alone (migration 0009).
+    Index(
+        "ix_authentication_audit_store_id_user_id_created_dtm_id",
+        "store_id",
+        "user_id",
+        "created_dtm",
+        "id",
+        postgresql_include=["type", "result"],
+    ),
     Index("ix_authentication_audit_store_id_created_dtm", "store_id", "created_dtm"),
 )
 

@@ -42,8 +42,10 @@ async def fetch_page(
     sortable: Mapping[str, ColumnElement[Any]],
     tiebreak: ColumnElement[Any],
     convert: Callable[[Any], T],
+    total: Select[Any] | None = None,
 ) -> Page[T]:
-    """Run `query` for one page, ordered by the requested field then by id, and count the whole.
+    """Run `query` for one page, ordered by the requested field then by id, and count the whole
+    (or run `total`, a cheaper statement whose one value is that count).
 
     Raises InvalidField (9002) for a sort field the resource does not have.
     """
@@ -56,5 +58,7 @@ async def fetch_page(
     paged = query.order_by(*ordering).offset(request.page * request.size).limit(request.size)
     rows = (await conn.execute(paged)).all()
 
-    total = await conn.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    return Page([convert(row) for row in rows], request.page, request.size, int(total or 0))
+    if total is None:
+        total = select(func.count()).select_from(query.order_by(None).subquery())
+    counted = await conn.scalar(total)
+    return Page([convert(row) for row in rows], request.page, request.size, int(counted or 0))

@@ -1,18 +1,20 @@
-"""Completing a passkey sign-in (spec §9, §6, §7; issue 7 rules 2-6).
+"""Completing a passkey ceremony (spec §9, §6, §7; issue 7 rules 2-6): a sign-in, or a
+registration, whose completion is an authentication attempt as a TOTP registration's is.
 
 The session is used up first (a DELETE whose row count decides, so that of two completions of
 one challenge only one goes on). Then the attempt runs as one of the Passkey modality under the
 user's row lock (services/attempts.py): the user's standing, the modality lock and the attempt
-rate, then the assertion. Every outcome is one audit record of type Passkey; wrong proofs count
-towards the locks as wrong TOTP codes do, while refusals that prove nothing wrong (a disabled
-passkey, a failure the client reported) do not.
+rate, then the assertion or the new credential. Every outcome is one audit record of type
+Passkey; wrong proofs count towards the locks as wrong TOTP codes do, while refusals that prove
+nothing wrong (a disabled passkey, a failure the client reported) do not.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,7 +28,9 @@ from idstore.services.context import Context, UserRef
 from idstore.services.errors import IdstoreError
 from idstore.services.models import JsonObject, Modality, PasskeyStatus, User, UserPasskey
 from idstore.services.passkey_configs import open_session
+from idstore.services.passkey_credentials import insert_passkey, is_registered
 from idstore.services.passkey_errors import (
+    CredentialAlreadyRegistered,
     CredentialNotAllowed,
     PasskeyNotActive,
     PasskeyNotFound,
@@ -34,7 +38,7 @@ from idstore.services.passkey_errors import (
     SignCountNotIncreased,
     UserHandleMismatch,
 )
-from idstore.services.passkey_sessions import AUTHENTICATION, Completion, SessionState
+from idstore.services.passkey_sessions import REGISTRATION, Completion, SessionState
 from idstore.services.rows import find_store, find_user_row, passkey_from_row, reload_user
 from idstore.services.throttle import AttemptRate
 from idstore.services.webauthn_checks import (
@@ -43,10 +47,13 @@ from idstore.services.webauthn_checks import (
     VerifiedAssertion,
     client_response_of,
     parse_assertion,
+    parse_registration,
     verify_assertion,
+    verify_registration,
 )
 
 _PASSKEYS = tables.user_passkeys
+_Judged = TypeVar("_Judged")
 
 
 @dataclass(frozen=True)
@@ -58,56 +65,65 @@ class PasskeyAuthentication:
     authentication_id: str
 
 
-async def complete_authentication(
+async def complete(
     database: Database,
     keyring: KeyRing,
     ctx: Context,
     *,
     store_name: str,
+    ceremony: str,
     completion: Completion,
     rate: AttemptRate,
 ) -> PasskeyAuthentication:
-    """Judge the browser's assertion for the session.
+    """Judge the browser's answer for the session of the ceremony (REGISTRATION: keep the new
+    passkey; AUTHENTICATION: accept the assertion). The session is used up whatever happens.
 
     Before the user is known: 3000; 9011 (session unknown or used, configuration or policy
-    gone); 384, 386, 388, 3606 (session); in discoverable mode also 395, 397, 398, 403, 352,
+    gone); 384, 386, 388 (session); in discoverable sign-in also 3606, 395, 397, 398, 403, 352,
     3604 (response) and 362 (no such passkey), unaudited as they name no user. Then, audited
-    with the updated user: 2102, 2100, 502, 2101, 9005; 395, 397, 398, 403; 362, 363, 364, 365,
-    348; the refusals of webauthn_checks.verify_assertion (352, 353, 354, 382, 383, 3601, 3604,
-    372).
+    with the updated user: 3606 (late), 2102, 2100, 502 (sign-in only), 2101, 9005; 395, 397,
+    398, 403 (not counted). A registration then: the refusals of
+    webauthn_checks.verify_registration, and 3605 (registered already, not counted). A sign-in:
+    362, 363, 364, 365, 348, and the refusals of webauthn_checks.verify_assertion (352, 353,
+    354, 382, 383, 3601, 3604, 372).
     """
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         try:
             state, expected = await open_session(
-                conn,
-                keyring,
-                store_id=store.id,
-                ceremony=AUTHENTICATION,
-                completion=completion,
-                now=ctx.now,
+                conn, keyring, store_id=store.id, ceremony=ceremony, completion=completion
             )
-            if state.user_id is None:
-                assertion = parse_assertion(
-                    client_response_of(completion.client_response, completion.client_failure)
-                )
-                passkey_row = await _passkey_row(conn, store.id, state.rp_id, assertion)
-                if passkey_row is None:
-                    raise PasskeyNotFound()
-                user_id = str(passkey_row.user_id)
-            else:
-                user_id = state.user_id
+            user_id = state.user_id
+            if user_id is None:  # a discoverable sign-in: the passkey names the user
+                state.check_live(ctx.now)
+                user_id = await _discovered_user(conn, store.id, state, completion)
         except IdstoreError:
-            await conn.commit()  # the session stays used up
+            await conn.commit()  # the session stays used up: a refused answer cannot retry it
             raise
 
-        attempt = await _PasskeyAttempt.begin(conn, ctx, keyring, store, user_id, state, rate)
+        attempt = await PasskeyAttempt.begin(conn, ctx, keyring, store, user_id, state, rate)
+        await attempt.check_session_live()
+        if ceremony == REGISTRATION:
+            return await attempt.register(completion, expected)
         await attempt.check_standing(enrolling=False)
         await attempt.check_modality()
-        assertion = await attempt.assertion(completion)
+        assertion = await attempt.judge_response(completion, parse_assertion)
         passkey_row = await attempt.passkey_for(assertion)
         verified = await attempt.verify(assertion, passkey_row, expected)
         return await attempt.accept(passkey_row, verified)
+
+
+async def _discovered_user(
+    conn: AsyncConnection, store_id: str, state: SessionState, completion: Completion
+) -> str:
+    """The owner of the passkey a discoverable sign-in's assertion names (else 362)."""
+    assertion = parse_assertion(
+        client_response_of(completion.client_response, completion.client_failure)
+    )
+    passkey_row = await _passkey_row(conn, store_id, state.rp_id, assertion)
+    if passkey_row is None:
+        raise PasskeyNotFound()
+    return str(passkey_row.user_id)
 
 
 async def _passkey_row(
@@ -125,7 +141,9 @@ async def _passkey_row(
 
 
 @dataclass(kw_only=True)
-class _PasskeyAttempt(Attempt):
+class PasskeyAttempt(Attempt):
+    """One attempt of the Passkey modality: a sign-in, or a registration's completion."""
+
     modality: ClassVar[Modality] = Modality.PASSKEY
     event: ClassVar[str] = "passkey"
 
@@ -142,7 +160,7 @@ class _PasskeyAttempt(Attempt):
         user_id: str,
         state: SessionState,
         rate: AttemptRate,
-    ) -> _PasskeyAttempt:
+    ) -> PasskeyAttempt:
         """Lock the user's row and read the user as it is under that lock."""
         user_row = await find_user_row(
             conn, store_id=store.id, ref=UserRef.by_id(user_id), for_update=True
@@ -159,23 +177,43 @@ class _PasskeyAttempt(Attempt):
         )
 
     def audit_details(self) -> JsonObject:
-        info: JsonObject = {"rpId": self.state.rp_id, "policyName": self.state.policy_name}
+        info: JsonObject = {
+            "rpId": self.state.rp_id,
+            "policyName": self.state.policy_name,
+            "ceremony": self.state.ceremony,
+        }
         if self.passkey is not None:
             info.update(id=self.passkey.id, credentialId=self.passkey.credential_id)
         return {"passkeyInfo": info}
 
     def log_fields(self) -> dict[str, object]:
         passkey_id = None if self.passkey is None else self.passkey.id
-        return {**super().log_fields(), "rp_id": self.state.rp_id, "passkey_id": passkey_id}
+        return {
+            **super().log_fields(),
+            "rp_id": self.state.rp_id,
+            "ceremony": self.state.ceremony,
+            "passkey_id": passkey_id,
+        }
 
-    async def assertion(self, completion: Completion) -> Assertion:
-        """The parsed assertion, or the client's reported failure (not counted)."""
+    async def check_session_live(self) -> None:
+        """A late completion (3606) is audited and counted nowhere, as an expired TOTP
+        registration is."""
+        try:
+            self.state.check_live(self.ctx.now)
+        except IdstoreError as error:
+            raise await self.refuse(error) from None
+
+    async def judge_response(
+        self, completion: Completion, judge: Callable[[dict[str, Any]], _Judged]
+    ) -> _Judged:
+        """The client's response as `judge` reads it. The failure the client reported instead
+        (395, 397, 398, 403) is refused uncounted; a response `judge` refuses counts."""
         try:
             response = client_response_of(completion.client_response, completion.client_failure)
         except IdstoreError as error:
             raise await self.refuse(error) from None
         try:
-            return parse_assertion(response)
+            return judge(response)
         except IdstoreError as error:
             raise await self.refuse(error, counts=True) from None
 
@@ -255,3 +293,19 @@ class _PasskeyAttempt(Attempt):
         )
         record = await self.succeed()
         return PasskeyAuthentication(user=self.user, passkey=used, authentication_id=record.id)
+
+    async def register(self, completion: Completion, expected: Expected) -> PasskeyAuthentication:
+        """A registration's completion, an attempt as a TOTP registration's is: the new passkey
+        kept, counters reset, audited, committed."""
+        await self.check_standing(enrolling=True)
+        await self.check_modality()
+        credential = await self.judge_response(
+            completion, lambda response: verify_registration(parse_registration(response), expected)
+        )
+        if await is_registered(self.conn, self.store_id, self.state.rp_id, credential):
+            raise await self.refuse(CredentialAlreadyRegistered())
+        passkey = await insert_passkey(self.conn, self.ctx, self.store_id, self.state, credential)
+        self.passkey = passkey
+        self.user = replace(self.user, passkeys=(*self.user.passkeys, passkey))
+        record = await self.succeed()
+        return PasskeyAuthentication(user=self.user, passkey=passkey, authentication_id=record.id)

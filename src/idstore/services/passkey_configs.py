@@ -5,7 +5,6 @@ into the one of that name."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -217,13 +216,12 @@ async def open_session(
     store_id: str,
     ceremony: str,
     completion: Completion,
-    now: datetime,
 ) -> tuple[SessionState, Expected]:
     """Use the session up (passkey_sessions.consume) and say what its response must match:
     the relying party, challenge, origins and policy as configured now. Raises as `consume`
     does, and ResourceNotFound (9011) when the configuration or policy is gone."""
     state = await passkey_sessions.consume(
-        conn, keyring, store_id=store_id, ceremony=ceremony, completion=completion, now=now
+        conn, keyring, store_id=store_id, ceremony=ceremony, completion=completion
     )
     config = await find_config(conn, store_id=store_id, rp_id=state.rp_id)
     if ceremony == passkey_sessions.REGISTRATION:

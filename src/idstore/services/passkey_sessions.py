@@ -61,6 +61,11 @@ class SessionState:
     def challenge_bytes(self) -> bytes:
         return b64url_decode(self.challenge)
 
+    def check_live(self, now: datetime) -> None:
+        """Raises SessionExpired (3606) past the policy's `timeoutSeconds`."""
+        if self.expiration_dtm <= now:
+            raise SessionExpired()
+
 
 @dataclass(frozen=True)
 class Completion:
@@ -159,13 +164,13 @@ async def consume(
     store_id: str,
     ceremony: str,
     completion: Completion,
-    now: datetime,
 ) -> SessionState:
-    """Delete the session and answer its state: whatever happens next, it is used up.
+    """Delete the session and answer its state, expired or not: whatever happens next, it is
+    used up. The caller judges the expiry (SessionState.check_live) once it knows whom to audit.
 
     Raises ResourceNotFound (9011: unknown, of another ceremony, or used already),
-    SessionDataMissing (384), SessionDataUnreadable (386), SessionDataNotExpected (388) and
-    SessionExpired (3606). The caller commits the delete with its outcome.
+    SessionDataMissing (384), SessionDataUnreadable (386) and SessionDataNotExpected (388).
+    The caller commits the delete with its outcome.
     """
     sealed_given, session_id = _split_session_data(completion.session_data, completion.session_id)
     sessions = tables.passkey_sessions
@@ -188,10 +193,7 @@ async def consume(
         raise SessionDataNotExpected()
     if row.state_sealed is None and sealed_given is None:
         raise SessionDataMissing()
-    state = _open(keyring, sealed_given or row.state_sealed, session_id)
-    if state.expiration_dtm <= now:
-        raise SessionExpired()
-    return state
+    return _open(keyring, sealed_given or row.state_sealed, session_id)
 
 
 def _split_session_data(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idstore.db import tables
@@ -56,6 +56,10 @@ class UserChanges:
 class UserFilter:
     external_id: str | None = None
     status: UserStatus | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.external_id is None and self.status is None
 
 
 async def create_user(
@@ -126,7 +130,10 @@ async def list_users(
     where: UserFilter,
     request: PageRequest,
 ) -> Page[User]:
-    """One page of the store's users (without their authenticators)."""
+    """One page of the store's users (without their authenticators). Raises 3000.
+
+    Without a filter the total is the store's user counter, not a count of a million rows.
+    """
     async with database.transaction(write=False) as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         query = select(tables.users).where(tables.users.c.store_id == store.id)
@@ -141,7 +148,14 @@ async def list_users(
             sortable=SORTABLE,
             tiebreak=tables.users.c.id,
             convert=lambda row: user_from_rows(row, (), ctx.now),
+            total=_counted_users(store.id) if where.is_empty else None,
         )
+
+
+def _counted_users(store_id: str) -> Select[Any]:
+    counts = tables.store_user_counts.c
+    found = select(counts.user_count).where(counts.store_id == store_id).scalar_subquery()
+    return select(func.coalesce(found, 0))
 
 
 def _status_condition(status: UserStatus, now: datetime) -> ColumnElement[bool]:

@@ -1,9 +1,10 @@
-"""The idstore export format, version 1: which fields each record has, and their JSON forms.
+"""The idstore export format, version 2: which fields each record has, and their JSON forms.
 
-A file is JSON Lines: a header, the store (configuration and policies), one line per user with
-the user's authenticators, and an end line with the counts and an HMAC over every byte before
-it. The writer and the reader both go through the field lists here, so what is written is what
-is read back; docs/moving-on.md documents the same lists.
+A file is JSON Lines: a header, the store (configuration, TOTP policies and, from version 2, the
+passkey configurations), one line per user with the user's authenticators (TOTPs and, from
+version 2, passkeys), and an end line with the counts and an HMAC over every byte before it.
+Version 1 files (no passkeys) are still read. The writer and the reader both go through the
+field lists here, so what is written is what is read back; docs/moving-on.md documents them.
 """
 
 from __future__ import annotations
@@ -14,16 +15,25 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Date, Float, Integer, String
+from sqlalchemy import Boolean, Column, Date, Float, Integer, LargeBinary, String
 
 from idstore.db import tables
 from idstore.db.types import UtcDateTime
 from idstore.otp import Algorithm
-from idstore.services.models import LockKind, TotpStatus, UserStatus
+from idstore.services.models import (
+    LockKind,
+    PasskeyStatus,
+    SessionManagement,
+    TotpStatus,
+    UserStatus,
+)
+from idstore.transfer.recipient import decode, encode
 
 FORMAT = "idstore-export"
-VERSION = 1
+VERSION = 2  # what this idstore writes
+READABLE_VERSIONS = (1, 2)  # version 1: no passkey configurations, no passkeys
 TOTP = "TOTP"
+PASSKEY = "Passkey"  # the modality's name, as the audit spells it
 
 
 class FormatError(ValueError):
@@ -87,9 +97,30 @@ TOTP_FIELDS = _fields(
 )
 
 
-def secret_binding(kind: str, *, store_id: str, user_id: str, authenticator_id: str) -> str:
-    """The associated data of one sealed secret: the format, what it is and whose it is."""
-    return f"{FORMAT}/{VERSION}|{kind}|{store_id}|{user_id}|{authenticator_id}"
+# A relying party's passkey configuration (version 2), in the store record's "passkeyConfigs".
+PASSKEY_CONFIG_FIELDS = _fields(
+    tables.passkey_configs,
+    "id rp_id rp_name restricted_origins session_management registration_policies "
+    "authentication_policies created_dtm last_updated_dtm",
+    session_management=SessionManagement,
+)
+
+# A passkey (version 2) besides its `type`. Its public key is not secret: it stands in clear.
+PASSKEY_FIELDS = _fields(
+    tables.user_passkeys,
+    "id rp_id credential_id public_key algorithm status sign_count aaguid transports "
+    "backup_eligible backup_state user_handle registration_audit created_dtm last_updated_dtm "
+    "last_authenticated_with_dtm",
+    status=PasskeyStatus,
+)
+
+
+def secret_binding(
+    kind: str, *, version: int, store_id: str, user_id: str, authenticator_id: str
+) -> str:
+    """The associated data of one sealed secret: the format and version of the file it stands
+    in, what it is and whose it is."""
+    return f"{FORMAT}/{version}|{kind}|{store_id}|{user_id}|{authenticator_id}"
 
 
 def to_json(fields: Sequence[Field], row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -98,6 +129,8 @@ def to_json(fields: Sequence[Field], row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return encode(value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
@@ -142,6 +175,8 @@ def _column_value(item: Field, value: Any) -> Any:
         return float(_typed(value, (int, float)))
     if isinstance(kind, String):
         return _string(item, value)
+    if isinstance(kind, LargeBinary):
+        return _binary(value)
     return value  # JSON columns: any JSON value; the reader checks the shapes it relies on
 
 
@@ -165,6 +200,13 @@ def _string(item: Field, value: Any) -> str:
     if item.choices is not None and text not in {choice.value for choice in item.choices}:
         raise ValueError("is not one of the values this version knows")
     return text
+
+
+def _binary(value: Any) -> bytes:
+    try:
+        return decode(_text(value))
+    except ValueError:
+        raise ValueError("is not base64url") from None
 
 
 def _date(value: Any) -> date:

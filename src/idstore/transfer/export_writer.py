@@ -1,4 +1,5 @@
-"""`idstore export`: one store's configuration, users and authenticators, written as a stream.
+"""`idstore export`: one store's configuration, users and authenticators (TOTPs and passkeys),
+written as a stream.
 
 Users are read in batches inside one read-only snapshot, so a store of any size is written with
 a batch in memory at a time and the file shows the store as of one instant. Every secret is
@@ -24,6 +25,7 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.rows import find_store
 from idstore.transfer import export_format as fmt
+from idstore.transfer.passkey_records import config_record, passkey_record
 from idstore.transfer.recipient import SCHEME, FileKeys, encode
 
 BATCH_SIZE = 500
@@ -130,10 +132,16 @@ async def _store_record(conn: AsyncConnection, store: Row[Any]) -> dict[str, Any
         .where(tables.totp_policies.c.store_id == store.id)
         .order_by(tables.totp_policies.c.id)
     )
+    configs = await conn.execute(
+        select(tables.passkey_configs)
+        .where(tables.passkey_configs.c.store_id == store.id)
+        .order_by(tables.passkey_configs.c.id)
+    )
     return {
         "kind": "store",
         **fmt.to_json(fmt.STORE_FIELDS, store._mapping),
         "totpPolicies": [fmt.to_json(fmt.POLICY_FIELDS, row._mapping) for row in policies],
+        "passkeyConfigs": [config_record(row._mapping) for row in configs],
     }
 
 
@@ -141,11 +149,12 @@ async def _store_record(conn: AsyncConnection, store: Row[Any]) -> dict[str, Any
 class _Batch:
     users: Sequence[Row[Any]]
     totps: dict[str, list[Row[Any]]]
+    passkeys: dict[str, list[Row[Any]]]
 
 
 async def _user_batches(conn: AsyncConnection, store_id: str) -> AsyncIterator[_Batch]:
-    """The store's users in id order, BATCH_SIZE at a time, with their TOTPs."""
-    users, totps = tables.users, tables.user_totps
+    """The store's users in id order, BATCH_SIZE at a time, with their TOTPs and passkeys."""
+    users = tables.users
     after = ""
     while True:
         batch = (
@@ -158,14 +167,23 @@ async def _user_batches(conn: AsyncConnection, store_id: str) -> AsyncIterator[_
         ).all()
         if not batch:
             return
-        by_user: dict[str, list[Row[Any]]] = {row.id: [] for row in batch}
-        rows = await conn.execute(
-            select(totps).where(totps.c.user_id.in_(list(by_user))).order_by(totps.c.id)
-        )
-        for row in rows:
-            by_user[row.user_id].append(row)
-        yield _Batch(batch, by_user)
+        user_ids = [row.id for row in batch]
+        totps = await _by_user(conn, tables.user_totps, user_ids)
+        yield _Batch(batch, totps, await _by_user(conn, tables.user_passkeys, user_ids))
         after = batch[-1].id
+
+
+async def _by_user(
+    conn: AsyncConnection, table: Any, user_ids: list[str]
+) -> dict[str, list[Row[Any]]]:
+    """The rows of `table` that belong to these users, by user, in id order."""
+    by_user: dict[str, list[Row[Any]]] = {user_id: [] for user_id in user_ids}
+    rows = await conn.execute(
+        select(table).where(table.c.user_id.in_(user_ids)).order_by(table.c.id)
+    )
+    for row in rows:
+        by_user[row.user_id].append(row)
+    return by_user
 
 
 def _user_records(
@@ -176,6 +194,7 @@ def _user_records(
         authenticators = [
             _totp_record(totp, keyring, keys, store_id=store_id) for totp in batch.totps[user.id]
         ]
+        authenticators += [passkey_record(row._mapping) for row in batch.passkeys[user.id]]
         records.append(
             {
                 "kind": "user",
@@ -197,7 +216,11 @@ def _totp_record(
             f"the secret of TOTP {totp.id} does not open with this server's key ring"
         ) from exc
     binding = fmt.secret_binding(
-        "totp.secret", store_id=store_id, user_id=totp.user_id, authenticator_id=totp.id
+        "totp.secret",
+        version=fmt.VERSION,
+        store_id=store_id,
+        user_id=totp.user_id,
+        authenticator_id=totp.id,
     )
     return {
         "type": fmt.TOTP,

@@ -55,6 +55,7 @@ class ExportLines:
         self._source = source
         self._first = b""
         self.number = 0
+        self.version = fmt.VERSION  # the file's, once the header is read
         self.mac: hmac.HMAC | None = None
         self.end: dict[str, Any] | None = None
         self.digest = hashlib.sha256()
@@ -99,11 +100,13 @@ def open_header(lines: ExportLines, identity: Identity) -> FileKeys:
     if header.get("format") != fmt.FORMAT:
         raise UnknownFormat("this is not an idstore export (its first line names no such format)")
     version = header.get("version")
-    if version != fmt.VERSION:
+    if type(version) is not int or version not in fmt.READABLE_VERSIONS:
+        readable = " and ".join(str(number) for number in fmt.READABLE_VERSIONS)
         raise UnknownFormat(
             f"the file is version {version!r} of the export format; "
-            f"this idstore reads version {fmt.VERSION}"
+            f"this idstore reads versions {readable}"
         )
+    lines.version = version
     sealing = header.get("sealing")
     if not isinstance(sealing, dict) or sealing.get("scheme") != SCHEME:
         raise UnknownFormat(f"the file's secrets are not sealed with {SCHEME}")

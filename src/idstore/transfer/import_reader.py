@@ -2,8 +2,10 @@
 
 The file is read line by line inside one write transaction: each sealed secret is opened with the
 recipient's private key as its line arrives and re-sealed with this database's key ring, and the
-end line's HMAC is checked against every byte read. Any refusal (wrong key, an altered byte, an
-unknown version, a store that exists) raises before the transaction commits, so nothing stays.
+end line's HMAC is checked against every byte read. Passkeys (version 2) carry no secret: their
+rows are checked (passkey_records.py) and inserted as they stand. Any refusal (wrong key, an
+altered byte, an unknown version, a store that exists) raises before the transaction commits,
+so nothing stays.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from idstore.transfer.import_file import (
     open_header,
     user_lines,
 )
+from idstore.transfer.passkey_records import config_row, passkey_row
 from idstore.transfer.recipient import FileKeys, Identity, SealedFieldBroken
 
 BATCH_SIZE = 500
@@ -87,7 +90,7 @@ async def import_store(
     store_record = expect(lines, "store")
     ids = _Ids(options.new_ids)
     async with database.transaction() as conn:
-        target = await _insert_store(conn, store_record, options, ids, lines.where())
+        target = await _insert_store(conn, store_record, options, ids, lines)
         counts = await _insert_users(conn, lines, keys, keyring, target, ids, progress)
         check_end(lines, keys, counts)
     return ImportSummary(
@@ -107,11 +110,17 @@ class _Target:
     store_id: str
     file_store_id: str
     policies: dict[str, tuple[str, str]]  # the file's policy id -> the new one, and its name
+    version: int  # the file's format version
 
 
 async def _insert_store(
-    conn: AsyncConnection, record: dict[str, Any], options: ImportOptions, ids: _Ids, where: str
+    conn: AsyncConnection,
+    record: dict[str, Any],
+    options: ImportOptions,
+    ids: _Ids,
+    lines: ExportLines,
 ) -> _Target:
+    where = lines.where()
     values = _checked(fmt.from_json, fmt.STORE_FIELDS, record, f"{where} (store)")
     _check_configuration(values["configuration"], where)
     file_store_id = values["id"]
@@ -125,7 +134,10 @@ async def _insert_store(
     except IntegrityError:  # made by someone else since the check
         raise StoreExists(f"the store {values['name']!r} was created meanwhile") from None
     policies = await _insert_policies(conn, record, values["id"], ids, where)
-    return _Target(values["tenant_id"], values["name"], values["id"], file_store_id, policies)
+    await _insert_passkey_configs(conn, record, values["id"], ids, lines)
+    return _Target(
+        values["tenant_id"], values["name"], values["id"], file_store_id, policies, lines.version
+    )
 
 
 async def _insert_policies(
@@ -140,14 +152,40 @@ async def _insert_policies(
         row = _checked(fmt.from_json, fmt.POLICY_FIELDS, policy, f"{where} policy {number}")
         inserted[row["id"]] = (ids(row["id"]), row["name"])
         row.update(id=inserted[row["id"]][0], store_id=store_id)
-        try:
-            await conn.execute(insert(tables.totp_policies).values(row))
-        except IntegrityError:
-            raise StoreExists(
-                f"{where} policy {number}: its id is in this database already, or its name "
-                "repeats: import a copy with --new-ids"
-            ) from None
+        await _insert_part(conn, tables.totp_policies, row, f"{where} policy {number}", "name")
     return inserted
+
+
+async def _insert_passkey_configs(
+    conn: AsyncConnection, record: dict[str, Any], store_id: str, ids: _Ids, lines: ExportLines
+) -> None:
+    """Insert the store's passkey configurations (version 2; a version 1 file has none)."""
+    where, configs = lines.where(), record.get("passkeyConfigs")
+    if lines.version < 2:
+        if configs is not None:
+            raise FileRefused(f"{where}: field 'passkeyConfigs' is not in version 1")
+        return
+    if not isinstance(configs, list):
+        raise FileRefused(f"{where}: field 'passkeyConfigs' is not a list")
+    for number, config in enumerate(configs):
+        row = _checked(config_row, config, f"{where} passkey configuration {number}")
+        row.update(id=ids(row["id"]), store_id=store_id)
+        place = f"{where} passkey configuration {number}"
+        await _insert_part(conn, tables.passkey_configs, row, place, "rpId")
+
+
+async def _insert_part(
+    conn: AsyncConnection, table: Any, row: dict[str, Any], place: str, unique: str
+) -> None:
+    """Insert one part of the store. Raises StoreExists when its id is taken or its `unique`
+    field repeats within the store."""
+    try:
+        await conn.execute(insert(table).values(row))
+    except IntegrityError:
+        raise StoreExists(
+            f"{place}: its id is in this database already, or its {unique} repeats: "
+            "import a copy with --new-ids"
+        ) from None
 
 
 def _checked(convert: Callable[..., dict[str, Any]], *arguments: Any) -> dict[str, Any]:
@@ -185,6 +223,22 @@ async def _refuse_existing_store(conn: AsyncConnection, values: dict[str, Any]) 
     )
 
 
+@dataclass
+class _Rows:
+    """Rows waiting to be inserted, by table, in the order the foreign keys need."""
+
+    users: list[dict[str, Any]] = field(default_factory=list)
+    totps: list[dict[str, Any]] = field(default_factory=list)
+    passkeys: list[dict[str, Any]] = field(default_factory=list)
+
+    def tables(self) -> list[tuple[Any, list[dict[str, Any]]]]:
+        return [
+            (tables.users, self.users),
+            (tables.user_totps, self.totps),
+            (tables.user_passkeys, self.passkeys),
+        ]
+
+
 async def _insert_users(
     conn: AsyncConnection,
     lines: ExportLines,
@@ -195,39 +249,33 @@ async def _insert_users(
     progress: Callable[[int], None] | None,
 ) -> tuple[int, int]:
     """Insert every user line up to the end line; return the users and authenticators read."""
-    users: list[dict[str, Any]] = []
-    totps: list[dict[str, Any]] = []
-    user_count = totp_count = 0
+    rows = _Rows()
+    user_count = authenticator_count = 0
     for record in user_lines(lines):
-        user, user_totps = _user_rows(record, keys, keyring, target, ids, lines.where())
-        users.append(user)
-        totps.extend(user_totps)
-        user_count, totp_count = user_count + 1, totp_count + len(user_totps)
-        if len(users) >= BATCH_SIZE:
-            await _flush(conn, users, totps)
+        added = _user_rows(record, keys, keyring, target, ids, lines.where(), rows)
+        user_count, authenticator_count = user_count + 1, authenticator_count + added
+        if len(rows.users) >= BATCH_SIZE:
+            await _flush(conn, rows)
             if progress is not None:
                 progress(user_count)
-    await _flush(conn, users, totps)
+    await _flush(conn, rows)
     if progress is not None:
         progress(user_count)
-    return user_count, totp_count
+    return user_count, authenticator_count
 
 
-async def _flush(
-    conn: AsyncConnection, users: list[dict[str, Any]], totps: list[dict[str, Any]]
-) -> None:
+async def _flush(conn: AsyncConnection, rows: _Rows) -> None:
     try:
-        if users:
-            await conn.execute(insert(tables.users), users)
-        if totps:
-            await conn.execute(insert(tables.user_totps), totps)
+        for table, waiting in rows.tables():
+            if waiting:
+                await conn.execute(insert(table), waiting)
     except IntegrityError:
         raise StoreExists(
             "the file's user or authenticator ids are in this database already, or an external "
-            "id repeats: import a copy with --new-ids"
+            "id or a passkey's credential id repeats: import a copy with --new-ids"
         ) from None
-    users.clear()
-    totps.clear()
+    for _, waiting in rows.tables():
+        waiting.clear()
 
 
 def _user_rows(
@@ -237,24 +285,35 @@ def _user_rows(
     target: _Target,
     ids: _Ids,
     where: str,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    rows: _Rows,
+) -> int:
+    """Add the user's row and its authenticators' rows to `rows`; return how many
+    authenticators the user has."""
     user = _checked(fmt.from_json, fmt.USER_FIELDS, record, where)
     user.update(_checked(fmt.from_json, fmt.LOCK_FIELDS, record.get("locks"), f"{where} locks"))
     _check_modality_locks(user["modality_locks"], where)
     file_user_id = user["id"]
     # The attempt budget refills and the audit chain starts afresh: the audit stays behind.
     user.update(id=ids(file_user_id), store_id=target.store_id)
+    rows.users.append(user)
 
     authenticators = record.get("authenticators")
     if not isinstance(authenticators, list):
         raise FileRefused(f"{where}: field 'authenticators' is not a list")
-    totps = []
+    owner = {"store_id": target.store_id, "user_id": user["id"]}
     for number, authenticator in enumerate(authenticators):
         place = f"{where} authenticator {number}"
-        if not isinstance(authenticator, dict) or authenticator.get("type") != fmt.TOTP:
+        kind = authenticator.get("type") if isinstance(authenticator, dict) else None
+        if kind == fmt.TOTP:
+            rows.totps.append(
+                _totp_row(authenticator, keys, keyring, target, ids, file_user_id, place)
+            )
+        elif kind == fmt.PASSKEY and target.version >= 2:
+            passkey = _checked(passkey_row, authenticator, place)
+            rows.passkeys.append({**passkey, **owner, "id": ids(passkey["id"])})
+        else:
             raise FileRefused(f"{place}: a type this idstore version does not import")
-        totps.append(_totp_row(authenticator, keys, keyring, target, ids, file_user_id, place))
-    return user, totps
+    return len(authenticators)
 
 
 def _check_modality_locks(stored: Any, where: str) -> None:
@@ -280,6 +339,7 @@ def _totp_row(
         raise FileRefused(f"{where}: its policy is not among the store's")
     binding = fmt.secret_binding(
         "totp.secret",
+        version=target.version,
         store_id=target.file_store_id,
         user_id=file_user_id,
         authenticator_id=row["id"],

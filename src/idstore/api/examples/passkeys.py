@@ -221,6 +221,7 @@ REGISTRATION_COMPLETED: Json = {
         "summaryInfo": {**NEW_USER["summaryInfo"], "passkeys": [PASSKEY]},
     },
     "passkey": PASSKEY,
+    "authenticationId": AUDIT_RECORD_ID,
 }
 
 AUTHENTICATION: Json = {

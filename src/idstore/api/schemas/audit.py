@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from idstore.api.schemas.common import Dtm, ResponseBody
@@ -23,6 +25,7 @@ class PasskeyInfoOut(ResponseBody):
 
     rp_id: str
     policy_name: str
+    ceremony: Literal["REGISTRATION", "AUTHENTICATION"] | None = None
     id: str | None = None
     credential_id: str | None = None
 
@@ -66,10 +69,11 @@ class TotpAuthenticationOut(ResponseBody):
 
 
 class PasskeyRegistrationOut(ResponseBody):
-    """A passkey registered: the updated user and the new passkey."""
+    """A passkey registered: the updated user, the new passkey, the audit record's id."""
 
     user: UserOut
     passkey: PasskeyOut
+    authentication_id: str
 
 
 class PasskeyAuthenticationOut(ResponseBody):
