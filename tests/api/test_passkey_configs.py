@@ -98,7 +98,18 @@ def test_delete_removes_the_configuration(api: Api) -> None:
     )
 
 
-@pytest.mark.parametrize("rp_id", ["com", "co.uk", "github.io", "Example.com", "10.0.0.1"])
+@pytest.mark.parametrize(
+    "rp_id",
+    [
+        "com",
+        "co.uk",
+        "github.io",
+        "Example.com",
+        "10.0.0.1",
+        "example.com\n",
+        "login.example.com\n",
+    ],
+)
 def test_a_public_suffix_or_non_domain_rp_id_is_refused(api: Api, rp_id: str) -> None:
     store = api.create_store()["name"]
 
@@ -125,6 +136,9 @@ def test_a_registrable_domain_or_localhost_is_accepted(api: Api, rp_id: str) -> 
         "http://login.example.com",
         "https://login.example.com/path",
         "login.example.com",
+        "https://login.example.com\n",
+        "https://login.\texample.com",
+        " https://login.example.com",
     ],
 )
 def test_origins_outside_the_relying_party_or_not_https_are_refused(api: Api, origin: str) -> None:

@@ -76,8 +76,9 @@ class Forgery:
 
     `flags` is the whole flags byte except AT, which is set whenever attested credential data is
     present. `signing_key` signs with another key (a well-formed but wrong signature); `signature`
-    replaces the signature bytes outright. `user_handle` b"" sends an empty handle and
-    `omits_user_handle` leaves the member out, as a browser does for a non-discoverable credential.
+    replaces the signature bytes outright; `cose_key` replaces the attested public key.
+    `user_handle` b"" sends an empty handle and `omits_user_handle` leaves the member out, as a
+    browser does for a non-discoverable credential.
     """
 
     origin: str | None = None
@@ -96,6 +97,7 @@ class Forgery:
     aaguid: bytes | None = None
     credential_id: bytes | None = None
     algorithm: CoseAlgorithm | None = None
+    cose_key: bytes | None = None
 
 
 HONEST = Forgery()
@@ -151,6 +153,7 @@ class SoftwareAuthenticator:
     is_backup_eligible: bool = False
     is_backed_up: bool = False
     attestation_format: str = "none"
+    credential_id_length: int = 32
     credentials: dict[bytes, Credential] = field(default_factory=dict)
 
     def credential(self, credential_id: str | bytes) -> Credential:
@@ -169,7 +172,7 @@ class SoftwareAuthenticator:
             raise LookupError("the authenticator already holds an excluded credential")
         rp_id = str(public_key.get("rp", {}).get("id") or self._origin_host())
         credential = Credential(
-            credential_id=secrets.token_bytes(32),
+            credential_id=secrets.token_bytes(self.credential_id_length),
             key=CredentialKey.generate(forgery.algorithm or self._chosen_algorithm(public_key)),
             rp_id=rp_id,
             user_handle=b64url_decode(public_key["user"]["id"]),
@@ -182,7 +185,7 @@ class SoftwareAuthenticator:
         attested = attested_credential_data(
             aaguid=self.aaguid if forgery.aaguid is None else forgery.aaguid,
             credential_id=credential.credential_id,
-            cose_key=credential.key.cose_public_key(),
+            cose_key=forgery.cose_key or credential.key.cose_public_key(),
         )
         auth_data = self._authenticator_data(
             credential, public_key, forgery, credential.sign_count, attested

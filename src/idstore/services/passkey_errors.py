@@ -33,7 +33,8 @@ class ChallengeMismatch(IdstoreError):
 
 
 class OriginNotAllowed(IdstoreError):
-    """The origin in the client response is not in `restrictedOrigins`."""
+    """The origin in the client response is not in `restrictedOrigins`, or the ceremony ran in
+    a cross-origin frame (`crossOrigin` true or a `topOrigin`)."""
 
     code = 354
     http_status = 400

@@ -22,7 +22,8 @@ from idstore.services.passkey_errors import (
     RelyingPartyIdRefused,
 )
 
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Used with fullmatch only: `$` would also match before a trailing newline ("com\n").
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 # Development hosts whose plain-http origin a configuration may list (browsers treat them as
 # secure contexts); nothing else may be http.
@@ -47,8 +48,10 @@ class Origin:
     @classmethod
     def parse(cls, text: object) -> Origin | None:
         """The origin `text` names, or None when it is not a bare origin."""
-        if not isinstance(text, str):
-            return None
+        if not isinstance(text, str) or any(
+            ord(char) <= 0x20 or ord(char) == 0x7F for char in text
+        ):
+            return None  # urlsplit would silently drop tabs and newlines, and strip spaces
         try:
             parts = urlsplit(text)
             port = parts.port
@@ -75,7 +78,7 @@ class Origin:
 def check_rp_id(rp_id: str) -> str:
     """The relying party id, a lower-case domain that is not a public suffix (3607 otherwise)."""
     labels = rp_id.split(".")
-    if rp_id != rp_id.lower() or not all(_LABEL.match(label) for label in labels):
+    if rp_id != rp_id.lower() or not all(_LABEL.fullmatch(label) for label in labels):
         raise RelyingPartyIdRefused("the relying party id must be a lower-case domain name")
     if labels[-1].isdigit():
         raise RelyingPartyIdRefused("the relying party id must be a domain, not an address")

@@ -1,17 +1,15 @@
 """Starting a passkey registration (spec §9): the session and the creation options; its
 completion is an attempt of the Passkey modality (passkey_attempts.complete). The user handle
 is made at the first registration for a relying party and kept in
-`attributes.passkeyUsers.{rpId}.USER_HANDLE`."""
+`attributes.passkeyUsers.{rpId}.USER_HANDLE` (passkey_user_handles)."""
 
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import select
 from webauthn import generate_registration_options, options_to_json
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.structs import (
@@ -38,12 +36,10 @@ from idstore.services.passkey_configs import find_config, registration_policy
 from idstore.services.passkey_sessions import (
     REGISTRATION,
     StartedSession,
-    b64url,
     b64url_decode,
 )
+from idstore.services.passkey_user_handles import user_handle
 from idstore.services.rows import find_store, find_user_row
-
-USER_HANDLE_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ async def start_registration(
         if user_row.status == UserStatus.DISABLED:
             raise UserDisabled()
 
-        handle = await _user_handle(conn, ctx, user_row, rp_id)
+        handle = await user_handle(conn, ctx, user_row, rp_id)
         registered = await conn.execute(
             select(tables.user_passkeys.c.credential_id).where(
                 tables.user_passkeys.c.user_id == user_row.id,
@@ -106,35 +102,6 @@ async def start_registration(
             excluded=[row.credential_id for row in registered],
         )
         return CeremonyStart(session=session, options=options)
-
-
-async def _user_handle(conn: AsyncConnection, ctx: Context, user_row: Row[Any], rp_id: str) -> str:
-    """The user's handle for the relying party, made (random, 32 bytes) the first time.
-
-    A caller that replaced the user's attributes may have dropped it: then the handle the user's
-    passkeys of the relying party carry is written back, so that one user keeps one handle."""
-    attributes: dict[str, Any] = dict(user_row.attributes or {})
-    passkey_users: dict[str, Any] = dict(attributes.get("passkeyUsers") or {})
-    entry = passkey_users.get(rp_id)
-    if isinstance(entry, dict) and isinstance(entry.get("USER_HANDLE"), str):
-        return str(entry["USER_HANDLE"])
-
-    handle = await conn.scalar(
-        select(tables.user_passkeys.c.user_handle)
-        .where(
-            tables.user_passkeys.c.user_id == user_row.id,
-            tables.user_passkeys.c.rp_id == rp_id,
-        )
-        .limit(1)
-    ) or b64url(secrets.token_bytes(USER_HANDLE_BYTES))
-    passkey_users[rp_id] = {"USER_HANDLE": handle}
-    attributes["passkeyUsers"] = passkey_users
-    await conn.execute(
-        update(tables.users)
-        .where(tables.users.c.id == user_row.id)
-        .values(attributes=attributes, last_updated_dtm=ctx.now)
-    )
-    return handle
 
 
 def _creation_options(

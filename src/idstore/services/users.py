@@ -26,6 +26,7 @@ from idstore.services.models import (
     UserStatus,
 )
 from idstore.services.paging import Page, PageRequest, fetch_page
+from idstore.services.passkey_user_handles import check_passkey_users_unchanged
 from idstore.services.rows import (
     find_store,
     find_user_row,
@@ -64,8 +65,10 @@ class UserFilter:
 async def create_user(
     database: Database, ctx: Context, *, store_name: str, changes: UserChanges
 ) -> User:
-    """Create a user; status, locale and time zone default to the store's. Raises 3000, 3101."""
+    """Create a user; status, locale and time zone default to the store's. Raises 3000, 3101,
+    9002 (attributes.passkeyUsers given: the server keeps it)."""
     _check_birth_date(changes, ctx)
+    check_passkey_users_unchanged(changes.values.get("attributes"), None)
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         defaults = configuration.from_json(store.configuration)
@@ -182,11 +185,13 @@ async def get_user(database: Database, ctx: Context, *, store_name: str, ref: Us
 async def update_user(
     database: Database, ctx: Context, *, store_name: str, ref: UserRef, changes: UserChanges
 ) -> User:
-    """Change the given fields. Status ACTIVE also lifts every lock; LOCKED locks permanently."""
+    """Change the given fields. Status ACTIVE also lifts every lock; LOCKED locks permanently.
+    Raises 3000, 3100, 3101, 9002 (attributes.passkeyUsers changed: the server keeps it)."""
     _check_birth_date(changes, ctx)
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
+        check_passkey_users_unchanged(changes.values.get("attributes"), row.attributes)
         user = user_from_rows(row, (), ctx.now)
 
         values: dict[str, Any] = {**changes.values, "last_updated_dtm": ctx.now}

@@ -13,11 +13,9 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-import cbor2
 from webauthn import verify_authentication_response, verify_registration_response
 from webauthn.helpers import (
     bytes_to_base64url,
-    decode_credential_public_key,
     parse_authentication_credential_json,
     parse_authenticator_data,
     parse_client_data_json,
@@ -50,10 +48,17 @@ from idstore.services.passkey_errors import (
     SignCountNotIncreased,
 )
 from idstore.services.passkey_origins import judge_origin
+from idstore.services.webauthn_strict import (
+    attestation_members,
+    check_client_data,
+    check_credential_id,
+    credential_key_algorithm,
+    known_transports,
+)
 
 _CREATE, _GET = "webauthn.create", "webauthn.get"
 # What py_webauthn raises for what it cannot parse or verify; none of it is a server fault.
-_MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError)
+_MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ def parse_assertion(client_response: dict[str, Any]) -> Assertion:
         credential = parse_authentication_credential_json(client_response)
     except _MALFORMED:
         raise SignatureInvalid("the client response is not an authentication credential") from None
+    check_credential_id(credential.id, credential.raw_id)
     handle = credential.response.user_handle
     return Assertion(
         credential=credential,
@@ -128,6 +134,7 @@ def parse_assertion(client_response: dict[str, Any]) -> Assertion:
 def verify_registration(credential: RegistrationCredential, expected: Expected) -> NewCredential:
     """Judge a registration response. Raises 352, 353, 354, 382, 383, 3601 (flags), 3602
     (algorithm), 3603 (attestation) or 3604 (malformed)."""
+    check_credential_id(credential.id, credential.raw_id)
     client_data = _client_data(credential.response.client_data_json, _CREATE, expected)
     origin = judge_origin(
         client_data.origin, rp_id=expected.rp_id, restricted_origins=expected.restricted_origins
@@ -158,7 +165,7 @@ def verify_registration(credential: RegistrationCredential, expected: Expected) 
         algorithm=algorithm,
         sign_count=verified.sign_count,
         aaguid=verified.aaguid,
-        transports=tuple(str(t.value) for t in credential.response.transports or ()),
+        transports=known_transports(credential.response.transports),
         backup_eligible=auth_data.flags.be,
         backup_state=auth_data.flags.bs,
         user_verified=auth_data.flags.uv,
@@ -220,6 +227,7 @@ def check_sign_count(stored: int, new: int) -> None:
 
 
 def _client_data(raw: bytes, ceremony: str, expected: Expected) -> CollectedClientData:
+    check_client_data(raw)
     try:
         client_data = parse_client_data_json(raw)
     except _MALFORMED:
@@ -250,11 +258,8 @@ def _authenticator_data(raw: bytes, expected: Expected) -> AuthenticatorData:
 
 
 def _attestation_parts(raw: bytes) -> tuple[str, dict[Any, Any], bytes]:
-    try:
-        decoded = cbor2.loads(raw)
-        fmt, statement, auth_data = decoded["fmt"], decoded["attStmt"], decoded["authData"]
-    except (cbor2.CBORDecodeError, ValueError, TypeError, KeyError):
-        raise AttestationRefused("the attestation object is malformed") from None
+    decoded = attestation_members(raw)
+    fmt, statement, auth_data = decoded["fmt"], decoded["attStmt"], decoded["authData"]
     if not (isinstance(fmt, str) and isinstance(statement, dict) and isinstance(auth_data, bytes)):
         raise AttestationRefused("the attestation object is malformed")
     if len(auth_data) < 37:
@@ -263,10 +268,7 @@ def _attestation_parts(raw: bytes) -> tuple[str, dict[Any, Any], bytes]:
 
 
 def _algorithm(public_key: bytes, policy: PasskeyPolicy) -> int:
-    try:
-        algorithm = int(decode_credential_public_key(public_key).alg)
-    except _MALFORMED:
-        raise SignatureInvalid("the credential public key is malformed") from None
+    algorithm = credential_key_algorithm(public_key)
     if algorithm not in policy.algorithms:
         raise AlgorithmNotAllowed()
     return algorithm

@@ -1,0 +1,108 @@
+"""The WebAuthn user handle of a user for a relying party (spec §9, issue 7 F1).
+
+The server owns `attributes.passkeyUsers.{rpId}.USER_HANDLE`: the user API refuses writes to it
+(`check_passkey_users_unchanged`), and a registration trusts a handle only when it is base64url of
+1 to 64 bytes, fits the passkeys' column and no other user of the store has it for the relying
+party; any other value is replaced. A handle names one user: discoverable sign-in finds the user
+by it, so a handle shared by two users would let one sign in as the other.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.db import tables
+from idstore.services.context import Context
+from idstore.services.errors import InvalidField
+from idstore.services.passkey_sessions import b64url, b64url_decode
+
+PASSKEY_USERS = "passkeyUsers"
+USER_HANDLE_BYTES = 32
+_MAX_HANDLE_BYTES = 64  # WebAuthn's limit for user.id
+_MAX_HANDLE_CHARS = tables.user_passkeys.c.user_handle.type.length  # type: ignore[attr-defined]
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")  # fullmatch only
+_ABSENT = object()
+
+
+def check_passkey_users_unchanged(given: Any, current: Any) -> None:
+    """Refuse (9002, field attributes.passkeyUsers) attributes that set passkeyUsers to anything
+    but its stored value; leaving it out is allowed (a registration writes it back)."""
+    if not isinstance(given, dict) or PASSKEY_USERS not in given:
+        return
+    stored = current.get(PASSKEY_USERS, _ABSENT) if isinstance(current, dict) else _ABSENT
+    if given[PASSKEY_USERS] != stored:
+        raise InvalidField.of(
+            f"attributes.{PASSKEY_USERS}",
+            "is kept by the server for passkeys; leave it out or send it unchanged",
+        )
+
+
+def is_user_handle(value: object) -> bool:
+    """Canonical base64url (no padding) of 1 to 64 bytes that the passkeys' column can hold."""
+    if not isinstance(value, str) or not 0 < len(value) <= _MAX_HANDLE_CHARS:
+        return False
+    if not _BASE64URL.fullmatch(value):
+        return False
+    try:
+        raw = b64url_decode(value)
+    except ValueError:
+        return False
+    return 0 < len(raw) <= _MAX_HANDLE_BYTES and b64url(raw) == value
+
+
+async def user_handle(conn: AsyncConnection, ctx: Context, user_row: Row[Any], rp_id: str) -> str:
+    """The user's handle for the relying party: the one the user's passkeys of it carry, else
+    the attributes' when it is well formed and no other user's, else a new random one. Written
+    back to the attributes when they do not say it already."""
+    attributes: dict[str, Any] = (
+        dict(user_row.attributes) if isinstance(user_row.attributes, dict) else {}
+    )
+    passkey_users = attributes.get(PASSKEY_USERS)
+    passkey_users = dict(passkey_users) if isinstance(passkey_users, dict) else {}
+    entry = passkey_users.get(rp_id)
+    given = entry.get("USER_HANDLE") if isinstance(entry, dict) else None
+
+    handle = await _passkeys_handle(conn, user_row, rp_id)
+    if handle is None and is_user_handle(given) and not await _taken(conn, user_row, rp_id, given):
+        handle = str(given)
+    handle = handle or b64url(secrets.token_bytes(USER_HANDLE_BYTES))
+    if entry != {"USER_HANDLE": handle}:
+        passkey_users[rp_id] = {"USER_HANDLE": handle}
+        attributes[PASSKEY_USERS] = passkey_users
+        await conn.execute(
+            update(tables.users)
+            .where(tables.users.c.id == user_row.id)
+            .values(attributes=attributes, last_updated_dtm=ctx.now)
+        )
+    return handle
+
+
+async def _passkeys_handle(conn: AsyncConnection, user_row: Row[Any], rp_id: str) -> str | None:
+    passkeys = tables.user_passkeys
+    handle = await conn.scalar(
+        select(passkeys.c.user_handle)
+        .where(passkeys.c.user_id == user_row.id, passkeys.c.rp_id == rp_id)
+        .limit(1)
+    )
+    return None if handle is None else str(handle)
+
+
+async def _taken(conn: AsyncConnection, user_row: Row[Any], rp_id: str, handle: object) -> bool:
+    """Whether another user of the store has a passkey of the relying party with the handle."""
+    passkeys = tables.user_passkeys
+    other = await conn.scalar(
+        select(passkeys.c.id)
+        .where(
+            passkeys.c.store_id == user_row.store_id,
+            passkeys.c.rp_id == rp_id,
+            passkeys.c.user_handle == handle,
+            passkeys.c.user_id != user_row.id,
+        )
+        .limit(1)
+    )
+    return other is not None
