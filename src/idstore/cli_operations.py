@@ -225,8 +225,10 @@ async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> s
 
 def _rotate_keys(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
+    current = key_source(settings).current()  # raises KeyRingMissing when there is none
+    require_database(settings)  # before anything is opened or changed: it creates nothing
     # Before the key file gains a key: a ring that opens nothing here must change nothing.
-    foreign = foreign_key_ring(settings, key_source(settings).current())
+    foreign = foreign_key_ring(settings, current)
     if foreign:
         print(f"idstore: nothing re-sealed: {foreign}", file=sys.stderr)
         return 2
@@ -235,14 +237,11 @@ def _rotate_keys(arguments: argparse.Namespace) -> int:
         print(f"idstore: {line}", flush=True)
 
     if settings.secret_keys:
-        ring = key_source(settings).current()
-        require_database(settings)
+        ring = current
         say(f"keys come from IDSTORE_SECRET_KEYS; re-sealing under {ring.current_key_id}")
         report = asyncio.run(_reseal(settings, ring, say))
     else:
         path = settings.resolved_key_file
-        key_source(settings)  # raises KeyRingMissing when the file is not there
-        require_database(settings)  # before the key file changes
         try:
             with rotation_lock(path):
                 ring = add_key_to_file(path, wait_seconds=arguments.wait, say=say)

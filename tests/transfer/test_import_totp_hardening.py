@@ -61,7 +61,7 @@ def test_an_issuer_the_api_refuses_is_refused_on_its_line(target: Target, tmp_pa
     assert target.count(tables.user_totps) == 1
 
 
-def test_only_a_database_that_cannot_be_opened_is_reported_unreachable(
+def test_a_missing_database_is_named_and_nothing_is_created(
     target: Target, tmp_path: Path
 ) -> None:
     csv_file = _write(tmp_path, "tokens.csv", f"alice,{ALICE_B32}\n")
@@ -70,7 +70,11 @@ def test_only_a_database_that_cannot_be_opened_is_reported_unreachable(
     unreachable = nowhere.import_totp(csv_file)
 
     assert unreachable.returncode == 2
-    assert unreachable.stderr == "idstore: cannot reach the database: FileNotFoundError\n"
+    assert unreachable.stderr == (
+        f"idstore: no database at {tmp_path}/missing/idstore.db "
+        "(set IDSTORE_DATA_DIR or IDSTORE_DATABASE_URL)\n"
+    )
+    assert not (tmp_path / "missing").exists()
 
 
 def _secret() -> str:
