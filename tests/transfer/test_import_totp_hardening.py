@@ -61,9 +61,7 @@ def test_an_issuer_the_api_refuses_is_refused_on_its_line(target: Target, tmp_pa
     assert target.count(tables.user_totps) == 1
 
 
-def test_a_missing_database_is_named_and_nothing_is_created(
-    target: Target, tmp_path: Path
-) -> None:
+def test_a_missing_database_is_named_and_nothing_is_created(target: Target, tmp_path: Path) -> None:
     csv_file = _write(tmp_path, "tokens.csv", f"alice,{ALICE_B32}\n")
     nowhere = dataclasses.replace(target, database_url=f"sqlite:///{tmp_path}/missing/idstore.db")
 
