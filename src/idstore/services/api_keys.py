@@ -3,6 +3,7 @@ first one made at start; bearer tokens issued for them."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -188,7 +189,7 @@ async def set_status(
     else:
         revocations.add(key.id)
     log.info("api_key.status_changed", extra={"api_key_id": key.id, "status": str(status)})
-    return ApiKey(**{**key.__dict__, "status": status, "last_updated_dtm": now})
+    return dataclasses.replace(key, status=status, last_updated_dtm=now)
 
 
 async def _rehash(database: Database, keyring: KeyRing, *, key_id: str, api_key: str) -> None:

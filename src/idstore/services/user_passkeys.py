@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
@@ -76,7 +77,7 @@ async def set_passkey_status(
             subject_id=passkey.id,
             details={"status": str(status)},
         )
-        return UserPasskey(**{**passkey.__dict__, "status": status, "last_updated_dtm": ctx.now})
+        return dataclasses.replace(passkey, status=status, last_updated_dtm=ctx.now)
 
 
 async def delete_passkey(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
@@ -71,7 +72,7 @@ async def set_totp_status(
             subject_id=totp.id,
             details={"status": str(status)},
         )
-        return UserTotp(**{**totp.__dict__, "status": status, "last_updated_dtm": ctx.now})
+        return dataclasses.replace(totp, status=status, last_updated_dtm=ctx.now)
 
 
 async def delete_totp(
