@@ -13,7 +13,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from idstore.private_files import private_text_file
 
 RECIPIENT_PREFIX = "idstore-recipient-1:"
 IDENTITY_PREFIX = "idstore-identity-1:"
@@ -124,9 +125,9 @@ class Identity:
         return cls(X25519PrivateKey.from_private_bytes(raw))
 
     def write_new(self, path: Path) -> None:
-        """Write the private key file, mode 0600. Raises FileExistsError rather than replace."""
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as key_file:
+        """Write the private key file, mode 0600, whole or not at all. Raises FileExistsError
+        rather than replace."""
+        with private_text_file(path, replace=False) as key_file:
             key_file.write(self.file_text())
 
 
