@@ -21,6 +21,7 @@ def test_a_docs_page_refers_only_to_this_server_and_each_reference_answers(
     references = [a or b for a, b in _REFERENCE.findall(html.text)]
 
     assert "/openapi.json" in references or 'spec-url="/openapi.json"' in html.text
+    assert references, "the page loads its assets from this server"
     assert all(
         reference.startswith("/") and not reference.startswith("//") for reference in references
     )

@@ -208,7 +208,7 @@ def test_backup_eligibility_may_not_change_and_backup_state_may_turn_on(api: Api
 
 def test_user_verification_required_refuses_0x19_and_accepts_0x1d(api: Api) -> None:
     eligible = SoftwareAuthenticator(ORIGIN, is_backup_eligible=True, is_backed_up=True)
-    rp, user, _, _ = _enrolled(
+    rp, user, _, passkey = _enrolled(
         api, eligible, authenticationPolicies={"default": {"userVerification": "required"}}
     )
 
@@ -216,7 +216,11 @@ def test_user_verification_required_refuses_0x19_and_accepts_0x1d(api: Api) -> N
     _refused(rp, user, without_uv, 3601)
     with_uv = rp.sign_in(eligible, Forgery(flags=0x1D), user=user)
 
-    assert with_uv.status_code == 200
+    assert json_of(with_uv, 200)["passkey"]["id"] == passkey["id"]
+    assert rp.ceremonies(user)[-2:] == [
+        ("AUTHENTICATION", "FAILURE"),
+        ("AUTHENTICATION", "SUCCESS"),
+    ]
 
 
 def test_user_presence_unset_is_always_refused(api: Api) -> None:

@@ -288,7 +288,7 @@ def test_attributes_replaced_by_a_caller_get_the_passkeys_user_handle_back(api: 
     signed_in = rp.sign_in(authenticator, user=user)
     handle = rp.ceremony(rp.start_registration(user)).options["user"]["id"]
 
-    assert signed_in.status_code == 200
+    assert json_of(signed_in, 200)["passkey"]["id"] == passkey["id"]
     assert handle == passkey["userHandle"]
     assert api.get_user(rp.store, user)["attributes"] == {
         "x": 1,

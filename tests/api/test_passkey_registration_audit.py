@@ -83,8 +83,14 @@ def test_a_refused_registration_is_audited_and_counted_and_a_reported_failure_no
     ]
 
 
-@pytest.mark.parametrize("first", [Forgery(), Forgery(flags=int(Flag.UV))], ids=["ok", "refused"])
-def test_a_completion_whose_session_is_used_writes_no_record(api: Api, first: Forgery) -> None:
+@pytest.mark.parametrize(
+    ("first", "status", "result"),
+    [(Forgery(), 200, "SUCCESS"), (Forgery(flags=int(Flag.UV)), 400, "FAILURE")],
+    ids=["ok", "refused"],
+)
+def test_a_completion_whose_session_is_used_writes_no_record(
+    api: Api, first: Forgery, status: int, result: str
+) -> None:
     rp = PasskeyStore.create(api)
     user = api.create_user(rp.store)
     authenticator = SoftwareAuthenticator(ORIGIN)
@@ -96,8 +102,10 @@ def test_a_completion_whose_session_is_used_writes_no_record(api: Api, first: Fo
 
     retried = rp.complete("registrations", ceremony, honest)
 
+    assert used.status_code == status, used.text
+    if status == 400:
+        assert used.json()["code"] == 3601
     error_of(retried, 404, 9011)
-    result = "SUCCESS" if used.status_code == 200 else "FAILURE"
     assert rp.ceremonies(user) == [("REGISTRATION", result)]
 
 

@@ -43,7 +43,9 @@ def test_a_replayed_finish_body_is_refused(api: Api, mode: str) -> None:
     first = rp.complete("authentications", ceremony, body)
     replayed = rp.complete("authentications", ceremony, body)
 
-    assert first.status_code == 200
+    signed_in = json_of(first, 200)
+    assert signed_in["user"]["id"] == user["id"]
+    assert signed_in["authenticationId"] == rp.last_audit(user)["id"]
     error_of(replayed, 404, 9011)
     assert rp.ceremonies(user) == [("REGISTRATION", "SUCCESS"), ("AUTHENTICATION", "SUCCESS")]
 
