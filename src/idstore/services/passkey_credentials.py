@@ -68,17 +68,13 @@ async def insert_passkey(
         "last_authenticated_with_dtm": None,
     }
     try:
-        await conn.execute(insert(tables.user_passkeys).values(values))
+        inserted = insert(tables.user_passkeys).values(values).returning(tables.user_passkeys)
+        row = (await conn.execute(inserted)).one()
     except IntegrityError as exc:  # a concurrent registration of the same credential won
         raise conflict(
             exc, unique=CredentialAlreadyRegistered(), missing=ResourceNotFound("user not found")
         ) from exc
     await events.record(conn, ctx, "passkey.registered", store_id=store_id, subject_id=passkey_id)
-    row = (
-        await conn.execute(
-            select(tables.user_passkeys).where(tables.user_passkeys.c.id == passkey_id)
-        )
-    ).one()
     return passkey_from_row(row)
 
 
