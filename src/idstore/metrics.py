@@ -8,6 +8,7 @@ on any process adds them all up: the numbers are the service's, not one process'
 from __future__ import annotations
 
 import os
+from functools import cache
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -43,6 +44,27 @@ POOL_CONNECTIONS = Gauge(
     "Database connections checked out of the pool, as of the end of the last request.",
     multiprocess_mode="livesum",
 )
+
+
+# Each label set's child looked up once: `labels()` validates the values and takes a lock each
+# time. Label values are few (modalities, error codes, route templates, statuses), so the caches
+# stay small.
+@cache
+def authentications(modality: str, result: str, code: str) -> Counter:
+    """The counter of one modality, result and error code."""
+    return AUTHENTICATIONS.labels(modality, result, code)
+
+
+@cache
+def locks(lock: str) -> Counter:
+    """The counter of one kind of lock."""
+    return LOCKS.labels(lock)
+
+
+@cache
+def request_seconds(method: str, route: str, status: int) -> Histogram:
+    """The latency histogram of one method, route template and status."""
+    return REQUEST_SECONDS.labels(method, route, str(status))
 
 
 def exposition() -> tuple[bytes, str]:

@@ -51,6 +51,15 @@ class Settings:
             "answers 503 (9010), so that a hung database does not hold requests (0: no limit)."
         ),
     )
+    database_prepared_statements: bool = field(
+        default=True,
+        metadata=_help(
+            "Keep each PostgreSQL connection's prepared statements for reuse (named statements). "
+            "Turn off behind a pooler in transaction mode that cannot carry them (PgBouncer "
+            "before 1.21, or without `max_prepared_statements`): statements are then prepared "
+            "unnamed, each in the transaction that runs it."
+        ),
+    )
     secret_keys: str = field(
         default="",
         metadata=_help(

@@ -104,9 +104,7 @@ def _log_request(scope: Scope, status: int, seconds: float) -> None:
         },
     )
     # Route templates, never raw paths: one series per route, and no external id in a label.
-    metrics.REQUEST_SECONDS.labels(scope["method"], route or "unmatched", str(status)).observe(
-        seconds
-    )
+    metrics.request_seconds(scope["method"], route or "unmatched", status).observe(seconds)
     runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
     if runtime is not None:
         metrics.POOL_CONNECTIONS.set(runtime.database.connections_in_use())

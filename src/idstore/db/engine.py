@@ -17,20 +17,33 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # How long opening a PostgreSQL connection may take before the request fails with 9010 (503);
 # asyncpg's own default is a minute, far past any client's patience.
 CONNECT_TIMEOUT_SECONDS = 5
+# No statement cache in asyncpg (its statements are then unnamed) nor in SQLAlchemy's adapter.
+_UNNAMED_STATEMENTS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
 
 
 class Database:
     """Owns the engine. `transaction()` is the only way services reach the database."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, statement_timeout_seconds: float = 0
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        statement_timeout_seconds: float = 0,
+        prepared_statements: bool = True,
     ) -> None:
         """`statement_timeout_seconds` (PostgreSQL; 0: none) bounds how long one statement
         waits for the database: the one handle that serves requests sets it, while migrations
-        and maintenance commands, whose statements may rightly run long, do not."""
+        and maintenance commands, whose statements may rightly run long, do not.
+        `prepared_statements` False keeps no prepared statement on a PostgreSQL connection
+        (asyncpg's and SQLAlchemy's caches off): every statement is prepared unnamed, which a
+        pooler in transaction mode passes through."""
         self.url = url
         self.engine: AsyncEngine = _create_engine(
-            url, pool_size=pool_size, statement_timeout_seconds=statement_timeout_seconds
+            url,
+            pool_size=pool_size,
+            statement_timeout_seconds=statement_timeout_seconds,
+            prepared_statements=prepared_statements,
         )
 
     @property
@@ -50,9 +63,11 @@ class Database:
         of the first one (an export reading in batches); a SQLite read transaction already does.
         """
         async with self.engine.connect() as connection:
-            await connection.execution_options(
-                idstore_write=write, idstore_housekeeping=housekeeping
-            )
+            if housekeeping or not write:
+                # Absent options read as these defaults; setting them costs a greenlet hop.
+                await connection.execution_options(
+                    idstore_write=write, idstore_housekeeping=housekeeping
+                )
             if snapshot and self.dialect == "postgresql":
                 await connection.execution_options(isolation_level="REPEATABLE READ")
             async with connection.begin():
@@ -67,7 +82,9 @@ class Database:
         await self.engine.dispose()
 
 
-def _create_engine(url: str, *, pool_size: int, statement_timeout_seconds: float) -> AsyncEngine:
+def _create_engine(
+    url: str, *, pool_size: int, statement_timeout_seconds: float, prepared_statements: bool
+) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, hide_parameters=True
@@ -84,6 +101,7 @@ def _create_engine(url: str, *, pool_size: int, statement_timeout_seconds: float
             "timeout": CONNECT_TIMEOUT_SECONDS,
             # Enforced by the client, so that it holds when the server no longer answers at all.
             "command_timeout": statement_timeout_seconds or None,
+            **({} if prepared_statements else _UNNAMED_STATEMENTS),
         },
     )
     _drop_closed_connections(engine)

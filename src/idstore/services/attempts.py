@@ -10,7 +10,7 @@ committed). Log lines and metrics follow the commit, so they never tell of a rol
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from idstore import metrics
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
+from idstore.db.hot import HotStatement
 from idstore.services import audit, audit_chain, locking, throttle
 from idstore.services.context import Context
 from idstore.services.errors import (
@@ -40,7 +41,7 @@ from idstore.services.models import (
     User,
     UserStatus,
 )
-from idstore.services.rows import lock_state_values
+from idstore.services.rows import LOCK_STATE_COLUMNS, lock_state_values
 from idstore.services.throttle import AttemptRate
 from idstore.services.users import with_lock_state
 
@@ -52,8 +53,18 @@ _SUSPICIOUS = frozenset(
 )
 
 
-# Built once (the SET clause comes from the parameters given): the hot path runs it.
+_CHAIN_HEAD_COLUMNS = ("audit_chain_head", "audit_chain_length", "audit_chain_seal")
+# Built once, one for each SET clause the hot path writes: after a refusal, after a success.
 _UPDATE_USER = update(tables.users).where(tables.users.c.id == bindparam("b_user_id"))
+_USER_REFUSED = HotStatement(_UPDATE_USER, column_keys=LOCK_STATE_COLUMNS + _CHAIN_HEAD_COLUMNS)
+_USER_SUCCEEDED = HotStatement(
+    _UPDATE_USER,
+    column_keys=(
+        *LOCK_STATE_COLUMNS,
+        *_CHAIN_HEAD_COLUMNS,
+        "last_successful_authentication_dtm",
+    ),
+)
 
 
 @dataclass(kw_only=True)
@@ -109,8 +120,8 @@ class Attempt:
         state = locking.after_success(self.user.lock_state, self.modality, now)
         record = await self._audit(error=None)
         head = self._chain_head(record)
-        await self.conn.execute(
-            _UPDATE_USER,
+        await _USER_SUCCEEDED.rowcount(
+            self.conn,
             {
                 **lock_state_values(state),
                 **head,
@@ -118,8 +129,10 @@ class Attempt:
                 "b_user_id": self.user.id,
             },
         )
-        self.user = replace(
-            with_lock_state(self.user, state, now),
+        self.user = with_lock_state(
+            self.user,
+            state,
+            now,
             last_successful_authentication_dtm=now,
             audit_chain_head=record.chain_hash,
             audit_chain_length=head["audit_chain_length"],
@@ -128,7 +141,7 @@ class Attempt:
         # counted only once it holds.
         await self.conn.commit()
         log.info(f"{self.event}.accepted", extra=self.log_fields())
-        metrics.AUTHENTICATIONS.labels(str(self.modality), "SUCCESS", "0").inc()
+        metrics.authentications(self.modality, "SUCCESS", "0").inc()
         return record
 
     async def refuse(self, error: IdstoreError, *, counts: bool = False) -> IdstoreError:
@@ -136,20 +149,21 @@ class Attempt:
 
         The commit comes before the error is raised, so no failure is ever rolled back with it.
         """
-        user, state, engaged = self.user, self.user.lock_state, []
+        state, engaged = self.user.lock_state, []
         if counts:
             state = locking.after_failure(self.locking_policy, state, self.modality, self.ctx.now)
             engaged = self._locks_engaged(state)
-            user = with_lock_state(user, state, self.ctx.now)
 
         # One UPDATE of the user row carries the counters and the audit chain's new head.
         record = await self._audit(error=error)
         head = self._chain_head(record)
-        await self.conn.execute(
-            _UPDATE_USER, {**lock_state_values(state), **head, "b_user_id": user.id}
+        await _USER_REFUSED.rowcount(
+            self.conn, {**lock_state_values(state), **head, "b_user_id": self.user.id}
         )
-        user = replace(
-            user,
+        user = with_lock_state(
+            self.user,
+            state,
+            self.ctx.now,
             audit_chain_head=record.chain_hash,
             audit_chain_length=head["audit_chain_length"],
         )
@@ -161,10 +175,10 @@ class Attempt:
             f"{self.event}.refused",
             extra={**self.log_fields(), "error_code": error.code, "counted": counts},
         )
-        metrics.AUTHENTICATIONS.labels(str(self.modality), "FAILURE", str(error.code)).inc()
+        metrics.authentications(self.modality, "FAILURE", str(error.code)).inc()
         for lock in engaged:
             log.warning("lock.engaged", extra={**self.log_fields(), "lock": lock})
-            metrics.LOCKS.labels(lock).inc()
+            metrics.locks(lock).inc()
         return error.with_user(user)
 
     def _chain_head(self, record: AuditRecord) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
+from idstore.db.hot import HotStatement
 from idstore.db.ids import new_id
 from idstore.services import audit_chain
 from idstore.services.audit_chain import AuditContent
@@ -23,7 +24,16 @@ from idstore.services.rows import find_store, find_user_row
 from idstore.timestamps import format_dtm
 
 SORTABLE = {"createdDtm": tables.authentication_audit.c.created_dtm}
-_INSERT = insert(tables.authentication_audit)  # built once: every attempt runs it
+# Built once, naming every column an attempt's record fills: every attempt runs it.
+_INSERT = HotStatement(
+    insert(tables.authentication_audit),
+    column_keys=(
+        *(field.name for field in fields(AuditContent)),
+        "chain_key_id",
+        "chain_previous",
+        "chain_hash",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,8 @@ async def record(
         request_id=ctx.request_id,
     )
     chained = audit_chain.link(keyring, content, previous or audit_chain.GENESIS)
-    await conn.execute(
-        _INSERT,
+    await _INSERT.rowcount(
+        conn,
         {
             **content.__dict__,
             "chain_key_id": chained.key_id,

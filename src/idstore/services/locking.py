@@ -46,13 +46,16 @@ def effective_status(admin_status: UserStatus, state: LockState, now: datetime) 
 
 def settle(state: LockState, now: datetime) -> LockState:
     """Drop locks whose time has passed; a lapsed lock's counter starts again from zero."""
-    modalities = {
-        modality: lock
-        if lock.locked_dtm is None or lock.unlock_dtm is None or lock.unlock_dtm > now
-        else ModalityLock()
+    lapsed = [
+        modality
         for modality, lock in state.modalities.items()
-    }
-    if state.lock_kind is LockKind.TEMPORARY and not user_lock_holds(state, now):
+        if lock.locked_dtm is not None and lock.unlock_dtm is not None and lock.unlock_dtm <= now
+    ]
+    user_lock_lapsed = state.lock_kind is LockKind.TEMPORARY and not user_lock_holds(state, now)
+    if not lapsed and not user_lock_lapsed:
+        return state  # nearly every attempt: nothing to copy
+    modalities = {**state.modalities, **{modality: ModalityLock() for modality in lapsed}}
+    if user_lock_lapsed:
         return replace(
             state, lock_kind=None, locked_dtm=None, unlock_dtm=None, modalities=modalities
         )

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
+from idstore.db.hot import HotStatement
 from idstore.otp import Algorithm
 from idstore.services import configuration, locking
 from idstore.services.context import Context, UserRef
@@ -259,6 +260,20 @@ def lock_state_from_row(row: Row[Any]) -> LockState:
     )
 
 
+# The users-row columns that hold a LockState, as lock_state_values names them.
+LOCK_STATE_COLUMNS = (
+    "failed_attempts",
+    "lock_count",
+    "temp_lock_streak",
+    "lock_kind",
+    "locked_dtm",
+    "unlock_dtm",
+    "modality_locks",
+    "attempt_tokens",
+    "attempt_tokens_dtm",
+)
+
+
 def lock_state_values(state: LockState) -> dict[str, object]:
     """The users-row columns that hold a LockState."""
     return {
@@ -334,13 +349,13 @@ def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
 
 
 # Built once: building a statement costs more than running it (the hot path runs this one).
-_ATTEMPT_BY_ID = _totp_attempt_query(tables.users.c.id)
-_ATTEMPT_BY_EXTERNAL_ID = _totp_attempt_query(tables.users.c.external_id)
+_ATTEMPT_BY_ID = HotStatement(_totp_attempt_query(tables.users.c.id))
+_ATTEMPT_BY_EXTERNAL_ID = HotStatement(_totp_attempt_query(tables.users.c.external_id))
 
 
 def totp_attempt_query(
     ctx: Context, store_name: str, ref: UserRef, policy_name: str
-) -> tuple[Select[Any], dict[str, str]]:
+) -> tuple[HotStatement, dict[str, str]]:
     """The one statement an attempt starts with, and its parameters: the store's locking
     policy, the policy's drift, the user and all of the user's TOTPs, the user row locked
     (FOR UPDATE OF users)."""

@@ -19,6 +19,7 @@ from idstore import otp
 from idstore.crypto.keyring import KeyRing, SealBroken
 from idstore.db import tables
 from idstore.db.engine import Database
+from idstore.db.hot import HotStatement
 from idstore.services import audit, configuration
 from idstore.services.attempts import Attempt
 from idstore.services.context import Context, UserRef
@@ -52,10 +53,20 @@ log = logging.getLogger(__name__)
 
 _TOTPS = tables.user_totps.c
 # Built once, the SET clause from the parameters: accepts a step only past the last one used.
-_ACCEPT_STEP = update(tables.user_totps).where(
-    _TOTPS.id == bindparam("b_id"),
-    _TOTPS.status == bindparam("b_status"),
-    _TOTPS.last_used_step < bindparam("b_step"),
+_ACCEPT_STEP = HotStatement(
+    update(tables.user_totps).where(
+        _TOTPS.id == bindparam("b_id"),
+        _TOTPS.status == bindparam("b_status"),
+        _TOTPS.last_used_step < bindparam("b_step"),
+    ),
+    column_keys=(
+        "status",
+        "last_used_step",
+        "last_authenticated_with_dtm",
+        "last_updated_dtm",
+        "activated_dtm",
+        "expiration_dtm",
+    ),
 )
 
 
@@ -158,7 +169,7 @@ class _TotpAttempt(Attempt):
     ) -> _TotpAttempt:
         """Read and lock everything the attempt needs in one statement."""
         query, parameters = totp_attempt_query(ctx, store_name, ref, policy)
-        rows = (await conn.execute(query, parameters)).all()
+        rows = await query.rows(conn, parameters)
         if not rows:
             # Only on this error path: tell a missing store (3000) from a missing user (3100).
             store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
@@ -259,19 +270,26 @@ class _TotpAttempt(Attempt):
 
     async def accept(self, held: _HeldTotp, step: int, *, activating: bool) -> TotpAuthentication:
         now, totp = self.ctx.now, held.totp
-        used = replace(
-            totp, last_used_step=step, last_authenticated_with_dtm=now, last_updated_dtm=now
+        activation: dict[str, Any] = (
+            {"status": TotpStatus.ACTIVE, "activated_dtm": now, "expiration_dtm": None}
+            if activating
+            else {}
         )
-        if activating:
-            used = replace(used, status=TotpStatus.ACTIVE, activated_dtm=now, expiration_dtm=None)
+        used = replace(
+            totp,
+            last_used_step=step,
+            last_authenticated_with_dtm=now,
+            last_updated_dtm=now,
+            **activation,
+        )
 
         # One conditional UPDATE decides: a check in Python would let two servers accept one code.
         expected = TotpStatus.PENDING if activating else TotpStatus.ACTIVE
-        accepted = await self.conn.execute(
-            _ACCEPT_STEP,
+        accepted = await _ACCEPT_STEP.rowcount(
+            self.conn,
             {**_used_values(used), "b_id": totp.id, "b_status": str(expected), "b_step": step},
         )
-        if accepted.rowcount != 1:
+        if accepted != 1:
             raise await self._lost_race(totp.id, activating=activating)
 
         self.held = replace(held, totp=used)

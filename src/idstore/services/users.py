@@ -269,10 +269,12 @@ async def unlock_user(
         return await reload_user(conn, refreshed, ctx.now)
 
 
-def with_lock_state(user: User, state: LockState, now: datetime) -> User:
-    """The user as it reads once `state` is written, without reading it back."""
+def with_lock_state(user: User, state: LockState, now: datetime, **changes: Any) -> User:
+    """The user as it reads once `state` (and any other `changes` to its fields) is written,
+    without reading it back: one copy of the user for all of them."""
     return replace(
         user,
         lock_state=state,
         status=locking.effective_status(user.admin_status, state, now),
+        **changes,
     )

@@ -1,0 +1,191 @@
+"""The hot path's statements, run on PostgreSQL straight on the transaction's asyncpg connection.
+
+An authentication runs the same three or four statements every time, and on PostgreSQL
+SQLAlchemy's per-statement machinery (compiling the cache key, the execution context, the result
+objects, the hop through the greenlet bridge) costs more Python than asyncpg's own work. A
+`HotStatement` is compiled once; on PostgreSQL it runs as an asyncpg prepared statement on the
+connection of the transaction SQLAlchemy began, so it shares that transaction, its row locks and
+its commit. Values go through the bind and result processors the tables declare (UtcDateTime,
+JSONB through the codecs SQLAlchemy put on the connection), so a row reads the same either way.
+On SQLite it runs through SQLAlchemy unchanged.
+
+The engine's `before_cursor_execute` listeners still see each statement (tests count and explain
+them). A driver error becomes the same `DBAPIError` SQLAlchemy would raise, and a connection found
+closed is invalidated, so callers tell a lost database (503) from a wrong statement as before.
+
+The asyncpg connection's statement cache decides whether the statement is named: with
+`statement_cache_size=0` (the `database_prepared_statements` setting off) it is prepared unnamed
+inside the transaction, which a transaction-mode pooler such as PgBouncer passes through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Dialect
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement, Delete, Insert, Select, Update
+
+Processor = Callable[[Any], Any] | None
+Statement = Select[Any] | Insert | Update | Delete
+
+
+class HotRow:
+    """A row read directly: its columns by attribute and through `_mapping`, as a Row's are."""
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        # The columns are the instance's attributes: reading one costs no call.
+        self.__dict__ = mapping
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return self.__dict__
+
+
+class _Prepared:
+    """The statement's PostgreSQL text with its positional binds and their processors."""
+
+    def __init__(self, statement: Statement, dialect: Dialect, keys: list[str] | None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=keys)
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError(f"not a SQL statement: {statement!r}")
+        self.statement = statement
+        self.dialect = dialect
+        self.sql = str(compiled)
+        names = compiled.positiontup or []
+        self.binds = [(name, _bind_processor(compiled, name, dialect)) for name in names]
+        self.columns: list[tuple[str, Processor]] | None = None
+
+    def describe(self, attributes: Iterable[Any]) -> None:
+        """Learn the result columns' processors from the server's description of the rows
+        (some processors depend on the type the server reports, a float's say)."""
+        selected: list[ColumnElement[Any]] = (
+            list(self.statement.selected_columns) if isinstance(self.statement, Select) else []
+        )
+        self.columns = [
+            (attribute.name, _result_processor(column, attribute.type.oid, self.dialect))
+            for column, attribute in zip(selected, attributes, strict=True)
+        ]
+
+    def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
+        return [
+            parameters[name] if process is None else process(parameters[name])
+            for name, process in self.binds
+        ]
+
+    def row(self, record: Iterable[Any]) -> HotRow:
+        return HotRow(
+            {
+                name: value if process is None else process(value)
+                for (name, process), value in zip(self.columns or (), record, strict=True)
+            }
+        )
+
+
+def _result_processor(column: ColumnElement[Any], oid: int, dialect: Dialect) -> Processor:
+    process: Processor = column.type.dialect_impl(dialect).result_processor(dialect, oid)
+    return process
+
+
+def _bind_processor(compiled: SQLCompiler, name: str, dialect: Dialect) -> Processor:
+    process: Processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+    return process
+
+
+class HotStatement:
+    """One statement of the hot path, with the SET or VALUES columns it always names."""
+
+    def __init__(self, statement: Statement, *, column_keys: Iterable[str] | None = None) -> None:
+        self.statement = statement
+        self.column_keys = None if column_keys is None else sorted(column_keys)
+        self._prepared: _Prepared | None = None
+
+    async def rows(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> list[Any]:
+        """Every row the statement returns (a query)."""
+        dialect = _dialect(conn)
+        if dialect.name != "postgresql":
+            return list((await conn.execute(self.statement, dict(parameters))).all())
+        prepared = self._prepare(dialect)
+        records = await _run(conn, prepared, parameters, fetch=True)
+        return [prepared.row(record) for record in records]
+
+    async def rowcount(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> int:
+        """How many rows the statement wrote (an INSERT, UPDATE or DELETE)."""
+        dialect = _dialect(conn)
+        if dialect.name != "postgresql":
+            return int((await conn.execute(self.statement, dict(parameters))).rowcount)
+        status = await _run(conn, self._prepare(dialect), parameters, fetch=False)
+        return int(str(status).rsplit(" ", 1)[-1])
+
+    def _prepare(self, dialect: Dialect) -> _Prepared:
+        # Compiled on first use, for the dialect the engine configured (its JSON serializer).
+        if self._prepared is None:
+            self._prepared = _Prepared(self.statement, dialect, self.column_keys)
+        return self._prepared
+
+
+def _dialect(conn: AsyncConnection) -> Dialect:
+    # The synchronous connection's attribute: AsyncConnection.dialect costs a proxy lookup.
+    return _sync(conn).dialect
+
+
+def _sync(conn: AsyncConnection) -> Connection:
+    sync = conn.sync_connection
+    if sync is None:
+        raise RuntimeError("the connection is not open")
+    return sync
+
+
+async def _run(
+    conn: AsyncConnection, prepared: _Prepared, parameters: Mapping[str, Any], *, fetch: bool
+) -> Any:
+    arguments = prepared.arguments(parameters)
+    sync = _sync(conn)
+    if sync._has_events or sync.engine._has_events:  # as Connection checks before dispatching
+        for listener in sync.dispatch.before_cursor_execute:
+            listener(sync, None, prepared.sql, tuple(arguments), None, False)
+
+    adapter: Any = sync.connection.dbapi_connection
+    driver: Any = adapter._connection
+    try:
+        # SQLAlchemy's asyncpg adapter begins its transaction at the first statement; begun
+        # here the same way, the rest of the transaction (and its COMMIT) stays SQLAlchemy's.
+        if adapter._transaction is None:
+            await adapter._start_transaction()
+        if fetch:
+            if prepared.columns is None:
+                # Once a process: an unnamed statement, described and not run.
+                prepared.describe((await driver.prepare(prepared.sql)).get_attributes())
+            return await driver.fetch(prepared.sql, *arguments)
+        return await driver.execute(prepared.sql, *arguments)
+    except Exception as error:
+        raise await _translated(conn, adapter, prepared.sql, arguments, error) from error
+
+
+async def _translated(
+    conn: AsyncConnection, adapter: Any, sql: str, arguments: list[Any], error: Exception
+) -> Exception:
+    """The exception SQLAlchemy raises for this driver error; a closed connection invalidated."""
+    try:
+        adapter._handle_exception(error)  # raises asyncpg's error as the adapter's DBAPI error
+    except Exception as adapted:
+        dbapi_error = conn.dialect.loaded_dbapi.Error
+        if not isinstance(adapted, dbapi_error):
+            return adapted
+        closed = bool(adapter._connection.is_closed())
+        if closed:
+            await conn.invalidate(adapted)
+        return DBAPIError.instance(
+            sql,
+            arguments,
+            adapted,
+            dbapi_error,
+            hide_parameters=True,
+            connection_invalidated=closed,
+            dialect=conn.dialect,
+        )
+    return error
