@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from idstore.face import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageRefused, decode_image
-from idstore.face.images import to_rgb
+from idstore.face import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageRefused
+from idstore.face.images import decode_image, to_rgb
 
 RED = (200, 30, 40)
 

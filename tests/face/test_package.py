@@ -49,3 +49,17 @@ def test_the_model_loads_without_running_the_weights_packages_pkg_resources_code
     )
 
     assert done.stdout.strip() == "[]"
+
+
+def test_the_serving_process_imports_the_package_without_the_model_libraries() -> None:
+    probe = (
+        "import sys\n"
+        "import idstore.face\n"
+        "print(sorted(m for m in ('dlib', 'numpy', 'PIL') if m in sys.modules))"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert done.stdout.strip() == "[]"

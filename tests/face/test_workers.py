@@ -20,8 +20,8 @@ from idstore.face import (
     FaceWorkers,
     ImageRefused,
     ModelFault,
+    jobs,
 )
-from idstore.face import workers as worker_module
 from tests.face.conftest import astronaut_png, encoded, hopper_jpeg, opened
 
 
@@ -149,7 +149,7 @@ def test_a_killed_worker_is_a_model_fault_and_the_next_request_starts_a_new_pool
     assert again == 1.0
 
 
-@pytest.mark.parametrize(("job", "code"), [("_template_job", 20120), ("_score_job", 20121)])
+@pytest.mark.parametrize(("job", "code"), [("template_of", 20120), ("score_against", 20121)])
 def test_an_unexpected_error_in_the_model_is_a_model_fault_that_echoes_nothing(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -160,10 +160,13 @@ def test_an_unexpected_error_in_the_model_is_a_model_fault_that_echoes_nothing(
     def broken_model() -> object:
         raise RuntimeError("pixels 0xdeadbeef")
 
-    monkeypatch.setattr(worker_module, "loaded_model", broken_model)
+    monkeypatch.setattr(jobs, "loaded_model", broken_model)
 
     with caplog.at_level(logging.ERROR), pytest.raises(ModelFault) as fault:
-        getattr(worker_module, job)(hopper_jpeg(), hopper_template)
+        if job == "template_of":
+            jobs.template_of(hopper_jpeg())
+        else:
+            jobs.score_against(hopper_jpeg(), hopper_template)
 
     assert (fault.value.code, fault.value.message) == (
         code,

@@ -26,9 +26,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Final, TypeVar
 
 from idstore.face.errors import FaceError, ModelFault
-from idstore.face.images import decode_image
-from idstore.face.model import loaded_model
-from idstore.face.scoring import score_of
 from idstore.face.templates import FaceTemplate
 
 log = logging.getLogger(__name__)
@@ -111,7 +108,7 @@ class FaceWorkers:
                 context = multiprocessing.get_context("forkserver")
                 # The forkserver imports the model's libraries once; workers fork from it with
                 # them loaded, and each then loads the weights in its initializer.
-                context.set_forkserver_preload(["idstore.face.workers"])
+                context.set_forkserver_preload(["idstore.face.jobs"])
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,
@@ -127,34 +124,25 @@ class FaceWorkers:
         broken.shutdown(wait=False, cancel_futures=True)
 
 
+# The pool pickles these by name; they import the jobs inside the worker, keeping dlib, numpy and
+# Pillow out of the serving process, which imports this module.
+
+
 def _prepare_worker(niceness: int) -> None:
-    """Runs once in each worker: lower its priority, then load the model."""
-    if niceness:
-        os.nice(niceness)
-    loaded_model()
+    from idstore.face import jobs
+
+    jobs.prepare(niceness)
 
 
 def _template_job(image: bytes, _enrolled: FaceTemplate | None) -> FaceTemplate:
-    try:
-        return loaded_model().template_of(decode_image(image))
-    except FaceError:
-        raise
-    except Exception as exc:
-        raise _fault(exc, during_match=False) from None
+    from idstore.face import jobs
+
+    return jobs.template_of(image)
 
 
 def _score_job(image: bytes, enrolled: FaceTemplate | None) -> float:
-    try:
-        assert enrolled is not None  # noqa: S101  # FaceWorkers.score_against always passes one
-        presented = loaded_model().template_of(decode_image(image))
-        return score_of(presented.distance_to(enrolled))
-    except FaceError:
-        raise
-    except Exception as exc:
-        raise _fault(exc, during_match=True) from None
+    from idstore.face import jobs
 
-
-def _fault(exc: Exception, *, during_match: bool) -> ModelFault:
-    # The type names the fault; the message may quote the input, so it stays out of the log.
-    log.error("face.model_fault", extra={"error_type": type(exc).__name__})
-    return ModelFault(f"the face model failed ({type(exc).__name__})", during_match=during_match)
+    if enrolled is None:  # score_against always passes one
+        raise ModelFault("no enrolled template to score against", during_match=True)
+    return jobs.score_against(image, enrolled)
