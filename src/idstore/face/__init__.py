@@ -6,7 +6,13 @@ workers do. Imports nothing of idstore outside this package (DESIGN.md).
 """
 
 from idstore.face.bounds import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
-from idstore.face.errors import FaceCountRefused, FaceError, ImageRefused, ModelFault
+from idstore.face.errors import (
+    FaceCountRefused,
+    FaceError,
+    FaceWorkersBusy,
+    ImageRefused,
+    ModelFault,
+)
 from idstore.face.scoring import DEFAULT_MATCH_THRESHOLD, MODEL_NAME, MODEL_VERSION, score_of
 from idstore.face.templates import FaceTemplate, MalformedTemplate
 from idstore.face.workers import FaceWorkers
@@ -21,6 +27,7 @@ __all__ = [
     "FaceError",
     "FaceTemplate",
     "FaceWorkers",
+    "FaceWorkersBusy",
     "ImageRefused",
     "MalformedTemplate",
     "ModelFault",
