@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -17,6 +18,10 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # How long opening a PostgreSQL connection may take before the request fails with 9010 (503);
 # asyncpg's own default is a minute, far past any client's patience.
 CONNECT_TIMEOUT_SECONDS = 5
+# `?prepared_statements=false` on a PostgreSQL URL: the database is reached through a pooler in
+# transaction mode (PgBouncer before 1.21), where a statement prepared in one transaction may be
+# missing, or prepared by another client, in the next one (docs/scaling.md).
+PREPARED_STATEMENTS_QUERY = "prepared_statements"
 
 
 class Database:
@@ -74,20 +79,57 @@ def _create_engine(url: str, *, pool_size: int, statement_timeout_seconds: float
         )
         _configure_sqlite(engine)
         return engine
+    url, prepared_statements = _prepared_statements(url)
+    connect_args: dict[str, Any] = {
+        "timeout": CONNECT_TIMEOUT_SECONDS,
+        # Enforced by the client, so that it holds when the server no longer answers at all.
+        "command_timeout": statement_timeout_seconds or None,
+    }
+    if not prepared_statements:
+        connect_args.update(_WITHOUT_STATEMENT_CACHES)
     # hide_parameters: a failed statement's error never carries the values bound to it.
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         hide_parameters=True,
-        connect_args={
-            "timeout": CONNECT_TIMEOUT_SECONDS,
-            # Enforced by the client, so that it holds when the server no longer answers at all.
-            "command_timeout": statement_timeout_seconds or None,
-        },
+        connect_args=connect_args,
     )
     _drop_closed_connections(engine)
     return engine
+
+
+def _prepared_statements(url: str) -> tuple[str, bool]:
+    """The URL without `prepared_statements`, and whether statements may stay prepared
+    between transactions (the default; `false`, `0`, `no` or `off` says no).
+
+    Raises ArgumentError (a database URL idstore cannot use) for any other value, so that a
+    misspelt setting does not go unnoticed.
+    """
+    parsed = make_url(url)
+    value = parsed.query.get(PREPARED_STATEMENTS_QUERY)
+    if value is None:
+        return url, True
+    if not isinstance(value, str) or value.lower() not in _BOOLEANS:
+        raise ArgumentError(f"{PREPARED_STATEMENTS_QUERY} in a database URL is true or false")
+    bare = parsed.difference_update_query([PREPARED_STATEMENTS_QUERY])
+    return bare.render_as_string(hide_password=False), _BOOLEANS[value.lower()]
+
+
+_BOOLEANS = {
+    **dict.fromkeys(("true", "1", "yes", "on"), True),
+    **dict.fromkeys(("false", "0", "no", "off"), False),
+}
+
+# asyncpg and SQLAlchemy each keep a cache of prepared statements per connection; without them a
+# statement is prepared in the transaction that runs it. SQLAlchemy still prepares by name (to
+# learn the result's columns), so the names are unique: two clients whose transactions a pooler
+# sends down one server connection never collide on `__asyncpg_stmt_1__`.
+_WITHOUT_STATEMENT_CACHES: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__",
+}
 
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:
