@@ -16,6 +16,7 @@ def test_the_setting_is_taken_off_the_url_and_other_parameters_stay() -> None:
 
     assert database.engine.url.query == {"application_name": "api"}
     assert database.engine.url.database == "idstore"
+    assert database.prepared_statements is False
 
 
 @pytest.mark.parametrize("value", ["maybe", "False ", "2"])
@@ -25,4 +26,7 @@ def test_a_value_neither_true_nor_false_is_refused(value: str) -> None:
 
 
 def test_a_url_without_the_setting_is_left_as_it_is() -> None:
-    assert Database(SERVER).engine.url.render_as_string(hide_password=False) == SERVER
+    database = Database(SERVER)
+
+    assert database.engine.url.render_as_string(hide_password=False) == SERVER
+    assert database.prepared_statements is True

@@ -32,10 +32,21 @@ class Database:
     ) -> None:
         """`statement_timeout_seconds` (PostgreSQL; 0: none) bounds how long one statement
         waits for the database: the one handle that serves requests sets it, while migrations
-        and maintenance commands, whose statements may rightly run long, do not."""
+        and maintenance commands, whose statements may rightly run long, do not.
+
+        A PostgreSQL `url` may end in `?prepared_statements=false` (see PREPARED_STATEMENTS_QUERY);
+        `prepared_statements` tells whether statements may stay prepared between transactions,
+        for code that prepares its own. Raises ArgumentError for a value neither true nor false.
+        """
         self.url = url
+        self.prepared_statements = True
+        if not url.startswith("sqlite"):
+            url, self.prepared_statements = _prepared_statements(url)
         self.engine: AsyncEngine = _create_engine(
-            url, pool_size=pool_size, statement_timeout_seconds=statement_timeout_seconds
+            url,
+            pool_size=pool_size,
+            statement_timeout_seconds=statement_timeout_seconds,
+            prepared_statements=self.prepared_statements,
         )
 
     @property
@@ -72,14 +83,15 @@ class Database:
         await self.engine.dispose()
 
 
-def _create_engine(url: str, *, pool_size: int, statement_timeout_seconds: float) -> AsyncEngine:
+def _create_engine(
+    url: str, *, pool_size: int, statement_timeout_seconds: float, prepared_statements: bool
+) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, hide_parameters=True
         )
         _configure_sqlite(engine)
         return engine
-    url, prepared_statements = _prepared_statements(url)
     connect_args: dict[str, Any] = {
         "timeout": CONNECT_TIMEOUT_SECONDS,
         # Enforced by the client, so that it holds when the server no longer answers at all.
