@@ -35,7 +35,8 @@ class Settings:
         default="",
         metadata=_help(
             "SQLAlchemy URL of the database; empty means the SQLite file `<data_dir>/idstore.db`. "
-            "`postgresql://user@host/db` selects PostgreSQL (asyncpg)."
+            "`postgresql://user@host/db` selects PostgreSQL (asyncpg); add "
+            "`?prepared_statements=false` behind a pooler in transaction mode (PgBouncer)."
         ),
     )
     database_pool_size: int = field(
