@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -133,14 +132,12 @@ _BOOLEANS = {
     **dict.fromkeys(("false", "0", "no", "off"), False),
 }
 
-# asyncpg and SQLAlchemy each keep a cache of prepared statements per connection; without them a
-# statement is prepared in the transaction that runs it. SQLAlchemy still prepares by name (to
-# learn the result's columns), so the names are unique: two clients whose transactions a pooler
-# sends down one server connection never collide on `__asyncpg_stmt_1__`.
+# asyncpg and SQLAlchemy each keep a cache of prepared statements per connection. With both off,
+# asyncpg prepares every statement unnamed, in the transaction that runs it, and nothing stays on
+# the server connection for the next client a pooler hands it to (nor piles up there).
 _WITHOUT_STATEMENT_CACHES: dict[str, Any] = {
     "statement_cache_size": 0,
     "prepared_statement_cache_size": 0,
-    "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__",
 }
 
 
