@@ -104,7 +104,6 @@ def create_app(
             settings.resolved_database_url,
             pool_size=settings.database_pool_size,
             statement_timeout_seconds=settings.database_statement_timeout_seconds,
-            prepared_statements=settings.database_prepared_statements,
         ),
         keys=FixedKeys(keyring) if keyring is not None else key_source(settings),
         clock=clock or SystemClock(),

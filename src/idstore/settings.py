@@ -35,7 +35,8 @@ class Settings:
         default="",
         metadata=_help(
             "SQLAlchemy URL of the database; empty means the SQLite file `<data_dir>/idstore.db`. "
-            "`postgresql://user@host/db` selects PostgreSQL (asyncpg)."
+            "`postgresql://user@host/db` selects PostgreSQL (asyncpg); add "
+            "`?prepared_statements=false` behind a pooler in transaction mode (PgBouncer)."
         ),
     )
     database_pool_size: int = field(
@@ -49,15 +50,6 @@ class Settings:
         metadata=_help(
             "How long one statement of a request may wait for PostgreSQL before the request "
             "answers 503 (9010), so that a hung database does not hold requests (0: no limit)."
-        ),
-    )
-    database_prepared_statements: bool = field(
-        default=True,
-        metadata=_help(
-            "Keep each PostgreSQL connection's prepared statements for reuse (named statements). "
-            "Turn off behind a pooler in transaction mode that cannot carry them (PgBouncer "
-            "before 1.21, or without `max_prepared_statements`): statements are then prepared "
-            "unnamed, each in the transaction that runs it."
         ),
     )
     secret_keys: str = field(

@@ -220,6 +220,7 @@ def test_statements_stay_prepared_on_the_connection_only_if_the_setting_allows(
             listed = text("SELECT count(*) FROM pg_prepared_statements WHERE name <> ''")
             return int((await conn.execute(listed)).scalar_one())
 
-    named = _run(database_url, kept, prepared_statements=prepared)
+    url = database_url if prepared else f"{database_url}?prepared_statements=false"
+    named = _run(url, kept)
 
     assert (named >= 2) if prepared else (named == 0)

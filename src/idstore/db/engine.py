@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -17,33 +17,35 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # How long opening a PostgreSQL connection may take before the request fails with 9010 (503);
 # asyncpg's own default is a minute, far past any client's patience.
 CONNECT_TIMEOUT_SECONDS = 5
-# No statement cache in asyncpg (its statements are then unnamed) nor in SQLAlchemy's adapter.
-_UNNAMED_STATEMENTS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+# `?prepared_statements=false` on a PostgreSQL URL: the database is reached through a pooler in
+# transaction mode (PgBouncer before 1.21), where a statement prepared in one transaction may be
+# missing, or prepared by another client, in the next one (docs/scaling.md).
+PREPARED_STATEMENTS_QUERY = "prepared_statements"
 
 
 class Database:
     """Owns the engine. `transaction()` is the only way services reach the database."""
 
     def __init__(
-        self,
-        url: str,
-        *,
-        pool_size: int = 10,
-        statement_timeout_seconds: float = 0,
-        prepared_statements: bool = True,
+        self, url: str, *, pool_size: int = 10, statement_timeout_seconds: float = 0
     ) -> None:
         """`statement_timeout_seconds` (PostgreSQL; 0: none) bounds how long one statement
         waits for the database: the one handle that serves requests sets it, while migrations
         and maintenance commands, whose statements may rightly run long, do not.
-        `prepared_statements` False keeps no prepared statement on a PostgreSQL connection
-        (asyncpg's and SQLAlchemy's caches off): every statement is prepared unnamed, which a
-        pooler in transaction mode passes through."""
+
+        A PostgreSQL `url` may end in `?prepared_statements=false` (see PREPARED_STATEMENTS_QUERY);
+        `prepared_statements` tells whether statements may stay prepared between transactions,
+        for code that prepares its own. Raises ArgumentError for a value neither true nor false.
+        """
         self.url = url
+        self.prepared_statements = True
+        if not url.startswith("sqlite"):
+            url, self.prepared_statements = _prepared_statements(url)
         self.engine: AsyncEngine = _create_engine(
             url,
             pool_size=pool_size,
             statement_timeout_seconds=statement_timeout_seconds,
-            prepared_statements=prepared_statements,
+            prepared_statements=self.prepared_statements,
         )
 
     @property
@@ -63,11 +65,9 @@ class Database:
         of the first one (an export reading in batches); a SQLite read transaction already does.
         """
         async with self.engine.connect() as connection:
-            if housekeeping or not write:
-                # Absent options read as these defaults; setting them costs a greenlet hop.
-                await connection.execution_options(
-                    idstore_write=write, idstore_housekeeping=housekeeping
-                )
+            await connection.execution_options(
+                idstore_write=write, idstore_housekeeping=housekeeping
+            )
             if snapshot and self.dialect == "postgresql":
                 await connection.execution_options(isolation_level="REPEATABLE READ")
             async with connection.begin():
@@ -91,21 +91,54 @@ def _create_engine(
         )
         _configure_sqlite(engine)
         return engine
+    connect_args: dict[str, Any] = {
+        "timeout": CONNECT_TIMEOUT_SECONDS,
+        # Enforced by the client, so that it holds when the server no longer answers at all.
+        "command_timeout": statement_timeout_seconds or None,
+    }
+    if not prepared_statements:
+        connect_args.update(_WITHOUT_STATEMENT_CACHES)
     # hide_parameters: a failed statement's error never carries the values bound to it.
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         hide_parameters=True,
-        connect_args={
-            "timeout": CONNECT_TIMEOUT_SECONDS,
-            # Enforced by the client, so that it holds when the server no longer answers at all.
-            "command_timeout": statement_timeout_seconds or None,
-            **({} if prepared_statements else _UNNAMED_STATEMENTS),
-        },
+        connect_args=connect_args,
     )
     _drop_closed_connections(engine)
     return engine
+
+
+def _prepared_statements(url: str) -> tuple[str, bool]:
+    """The URL without `prepared_statements`, and whether statements may stay prepared
+    between transactions (the default; `false`, `0`, `no` or `off` says no).
+
+    Raises ArgumentError (a database URL idstore cannot use) for any other value, so that a
+    misspelt setting does not go unnoticed.
+    """
+    parsed = make_url(url)
+    value = parsed.query.get(PREPARED_STATEMENTS_QUERY)
+    if value is None:
+        return url, True
+    if not isinstance(value, str) or value.lower() not in _BOOLEANS:
+        raise ArgumentError(f"{PREPARED_STATEMENTS_QUERY} in a database URL is true or false")
+    bare = parsed.difference_update_query([PREPARED_STATEMENTS_QUERY])
+    return bare.render_as_string(hide_password=False), _BOOLEANS[value.lower()]
+
+
+_BOOLEANS = {
+    **dict.fromkeys(("true", "1", "yes", "on"), True),
+    **dict.fromkeys(("false", "0", "no", "off"), False),
+}
+
+# asyncpg and SQLAlchemy each keep a cache of prepared statements per connection. With both off,
+# asyncpg prepares every statement unnamed, in the transaction that runs it, and nothing stays on
+# the server connection for the next client a pooler hands it to (nor piles up there).
+_WITHOUT_STATEMENT_CACHES: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+}
 
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:

@@ -14,7 +14,7 @@ them). A driver error becomes the same `DBAPIError` SQLAlchemy would raise, and 
 closed is invalidated, so callers tell a lost database (503) from a wrong statement as before.
 
 The asyncpg connection's statement cache decides whether the statement is named: with
-`statement_cache_size=0` (the `database_prepared_statements` setting off) it is prepared unnamed
+`statement_cache_size=0` (`?prepared_statements=false` on the database URL) it is prepared unnamed
 inside the transaction, which a transaction-mode pooler such as PgBouncer passes through.
 """
 

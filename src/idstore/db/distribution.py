@@ -1,0 +1,95 @@
+"""How the schema spreads over a Citus cluster: by store, with small shared tables copied.
+
+Every request names one store; the tables that grow with a store's users (users, their
+authenticators, their audit) are distributed by `store_id`, so that all of one store's rows live
+on one worker and a request's statements are routed to that worker alone. Tables that are small
+and read by every store's requests (stores, policies, API keys) are reference tables: a copy on
+every worker, joinable with any shard. What is neither stays on the coordinator.
+
+Nothing here runs Citus: docs/scaling.md gives the commands, and tests/db/test_distribution.py
+checks these rules against `tables.metadata`, so that a table added without thinking about
+distribution fails the suite.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+DISTRIBUTION_COLUMN = "store_id"
+
+
+class Placement(Enum):
+    """Where a table's rows live in a Citus cluster."""
+
+    # `create_distributed_table('<table>', 'store_id', colocate_with => 'users')`
+    DISTRIBUTED = "distributed"
+    # `create_reference_table('<table>')`: a full copy on every node.
+    REFERENCE = "reference"
+    # Left on the coordinator (`citus_add_local_table_to_metadata`): tenant-wide records, written
+    # by administrators, never joined with a store's shards.
+    COORDINATOR = "coordinator"
+
+
+PLACEMENTS: dict[str, Placement] = {
+    # Grow with a store's users; every hot statement names the store.
+    "users": Placement.DISTRIBUTED,
+    "store_user_counts": Placement.DISTRIBUTED,
+    "user_totps": Placement.DISTRIBUTED,
+    "authentication_audit": Placement.DISTRIBUTED,
+    "user_passkeys": Placement.DISTRIBUTED,
+    "passkey_sessions": Placement.DISTRIBUTED,
+    # Few rows, changed by administrators, joined by the hot path (the store and its policy) or
+    # read by every request (API keys): a local copy on each worker beats a network hop.
+    "stores": Placement.REFERENCE,
+    "totp_policies": Placement.REFERENCE,
+    "passkey_configs": Placement.REFERENCE,
+    "api_keys": Placement.REFERENCE,
+    # `store_id` is empty for tenant-wide events, so it cannot be the distribution column.
+    "admin_events": Placement.COORDINATOR,
+}
+
+# Where the schema breaks Citus's rules today, as tests/db/test_distribution.py finds them.
+# Citus refuses `create_distributed_table` on these tables until each is fixed by a migration
+# (a primary key `(store_id, id)`, unique constraints and foreign keys that include `store_id`).
+# The test fails when this list and the schema disagree, in either direction: a fix must remove
+# its line, and a new table or constraint must not add to the list unnoticed.
+KNOWN_VIOLATIONS: frozenset[str] = frozenset(
+    {
+        "authentication_audit: primary key (id) lacks store_id",
+        "passkey_sessions: primary key (id) lacks store_id",
+        "passkey_sessions: foreign key (user_id) -> users lacks store_id",
+        "user_passkeys: primary key (id) lacks store_id",
+        "user_passkeys: foreign key (user_id) -> users lacks store_id",
+        "user_totps: primary key (id) lacks store_id",
+        "user_totps: unique (user_id, policy_id) lacks store_id",
+        "user_totps: foreign key (user_id) -> users lacks store_id",
+        "users: primary key (id) lacks store_id",
+    }
+)
+
+# The statements of one TOTP authentication that Citus could not route to one worker today, as
+# "<verb> <table>": a distributed table the statement reaches without naming its store_id. The
+# request names its store by name, and the attempt reads it (a reference table) in the same
+# statement that locks the user by id alone; the updates that follow find the user and the TOTP
+# by id. The fix is to carry the store's id into those conditions (`users.store_id = stores.id`
+# pins nothing: the store row is found by tenant and name). tests/api/test_distribution_
+# statements.py fails when this list and the statements disagree.
+KNOWN_UNROUTED_TOTP_AUTHENTICATION: frozenset[str] = frozenset(
+    {
+        "SELECT users",
+        "SELECT user_totps",
+        "SELECT user_passkeys",
+        "UPDATE user_totps",
+        "UPDATE users",
+    }
+)
+
+
+def distributed_tables() -> list[str]:
+    """The tables distributed by `store_id`, in name order."""
+    return sorted(name for name, kind in PLACEMENTS.items() if kind is Placement.DISTRIBUTED)
+
+
+def reference_tables() -> list[str]:
+    """The tables copied to every node, in name order."""
+    return sorted(name for name, kind in PLACEMENTS.items() if kind is Placement.REFERENCE)
