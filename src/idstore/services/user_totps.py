@@ -14,7 +14,7 @@ from idstore.services import events
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StatusChangeNotAllowed, TotpNotFound
 from idstore.services.models import TotpStatus, UserTotp
-from idstore.services.rows import find_store, find_user_row, load_user, totp_from_row
+from idstore.services.rows import find_store, find_user_row, totp_from_row, totps_of
 
 
 async def list_totps(
@@ -23,7 +23,8 @@ async def list_totps(
     """The user's TOTPs (pending registrations past their deadline are gone). Raises 3000, 3100."""
     async with database.transaction(write=False) as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        return (await load_user(conn, store_id=store.id, ref=ref, now=ctx.now)).totps
+        user = await find_user_row(conn, store_id=store.id, ref=ref)
+        return tuple(totp for totp in await totps_of(conn, user.id) if not totp.is_expired(ctx.now))
 
 
 async def get_totp(
