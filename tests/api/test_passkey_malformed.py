@@ -155,8 +155,10 @@ def test_transports_are_kept_once_each_and_only_known_ones(api: Api) -> None:
     transports = ["usb"] * 5000 + ["nfc", "carrier-pigeon", "usb", "hybrid"]
 
     registered = _register_altered(rp, user, lambda c: _with_response(c, transports=transports))
+    offered = rp.ceremony(rp.start_authentication(userId=user["id"])).options["allowCredentials"]
 
     assert json_of(registered, 200)["passkey"]["transports"] == ["usb", "nfc", "hybrid"]
+    assert [credential["transports"] for credential in offered] == [["usb", "nfc", "hybrid"]]
 
 
 def _sign_in_altered(

@@ -89,6 +89,8 @@ async def complete(
     """
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        # A discoverable sign-in's assertion is read before the user is known, once.
+        assertion: Assertion | None = None
         try:
             state, expected = await open_session(
                 conn, keyring, store_id=store.id, ceremony=ceremony, completion=completion
@@ -96,7 +98,10 @@ async def complete(
             user_id = state.user_id
             if user_id is None:  # a discoverable sign-in: the passkey names the user
                 state.check_live(ctx.now)
-                user_id = await _discovered_user(conn, store.id, state, completion)
+                assertion = parse_assertion(
+                    client_response_of(completion.client_response, completion.client_failure)
+                )
+                user_id = await _discovered_user(conn, store.id, state, assertion)
         except IdstoreError:
             await conn.commit()  # the session stays used up: a refused answer cannot retry it
             raise
@@ -107,19 +112,17 @@ async def complete(
             return await attempt.register(completion, expected)
         await attempt.check_standing(enrolling=False)
         await attempt.check_modality()
-        assertion = await attempt.judge_response(completion, parse_assertion)
+        if assertion is None:
+            assertion = await attempt.judge_response(completion, parse_assertion)
         passkey_row = await attempt.passkey_for(assertion)
         verified = await attempt.verify(assertion, passkey_row, expected)
         return await attempt.accept(passkey_row, verified)
 
 
 async def _discovered_user(
-    conn: AsyncConnection, store_id: str, state: SessionState, completion: Completion
+    conn: AsyncConnection, store_id: str, state: SessionState, assertion: Assertion
 ) -> str:
     """The owner of the passkey a discoverable sign-in's assertion names (else 362)."""
-    assertion = parse_assertion(
-        client_response_of(completion.client_response, completion.client_failure)
-    )
     passkey_row = await _passkey_row(conn, store_id, state.rp_id, assertion)
     if passkey_row is None:
         raise PasskeyNotFound()
