@@ -42,3 +42,20 @@ def test_reading_the_user_still_reads_the_passkeys(
 
     assert shown["id"] == person.user["id"]
     assert "user_passkeys" in tables_read(statements)
+
+
+def test_starting_a_totp_registration_reads_the_users_standing_not_their_authenticators(
+    server: LiveServer, api: Api
+) -> None:
+    store = api.create_store()["name"]
+    api.create_policy(store, name="otp")
+    user = api.create_user(store)
+
+    with server.statements.capture() as statements:
+        response = api.start_registration(store, user, "otp")
+
+    assert response.status_code == 201, response.text
+    assert response.json()["totp"]["status"] == "PENDING"
+    # The user row (locked), then the one TOTP of the policy it may replace; no passkeys.
+    selects = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert tables_read(selects) == ["stores", "totp_policies", "users", "user_totps"]
