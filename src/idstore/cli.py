@@ -14,7 +14,12 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from idstore import __version__, logs, metrics
 from idstore.app import create_app, permissions_markdown
-from idstore.cli_database import NoDatabase, add_database_options, database_failure
+from idstore.cli_database import (
+    NoDatabase,
+    add_database_options,
+    opened,
+    report_database_failure,
+)
 from idstore.cli_export_audit import add_export_audit_commands
 from idstore.cli_import_totp import add_import_totp_commands
 from idstore.cli_operations import (
@@ -26,7 +31,6 @@ from idstore.cli_operations import (
 from idstore.cli_transfer import add_transfer_commands
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeyRingMissing
-from idstore.db.engine import Database
 from idstore.db.migrate import migrate
 from idstore.error_reference import errors_markdown
 from idstore.settings import Settings, reference_markdown
@@ -50,11 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DBAPIError, ConnectionError, TimeoutError) as failure:
         # Commands that do not name the failure themselves: one line, never a traceback.
         shown = _shown(settings_from(arguments))
-        print(
-            f"idstore: cannot use the database at {shown}: {database_failure(failure)}",
-            file=sys.stderr,
-        )
-        return 2
+        return report_database_failure(failure, f"cannot use the database at {shown}", status=2)
     return result
 
 
@@ -148,15 +148,12 @@ def _migrate(arguments: argparse.Namespace) -> int:
 async def _migrate_database(settings: Settings) -> list[str]:
     if not settings.database_url:
         ensure_data_dir(settings)
-    database = Database(settings.resolved_database_url)
-    try:
+    async with opened(settings) as database:
         return await migrate(
             database,
             on_wait=lambda holder: _print_to_stderr(f"idstore: {holder}; waiting for it"),
             on_apply=lambda revision: _print_to_stderr(f"idstore: applying migration {revision}"),
         )
-    finally:
-        await database.dispose()
 
 
 def _serve(arguments: argparse.Namespace) -> int:
@@ -179,12 +176,8 @@ def _serve(arguments: argparse.Namespace) -> int:
         )
         return 1
     except (DBAPIError, OSError) as failure:
-        print(
-            f"idstore: cannot reach the database at {_shown(settings)}: "
-            f"{database_failure(failure)}",
-            file=sys.stderr,
-        )
-        return 2
+        shown = _shown(settings)
+        return report_database_failure(failure, f"cannot reach the database at {shown}", status=2)
     if prepared.bootstrap_api_key is not None:
         supplied = bool(settings.bootstrap_api_key)
         _announce_bootstrap_key(settings, prepared.bootstrap_api_key, supplied=supplied)

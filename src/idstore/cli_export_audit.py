@@ -15,13 +15,12 @@ from sqlalchemy.exc import DBAPIError
 
 from idstore.cli_database import (
     add_database_options,
-    database_failure,
-    refused_connection,
+    opened,
+    report_database_failure,
     require_database,
 )
 from idstore.cli_operations import settings_from
 from idstore.clock import SystemClock
-from idstore.db.engine import Database
 from idstore.private_files import private_text_file
 from idstore.services.errors import StoreNotFound
 from idstore.settings import Settings
@@ -121,8 +120,7 @@ def _export_audit(arguments: argparse.Namespace) -> int:
         return 2
     except DBAPIError as failure:
         # The driver's message may quote the statement: only a refused connection's is shown.
-        print(f"idstore: the export failed: {database_failure(failure)}", file=sys.stderr)
-        return 2 if refused_connection(failure) else 1
+        return report_database_failure(failure, "the export failed")
     except OSError as failure:
         print(f"idstore: the export failed: {failure}", file=sys.stderr)
         return 1
@@ -134,8 +132,7 @@ def _export_audit(arguments: argparse.Namespace) -> int:
 async def _export(
     settings: Settings, source: AuditSource, window: TimeWindow, arguments: argparse.Namespace
 ) -> int:
-    database = Database(settings.resolved_database_url)
-    try:
+    async with opened(settings) as database:
         store_id = await resolve_store_id(database, source)
         with _output(arguments.out) as out:
             return await export_audit(
@@ -147,8 +144,6 @@ async def _export(
                 batch_size=arguments.batch_size,
                 progress=lambda written: _say(f"{written} audit records written"),
             )
-    finally:
-        await database.dispose()
 
 
 @contextmanager

@@ -12,11 +12,15 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from idstore.app import load_keyring
-from idstore.cli_database import add_database_options, database_failure, require_database
+from idstore.cli_database import (
+    add_database_options,
+    opened,
+    report_database_failure,
+    require_database,
+)
 from idstore.cli_operations import settings_from
 from idstore.clock import SystemClock
 from idstore.crypto.keyring import KeyRing
-from idstore.db.engine import Database
 from idstore.db.migrate import migrate
 from idstore.services.context import Context
 from idstore.services.errors import IdstoreError
@@ -100,22 +104,21 @@ def _import_totp(arguments: argparse.Namespace) -> int:
     except UnsafeStart as refused:
         print(f"idstore: nothing imported: {refused}", file=sys.stderr)
         return 2
-    except Unreachable as failure:
-        print(f"idstore: cannot reach the database: {failure}", file=sys.stderr)
-        return 2
+    except Unreachable as unreachable:
+        return report_database_failure(unreachable.failure, "cannot reach the database", status=2)
     except (DBAPIError, OSError) as failure:
         # Reached, then it failed (the transaction undoes the whole run).
-        print(
-            f"idstore: nothing imported: the database failed: {database_failure(failure)}",
-            file=sys.stderr,
-        )
-        return 1
+        return report_database_failure(failure, "nothing imported: the database failed", status=1)
     _print_report(report, dry_run=options.dry_run)
     return 1 if report.refusals else 0
 
 
 class Unreachable(Exception):
     """The database could not be opened and migrated: nothing was read or written."""
+
+    def __init__(self, failure: DBAPIError | OSError) -> None:
+        super().__init__(type(failure).__name__)
+        self.failure = failure
 
 
 def _pskc_key(arguments: argparse.Namespace) -> bytes | None:
@@ -139,12 +142,11 @@ async def _run(
     text: str,
     options: ImportOptions,
 ) -> ImportReport:
-    database = Database(settings.resolved_database_url)
-    try:
+    async with opened(settings) as database:
         try:
             await migrate(database)
         except (DBAPIError, OSError) as failure:
-            raise Unreachable(database_failure(failure)) from failure
+            raise Unreachable(failure) from failure
         # Secrets sealed under a key ring the servers do not hold could never be opened.
         await refuse_a_foreign_key_ring(database, keyring)
         ctx = Context(
@@ -162,8 +164,6 @@ async def _run(
             options=options,
             progress=_progress,
         )
-    finally:
-        await database.dispose()
 
 
 def _progress(stage: str, done: int, total: int) -> None:

@@ -11,11 +11,9 @@ from typing import Any
 
 from idstore.api.schemas.api_keys import PERMISSION_PATTERN
 from idstore.app import key_source, load_keyring
-from idstore.cli_database import add_database_options, require_database
+from idstore.cli_database import add_database_options, opened, require_database
 from idstore.clock import SystemClock
 from idstore.crypto.keyring import KeyRing
-from idstore.db.engine import Database
-from idstore.db.migrate import migrate
 from idstore.keyrotation import (
     STEP_WAIT_SECONDS,
     RotationRunning,
@@ -75,11 +73,8 @@ def foreign_key_ring(settings: Settings, keyring: KeyRing) -> str | None:
     no server can open."""
 
     async def check() -> None:
-        database = Database(settings.resolved_database_url)
-        try:
+        async with opened(settings) as database:
             await refuse_a_foreign_key_ring(database, keyring)
-        finally:
-            await database.dispose()
 
     try:
         asyncio.run(check())
@@ -164,8 +159,7 @@ def _verify_audit(arguments: argparse.Namespace) -> int:
 
 
 async def _walk_chains(settings: Settings, arguments: argparse.Namespace) -> ChainReport:
-    database = Database(settings.resolved_database_url)
-    try:
+    async with opened(settings) as database:
         return await verify_store(
             database,
             load_keyring(settings),
@@ -177,8 +171,6 @@ async def _walk_chains(settings: Settings, arguments: argparse.Namespace) -> Cha
                 f"idstore: {done} records checked", file=sys.stderr, flush=True
             ),
         )
-    finally:
-        await database.dispose()
 
 
 def _key_name(text: str) -> str:
@@ -206,21 +198,16 @@ def _create_api_key(arguments: argparse.Namespace) -> int:
 async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> str:
     keyring = load_keyring(settings)  # first: raises KeyRingMissing before touching anything
     require_database(settings)
-    database = Database(settings.resolved_database_url)
-    try:
-        await migrate(database)
-        async with database.transaction() as conn:
-            _, key = await api_keys.create_api_key(
-                conn,
-                keyring,
-                tenant_id=arguments.tenant,
-                permissions=tuple(arguments.permission),
-                now=SystemClock().now(),
-                name=arguments.name,
-            )
-        return key
-    finally:
-        await database.dispose()
+    async with opened(settings, migrated=True) as database, database.transaction() as conn:
+        _, key = await api_keys.create_api_key(
+            conn,
+            keyring,
+            tenant_id=arguments.tenant,
+            permissions=tuple(arguments.permission),
+            now=SystemClock().now(),
+            name=arguments.name,
+        )
+    return key
 
 
 def _rotate_keys(arguments: argparse.Namespace) -> int:
@@ -259,8 +246,5 @@ def _rotate_keys(arguments: argparse.Namespace) -> int:
 
 
 async def _reseal(settings: Settings, ring: KeyRing, say: Callable[[str], None]) -> ResealReport:
-    database = Database(settings.resolved_database_url)
-    try:
+    async with opened(settings) as database:
         return await reseal(database, ring, say=say)
-    finally:
-        await database.dispose()

@@ -17,14 +17,12 @@ from idstore.api.schemas.common import NAME_PATTERN
 from idstore.app import load_keyring
 from idstore.cli_database import (
     add_database_options,
-    database_failure,
-    refused_connection,
+    opened,
+    report_database_failure,
     require_database,
 )
 from idstore.cli_operations import ensure_data_dir, settings_from, show_help_of
 from idstore.clock import SystemClock
-from idstore.db.engine import Database
-from idstore.db.migrate import migrate
 from idstore.private_files import private_binary_file
 from idstore.services.errors import StoreNotFound
 from idstore.settings import Settings
@@ -146,8 +144,7 @@ def _export(arguments: argparse.Namespace) -> int:
     except OSError as failure:
         return _fail(f"nothing exported: cannot write {arguments.out}: {failure.strerror}", 1)
     except DBAPIError as failure:
-        status = USAGE_ERROR if refused_connection(failure) else 1
-        return _fail(f"nothing exported: the database failed: {database_failure(failure)}", status)
+        return report_database_failure(failure, "nothing exported: the database failed")
     print(
         f"idstore: exported {summary.users} users and {summary.authenticators} authenticators "
         f"of store {arguments.store!r} to {arguments.out}\nsha256 {summary.sha256}"
@@ -159,8 +156,7 @@ async def _write_export(
     settings: Settings, arguments: argparse.Namespace, recipient: X25519PublicKey, out: BinaryIO
 ) -> ExportSummary:
     keyring = load_keyring(settings)
-    database = Database(settings.resolved_database_url)
-    try:
+    async with opened(settings) as database:
         await refuse_a_foreign_key_ring(database, keyring)
         return await export_store(
             database,
@@ -172,8 +168,6 @@ async def _write_export(
             now=SystemClock().now(),
             progress=_progress("exported"),
         )
-    finally:
-        await database.dispose()
 
 
 def _import(arguments: argparse.Namespace) -> int:
@@ -191,8 +185,7 @@ def _import(arguments: argparse.Namespace) -> int:
     except OSError as failure:
         return _fail(f"cannot read {arguments.file}: {failure.strerror}")
     except DBAPIError as failure:
-        status = USAGE_ERROR if refused_connection(failure) else 1
-        return _fail(f"nothing imported: the database failed: {database_failure(failure)}", status)
+        return report_database_failure(failure, "nothing imported: the database failed")
     except ImportRefused as refusal:
         return _fail(f"nothing imported: {refusal}", refusal.exit_status)
     except UnsafeStart as refusal:
@@ -211,12 +204,8 @@ async def _read_import(
     keyring = load_keyring(settings)  # before touching the database: raises KeyRingMissing
     if not settings.database_url:
         ensure_data_dir(settings)
-    database = Database(settings.resolved_database_url)
-    try:
-        await migrate(database)
+    async with opened(settings, migrated=True) as database:
         await refuse_a_foreign_key_ring(database, keyring)
         return await import_store(
             database, keyring, identity, source, options=options, progress=_progress("read")
         )
-    finally:
-        await database.dispose()

@@ -33,6 +33,13 @@ LOCKS = Counter(
     "Locks engaged by failed attempts: of a modality, or of the user (temporary or permanent).",
     ["lock"],
 )
+UNATTRIBUTED_REFUSALS = Counter(
+    "idstore_unattributed_refusals",
+    "Completions refused before any user was known, which no audit record can hold (a session "
+    "unknown or used, a discoverable sign-in's response unreadable or naming no stored passkey), "
+    "by modality, ceremony and error code.",
+    ["modality", "ceremony", "code"],
+)
 REQUEST_SECONDS = Histogram(
     "idstore_request_duration_seconds",
     "Time from a request's arrival to its answer, by route template and status.",

@@ -17,19 +17,6 @@ LOGIN_HASH = "0c6ca0839c3a5683557833f618a2556665df2a088964787d53850b4ad4d3bedc"
 EXAMPLE_HASH = "a379a6f6eeafb9a55e378c118034e2751e682fab9f2d30ab13d2125586ce1947"
 
 
-def _enrolled(
-    api: Api,
-    authenticator: SoftwareAuthenticator | None = None,
-    rp_id: str = RP_ID,
-    **config: Any,
-) -> tuple[PasskeyStore, dict[str, Any], SoftwareAuthenticator, dict[str, Any]]:
-    rp = PasskeyStore.create(api, rp_id, **config)
-    user = api.create_user(rp.store)
-    authenticator = authenticator or SoftwareAuthenticator(ORIGIN)
-    passkey = rp.registered(user, authenticator)
-    return rp, user, authenticator, passkey
-
-
 def _refused(rp: PasskeyStore, user: dict[str, Any], response: Any, code: int) -> None:
     rp.assert_refused(user, response, code, "AUTHENTICATION")
 
@@ -38,9 +25,8 @@ def _refused(rp: PasskeyStore, user: dict[str, Any], response: Any, code: int) -
 def test_a_known_user_signs_in_with_each_algorithm_and_it_is_audited(
     api: Api, algorithm: CoseAlgorithm
 ) -> None:
-    rp, user, authenticator, passkey = _enrolled(
-        api, SoftwareAuthenticator(ORIGIN, algorithm=algorithm)
-    )
+    rp = PasskeyStore.create(api)
+    user, authenticator, passkey = rp.enrol(SoftwareAuthenticator(ORIGIN, algorithm=algorithm))
 
     signed_in = json_of(rp.sign_in(authenticator, user=user), 200)
 
@@ -63,7 +49,8 @@ def test_a_known_user_signs_in_with_each_algorithm_and_it_is_audited(
 
 
 def test_the_options_for_a_known_user_allow_only_the_users_passkeys(api: Api) -> None:
-    rp, user, _, passkey = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, _, passkey = rp.enrol()
 
     by_ext = rp.ceremony(rp.start_authentication(userExtId=user["externalId"]))
     discoverable = rp.ceremony(rp.start_authentication())
@@ -81,7 +68,8 @@ def test_a_user_without_a_passkey_for_the_relying_party_cannot_start(api: Api) -
 
 
 def test_discoverable_sign_in_finds_the_user_by_credential_and_handle(api: Api) -> None:
-    rp, user, authenticator, passkey = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, passkey = rp.enrol()
 
     signed_in = json_of(rp.sign_in(authenticator), 200)
 
@@ -100,11 +88,8 @@ def test_discoverable_sign_in_finds_the_user_by_credential_and_handle(api: Api) 
     ],
 )
 def test_only_the_listed_origin_is_accepted(api: Api, origin: str, code: int) -> None:
-    rp, user, authenticator, _ = _enrolled(
-        api,
-        SoftwareAuthenticator("https://login.example.com:8443"),
-        restrictedOrigins=["https://login.example.com:8443"],
-    )
+    rp = PasskeyStore.create(api, restrictedOrigins=["https://login.example.com:8443"])
+    user, authenticator, _ = rp.enrol(SoftwareAuthenticator("https://login.example.com:8443"))
 
     refused = rp.sign_in(authenticator, Forgery(origin=origin), user=user)
     _refused(rp, user, refused, code)
@@ -114,7 +99,8 @@ def test_only_the_listed_origin_is_accepted(api: Api, origin: str, code: int) ->
 
 
 def test_without_a_list_another_domain_is_refused(api: Api) -> None:
-    rp, user, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
 
     refused = rp.sign_in(authenticator, Forgery(origin="https://notexample.com"), user=user)
 
@@ -130,7 +116,8 @@ def test_the_rp_id_hashes_are_those_of_the_issue() -> None:
 
 
 def test_an_assertion_for_another_rp_id_is_refused(api: Api) -> None:
-    rp, user, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
 
     refused = rp.sign_in(authenticator, Forgery(rp_id_hash=bytes.fromhex(LOGIN_HASH)), user=user)
 
@@ -138,7 +125,8 @@ def test_an_assertion_for_another_rp_id_is_refused(api: Api) -> None:
 
 
 def test_one_credential_works_from_two_subdomains(api: Api) -> None:
-    rp, user, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
 
     login = rp.sign_in(authenticator, Forgery(origin="https://login.example.com"), user=user)
     app = rp.sign_in(authenticator, Forgery(origin="https://app.example.com"), user=user)
@@ -150,7 +138,8 @@ def test_one_credential_works_from_two_subdomains(api: Api) -> None:
 
 
 def test_counters_that_stay_zero_are_accepted_and_stay_zero(api: Api) -> None:
-    rp, user, authenticator, passkey = _enrolled(api, SoftwareAuthenticator(ORIGIN, counter_step=0))
+    rp = PasskeyStore.create(api)
+    user, authenticator, passkey = rp.enrol(SoftwareAuthenticator(ORIGIN, counter_step=0))
 
     first = json_of(rp.sign_in(authenticator, user=user), 200)
     second = json_of(rp.sign_in(authenticator, user=user), 200)
@@ -160,7 +149,8 @@ def test_counters_that_stay_zero_are_accepted_and_stay_zero(api: Api) -> None:
 
 
 def test_a_counter_from_zero_to_seven_is_stored(api: Api) -> None:
-    rp, user, authenticator, passkey = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, passkey = rp.enrol()
 
     json_of(rp.sign_in(authenticator, Forgery(sign_count=7), user=user), 200)
 
@@ -169,7 +159,8 @@ def test_a_counter_from_zero_to_seven_is_stored(api: Api) -> None:
 
 @pytest.mark.parametrize("new", [7, 0, 3])
 def test_a_counter_that_does_not_increase_is_refused_and_not_stored(api: Api, new: int) -> None:
-    rp, user, authenticator, passkey = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, passkey = rp.enrol()
     json_of(rp.sign_in(authenticator, Forgery(sign_count=7), user=user), 200)
 
     refused = rp.sign_in(authenticator, Forgery(sign_count=new), user=user)
@@ -184,7 +175,8 @@ UP_UV = int(Flag.UP | Flag.UV)
 
 
 def test_bs_without_be_is_refused_at_authentication(api: Api) -> None:
-    rp, user, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
 
     refused = rp.sign_in(authenticator, Forgery(flags=UP_UV | Flag.BS), user=user)
 
@@ -192,13 +184,15 @@ def test_bs_without_be_is_refused_at_authentication(api: Api) -> None:
 
 
 def test_backup_eligibility_may_not_change_and_backup_state_may_turn_on(api: Api) -> None:
-    rp, user, authenticator, passkey = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, passkey = rp.enrol()
 
     became_eligible = rp.sign_in(authenticator, Forgery(flags=UP_UV | Flag.BE), user=user)
     _refused(rp, user, became_eligible, 3601)
 
     eligible = SoftwareAuthenticator(ORIGIN, is_backup_eligible=True)
-    rp2, user2, _, passkey2 = _enrolled(api, eligible)
+    rp2 = PasskeyStore.create(api)
+    user2, _, passkey2 = rp2.enrol(eligible)
     backed_up = rp2.sign_in(eligible, Forgery(flags=UP_UV | Flag.BE | Flag.BS), user=user2)
 
     assert json_of(backed_up, 200)["passkey"]["backupState"] is True
@@ -208,9 +202,10 @@ def test_backup_eligibility_may_not_change_and_backup_state_may_turn_on(api: Api
 
 def test_user_verification_required_refuses_0x19_and_accepts_0x1d(api: Api) -> None:
     eligible = SoftwareAuthenticator(ORIGIN, is_backup_eligible=True, is_backed_up=True)
-    rp, user, _, passkey = _enrolled(
-        api, eligible, authenticationPolicies={"default": {"userVerification": "required"}}
+    rp = PasskeyStore.create(
+        api, authenticationPolicies={"default": {"userVerification": "required"}}
     )
+    user, _, passkey = rp.enrol(eligible)
 
     without_uv = rp.sign_in(eligible, Forgery(flags=0x19), user=user)
     _refused(rp, user, without_uv, 3601)
@@ -224,7 +219,8 @@ def test_user_verification_required_refuses_0x19_and_accepts_0x1d(api: Api) -> N
 
 
 def test_user_presence_unset_is_always_refused(api: Api) -> None:
-    rp, user, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
 
     refused = rp.sign_in(authenticator, Forgery(flags=int(Flag.UV)), user=user)
 
@@ -235,7 +231,8 @@ def test_user_presence_unset_is_always_refused(api: Api) -> None:
 
 
 def test_with_allow_credentials_a_response_without_user_handle_is_accepted(api: Api) -> None:
-    rp, user, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
 
     signed_in = rp.sign_in(authenticator, Forgery(omits_user_handle=True), user=user)
 
@@ -244,7 +241,8 @@ def test_with_allow_credentials_a_response_without_user_handle_is_accepted(api: 
 
 @pytest.mark.parametrize("forgery", [Forgery(omits_user_handle=True), Forgery(user_handle=b"")])
 def test_discoverable_without_a_user_handle_is_refused(api: Api, forgery: Forgery) -> None:
-    rp, user, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
 
     refused = rp.sign_in(authenticator, forgery)
 
@@ -252,7 +250,8 @@ def test_discoverable_without_a_user_handle_is_refused(api: Api, forgery: Forger
 
 
 def test_discoverable_with_another_users_handle_is_refused(api: Api) -> None:
-    rp, user, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
     other = api.create_user(rp.store)
     other_handle = rp.ceremony(rp.start_registration(other)).options["user"]["id"]
 
@@ -262,7 +261,8 @@ def test_discoverable_with_another_users_handle_is_refused(api: Api) -> None:
 
 
 def test_another_users_credential_is_refused_with_363(api: Api) -> None:
-    rp, _, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    _, authenticator, _ = rp.enrol()
     other = api.create_user(rp.store)
     other_authenticator = SoftwareAuthenticator(ORIGIN)
     rp.registered(other, other_authenticator)
@@ -275,7 +275,8 @@ def test_another_users_credential_is_refused_with_363(api: Api) -> None:
 
 
 def test_a_disabled_passkey_is_refused_with_348(api: Api) -> None:
-    rp, user, authenticator, passkey = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, passkey = rp.enrol()
     ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
     url = api.user_url(rp.store, user, f"passkeys/{passkey['id']}")
     json_of(api.client.post(url, json={"status": "DISABLED"}), 200)
@@ -288,7 +289,8 @@ def test_a_disabled_passkey_is_refused_with_348(api: Api) -> None:
 
 
 def test_a_bad_signature_is_refused_and_counts_towards_the_modality_lock(api: Api) -> None:
-    rp, user, authenticator, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
 
     refused = rp.sign_in(authenticator, Forgery(signature=b"\x30\x00"), user=user)
 
@@ -298,7 +300,8 @@ def test_a_bad_signature_is_refused_and_counts_towards_the_modality_lock(api: Ap
 
 
 def test_a_known_user_named_by_external_id_signs_in(api: Api) -> None:
-    rp, user, authenticator, passkey = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, passkey = rp.enrol()
     ceremony = rp.ceremony(rp.start_authentication(userExtId=user["externalId"]))
 
     signed_in = rp.complete(
@@ -310,9 +313,8 @@ def test_a_known_user_named_by_external_id_signs_in(api: Api) -> None:
 
 def test_an_http_localhost_origin_listed_exactly_registers_and_signs_in(api: Api) -> None:
     authenticator = SoftwareAuthenticator("http://localhost:8123")
-    rp, user, _, passkey = _enrolled(
-        api, authenticator, "localhost", restrictedOrigins=["http://localhost:8123"]
-    )
+    rp = PasskeyStore.create(api, "localhost", restrictedOrigins=["http://localhost:8123"])
+    user, _, passkey = rp.enrol(authenticator)
 
     signed_in = rp.sign_in(authenticator, user=user)
     discoverable = rp.sign_in(authenticator)

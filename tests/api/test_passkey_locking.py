@@ -18,16 +18,12 @@ from tests.support.webauthn_authenticator import Forgery, SoftwareAuthenticator
 BAD_SIGNATURE = Forgery(signature=b"\x30\x00")  # a DER sequence with nothing in it
 
 
-def _enrolled(
-    api: Api, **locking: Any
-) -> tuple[PasskeyStore, dict[str, Any], SoftwareAuthenticator]:
+def _locking_store(api: Api, **locking: Any) -> PasskeyStore:
+    """A passkey store whose user locking is `locking` (modality locks last 300 s)."""
     rp = PasskeyStore.create(api)
     configuration = {"userLocking": {"modalityLockSeconds": 300, **locking}}
     json_of(api.client.post(api.store_url(rp.store), json={"configuration": configuration}), 200)
-    user = api.create_user(rp.store)
-    authenticator = SoftwareAuthenticator(ORIGIN)
-    rp.registered(user, authenticator)
-    return rp, user, authenticator
+    return rp
 
 
 def _code(response: Any) -> int:
@@ -42,7 +38,8 @@ def _passkey_lock(body: dict[str, Any]) -> dict[str, Any]:
 def test_twenty_wrong_assertions_at_once_count_exactly_to_the_threshold(
     api: Api, server: LiveServer, token: str
 ) -> None:
-    rp, user, authenticator = _enrolled(api, modalityLockThreshold=5, userLockThreshold=1000)
+    rp = _locking_store(api, modalityLockThreshold=5, userLockThreshold=1000)
+    user, authenticator, _ = rp.enrol()
     calls = []
     for _ in range(20):
         ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
@@ -66,7 +63,8 @@ def test_twenty_wrong_assertions_at_once_count_exactly_to_the_threshold(
 def test_a_locked_modality_refuses_a_correct_assertion_and_a_registration_until_unlocked(
     api: Api,
 ) -> None:
-    rp, user, authenticator = _enrolled(api, modalityLockThreshold=2, userLockThreshold=100)
+    rp = _locking_store(api, modalityLockThreshold=2, userLockThreshold=100)
+    user, authenticator, _ = rp.enrol()
     first = rp.sign_in(authenticator, BAD_SIGNATURE, user=user)
     second = rp.sign_in(authenticator, BAD_SIGNATURE, user=user)
 
@@ -88,7 +86,8 @@ def test_a_locked_modality_refuses_a_correct_assertion_and_a_registration_until_
 
 
 def test_passkey_failures_count_towards_the_user_lock(api: Api) -> None:
-    rp, user, authenticator = _enrolled(api, modalityLockThreshold=100, userLockThreshold=3)
+    rp = _locking_store(api, modalityLockThreshold=100, userLockThreshold=3)
+    user, authenticator, _ = rp.enrol()
 
     wrong = [rp.sign_in(authenticator, BAD_SIGNATURE, user=user) for _ in range(3)]
     correct = rp.sign_in(authenticator, user=user)

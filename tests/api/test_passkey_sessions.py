@@ -5,7 +5,6 @@ completions of one challenge at once: exactly one goes on; client-reported failu
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import httpx
 import pytest
@@ -20,23 +19,14 @@ from tests.support.webauthn_authenticator import Forgery, SoftwareAuthenticator
 from tests.support.webauthn_keys import b64url
 
 
-def _enrolled(
-    api: Api, **config: Any
-) -> tuple[PasskeyStore, dict[str, Any], SoftwareAuthenticator]:
-    rp = PasskeyStore.create(api, **config)
-    user = api.create_user(rp.store)
-    authenticator = SoftwareAuthenticator(ORIGIN)
-    rp.registered(user, authenticator)
-    return rp, user, authenticator
-
-
 def _code(response: httpx.Response) -> int:
     return 200 if response.status_code == 200 else int(response.json()["code"])
 
 
 @pytest.mark.parametrize("mode", ["INTERNAL", "EXTERNAL"])
 def test_a_replayed_finish_body_is_refused(api: Api, mode: str) -> None:
-    rp, user, authenticator = _enrolled(api, sessionManagement=mode)
+    rp = PasskeyStore.create(api, sessionManagement=mode)
+    user, authenticator, _ = rp.enrol()
     ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
     body = ceremony.body(authenticator.authenticate(ceremony.options))
 
@@ -52,7 +42,8 @@ def test_a_replayed_finish_body_is_refused(api: Api, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", ["INTERNAL", "EXTERNAL"])
 def test_a_wrong_challenge_is_refused_and_uses_the_session_up(api: Api, mode: str) -> None:
-    rp, user, authenticator = _enrolled(api, sessionManagement=mode)
+    rp = PasskeyStore.create(api, sessionManagement=mode)
+    user, authenticator, _ = rp.enrol()
     ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
     wrong = authenticator.authenticate(ceremony.options, Forgery(challenge=b64url(bytes(32))))
     honest = authenticator.authenticate(ceremony.options)
@@ -65,9 +56,8 @@ def test_a_wrong_challenge_is_refused_and_uses_the_session_up(api: Api, mode: st
 
 
 def test_a_late_finish_is_refused(api: Api, clock: ManualClock) -> None:
-    rp, user, authenticator = _enrolled(
-        api, authenticationPolicies={"default": {"timeoutSeconds": 60}}
-    )
+    rp = PasskeyStore.create(api, authenticationPolicies={"default": {"timeoutSeconds": 60}})
+    user, authenticator, _ = rp.enrol()
     clock.set(clock.timestamp())
     ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
     assertion = authenticator.authenticate(ceremony.options)
@@ -85,7 +75,8 @@ def test_a_late_finish_is_refused(api: Api, clock: ManualClock) -> None:
 def test_sessions_never_completed_are_swept_an_hour_after_they_expire(
     api: Api, clock: ManualClock
 ) -> None:
-    rp, user, authenticator = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
     clock.set(clock.timestamp())
     forgotten = rp.ceremony(rp.start_authentication(userId=user["id"]))
     assertion = authenticator.authenticate(forgotten.options)
@@ -98,7 +89,8 @@ def test_sessions_never_completed_are_swept_an_hour_after_they_expire(
 
 
 def test_a_registration_session_cannot_complete_an_authentication(api: Api) -> None:
-    rp, user, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, _, _ = rp.enrol()
     ceremony = rp.ceremony(rp.start_registration(user))
 
     crossed = rp.complete("authentications", ceremony, ceremony.body({"id": "x"}))
@@ -107,7 +99,8 @@ def test_a_registration_session_cannot_complete_an_authentication(api: Api) -> N
 
 
 def test_a_registration_response_sent_to_authentication_is_352(api: Api) -> None:
-    rp, user, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, _, _ = rp.enrol()
     registration = rp.ceremony(rp.start_registration(user))
     credential = SoftwareAuthenticator(ORIGIN).register(registration.options)
     ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
@@ -118,7 +111,8 @@ def test_a_registration_response_sent_to_authentication_is_352(api: Api) -> None
 
 
 def test_session_data_for_an_internal_session_is_388(api: Api) -> None:
-    rp, user, authenticator = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
     ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
     assert ceremony.session_id is not None
     url = f"{rp.base}/authentications"
@@ -140,7 +134,8 @@ def test_session_data_for_an_internal_session_is_388(api: Api) -> None:
 def test_a_failure_the_client_reports_is_audited_and_not_counted(
     api: Api, reason: str, code: int
 ) -> None:
-    rp, user, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, _, _ = rp.enrol()
     ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
 
     reported = rp.complete(
@@ -154,7 +149,8 @@ def test_a_failure_the_client_reports_is_audited_and_not_counted(
 
 
 def test_neither_a_response_nor_a_failure_is_395(api: Api) -> None:
-    rp, user, _ = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, _, _ = rp.enrol()
     ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
 
     assert _code(rp.complete("authentications", ceremony, ceremony.body())) == 395
@@ -164,7 +160,8 @@ def test_neither_a_response_nor_a_failure_is_395(api: Api) -> None:
 def test_two_completions_of_one_challenge_at_once_exactly_one_succeeds(
     api: Api, server: LiveServer, token: str, mode: str
 ) -> None:
-    rp, user, authenticator = _enrolled(api, sessionManagement=mode)
+    rp = PasskeyStore.create(api, sessionManagement=mode)
+    user, authenticator, _ = rp.enrol()
     ceremony = rp.ceremony(rp.start_authentication(userId=user["id"]))
     body = ceremony.body(authenticator.authenticate(ceremony.options))
     path = (
@@ -196,7 +193,8 @@ def test_two_registrations_completed_at_once_register_one_passkey(
 
 def test_passkey_failures_lock_the_passkey_modality_only(api: Api) -> None:
     store_locking = {"modalityLockThreshold": 2, "userLockThreshold": 100}
-    rp, user, authenticator = _enrolled(api)
+    rp = PasskeyStore.create(api)
+    user, authenticator, _ = rp.enrol()
     json_of(
         api.client.post(
             api.store_url(rp.store), json={"configuration": {"userLocking": store_locking}}

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +12,8 @@ from sqlalchemy import func, insert, select
 
 from idstore.db import tables
 from tests.support.api import Api, unique
+from tests.support.checks import error_of, in_parallel
 from tests.support.seeding import Seeder
-from tests.support.server import LiveServer
 
 
 def total(api: Api, store: str, **params: Any) -> int:
@@ -32,27 +30,7 @@ def counted_rows(seeder: Seeder, store: dict[str, Any]) -> int:
     return counted
 
 
-def all_at_once(
-    server: LiveServer, token: str, requests: list[tuple[str, str, Any]]
-) -> list[httpx.Response]:
-    """Send each (method, url, body) from its own thread and connection, released together."""
-    barrier = threading.Barrier(len(requests))
-    headers = {"Authorization": f"Bearer {token}"}
-
-    def send(request: tuple[str, str, Any]) -> httpx.Response:
-        method, url, body = request
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=120) as client:
-            assert client.get("/health/live").status_code == 200
-            barrier.wait(timeout=60)
-            return client.request(method, url, json=body)
-
-    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(send, requests))
-
-
-def test_parallel_creates_and_deletes_leave_the_total_exact(
-    server: LiveServer, token: str, api: Api, seeder: Seeder
-) -> None:
+def test_parallel_creates_and_deletes_leave_the_total_exact(api: Api, seeder: Seeder) -> None:
     store = api.create_store()
     doomed = [api.create_user(store["name"]) for _ in range(8)]
     users_url = f"{api.store_url(store['name'])}/users"
@@ -61,12 +39,23 @@ def test_parallel_creates_and_deletes_leave_the_total_exact(
     # Each doomed user deleted twice at once: one 204, one 404; neither may count twice.
     deletes = [("DELETE", api.user_url(store["name"], user), None) for user in doomed] * 2
 
-    responses = all_at_once(server, token, creates + taken + deletes)
+    requests = creates + taken + deletes
+
+    def send(index: int) -> httpx.Response:
+        method, url, body = requests[index]
+        return api.client.request(method, url, json=body)
+
+    responses = in_parallel(len(requests), send)
 
     statuses = Counter(response.status_code for response in responses)
     created = statuses[201]
     assert statuses[204] == 8
     assert statuses[404] == 8
+    for response in responses:
+        if response.status_code == 404:
+            error_of(response, 404, 3100)  # the other deletion took the user
+        elif response.status_code == 409:
+            error_of(response, 409, 3101)  # the external id is taken
     # The taken external id may be free again by the time a create runs, once its user is gone.
     assert created in (16, 17)
     assert statuses[409] == 4 - (created - 16)

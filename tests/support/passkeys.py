@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -31,6 +31,14 @@ class Ceremony:
         if self.session_data is not None:
             body["sessionData"] = self.session_data
         return body
+
+
+class Enrolment(NamedTuple):
+    """A user with one passkey: the authenticator holding it, and the passkey as registered."""
+
+    user: dict[str, Any]
+    authenticator: SoftwareAuthenticator
+    passkey: dict[str, Any]
 
 
 @dataclass
@@ -96,6 +104,13 @@ class PasskeyStore:
             "passkey"
         ]
         return passkey
+
+    def enrol(self, authenticator: SoftwareAuthenticator | None = None) -> Enrolment:
+        """A new user of the store with a passkey registered by `authenticator` (by default a
+        new one for ORIGIN)."""
+        user = self.api.create_user(self.store)
+        authenticator = authenticator or SoftwareAuthenticator(ORIGIN)
+        return Enrolment(user, authenticator, self.registered(user, authenticator))
 
     def sign_in(
         self,

@@ -123,7 +123,11 @@ def completion_of(body: CompleteIn, *, session_id: str | None) -> Completion:
     ext_param=EXT,
     response_model_exclude_none=True,
     responses=answers(
-        examples.REGISTRATION_STARTED_OUT, *_USER, examples.CONFIG_NOT_FOUND, UserDisabled
+        examples.REGISTRATION_STARTED_OUT,
+        *_USER,
+        examples.CONFIG_NOT_FOUND,
+        UserDisabled,
+        UserLocked,
     ),
 )
 async def start_registration(

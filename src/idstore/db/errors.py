@@ -9,11 +9,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 _UNIQUE_SQLSTATE = "23505"
 _FOREIGN_KEY_SQLSTATE = "23503"
-# Class 08: connection exceptions. 57P01-57P03: the server is shutting down, crashed, or is not
-# accepting connections yet (starting, recovering). 53300: too many connections. Each passes
-# when the database is back; none says anything about the request.
-_CONNECTION_SQLSTATE_CLASS = "08"
-_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# SQLSTATE prefixes of a connection the server would not take, whatever it was to run: class 08
+# (connection exceptions), 53300 (too many connections), 57P03 (not accepting connections yet:
+# starting, recovering). Each passes when the database is back; none says anything about a request.
+REFUSED_CONNECTION_SQLSTATES = ("08", "53300", "57P03")
+# On top, for work already under way: 57P01 and 57P02, the server is shutting down or crashed.
+_UNAVAILABLE_SQLSTATES = (*REFUSED_CONNECTION_SQLSTATES, "57P01", "57P02")
 
 
 class Violation(Enum):
@@ -22,9 +23,14 @@ class Violation(Enum):
     OTHER = "other"
 
 
+def sqlstate_of(error: DBAPIError) -> str:
+    """The SQLSTATE the driver reported (PostgreSQL), or "" when it reported none (SQLite)."""
+    return str(getattr(error.orig, "sqlstate", None) or "")
+
+
 def violation_of(error: IntegrityError) -> Violation:
     """Which kind of constraint a failed statement broke (PostgreSQL SQLSTATE, SQLite message)."""
-    sqlstate = getattr(error.orig, "sqlstate", None)
+    sqlstate = sqlstate_of(error)
     if sqlstate == _UNIQUE_SQLSTATE:
         return Violation.UNIQUE
     if sqlstate == _FOREIGN_KEY_SQLSTATE:
@@ -47,5 +53,4 @@ def is_unavailability(error: Exception) -> bool:
         return False
     if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
         return True
-    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
-    return sqlstate.startswith(_CONNECTION_SQLSTATE_CLASS) or sqlstate in _UNAVAILABLE_SQLSTATES
+    return sqlstate_of(error).startswith(_UNAVAILABLE_SQLSTATES)

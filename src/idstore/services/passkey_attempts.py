@@ -12,6 +12,7 @@ nothing wrong (a disabled passkey, a failure the client reported) do not.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
@@ -19,6 +20,7 @@ from typing import Any, ClassVar, TypeVar
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from idstore import metrics
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
@@ -55,6 +57,8 @@ from idstore.services.webauthn_checks import (
 _PASSKEYS = tables.user_passkeys
 _Judged = TypeVar("_Judged")
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class PasskeyAuthentication:
@@ -80,7 +84,8 @@ async def complete(
 
     Before the user is known: 3000; 9011 (session unknown or used, configuration or policy
     gone); 384, 386, 388 (session); in discoverable sign-in also 3606, 395, 397, 398, 403, 352,
-    3604 (response) and 362 (no such passkey), unaudited as they name no user. Then, audited
+    3604 (response) and 362 (no such passkey), logged and counted but unaudited as they name no
+    user (_note_unattributed). Then, audited
     with the updated user: 3606 (late), 2102, 2100, 502 (sign-in only), 2101, 9005; 395, 397,
     398, 403 (not counted). A registration then: the refusals of
     webauthn_checks.verify_registration, and 3605 (registered already, not counted). A sign-in:
@@ -89,6 +94,8 @@ async def complete(
     """
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
+        # A discoverable sign-in's assertion is read before the user is known, once.
+        assertion: Assertion | None = None
         try:
             state, expected = await open_session(
                 conn, keyring, store_id=store.id, ceremony=ceremony, completion=completion
@@ -96,9 +103,13 @@ async def complete(
             user_id = state.user_id
             if user_id is None:  # a discoverable sign-in: the passkey names the user
                 state.check_live(ctx.now)
-                user_id = await _discovered_user(conn, store.id, state, completion)
-        except IdstoreError:
+                assertion = parse_assertion(
+                    client_response_of(completion.client_response, completion.client_failure)
+                )
+                user_id = await _discovered_user(conn, store.id, state, assertion)
+        except IdstoreError as refusal:
             await conn.commit()  # the session stays used up: a refused answer cannot retry it
+            _note_unattributed(store.id, ceremony, refusal, assertion)
             raise
 
         attempt = await PasskeyAttempt.begin(conn, ctx, keyring, store, user_id, state, rate)
@@ -107,19 +118,38 @@ async def complete(
             return await attempt.register(completion, expected)
         await attempt.check_standing(enrolling=False)
         await attempt.check_modality()
-        assertion = await attempt.judge_response(completion, parse_assertion)
+        if assertion is None:
+            assertion = await attempt.judge_response(completion, parse_assertion)
         passkey_row = await attempt.passkey_for(assertion)
         verified = await attempt.verify(assertion, passkey_row, expected)
         return await attempt.accept(passkey_row, verified)
 
 
+def _note_unattributed(
+    store_id: str, ceremony: str, refusal: IdstoreError, assertion: Assertion | None
+) -> None:
+    """Log and count a refusal made before any user is known: the audit table holds records of
+    users only, so this line (with the request's id, as every line has) and the metric are what
+    an auditor finds of it. A credential naming no stored passkey is a warning, as someone may
+    be trying credentials; the rest are what stale or broken clients send. No secret is logged:
+    the credential id is public, the response itself never appears."""
+    log.log(
+        logging.WARNING if isinstance(refusal, PasskeyNotFound) else logging.INFO,
+        "passkey.refused_unattributed",
+        extra={
+            "store_id": store_id,
+            "ceremony": ceremony,
+            "error_code": refusal.code,
+            "credential_id": None if assertion is None else assertion.credential_id,
+        },
+    )
+    metrics.UNATTRIBUTED_REFUSALS.labels(str(Modality.PASSKEY), ceremony, str(refusal.code)).inc()
+
+
 async def _discovered_user(
-    conn: AsyncConnection, store_id: str, state: SessionState, completion: Completion
+    conn: AsyncConnection, store_id: str, state: SessionState, assertion: Assertion
 ) -> str:
     """The owner of the passkey a discoverable sign-in's assertion names (else 362)."""
-    assertion = parse_assertion(
-        client_response_of(completion.client_response, completion.client_failure)
-    )
     passkey_row = await _passkey_row(conn, store_id, state.rp_id, assertion)
     if passkey_row is None:
         raise PasskeyNotFound()

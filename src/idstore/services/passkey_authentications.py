@@ -27,6 +27,7 @@ from idstore.services.passkey_errors import CredentialNotAllowed
 from idstore.services.passkey_registrations import CeremonyStart
 from idstore.services.passkey_sessions import AUTHENTICATION, SessionState, b64url_decode
 from idstore.services.rows import find_store, find_user_row
+from idstore.services.webauthn_strict import known_transports
 
 _PASSKEYS = tables.user_passkeys
 
@@ -96,11 +97,7 @@ def _request_options(
         allow_credentials=[
             PublicKeyCredentialDescriptor(
                 id=b64url_decode(row.credential_id),
-                transports=[
-                    AuthenticatorTransport(t)
-                    for t in row.transports
-                    if t in AuthenticatorTransport._value2member_map_
-                ]
+                transports=[AuthenticatorTransport(t) for t in known_transports(row.transports)]
                 or None,
             )
             for row in allowed

@@ -24,9 +24,9 @@ from webauthn.helpers.structs import (
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.services import passkey_sessions
+from idstore.services import locking, passkey_sessions
 from idstore.services.context import Context, UserRef
-from idstore.services.errors import UserDisabled
+from idstore.services.errors import UserDisabled, UserLocked
 from idstore.services.models import (
     PasskeyConfig,
     PasskeyPolicy,
@@ -39,7 +39,7 @@ from idstore.services.passkey_sessions import (
     b64url_decode,
 )
 from idstore.services.passkey_user_handles import user_handle
-from idstore.services.rows import find_store, find_user_row
+from idstore.services.rows import find_store, find_user_row, lock_state_from_row
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ async def start_registration(
     display_name: str | None,
 ) -> CeremonyStart:
     """Start a registration for the user. Raises 3000, 3100, 9011 (configuration or policy not
-    found), UserDisabled (2102)."""
+    found), UserDisabled (2102), UserLocked (2100): refused at the start as the completion would
+    refuse them, so that no browser ceremony is asked for in vain."""
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         config = await find_config(conn, store_id=store.id, rp_id=rp_id)
@@ -71,6 +72,8 @@ async def start_registration(
         user_row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
         if user_row.status == UserStatus.DISABLED:
             raise UserDisabled()
+        if locking.user_lock_holds(lock_state_from_row(user_row), ctx.now):
+            raise UserLocked()
 
         handle = await user_handle(conn, ctx, user_row, rp_id)
         registered = await conn.execute(

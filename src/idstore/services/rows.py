@@ -174,13 +174,18 @@ async def load_user(
 
 async def reload_user(conn: AsyncConnection, row: Row[Any], now: datetime) -> User:
     """Complete a user row with its TOTPs and passkeys."""
+    user = user_with_totps(row, await totps_of(conn, row.id), now)
+    return replace(user, passkeys=await passkeys_of(conn, row.id))
+
+
+async def totps_of(conn: AsyncConnection, user_id: str) -> tuple[UserTotp, ...]:
+    """The user's TOTPs, oldest first, pending registrations past their deadline included."""
     totp_rows = await conn.execute(
         select(tables.user_totps)
-        .where(tables.user_totps.c.user_id == row.id)
+        .where(tables.user_totps.c.user_id == user_id)
         .order_by(tables.user_totps.c.created_dtm, tables.user_totps.c.id)
     )
-    user = user_from_rows(row, totp_rows.all(), now)
-    return replace(user, passkeys=await passkeys_of(conn, row.id))
+    return tuple(totp_from_row(totp_row) for totp_row in totp_rows)
 
 
 async def passkeys_of(conn: AsyncConnection, user_id: str) -> tuple[UserPasskey, ...]:

@@ -29,7 +29,13 @@ from idstore.services.errors import (
 )
 from idstore.services.models import TotpPolicy, TotpStatus, User, UserStatus, UserTotp
 from idstore.services.policies import effective_issuer, effective_secret_length, find_policy
-from idstore.services.rows import find_store, find_user_row, load_user, totp_from_row
+from idstore.services.rows import (
+    find_store,
+    find_user_row,
+    load_user,
+    totp_from_row,
+    user_with_totps,
+)
 
 # A QR code (level M, byte mode) holds at most 2331 bytes; an otpauth URI beyond this bound could
 # not be scanned, and its QR code could not even be drawn. Labels that long serve no one.
@@ -67,7 +73,9 @@ async def start_registration(
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         policy = await find_policy(conn, store_id=store.id, name=policy_name)
-        user = await load_user(conn, store_id=store.id, ref=ref, now=ctx.now, for_update=True)
+        # The user's standing alone: the TOTP of this policy is read below, passkeys not at all.
+        user_row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
+        user = user_with_totps(user_row, (), ctx.now)
         _check_may_enrol(user, ctx)
 
         existing = await _find_totp_row(conn, user_id=user.id, policy_id=policy.id)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.services import events
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import ResourceNotFound
 from idstore.services.models import JsonObject, PasskeyStatus, UserPasskey
+from idstore.services.owned_rows import change_status, delete_owned, owned_row
 from idstore.services.rows import find_store, find_user_row, passkey_from_row, passkeys_of
 
 _PASSKEYS = tables.user_passkeys
@@ -64,19 +64,7 @@ async def set_passkey_status(
         passkey = passkey_from_row(row)
         if passkey.status is status:
             return passkey
-        await conn.execute(
-            update(_PASSKEYS)
-            .where(_PASSKEYS.c.id == passkey.id)
-            .values(status=str(status), last_updated_dtm=ctx.now)
-        )
-        await events.record(
-            conn,
-            ctx,
-            "passkey.statusChanged",
-            store_id=row.store_id,
-            subject_id=passkey.id,
-            details={"status": str(status)},
-        )
+        await change_status(conn, ctx, _PASSKEYS, row, status, "passkey.statusChanged")
         return dataclasses.replace(passkey, status=status, last_updated_dtm=ctx.now)
 
 
@@ -86,20 +74,14 @@ async def delete_passkey(
     """Raises 3000, 3100, 9011."""
     async with database.transaction() as conn:
         row = await _find(conn, ctx, store_name=store_name, ref=ref, passkey_id=passkey_id)
-        await conn.execute(delete(_PASSKEYS).where(_PASSKEYS.c.id == row.id))
-        await events.record(conn, ctx, "passkey.deleted", store_id=row.store_id, subject_id=row.id)
+        await delete_owned(conn, ctx, _PASSKEYS, row, "passkey.deleted")
 
 
 async def _find(
     conn: AsyncConnection, ctx: Context, *, store_name: str, ref: UserRef, passkey_id: str
 ) -> Row[Any]:
-    store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-    user = await find_user_row(conn, store_id=store.id, ref=ref)
-    row = (
-        await conn.execute(
-            select(_PASSKEYS).where(_PASSKEYS.c.id == passkey_id, _PASSKEYS.c.user_id == user.id)
-        )
-    ).first()
+    """Raises 3000, 3100, 9011."""
+    row = await owned_row(conn, ctx, _PASSKEYS, store_name=store_name, ref=ref, row_id=passkey_id)
     if row is None:
         raise ResourceNotFound("passkey not found")
     return row

@@ -5,16 +5,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.services import events
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StatusChangeNotAllowed, TotpNotFound
 from idstore.services.models import TotpStatus, UserTotp
-from idstore.services.rows import find_store, find_user_row, load_user, totp_from_row
+from idstore.services.owned_rows import change_status, delete_owned, owned_row
+from idstore.services.rows import find_store, find_user_row, totp_from_row, totps_of
 
 
 async def list_totps(
@@ -23,7 +23,8 @@ async def list_totps(
     """The user's TOTPs (pending registrations past their deadline are gone). Raises 3000, 3100."""
     async with database.transaction(write=False) as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        return (await load_user(conn, store_id=store.id, ref=ref, now=ctx.now)).totps
+        user = await find_user_row(conn, store_id=store.id, ref=ref)
+        return tuple(totp for totp in await totps_of(conn, user.id) if not totp.is_expired(ctx.now))
 
 
 async def get_totp(
@@ -58,20 +59,7 @@ async def set_totp_status(
             raise StatusChangeNotAllowed("a pending TOTP becomes ACTIVE by completing registration")
         if totp.status is status:
             return totp
-
-        await conn.execute(
-            update(tables.user_totps)
-            .where(tables.user_totps.c.id == totp.id)
-            .values(status=str(status), last_updated_dtm=ctx.now)
-        )
-        await events.record(
-            conn,
-            ctx,
-            "totp.statusChanged",
-            store_id=row.store_id,
-            subject_id=totp.id,
-            details={"status": str(status)},
-        )
+        await change_status(conn, ctx, tables.user_totps, row, status, "totp.statusChanged")
         return dataclasses.replace(totp, status=status, last_updated_dtm=ctx.now)
 
 
@@ -81,22 +69,16 @@ async def delete_totp(
     """Raises 3000, 3100, 3303."""
     async with database.transaction() as conn:
         row = await _find(conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id)
-        await conn.execute(delete(tables.user_totps).where(tables.user_totps.c.id == row.id))
-        await events.record(conn, ctx, "totp.deleted", store_id=row.store_id, subject_id=row.id)
+        await delete_owned(conn, ctx, tables.user_totps, row, "totp.deleted")
 
 
 async def _find(
     conn: AsyncConnection, ctx: Context, *, store_name: str, ref: UserRef, totp_id: str
 ) -> Row[Any]:
-    store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-    user = await find_user_row(conn, store_id=store.id, ref=ref)
-    row = (
-        await conn.execute(
-            select(tables.user_totps).where(
-                tables.user_totps.c.id == totp_id, tables.user_totps.c.user_id == user.id
-            )
-        )
-    ).first()
+    """Raises 3000, 3100, 3303 (a pending registration past its deadline is gone too)."""
+    row = await owned_row(
+        conn, ctx, tables.user_totps, store_name=store_name, ref=ref, row_id=totp_id
+    )
     if row is None or totp_from_row(row).is_expired(ctx.now):
         raise TotpNotFound()
     return row
