@@ -18,6 +18,7 @@ from idstore import __version__, logs
 from idstore.api import (
     api_keys,
     audit,
+    biometrics,
     docs_pages,
     errors,
     events,
@@ -67,6 +68,10 @@ TAGS = [
     {
         "name": "passkey authentication",
         "description": "Signing in with a passkey, for a known user or discoverable.",
+    },
+    {
+        "name": "biometrics",
+        "description": "Enrolling a user's face, matching faces, recording failures.",
     },
     {"name": "authentication audit", "description": "Every authentication attempt of a user."},
     {"name": "admin events", "description": "Who changed what, when, in which request."},
@@ -125,6 +130,8 @@ def create_app(
         )
         yield
         refresher.cancel()
+        # Waits for the face workers to stop, off the event loop.
+        await asyncio.to_thread(runtime.face_workers.close)
         if isinstance(runtime.limiter, RedisLimiter):
             await runtime.limiter.close()
         await runtime.database.dispose()
@@ -146,6 +153,7 @@ def create_app(
         totps.router,  # the authentication routes are tried first: they are most of the traffic
         passkey_authentications.router,
         passkeys.router,
+        biometrics.router,
         stores.router,
         stores.policy_router,
         passkey_configs.router,
