@@ -11,10 +11,12 @@ from sqlalchemy import update
 from idstore.db import tables
 from idstore.face import DEFAULT_MATCH_THRESHOLD, MODEL_NAME, MODEL_VERSION
 from tests.support.api import Api
-from tests.support.checks import assert_invalid
+from tests.support.checks import assert_invalid, in_parallel
 from tests.support.face_api import (
+    enrol,
     enrolled_user,
     face_attempts,
+    face_rows,
     latest_record,
     match,
     refusal_of,
@@ -182,3 +184,28 @@ def test_a_threshold_that_is_not_a_number_is_a_validation_error(
     response = api.client.post(url, json={"data": "aGVsbG8=", "matchThreshold": "0.5"})
 
     assert_invalid(response, "matchThreshold")
+
+
+def test_impostors_sent_at_once_are_counted_exactly(api: Api, seeder: Seeder) -> None:
+    store = api.create_store(configuration={"userLocking": {"modalityLockThreshold": 3}})
+    user = enrolled_user(api, store["name"], api.create_user(store["name"]))
+    impostor = astronaut_face()
+
+    answers = in_parallel(6, lambda _: match(api, store["name"], user, impostor))
+
+    codes = sorted(answer.json()["code"] for answer in answers)
+    assert codes == [2101, 2101, 2101, 3500, 3500, 3500]
+    assert face_attempts(api.get_user(store["name"], user)) == 3
+    assert len(seeder.audit_rows(user["id"])) == 6
+
+
+def test_enrolments_sent_at_once_leave_one_face(
+    api: Api, store: dict[str, Any], seeder: Seeder
+) -> None:
+    user = api.create_user(store["name"])
+
+    answers = in_parallel(4, lambda _: enrol(api, store["name"], user))
+
+    assert [answer.status_code for answer in answers] == [200] * 4
+    [row] = face_rows(seeder, user["id"])
+    assert api.get_user(store["name"], user)["summaryInfo"]["biometrics"][0]["id"] == row["id"]

@@ -143,11 +143,11 @@ async def record_failure(
     """Record a failure the client saw (a liveness check on the device, say): audited with
     error code 3800 and counted toward the Face modality's lock. Answers the updated user.
 
-    Raises 2005, 20115 (type), 3000, 3100; audited: 2102, 2100, 502, 2101, 9005.
+    Raises 3000, 3100, 2005, 20115 (type); audited: 2102, 2100, 502, 2101, 9005.
     """
-    face_type(type_name)
     async with database.transaction() as conn:
         attempt = await FaceAttempt.begin(conn, ctx, keyring, store_name, ref, rate)
+        face_type(type_name)  # refused unaudited, as a malformed body is
         attempt.client_reason = reason
         await attempt.check_standing(enrolling=False)
         await attempt.check_modality()

@@ -40,16 +40,16 @@ async def enrol_face(
 ) -> User:
     """Make the user's face of the subtype from the image; answer the updated user.
 
-    Raises 2005 (a voice type), 20115 (another type), 2006 (subtype), 20114 (no data), 3000,
-    3100, then 3502 (not a readable JPEG/PNG within the bounds), 3501 (not exactly one face),
+    Raises 3000, 3100, 2005 (a voice type), 20115 (another type), 2006 (subtype), 20114 (no
+    data), then 3502 (not a readable JPEG/PNG within the bounds), 3501 (not exactly one face),
     20120 (model fault, 500).
     """
-    face_type(type_name)
-    subtype = face_subtype(subtype_name)
-    image = image_bytes(data)
     async with database.transaction(write=False) as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         await find_user_row(conn, store_id=store.id, ref=ref)
+    face_type(type_name)
+    subtype = face_subtype(subtype_name)
+    image = image_bytes(data)
 
     template = await face_engine.template_of(model, image)
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeAlias
 
+from idstore.face.scoring import DEFAULT_MATCH_THRESHOLD
 from idstore.otp import Algorithm
 
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
@@ -67,7 +68,8 @@ class StoreConfiguration:
     default_user_locale: str | None = None
     default_user_timezone: str | None = None
     user_locking: LockingPolicy = field(default_factory=LockingPolicy)
-    face_match_threshold: float = 0.5
+    # The model's own same-person boundary on its score scale (docs/face.md).
+    face_match_threshold: float = DEFAULT_MATCH_THRESHOLD
     face_retain_images: bool = False
 
 
