@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from idstore.logs import JsonFormatter
-from tests.support.api import Api
+from tests.support.api import Api, code_at
 from tests.support.checks import assert_invalid
+from tests.support.clock import ManualClock
 from tests.support.face_api import (
     enrol,
     enrolled_user,
@@ -24,6 +25,9 @@ from tests.support.face_api import (
 )
 from tests.support.portraits import astronaut_face, hopper_jpeg, hopper_variants
 from tests.support.seeding import Seeder
+from tests.support.totp_users import totp_user
+
+T0 = 1_700_000_000
 
 
 @pytest.fixture
@@ -117,3 +121,16 @@ def test_no_response_or_log_line_holds_a_template_or_image(
     for text in [*lines, *(answer.text for answer in answers)]:
         for secret in secrets:
             assert secret not in text
+
+
+def test_a_totp_authentication_shows_the_users_face_in_its_summary(
+    api: Api, seeder: Seeder, clock: ManualClock
+) -> None:
+    person = totp_user(api, seeder)
+    face = enrolled_user(api, person.store_name, person.user)["summaryInfo"]["biometrics"]
+    clock.set(T0)
+
+    response = person.authenticate(code_at(person.secret_b32, T0))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["user"]["summaryInfo"]["biometrics"] == face
