@@ -63,6 +63,12 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
+# The face model (bench/README.md): enrolment and match latency and memory through the worker pool;
+# FACE_ARGS='--totp' adds TOTP throughput with and without face matches running beside it.
+.PHONY: bench-face
+bench-face: $(STAMP)
+	$(BIN)/python -m bench.face $(FACE_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 

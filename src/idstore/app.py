@@ -39,6 +39,7 @@ from idstore.clock import Clock, SystemClock
 from idstore.crypto.keyring import KeyRing, parse_key_ring
 from idstore.crypto.keysource import FixedKeys, KeyFile, KeySource
 from idstore.db.engine import Database
+from idstore.face import FaceWorkers
 from idstore.services.rate_limits import RedisLimiter, caller_limiter
 from idstore.settings import Settings
 
@@ -113,6 +114,7 @@ def create_app(
         keys=FixedKeys(keyring) if keyring is not None else key_source(settings),
         clock=clock or SystemClock(),
         limiter=caller_limiter(settings.caller_requests_per_second, settings.redis_url),
+        face_workers=FaceWorkers(settings.face_workers or None),
     )
 
     def revocation_window() -> datetime:

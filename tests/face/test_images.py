@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from idstore.face import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageRefused, decode_image
-from idstore.face.images import to_rgb
+from idstore.face import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageRefused
+from idstore.face.images import decode_image, to_rgb
 
 RED = (200, 30, 40)
 
@@ -183,6 +186,34 @@ def test_a_file_declaring_too_many_pixels_is_refused_before_decoding(
     assert len(bomb) < 200
 
     assert refusal(bomb) == f"the image has more than {MAX_IMAGE_PIXELS} pixels"
+
+
+def test_refusing_a_bomb_costs_no_memory() -> None:
+    # In a fresh interpreter, so that the peak RSS measured is this decoding's alone.
+    probe = (
+        "import resource\n"
+        "from idstore.face.images import decode_image\n"
+        "from idstore.face.errors import ImageRefused\n"
+        "from tests.face.test_images import png_declaring\n"
+        "bomb = png_declaring(60_000, 60_000)\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n"
+        "    decode_image(bomb)\n"
+        "except ImageRefused:\n"
+        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+
+    repository = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=repository,
+    )
+
+    assert int(done.stdout) < 10 * 1024  # KiB: the 3.6 gigapixels would need 10.8 GB
 
 
 def test_more_than_ten_mebibytes_is_refused_unread() -> None:

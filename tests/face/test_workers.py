@@ -18,10 +18,11 @@ from idstore.face import (
     FaceError,
     FaceTemplate,
     FaceWorkers,
+    FaceWorkersBusy,
     ImageRefused,
     ModelFault,
+    jobs,
 )
-from idstore.face import workers as worker_module
 from tests.face.conftest import astronaut_png, encoded, hopper_jpeg, opened
 
 
@@ -44,6 +45,7 @@ def astronaut_crop() -> bytes:
 def test_no_process_starts_before_the_first_face(face_workers: FaceWorkers) -> None:
     assert not FaceWorkers(1).is_started
     assert FaceWorkers().workers == len(os.sched_getaffinity(0))
+    assert FaceWorkers(2).max_pending == 16
 
 
 def test_a_template_made_in_a_worker_is_the_one_made_in_process(
@@ -149,7 +151,27 @@ def test_a_killed_worker_is_a_model_fault_and_the_next_request_starts_a_new_pool
     assert again == 1.0
 
 
-@pytest.mark.parametrize(("job", "code"), [("_template_job", 20120), ("_score_job", 20121)])
+def test_past_the_pending_bound_a_request_is_refused_at_once_and_the_slot_comes_back() -> None:
+    pool = FaceWorkers(1, max_pending=1)
+
+    async def second_while_first_waits() -> tuple[FaceTemplate, FaceWorkersBusy]:
+        first = asyncio.ensure_future(pool.template_of(hopper_jpeg()))
+        await asyncio.sleep(0)  # the first takes the only slot before its first await
+        with pytest.raises(FaceWorkersBusy) as busy:
+            await pool.template_of(hopper_jpeg())
+        return await first, busy.value
+
+    try:
+        template, refusal = asyncio.run(second_while_first_waits())
+        after = asyncio.run(pool.template_of(hopper_jpeg()))
+    finally:
+        pool.close()
+
+    assert (refusal.code, refusal.message) == (9005, "the face workers are busy (1 waiting)")
+    assert after == template
+
+
+@pytest.mark.parametrize(("job", "code"), [("template_of", 20120), ("score_against", 20121)])
 def test_an_unexpected_error_in_the_model_is_a_model_fault_that_echoes_nothing(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -160,10 +182,13 @@ def test_an_unexpected_error_in_the_model_is_a_model_fault_that_echoes_nothing(
     def broken_model() -> object:
         raise RuntimeError("pixels 0xdeadbeef")
 
-    monkeypatch.setattr(worker_module, "loaded_model", broken_model)
+    monkeypatch.setattr(jobs, "loaded_model", broken_model)
 
     with caplog.at_level(logging.ERROR), pytest.raises(ModelFault) as fault:
-        getattr(worker_module, job)(hopper_jpeg(), hopper_template)
+        if job == "template_of":
+            jobs.template_of(hopper_jpeg())
+        else:
+            jobs.score_against(hopper_jpeg(), hopper_template)
 
     assert (fault.value.code, fault.value.message) == (
         code,
@@ -179,6 +204,7 @@ def test_an_unexpected_error_in_the_model_is_a_model_fault_that_echoes_nothing(
         ImageRefused("the image is empty"),
         FaceCountRefused("the image shows 3 faces, not one", faces=3),
         ModelFault("the face model failed (ValueError)", during_match=True),
+        FaceWorkersBusy("the face workers are busy (16 waiting)"),
     ],
 )
 def test_every_refusal_pickles_with_its_fields(refusal: FaceError) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 IMAGE_UNREADABLE = 3502
 WRONG_FACE_COUNT = 3501
+TOO_MANY_REQUESTS = 9005
 TEMPLATE_FAULT = 20120
 MATCH_FAULT = 20121
 
@@ -48,6 +49,12 @@ class FaceCountRefused(FaceError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_face_count, (self.message, self.faces))
+
+
+class FaceWorkersBusy(FaceError):
+    """So many face requests already wait for a worker that this one is refused (9005, 429)."""
+
+    code = TOO_MANY_REQUESTS
 
 
 class ModelFault(FaceError):

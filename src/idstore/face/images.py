@@ -16,10 +16,9 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from idstore.face.bounds import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from idstore.face.errors import ImageRefused
 
-MAX_IMAGE_BYTES: Final = 10 * 1024 * 1024
-MAX_IMAGE_PIXELS: Final = 25_000_000
 ACCEPTED_FORMATS: Final = ("JPEG", "PNG")
 
 # Pillow reads these process-wide settings. Set explicitly, not left to the library's defaults: a
@@ -28,7 +27,7 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 # A JPEG that carries several pictures (phones write MPO files) opens as MPO: still a JPEG.
-_JPEG_FAMILY: Final = frozenset({"JPEG", "MPO", "PNG"})
+_DECODED_FORMATS: Final = frozenset({"JPEG", "MPO", "PNG"})
 _ALPHA_MODES: Final = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
 _OPAQUE_MODES: Final = frozenset({"1", "L", "P", "RGB", "CMYK", "YCbCr", "LAB", "HSV"})
 _WIDE_MODES: Final = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
@@ -78,7 +77,7 @@ def _open_whole(image: bytes) -> Image.Image:
 
 
 def _check_bounds(picture: Image.Image) -> None:
-    if picture.format not in _JPEG_FAMILY:
+    if picture.format not in _DECODED_FORMATS:
         raise ImageRefused("the data is not a JPEG or PNG image")
     width, height = picture.size
     if width < 1 or height < 1:

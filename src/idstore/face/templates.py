@@ -3,22 +3,22 @@
 The stored form is one version byte then 128 float32 values, little-endian: 513 bytes, sealed by the
 caller like a secret. The quality travels beside it (the store lists it without opening the seal).
 Parsing is strict: a blob of another length or version, or holding a value that is not a finite
-number, is refused rather than compared.
+number, is refused rather than compared. Pure Python (struct, math): the serving process handles
+templates without loading numpy.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-import numpy as np
-
 EMBEDDING_SIZE: Final = 128
 TEMPLATE_VERSION: Final = 1
 TEMPLATE_BYTES: Final = 1 + 4 * EMBEDDING_SIZE
-_LITTLE_FLOAT32: Final = np.dtype("<f4")
+_EMBEDDING_LAYOUT: Final = struct.Struct(f"<{EMBEDDING_SIZE}f")
 
 
 class MalformedTemplate(ValueError):
@@ -44,16 +44,20 @@ class FaceTemplate:
     def of(cls, embedding: Sequence[float], *, quality: float) -> FaceTemplate:
         """A template whose embedding is rounded to float32, so that it survives its stored form.
 
-        Raises MalformedTemplate for a wrong length, a value that is not finite, or a quality
-        outside 0-1.
+        Raises MalformedTemplate for a wrong length, a value that is not finite or not a float32,
+        or a quality outside 0-1.
         """
-        rounded = np.asarray(embedding, dtype=np.float64).astype(np.float32)
-        return cls(tuple(float(value) for value in rounded), quality=quality)
+        if len(embedding) != EMBEDDING_SIZE:
+            raise MalformedTemplate(f"an embedding has {EMBEDDING_SIZE} values")
+        try:
+            packed = _EMBEDDING_LAYOUT.pack(*embedding)
+        except (OverflowError, struct.error) as exc:
+            raise MalformedTemplate("an embedding holds float32 values") from exc
+        return cls(_EMBEDDING_LAYOUT.unpack(packed), quality=quality)
 
     def to_bytes(self) -> bytes:
         """The stored form: the version byte, then the embedding as little-endian float32."""
-        values = np.asarray(self.embedding, dtype=_LITTLE_FLOAT32)
-        return bytes([TEMPLATE_VERSION]) + values.tobytes()
+        return bytes([TEMPLATE_VERSION]) + _EMBEDDING_LAYOUT.pack(*self.embedding)
 
     @classmethod
     def from_bytes(cls, stored: bytes, *, quality: float) -> FaceTemplate:
@@ -65,10 +69,8 @@ class FaceTemplate:
             raise MalformedTemplate(f"a stored template is {TEMPLATE_BYTES} bytes long")
         if stored[0] != TEMPLATE_VERSION:
             raise MalformedTemplate("the stored template's version is not known")
-        values = np.frombuffer(stored, dtype=_LITTLE_FLOAT32, offset=1)
-        return cls(tuple(float(value) for value in values), quality=quality)
+        return cls(_EMBEDDING_LAYOUT.unpack_from(stored, 1), quality=quality)
 
     def distance_to(self, other: FaceTemplate) -> float:
         """The Euclidean distance between two embeddings: the model's measure of likeness."""
-        difference = np.asarray(self.embedding) - np.asarray(other.embedding)
-        return float(np.linalg.norm(difference))
+        return math.dist(self.embedding, other.embedding)

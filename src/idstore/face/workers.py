@@ -9,7 +9,9 @@ whatever state they were. Workers run at a lower priority (`nice`) so that the c
 service exists for, TOTP authentications, keep their latency while a face is being matched.
 
 Errors raised in a worker come back as the same FaceError; anything else that fails there, or a
-worker that dies, comes back as ModelFault (20120 while enrolling, 20121 while matching).
+worker that dies, comes back as ModelFault (20120 while enrolling, 20121 while matching). Requests
+waiting for a worker are bounded (`max_pending`, 8 a worker by default): each holds its image in
+memory, so past the bound a request is refused at once with FaceWorkersBusy (9005, 429).
 Images and templates are never logged, here or in the workers.
 """
 
@@ -25,15 +27,15 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Final, TypeVar
 
-from idstore.face.errors import FaceError, ModelFault
-from idstore.face.images import decode_image
-from idstore.face.model import loaded_model
-from idstore.face.scoring import score_of
+from idstore.face.errors import FaceError, FaceWorkersBusy, ModelFault
 from idstore.face.templates import FaceTemplate
 
 log = logging.getLogger(__name__)
 
 WORKER_NICENESS: Final = 10
+# Each request waiting for a worker holds its image (up to 10 MiB) in this process: past this many
+# per worker, a new one is refused at once rather than queued without bound.
+PENDING_PER_WORKER: Final = 8
 _Result = TypeVar("_Result", FaceTemplate, float)
 
 
@@ -45,25 +47,35 @@ def default_worker_count() -> int:
 class FaceWorkers:
     """A lazily started process pool that makes and compares face templates."""
 
-    def __init__(self, workers: int | None = None, *, niceness: int = WORKER_NICENESS) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        niceness: int = WORKER_NICENESS,
+        max_pending: int | None = None,
+    ) -> None:
         if workers is not None and workers < 1:
             raise ValueError("a face pool has at least one worker")
         self.workers = workers or default_worker_count()
+        self.max_pending = max_pending or self.workers * PENDING_PER_WORKER
         self._niceness = niceness
         self._pool: ProcessPoolExecutor | None = None
         self._pool_guard = threading.Lock()
+        self._pending = 0
 
     async def template_of(self, image: bytes) -> FaceTemplate:
         """The template of the one face in a JPEG or PNG image.
 
-        Raises ImageRefused (3502), FaceCountRefused (3501) or ModelFault (20120).
+        Raises ImageRefused (3502), FaceCountRefused (3501), ModelFault (20120) or
+        FaceWorkersBusy (9005).
         """
         return await self._run(_template_job, image, None, during_match=False)
 
     async def score_against(self, image: bytes, enrolled: FaceTemplate) -> float:
         """The 0-1 likeness of the one face in the image to an enrolled template.
 
-        Raises ImageRefused (3502), FaceCountRefused (3501) or ModelFault (20121).
+        Raises ImageRefused (3502), FaceCountRefused (3501), ModelFault (20121) or
+        FaceWorkersBusy (9005).
         """
         return await self._run(_score_job, image, enrolled, during_match=True)
 
@@ -93,10 +105,10 @@ class FaceWorkers:
         *,
         during_match: bool,
     ) -> _Result:
-        pool = self._started_pool()
-        loop = asyncio.get_running_loop()
+        self._take_slot()
         try:
-            return await loop.run_in_executor(pool, job, image, enrolled)
+            pool = self._started_pool()
+            return await asyncio.get_running_loop().run_in_executor(pool, job, image, enrolled)
         except FaceError:
             raise
         except BrokenProcessPool as exc:
@@ -104,6 +116,15 @@ class FaceWorkers:
             self._discard(pool)
             log.error("face.worker_died", extra={"error_type": type(exc).__name__})
             raise ModelFault("a face worker stopped", during_match=during_match) from exc
+        finally:
+            with self._pool_guard:
+                self._pending -= 1
+
+    def _take_slot(self) -> None:
+        with self._pool_guard:
+            if self._pending >= self.max_pending:
+                raise FaceWorkersBusy(f"the face workers are busy ({self.max_pending} waiting)")
+            self._pending += 1
 
     def _started_pool(self) -> ProcessPoolExecutor:
         with self._pool_guard:
@@ -111,7 +132,7 @@ class FaceWorkers:
                 context = multiprocessing.get_context("forkserver")
                 # The forkserver imports the model's libraries once; workers fork from it with
                 # them loaded, and each then loads the weights in its initializer.
-                context.set_forkserver_preload(["idstore.face.workers"])
+                context.set_forkserver_preload(["idstore.face.jobs"])
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,
@@ -127,34 +148,25 @@ class FaceWorkers:
         broken.shutdown(wait=False, cancel_futures=True)
 
 
+# The pool pickles these by name; they import the jobs inside the worker, keeping dlib, numpy and
+# Pillow out of the serving process, which imports this module.
+
+
 def _prepare_worker(niceness: int) -> None:
-    """Runs once in each worker: lower its priority, then load the model."""
-    if niceness:
-        os.nice(niceness)
-    loaded_model()
+    from idstore.face import jobs
+
+    jobs.prepare(niceness)
 
 
 def _template_job(image: bytes, _enrolled: FaceTemplate | None) -> FaceTemplate:
-    try:
-        return loaded_model().template_of(decode_image(image))
-    except FaceError:
-        raise
-    except Exception as exc:
-        raise _fault(exc, during_match=False) from None
+    from idstore.face import jobs
+
+    return jobs.template_of(image)
 
 
 def _score_job(image: bytes, enrolled: FaceTemplate | None) -> float:
-    try:
-        assert enrolled is not None  # noqa: S101  # FaceWorkers.score_against always passes one
-        presented = loaded_model().template_of(decode_image(image))
-        return score_of(presented.distance_to(enrolled))
-    except FaceError:
-        raise
-    except Exception as exc:
-        raise _fault(exc, during_match=True) from None
+    from idstore.face import jobs
 
-
-def _fault(exc: Exception, *, during_match: bool) -> ModelFault:
-    # The type names the fault; the message may quote the input, so it stays out of the log.
-    log.error("face.model_fault", extra={"error_type": type(exc).__name__})
-    return ModelFault(f"the face model failed ({type(exc).__name__})", during_match=during_match)
+    if enrolled is None:  # score_against always passes one
+        raise ModelFault("no enrolled template to score against", during_match=True)
+    return jobs.score_against(image, enrolled)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from idstore.face import FaceCountRefused, FaceError, FaceTemplate, ImageRefused
-from idstore.services.errors import IdstoreError
+from idstore.face import FaceCountRefused, FaceError, FaceTemplate, FaceWorkersBusy, ImageRefused
+from idstore.services.errors import IdstoreError, TooManyRequests
 from idstore.services.face_errors import (
     FaceCountWrong,
     ImageUnreadable,
@@ -31,7 +31,8 @@ class FaceModel(Protocol):
 
 
 async def template_of(model: FaceModel, image: bytes) -> FaceTemplate:
-    """The template of the one face in the image. Raises 3501, 3502 or 20120 (500)."""
+    """The template of the one face in the image. Raises 3501, 3502, 9005 (the workers' queue
+    is full) or 20120 (500)."""
     try:
         return await model.template_of(image)
     except FaceError as error:
@@ -41,7 +42,7 @@ async def template_of(model: FaceModel, image: bytes) -> FaceTemplate:
 async def score_against(model: FaceModel, image: bytes, enrolled: FaceTemplate) -> float:
     """How alike the image's one face is to the enrolled template (0-1, higher is more alike).
 
-    Raises 3501, 3502 or 20121 (500).
+    Raises 3501, 3502, 9005 (the workers' queue is full) or 20121 (500).
     """
     try:
         return await model.score_against(image, enrolled)
@@ -55,5 +56,8 @@ def _refusal(error: FaceError, *, fault: type[IdstoreError]) -> IdstoreError:
         return ImageUnreadable(str(error))
     if isinstance(error, FaceCountRefused):
         return FaceCountWrong(str(error))
+    if isinstance(error, FaceWorkersBusy):
+        # Every worker busy and the queue full: the client may retry in a moment.
+        return TooManyRequests("the face workers are busy; retry later", retry_after_seconds=1)
     log.error("face.model_fault", extra={"error_code": fault.code, "fault": type(error).__name__})
     return fault()
