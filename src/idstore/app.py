@@ -18,6 +18,7 @@ from idstore import __version__, logs
 from idstore.api import (
     api_keys,
     audit,
+    biometrics,
     docs_pages,
     errors,
     events,
@@ -38,6 +39,7 @@ from idstore.clock import Clock, SystemClock
 from idstore.crypto.keyring import KeyRing, parse_key_ring
 from idstore.crypto.keysource import FixedKeys, KeyFile, KeySource
 from idstore.db.engine import Database
+from idstore.face import FaceWorkers
 from idstore.services.rate_limits import RedisLimiter, caller_limiter
 from idstore.settings import Settings
 
@@ -67,6 +69,10 @@ TAGS = [
     {
         "name": "passkey authentication",
         "description": "Signing in with a passkey, for a known user or discoverable.",
+    },
+    {
+        "name": "biometrics",
+        "description": "Enrolling a user's face, matching faces, recording failures.",
     },
     {"name": "authentication audit", "description": "Every authentication attempt of a user."},
     {"name": "admin events", "description": "Who changed what, when, in which request."},
@@ -108,6 +114,7 @@ def create_app(
         keys=FixedKeys(keyring) if keyring is not None else key_source(settings),
         clock=clock or SystemClock(),
         limiter=caller_limiter(settings.caller_requests_per_second, settings.redis_url),
+        face_workers=FaceWorkers(settings.face_workers or None),
     )
 
     def revocation_window() -> datetime:
@@ -125,6 +132,8 @@ def create_app(
         )
         yield
         refresher.cancel()
+        # Waits for the face workers to stop, off the event loop.
+        await asyncio.to_thread(runtime.face_workers.close)
         if isinstance(runtime.limiter, RedisLimiter):
             await runtime.limiter.close()
         await runtime.database.dispose()
@@ -146,6 +155,7 @@ def create_app(
         totps.router,  # the authentication routes are tried first: they are most of the traffic
         passkey_authentications.router,
         passkeys.router,
+        biometrics.router,
         stores.router,
         stores.policy_router,
         passkey_configs.router,

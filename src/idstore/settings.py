@@ -104,6 +104,13 @@ class Settings:
             "`https://admin.example.com`); empty sends no CORS headers at all."
         ),
     )
+    face_workers: int = field(
+        default=0,
+        metadata=_help(
+            "Processes each server process runs the face model in, started at its first face "
+            "request (0: one per core)."
+        ),
+    )
     log_level: str = field(
         default="INFO", metadata=_help("Level of the JSON log lines written to standard error.")
     )

@@ -15,8 +15,8 @@ CHANGELOG = (
 )
 SUCCESS = ("200", "201", "204")
 ERROR_FIELDS = {"httpStatus", "code", "message", "requestId"}
-# Outside these, an operation is part of a later issue (appkeys, biometrics).
-LATER = ("appkey", "biometric")
+# Outside these, an operation is part of a later issue (appkeys).
+LATER = ("appkey",)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ TAG_OF_PATH = (
             r"^/api/identity-store/stores/[^/]+/(users/[^/]+/passkeys|passkeys/registrations)"
         ),
     ),
+    ("biometrics", re.compile(r"^/api/identity-store/stores/[^/]+/users/[^/]+/biometrics")),
     (
         "authentication audit",
         re.compile(r"^/api/identity-store/stores/[^/]+/users/[^/]+/authentications"),

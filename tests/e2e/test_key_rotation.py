@@ -15,6 +15,7 @@ import pytest
 from idstore.crypto.keyring import format_key_ring, parse_key_ring
 from tests.support.api import unique
 from tests.support.databases import sealing_key_ids
+from tests.support.portraits import b64, hopper_jpeg, hopper_variants
 from tests.support.processes import Launch, idstore_command
 
 pytestmark = pytest.mark.e2e
@@ -51,8 +52,14 @@ def test_rotation_reseals_every_secret_while_authentications_go_on(
     server = launch(data_dir=data_dir, database_url=fresh_database, bootstrap_api_key=api_key)
     client = _client(server.base_url, api_key)
     store = unique("store")
-    client.post(STORES, json={"name": store, "configuration": {"totpPolicies": {"p": {}}}})
+    configuration = {"totpPolicies": {"p": {}}, "faceRetainImages": True}
+    client.post(STORES, json={"name": store, "configuration": configuration})
     *enrolled, spare = _enrol(client, store, USERS + 1)
+    # The spare user's face: its template and kept image are sealed too.
+    face_url = spare[0].removesuffix("/totps") + "/biometrics"
+    # The first face request of a server starts its face workers, which load the model: slow.
+    enrolment = client.post(f"{face_url}/FACE", json={"data": b64(hopper_jpeg())}, timeout=120)
+    assert enrolment.status_code == 200, enrolment.text
     (first_key,) = [key_id for key_id, _ in parse_key_ring((data_dir / "keyring").read_text()).keys]
     assert sealing_key_ids(fresh_database) == {first_key}
 
@@ -83,7 +90,7 @@ def test_rotation_reseals_every_secret_while_authentications_go_on(
     assert rotation.returncode == 0, output
     new_key = parse_key_ring((data_dir / "keyring").read_text()).current_key_id
     assert new_key != first_key
-    assert f"re-sealed 31 of 31 secrets under key {new_key}" in output
+    assert f"re-sealed 33 of 33 secrets under key {new_key}" in output
     assert answers == [200] * USERS
     assert sealing_key_ids(fresh_database) == {new_key}
     assert "API keys still hashed under them: 1 (they move when next used)" in output
@@ -99,3 +106,9 @@ def test_rotation_reseals_every_secret_while_authentications_go_on(
     url, totp = spare  # a user whose last accepted code is its registration's
     answer = fresh.post(f"{url}/authentications/p", json={"code": totp.at(time.time() + 30)})
     assert answer.status_code == 200, answer.text
+    matched = fresh.post(
+        f"{face_url}/authentications/face",
+        json={"data": b64(hopper_variants()["cropped"])},
+        timeout=120,
+    )
+    assert matched.status_code == 200, matched.text

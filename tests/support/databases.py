@@ -65,15 +65,24 @@ async def _administer(statement: str) -> None:
 
 
 def sealing_key_ids(database_url: str) -> set[str]:
-    """The ids of the key ring keys that sealed the TOTP secrets in the database."""
+    """The ids of the key ring keys that sealed the TOTP secrets, face templates and kept face
+    images in the database."""
+    columns = (
+        tables.user_totps.c.secret_sealed,
+        tables.user_biometrics.c.template_sealed,
+        tables.user_biometrics.c.image_sealed,
+    )
 
     async def read() -> set[str]:
         engine = create_async_engine(async_url(database_url), poolclass=NullPool)
         try:
             async with engine.connect() as conn:
-                sealed = await conn.scalars(select(tables.user_totps.c.secret_sealed))
-                # A sealed value starts with its format byte, the key id's length, the key id.
-                return {bytes(value[2 : 2 + value[1]]).decode() for value in sealed}
+                found = set()
+                for column in columns:
+                    sealed = await conn.scalars(select(column).where(column.is_not(None)))
+                    # A sealed value starts with its format byte, the key id's length, the key id.
+                    found |= {bytes(value[2 : 2 + value[1]]).decode() for value in sealed}
+                return found
         finally:
             await engine.dispose()
 

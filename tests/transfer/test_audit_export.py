@@ -164,6 +164,13 @@ def csv_row_of(record: dict[str, Any]) -> dict[str, str]:
         "passkeyInfo.ceremony": "",
         "passkeyInfo.id": "",
         "passkeyInfo.credentialId": "",
+        # Face attempts fill these.
+        "faceInfo.biometricId": "",
+        "faceInfo.score": "",
+        "faceInfo.threshold": "",
+        "faceInfo.model": "",
+        "faceInfo.modelVersion": "",
+        "faceInfo.reason": "",
     }
 
 

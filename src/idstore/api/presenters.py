@@ -10,10 +10,12 @@ from idstore.api.schemas.audit import (
     AuditRecordOut,
     AuthAuditDisplayInfoOut,
     AuthAuditRecordOut,
+    FaceInfoOut,
     PasskeyInfoOut,
     TotpAuditInfoOut,
     TotpInfoOut,
 )
+from idstore.api.schemas.biometrics import BiometricOut
 from idstore.api.schemas.common import PageOut
 from idstore.api.schemas.passkeys import PasskeyConfigOut, PasskeyOut, PasskeyPolicyOut
 from idstore.api.schemas.stores import (
@@ -39,6 +41,7 @@ from idstore.services.models import (
     Store,
     TotpPolicy,
     User,
+    UserBiometric,
     UserPasskey,
     UserTotp,
 )
@@ -159,6 +162,17 @@ def passkey_out(passkey: UserPasskey) -> PasskeyOut:
     )
 
 
+def biometric_out(biometric: UserBiometric) -> BiometricOut:
+    return BiometricOut(
+        id=biometric.id,
+        type=biometric.type,
+        subtype=biometric.subtype,
+        status=biometric.status,
+        created_dtm=biometric.created_dtm,
+        quality=biometric.quality,
+    )
+
+
 def totp_out(totp: UserTotp) -> UserTotpOut:
     return UserTotpOut(
         id=totp.id,
@@ -216,7 +230,7 @@ def user_out(user: User) -> UserOut:
         lock_count=user.lock_state.lock_count,
         locks=locks_out(user),
         summary_info=SummaryInfoOut(
-            biometrics=[],
+            biometrics=[biometric_out(biometric) for biometric in user.biometrics],
             appkeys=[],
             passkeys=[passkey_out(passkey) for passkey in user.passkeys],
             totps=[totp_out(totp) for totp in user.totps],
@@ -238,6 +252,7 @@ def user_slim_out(user: User) -> UserSlimOut:
 def audit_record_out(record: AuditRecord) -> AuditRecordOut:
     stored = record.details.get("totpInfo")
     passkey_info = record.details.get("passkeyInfo")
+    face_info = record.details.get("faceInfo")
     totp_info = TotpInfoOut.model_validate(stored) if isinstance(stored, dict) else None
     display = AuthAuditDisplayInfoOut()
     if totp_info is not None:
@@ -263,6 +278,9 @@ def audit_record_out(record: AuditRecord) -> AuditRecordOut:
             totp_info=totp_info,
             passkey_info=PasskeyInfoOut.model_validate(passkey_info)
             if isinstance(passkey_info, dict)
+            else None,
+            face_info=FaceInfoOut.model_validate(face_info)
+            if isinstance(face_info, dict)
             else None,
         ),
         auth_audit_display_info=display,

@@ -13,6 +13,7 @@ from idstore.clock import Clock
 from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeySource
 from idstore.db.engine import Database
+from idstore.face import FaceWorkers
 from idstore.services.callers import Caller, Revocations, VerifiedTokens, caller_from_token
 from idstore.services.context import Context
 from idstore.services.errors import TooManyRequests, Unauthenticated
@@ -23,7 +24,8 @@ from idstore.settings import Settings
 
 @dataclass(frozen=True)
 class Runtime:
-    """One per process: the database, the key ring, the clock, the settings, revoked keys."""
+    """One per process: the database, the key ring, the clock, the settings, revoked keys, and
+    the face model's worker pool (its processes start at the first face request)."""
 
     settings: Settings
     database: Database
@@ -32,6 +34,7 @@ class Runtime:
     limiter: CallerLimiter = field(default_factory=NoLimit)
     revocations: Revocations = field(default_factory=Revocations)
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
+    face_workers: FaceWorkers = field(default_factory=FaceWorkers)
 
     @property
     def attempt_rate(self) -> AttemptRate:

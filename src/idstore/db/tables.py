@@ -275,3 +275,25 @@ passkey_sessions = Table(
     Column("expiration_dtm", UtcDateTime, nullable=False),
     Index("ix_passkey_sessions_expiration_dtm", "expiration_dtm"),
 )
+
+# A user's face (spec §11): one per user, type and subtype; a re-enrolment replaces the template.
+# Template and image are sealed with the key ring, the row id as associated data; the image is
+# kept only when the store's `faceRetainImages` is true.
+user_biometrics = Table(
+    "user_biometrics",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("subtype", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("template_sealed", LargeBinary, nullable=False),
+    Column("quality", Float, nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("image_sealed", LargeBinary),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+    UniqueConstraint("user_id", "type", "subtype"),
+)

@@ -12,17 +12,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Row, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore import metrics
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.hot import HotStatement
-from idstore.services import audit, audit_chain, locking, throttle
-from idstore.services.context import Context
+from idstore.services import audit, audit_chain, configuration, locking, throttle
+from idstore.services.context import Context, UserRef
 from idstore.services.errors import (
     CodeAlreadyUsed,
     IdstoreError,
@@ -41,7 +41,7 @@ from idstore.services.models import (
     User,
     UserStatus,
 )
-from idstore.services.rows import LOCK_STATE_COLUMNS, lock_state_values
+from idstore.services.rows import LOCK_STATE_COLUMNS, find_user_row, lock_state_values, reload_user
 from idstore.services.throttle import AttemptRate
 from idstore.services.users import with_lock_state
 
@@ -82,6 +82,31 @@ class Attempt:
     user: User
     rate: AttemptRate
     keyring: KeyRing
+
+    @classmethod
+    async def of_locked_user(
+        cls,
+        conn: AsyncConnection,
+        ctx: Context,
+        keyring: KeyRing,
+        store: Row[Any],
+        ref: UserRef,
+        rate: AttemptRate,
+        **fields: Any,
+    ) -> Self:
+        """An attempt on the store's user: its row locked, the user read as it is under that
+        lock, the store's locking policy; `fields` are the subclass's own. Raises 3100."""
+        user_row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
+        return cls(
+            conn=conn,
+            ctx=ctx,
+            store_id=store.id,
+            locking_policy=configuration.from_json(store.configuration).user_locking,
+            user=await reload_user(conn, user_row, ctx.now),
+            rate=rate,
+            keyring=keyring,
+            **fields,
+        )
 
     def audit_details(self) -> JsonObject:
         raise NotImplementedError

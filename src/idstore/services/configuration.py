@@ -59,7 +59,9 @@ def from_json(stored: JsonObject) -> StoreConfiguration:
         default_user_locale=_optional_text(stored.get("defaultUserLocale")),
         default_user_timezone=_optional_text(stored.get("defaultUserTimezone")),
         user_locking=locking,
-        face_match_threshold=float(_number(stored.get("faceMatchThreshold"), 0.5)),
+        face_match_threshold=_number(
+            stored.get("faceMatchThreshold"), defaults.face_match_threshold
+        ),
         face_retain_images=bool(stored.get("faceRetainImages", False)),
     )
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeAlias
 
+from idstore.face.scoring import DEFAULT_MATCH_THRESHOLD
 from idstore.otp import Algorithm
 
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
@@ -67,7 +68,8 @@ class StoreConfiguration:
     default_user_locale: str | None = None
     default_user_timezone: str | None = None
     user_locking: LockingPolicy = field(default_factory=LockingPolicy)
-    face_match_threshold: float = 0.5
+    # The model's own same-person boundary on its score scale (docs/face.md).
+    face_match_threshold: float = DEFAULT_MATCH_THRESHOLD
     face_retain_images: bool = False
 
 
@@ -180,6 +182,7 @@ class User:
     as_of: datetime
     totps: tuple[UserTotp, ...] = ()
     passkeys: tuple[UserPasskey, ...] = ()
+    biometrics: tuple[UserBiometric, ...] = ()
     # Hash of the user's newest authentication audit record, and how many records the chain
     # holds (services/audit_chain.py).
     audit_chain_head: str | None = None
@@ -262,3 +265,36 @@ class UserPasskey:
     created_dtm: datetime
     last_updated_dtm: datetime
     last_authenticated_with_dtm: datetime | None
+
+
+class BiometricType(StrEnum):
+    """The changelog's biometric types; only FACE is served (voice answers 2005)."""
+
+    FACE = "FACE"
+    VOICE_TD = "VOICE_TD"
+    VOICE_TI = "VOICE_TI"
+
+
+class BiometricSubtype(StrEnum):
+    PORTRAIT = "PORTRAIT"
+
+
+class BiometricStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
+@dataclass(frozen=True)
+class UserBiometric:
+    """A user's enrolled face; its template (and any kept image) stays sealed in the row."""
+
+    id: str
+    user_id: str
+    type: BiometricType
+    subtype: BiometricSubtype
+    status: BiometricStatus
+    quality: float
+    model: str
+    model_version: str
+    created_dtm: datetime
+    last_updated_dtm: datetime

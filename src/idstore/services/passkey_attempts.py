@@ -24,7 +24,6 @@ from idstore import metrics
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.services import configuration
 from idstore.services.attempts import Attempt
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import IdstoreError
@@ -41,7 +40,7 @@ from idstore.services.passkey_errors import (
     UserHandleMismatch,
 )
 from idstore.services.passkey_sessions import REGISTRATION, Completion, SessionState
-from idstore.services.rows import find_store, find_user_row, passkey_from_row, reload_user
+from idstore.services.rows import find_store, passkey_from_row
 from idstore.services.throttle import AttemptRate
 from idstore.services.webauthn_checks import (
     Assertion,
@@ -192,18 +191,8 @@ class PasskeyAttempt(Attempt):
         rate: AttemptRate,
     ) -> PasskeyAttempt:
         """Lock the user's row and read the user as it is under that lock."""
-        user_row = await find_user_row(
-            conn, store_id=store.id, ref=UserRef.by_id(user_id), for_update=True
-        )
-        return cls(
-            conn=conn,
-            ctx=ctx,
-            store_id=store.id,
-            locking_policy=configuration.from_json(store.configuration).user_locking,
-            user=await reload_user(conn, user_row, ctx.now),
-            rate=rate,
-            keyring=keyring,
-            state=state,
+        return await cls.of_locked_user(
+            conn, ctx, keyring, store, UserRef.by_id(user_id), rate, state=state
         )
 
     def audit_details(self) -> JsonObject:

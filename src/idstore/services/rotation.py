@@ -19,7 +19,12 @@ from idstore.db.engine import Database
 BATCH_SIZE = 500
 
 # Every column that holds a sealed value, with the table it is in; the row id is the context.
-SEALED_COLUMNS: tuple[tuple[Table, str], ...] = ((tables.user_totps, "secret_sealed"),)
+# A face's kept image may be absent (NULL): only values present are examined.
+SEALED_COLUMNS: tuple[tuple[Table, str], ...] = (
+    (tables.user_totps, "secret_sealed"),
+    (tables.user_biometrics, "template_sealed"),
+    (tables.user_biometrics, "image_sealed"),
+)
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,14 @@ async def reseal_all(
 ) -> ResealReport:
     """Re-seal every value not sealed under `ring`'s current key; report what was done."""
     total = 0
-    for table, _ in SEALED_COLUMNS:
+    for table, column in SEALED_COLUMNS:
         async with database.transaction(write=False) as conn:
-            total += int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+            total += int(
+                await conn.scalar(
+                    select(func.count()).select_from(table).where(table.c[column].is_not(None))
+                )
+                or 0
+            )
 
     examined = resealed = 0
     unopenable: list[str] = []
@@ -76,7 +86,7 @@ async def _reseal_batch(
         rows = (
             await conn.execute(
                 select(table.c.id, sealed)
-                .where(table.c.id > after_id)
+                .where(table.c.id > after_id, sealed.is_not(None))
                 .order_by(table.c.id)
                 .limit(BATCH_SIZE)
             )

@@ -16,6 +16,7 @@ from idstore.otp import Algorithm
 from idstore.services import configuration, locking
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StoreNotFound, UserNotFound
+from idstore.services.face_rows import biometrics_of
 from idstore.services.models import (
     LockKind,
     LockState,
@@ -173,9 +174,13 @@ async def load_user(
 
 
 async def reload_user(conn: AsyncConnection, row: Row[Any], now: datetime) -> User:
-    """Complete a user row with its TOTPs and passkeys."""
+    """Complete a user row with its TOTPs, passkeys and biometrics."""
     user = user_with_totps(row, await totps_of(conn, row.id), now)
-    return replace(user, passkeys=await passkeys_of(conn, row.id))
+    return replace(
+        user,
+        passkeys=await passkeys_of(conn, row.id),
+        biometrics=await biometrics_of(conn, row.id),
+    )
 
 
 async def totps_of(conn: AsyncConnection, user_id: str) -> tuple[UserTotp, ...]:
@@ -338,9 +343,10 @@ def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
             stores.c.configuration.label("store_configuration"),
             policies.c.id.label("policy_id"),
             policies.c.drift_steps.label("policy_drift_steps"),
-            # Whether the user's passkeys need a read of their own: most TOTP users have none,
-            # and their attempts keep to the hot path's statement budget.
+            # Whether the user's passkeys and faces need a read of their own: most TOTP users
+            # have none, and their attempts keep to the hot path's statement budget.
             exists().where(tables.user_passkeys.c.user_id == users.c.id).label("has_passkeys"),
+            exists().where(tables.user_biometrics.c.user_id == users.c.id).label("has_biometrics"),
             *[column.label(TOTP_COLUMNS + column.name) for column in totps.c],
         )
         .select_from(joined)

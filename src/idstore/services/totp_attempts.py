@@ -36,6 +36,7 @@ from idstore.services.errors import (
     TotpNotActive,
     UnexpectedError,
 )
+from idstore.services.face_rows import biometrics_of
 from idstore.services.models import JsonObject, Modality, TotpStatus, User, UserTotp
 from idstore.services.rows import (
     TOTP_COLUMNS,
@@ -133,10 +134,13 @@ async def complete_registration(
 
 
 async def _with_passkeys(conn: AsyncConnection, user: User, row: Any) -> User:
-    """The user with the passkeys its summary shows, read only when there are any."""
-    if not row.has_passkeys:
-        return user
-    return replace(user, passkeys=await passkeys_of(conn, user.id))
+    """The user with the passkeys and faces its summary shows, each read only when there are
+    any."""
+    if row.has_passkeys:
+        user = replace(user, passkeys=await passkeys_of(conn, user.id))
+    if row.has_biometrics:
+        user = replace(user, biometrics=await biometrics_of(conn, user.id))
+    return user
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,18 @@ class PasskeyInfoOut(ResponseBody):
     credential_id: str | None = None
 
 
+class FaceInfoOut(ResponseBody):
+    """Which face an attempt matched against, the score and threshold, the model: never the
+    image or the template."""
+
+    biometric_id: str | None = None
+    score: float | None = None
+    threshold: float | None = None
+    model: str | None = None
+    model_version: str | None = None
+    reason: str | None = None
+
+
 class TotpAuditInfoOut(ResponseBody):
     policy_name: str
     algorithm: str | None = None
@@ -49,6 +61,7 @@ class AuthAuditRecordOut(ResponseBody):
     created_dtm: Dtm
     totp_info: TotpInfoOut | None = None
     passkey_info: PasskeyInfoOut | None = None
+    face_info: FaceInfoOut | None = None
 
 
 class AuthAuditDisplayInfoOut(ResponseBody):
@@ -81,4 +94,13 @@ class PasskeyAuthenticationOut(ResponseBody):
 
     user: UserOut
     passkey: PasskeyOut
+    authentication_id: str
+
+
+class FaceAuthenticationOut(ResponseBody):
+    """A face matched: the updated user, the score (0-1, higher is more alike), the audit
+    record's id."""
+
+    user: UserOut
+    score: float
     authentication_id: str

@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from idstore.api.schemas.biometrics import BiometricOut
 from idstore.api.schemas.common import (
     Dtm,
     ErrorOut,
@@ -105,7 +106,7 @@ class LocksOut(ResponseBody):
 
 
 class SummaryInfoOut(ResponseBody):
-    biometrics: list[dict[str, Any]]
+    biometrics: list[BiometricOut]
     appkeys: list[dict[str, Any]]
     passkeys: list[PasskeyOut]
     totps: list[UserTotpOut]
