@@ -38,6 +38,7 @@ PLACEMENTS: dict[str, Placement] = {
     "authentication_audit": Placement.DISTRIBUTED,
     "user_passkeys": Placement.DISTRIBUTED,
     "passkey_sessions": Placement.DISTRIBUTED,
+    "user_biometrics": Placement.DISTRIBUTED,
     # Few rows, changed by administrators, joined by the hot path (the store and its policy) or
     # read by every request (API keys): a local copy on each worker beats a network hop.
     "stores": Placement.REFERENCE,
@@ -58,6 +59,9 @@ KNOWN_VIOLATIONS: frozenset[str] = frozenset(
         "authentication_audit: primary key (id) lacks store_id",
         "passkey_sessions: primary key (id) lacks store_id",
         "passkey_sessions: foreign key (user_id) -> users lacks store_id",
+        "user_biometrics: foreign key (user_id) -> users lacks store_id",
+        "user_biometrics: primary key (id) lacks store_id",
+        "user_biometrics: unique (user_id, type, subtype) lacks store_id",
         "user_passkeys: primary key (id) lacks store_id",
         "user_passkeys: foreign key (user_id) -> users lacks store_id",
         "user_totps: primary key (id) lacks store_id",
@@ -79,6 +83,7 @@ KNOWN_UNROUTED_TOTP_AUTHENTICATION: frozenset[str] = frozenset(
         "SELECT users",
         "SELECT user_totps",
         "SELECT user_passkeys",
+        "SELECT user_biometrics",
         "UPDATE user_totps",
         "UPDATE users",
     }
