@@ -17,6 +17,8 @@ from starlette.routing import BaseRoute
 from idstore import __version__, logs
 from idstore.api import (
     api_keys,
+    appkey_configs,
+    appkeys,
     audit,
     docs_pages,
     errors,
@@ -63,6 +65,14 @@ TAGS = [
     {
         "name": "passkeys",
         "description": "Registering a user's passkey, and managing the user's passkeys.",
+    },
+    {
+        "name": "appkey configurations",
+        "description": "A relying party's appkey settings: trusted facets, sessions, policies.",
+    },
+    {
+        "name": "appkeys",
+        "description": "A user's appkeys: listing, status, deregistration, preferred device.",
     },
     {
         "name": "passkey authentication",
@@ -149,6 +159,8 @@ def create_app(
         stores.router,
         stores.policy_router,
         passkey_configs.router,
+        appkey_configs.router,
+        appkeys.router,
         users.router,
         audit.router,
         events.router,

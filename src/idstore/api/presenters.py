@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
+from idstore.api.schemas.appkeys import AppkeyOut
 from idstore.api.schemas.audit import (
     AuditRecordOut,
     AuthAuditDisplayInfoOut,
@@ -39,6 +40,7 @@ from idstore.services.models import (
     Store,
     TotpPolicy,
     User,
+    UserAppkey,
     UserPasskey,
     UserTotp,
 )
@@ -217,10 +219,28 @@ def user_out(user: User) -> UserOut:
         locks=locks_out(user),
         summary_info=SummaryInfoOut(
             biometrics=[],
-            appkeys=[],
+            appkeys=[appkey_out(appkey) for appkey in user.appkeys],
             passkeys=[passkey_out(passkey) for passkey in user.passkeys],
             totps=[totp_out(totp) for totp in user.totps],
         ),
+    )
+
+
+def appkey_out(appkey: UserAppkey) -> AppkeyOut:
+    return AppkeyOut(
+        id=appkey.id,
+        key_id=appkey.key_id,
+        aaid=appkey.aaid,
+        rp_id=appkey.rp_id,
+        type=appkey.type,
+        device_id=appkey.device_id,
+        device_name=appkey.device_name,
+        status=appkey.status,
+        sign_count=appkey.sign_count,
+        attestation_type=appkey.attestation_type,
+        created_dtm=appkey.created_dtm,
+        last_authenticated_with_dtm=appkey.last_authenticated_with_dtm,
+        preferred=appkey.preferred,
     )
 
 

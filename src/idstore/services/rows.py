@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from idstore.db import tables
 from idstore.otp import Algorithm
 from idstore.services import configuration, locking
+from idstore.services.appkey_rows import appkeys_of
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StoreNotFound, UserNotFound
 from idstore.services.models import (
@@ -172,14 +173,15 @@ async def load_user(
 
 
 async def reload_user(conn: AsyncConnection, row: Row[Any], now: datetime) -> User:
-    """Complete a user row with its TOTPs and passkeys."""
+    """Complete a user row with its TOTPs, passkeys and appkeys."""
     totp_rows = await conn.execute(
         select(tables.user_totps)
         .where(tables.user_totps.c.user_id == row.id)
         .order_by(tables.user_totps.c.created_dtm, tables.user_totps.c.id)
     )
     user = user_from_rows(row, totp_rows.all(), now)
-    return replace(user, passkeys=await passkeys_of(conn, row.id))
+    appkeys = await appkeys_of(conn, store_id=row.store_id, user_id=row.id)
+    return replace(user, passkeys=await passkeys_of(conn, row.id), appkeys=appkeys)
 
 
 async def passkeys_of(conn: AsyncConnection, user_id: str) -> tuple[UserPasskey, ...]:
@@ -321,6 +323,12 @@ def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
             # Whether the user's passkeys need a read of their own: most TOTP users have none,
             # and their attempts keep to the hot path's statement budget.
             exists().where(tables.user_passkeys.c.user_id == users.c.id).label("has_passkeys"),
+            exists()
+            .where(
+                tables.user_appkeys.c.store_id == users.c.store_id,
+                tables.user_appkeys.c.user_id == users.c.id,
+            )
+            .label("has_appkeys"),
             *[column.label(TOTP_COLUMNS + column.name) for column in totps.c],
         )
         .select_from(joined)

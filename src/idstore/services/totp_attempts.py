@@ -20,6 +20,7 @@ from idstore.crypto.keyring import KeyRing, SealBroken
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services import audit, configuration
+from idstore.services.appkey_rows import appkeys_of
 from idstore.services.attempts import Attempt
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import (
@@ -122,10 +123,15 @@ async def complete_registration(
 
 
 async def _with_passkeys(conn: AsyncConnection, user: User, row: Any) -> User:
-    """The user with the passkeys its summary shows, read only when there are any."""
-    if not row.has_passkeys:
-        return user
-    return replace(user, passkeys=await passkeys_of(conn, user.id))
+    """The user with the passkeys and appkeys its summary shows, each read only when there are
+    any."""
+    if row.has_passkeys:
+        user = replace(user, passkeys=await passkeys_of(conn, user.id))
+    if row.has_appkeys:
+        user = replace(
+            user, appkeys=await appkeys_of(conn, store_id=user.store_id, user_id=user.id)
+        )
+    return user
 
 
 @dataclass(frozen=True)

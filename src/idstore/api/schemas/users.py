@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from idstore.api.schemas.appkeys import AppkeyOut
 from idstore.api.schemas.common import (
     Dtm,
     ErrorOut,
@@ -106,7 +107,7 @@ class LocksOut(ResponseBody):
 
 class SummaryInfoOut(ResponseBody):
     biometrics: list[dict[str, Any]]
-    appkeys: list[dict[str, Any]]
+    appkeys: list[AppkeyOut]
     passkeys: list[PasskeyOut]
     totps: list[UserTotpOut]
 

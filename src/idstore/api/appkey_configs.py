@@ -1,0 +1,179 @@
+"""Routes for appkey configurations, one per relying party of a store, and their UAF
+TrustedFacets document (spec §3, §10)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Response
+from fastapi.responses import JSONResponse
+
+from idstore.api.common import answers
+from idstore.api.examples import appkeys as examples
+from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.routing import PathText, segment
+from idstore.api.runtime import RuntimeDep, context_for
+from idstore.api.schemas.appkeys import (
+    AppkeyConfigFields,
+    AppkeyConfigIn,
+    AppkeyConfigOut,
+    AppkeyConfigPatch,
+    TrustedFacetsOut,
+)
+from idstore.services import appkey_configs
+from idstore.services.appkey_configs import AppkeyConfigChanges
+from idstore.services.appkey_management_errors import AppkeyConfigExists
+from idstore.services.appkey_policies import (
+    authentication_policies_to_json,
+    registration_policies_to_json,
+)
+from idstore.services.context import Context
+from idstore.services.errors import InvalidField, StoreNotFound
+from idstore.services.models import AppkeyConfig
+
+router = APIRouter(prefix="/api/identity-store/stores", tags=["appkey configurations"])
+_CONFIG = (StoreNotFound, examples.CONFIG_NOT_FOUND, NUL_IN_STORE_NAME)
+
+CONFIGS = f"/{segment('storeName')}/appkeyConfig"
+RP_ID = segment("rpId")
+TRUSTED_FACETS_MEDIA_TYPE = "application/fido.trusted-apps+json"
+
+
+class TrustedFacetsResponse(JSONResponse):
+    """The TrustedFacets document, in the media type UAF clients expect (AppID and Facet 1.1)."""
+
+    media_type = TRUSTED_FACETS_MEDIA_TYPE
+
+
+def appkey_config_out(config: AppkeyConfig) -> AppkeyConfigOut:
+    return AppkeyConfigOut.model_validate(
+        {
+            "id": config.id,
+            "rpId": config.rp_id,
+            "trustedFacets": list(config.trusted_facets),
+            "sessionManagement": str(config.session_management),
+            "singleShotWindowSeconds": config.single_shot_window_seconds,
+            "registrationPolicies": registration_policies_to_json(config.registration_policies),
+            "authenticationPolicies": authentication_policies_to_json(
+                config.authentication_policies
+            ),
+            "createdDtm": config.created_dtm,
+            "lastUpdatedDtm": config.last_updated_dtm,
+        }
+    )
+
+
+def _changes(body: AppkeyConfigFields) -> AppkeyConfigChanges:
+    given = body.given()
+    given.pop("rp_id", None)
+    registration = given.pop("registration_policies", None)
+    authentication = given.pop("authentication_policies", None)
+    return AppkeyConfigChanges(
+        values=given,
+        registration_policies=None
+        if registration is None
+        else {name: policy.given() for name, policy in registration.items()},
+        authentication_policies=None
+        if authentication is None
+        else {name: policy.given() for name, policy in authentication.items()},
+    )
+
+
+@router.post(
+    CONFIGS,
+    status_code=201,
+    response_model_exclude_none=True,
+    responses=answers(
+        examples.CONFIG, StoreNotFound, AppkeyConfigExists, examples.FACET_REFUSED, status=201
+    ),
+    operation_id="createAppkeyConfig",
+)
+async def create_appkey_config(
+    storeName: PathText,
+    body: Annotated[AppkeyConfigIn, Body(openapi_examples=examples.CONFIG_IN)],
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("createAppkeyConfig")],
+) -> AppkeyConfigOut:
+    """Create a relying party's appkey configuration; an existing rpId is refused (3700)."""
+    config = await appkey_configs.create_config(
+        run.database, ctx, store_name=storeName, rp_id=body.rp_id, changes=_changes(body)
+    )
+    return appkey_config_out(config)
+
+
+@router.get(
+    f"{CONFIGS}/{RP_ID}",
+    response_model_exclude_none=True,
+    responses=answers(examples.CONFIG, *_CONFIG),
+    operation_id="getAppkeyConfig",
+)
+async def get_appkey_config(
+    storeName: PathText,
+    rpId: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("getAppkeyConfig")],
+) -> AppkeyConfigOut:
+    """One relying party's appkey configuration."""
+    config = await appkey_configs.get_config(run.database, ctx, store_name=storeName, rp_id=rpId)
+    return appkey_config_out(config)
+
+
+@router.get(
+    f"{CONFIGS}/{RP_ID}/trustedFacets",
+    response_class=TrustedFacetsResponse,
+    response_model=TrustedFacetsOut,
+    responses={
+        **answers(None, *_CONFIG),
+        200: {"content": {TRUSTED_FACETS_MEDIA_TYPE: {"example": examples.TRUSTED_FACETS}}},
+    },
+    operation_id="getAppkeyTrustedFacets",
+)
+async def get_trusted_facets(
+    storeName: PathText,
+    rpId: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("getAppkeyTrustedFacets")],
+) -> dict[str, Any]:
+    """The UAF TrustedFacets document of the relying party's AppID: serve it unchanged at
+    `https://{rpId}/.well-known/uaf-trusted-facets`, where UAF clients fetch it."""
+    return await appkey_configs.trusted_facets(run.database, ctx, store_name=storeName, rp_id=rpId)
+
+
+@router.post(
+    f"{CONFIGS}/{RP_ID}",
+    response_model_exclude_none=True,
+    responses=answers(examples.CONFIG, *_CONFIG, examples.FACET_REFUSED),
+    operation_id="updateAppkeyConfig",
+)
+async def update_appkey_config(
+    storeName: PathText,
+    rpId: PathText,
+    body: Annotated[AppkeyConfigPatch, Body(openapi_examples=examples.CONFIG_PATCH)],
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("updateAppkeyConfig")],
+) -> AppkeyConfigOut:
+    """Merge the given fields; policies merge by name, field by field."""
+    if body.rp_id is not None and body.rp_id != rpId:
+        raise InvalidField.of("rpId", "must equal the relying party id in the path")
+    config = await appkey_configs.update_config(
+        run.database, ctx, store_name=storeName, rp_id=rpId, changes=_changes(body)
+    )
+    return appkey_config_out(config)
+
+
+@router.delete(
+    f"{CONFIGS}/{RP_ID}",
+    status_code=204,
+    response_class=Response,
+    responses=answers(None, *_CONFIG),
+    operation_id="deleteAppkeyConfig",
+)
+async def delete_appkey_config(
+    storeName: PathText,
+    rpId: PathText,
+    run: RuntimeDep,
+    ctx: Annotated[Context, context_for("deleteAppkeyConfig")],
+) -> Response:
+    """Delete the configuration; users' appkeys stay but cannot be used without one."""
+    await appkey_configs.delete_config(run.database, ctx, store_name=storeName, rp_id=rpId)
+    return Response(status_code=204)
