@@ -260,21 +260,27 @@ user_passkeys = Table(
     Index("ix_user_passkeys_user_id", "user_id"),
 )
 
-# A ceremony under way. INTERNAL sessions keep their challenge here; EXTERNAL ones keep it sealed
-# in the caller's sessionData, and the row only makes that sessionData single use.
-passkey_sessions = Table(
-    "passkey_sessions",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE")),
-    Column("rp_id", String(253), nullable=False),
-    Column("ceremony", String(16), nullable=False),
-    Column("state_sealed", LargeBinary),
-    Column("created_dtm", UtcDateTime, nullable=False),
-    Column("expiration_dtm", UtcDateTime, nullable=False),
-    Index("ix_passkey_sessions_expiration_dtm", "expiration_dtm"),
-)
+
+def ceremony_sessions(name: str) -> Table:
+    """An authenticator kind's ceremonies under way (services/ceremony_sessions.py). INTERNAL
+    sessions keep their sealed state here; EXTERNAL ones keep it in the caller's sessionData, and
+    the row only makes that sessionData single use."""
+    return Table(
+        name,
+        metadata,
+        Column("id", String(ID), primary_key=True),
+        Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+        Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE")),
+        Column("rp_id", String(253), nullable=False),
+        Column("ceremony", String(16), nullable=False),
+        Column("state_sealed", LargeBinary),
+        Column("created_dtm", UtcDateTime, nullable=False),
+        Column("expiration_dtm", UtcDateTime, nullable=False),
+        Index(f"ix_{name}_expiration_dtm", "expiration_dtm"),
+    )
+
+
+passkey_sessions = ceremony_sessions("passkey_sessions")
 
 # A relying party's appkey settings (spec §10); its facets and policies are small JSON documents.
 appkey_configs = Table(
@@ -324,20 +330,7 @@ user_appkeys = Table(
     Index("ix_user_appkeys_store_id_user_id", "store_id", "user_id"),
 )
 
-# Appkey ceremony sessions (spec §10), kept as passkey_sessions are (services/ceremony_sessions.py).
-appkey_sessions = Table(
-    "appkey_sessions",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE")),
-    Column("rp_id", String(253), nullable=False),
-    Column("ceremony", String(16), nullable=False),
-    Column("state_sealed", LargeBinary),
-    Column("created_dtm", UtcDateTime, nullable=False),
-    Column("expiration_dtm", UtcDateTime, nullable=False),
-    Index("ix_appkey_sessions_expiration_dtm", "expiration_dtm"),
-)
+appkey_sessions = ceremony_sessions("appkey_sessions")
 
 # Single-shot challenges a key has had accepted: the primary key refuses a second acceptance,
 # in whichever process it comes. Rows older than the window can no longer match and are swept.

@@ -20,9 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore import uaf
-from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
-from idstore.services import configuration
 from idstore.services.appkey_checks import WRONG_PROOFS, client_response_of, from_uaf
 from idstore.services.appkey_errors import (
     AppkeyClientFailed,
@@ -37,7 +35,6 @@ from idstore.services.appkey_errors import (
 from idstore.services.appkey_rows import appkey_from_row
 from idstore.services.appkey_sessions import AppkeySession
 from idstore.services.attempts import Attempt
-from idstore.services.context import Context, UserRef
 from idstore.services.errors import IdstoreError
 from idstore.services.models import (
     AppkeyStatus,
@@ -47,8 +44,6 @@ from idstore.services.models import (
     User,
     UserAppkey,
 )
-from idstore.services.rows import find_user_row, reload_user
-from idstore.services.throttle import AttemptRate
 
 _APPKEYS = tables.user_appkeys
 _CHALLENGES = tables.appkey_single_shot_challenges
@@ -100,32 +95,6 @@ class AppkeyAttempt(Attempt):
 
     scope: AttemptScope
     appkey: UserAppkey | None = None
-
-    @classmethod
-    async def begin(
-        cls,
-        conn: AsyncConnection,
-        ctx: Context,
-        keyring: KeyRing,
-        store: Row[Any],
-        user_id: str,
-        scope: AttemptScope,
-        rate: AttemptRate,
-    ) -> AppkeyAttempt:
-        """Lock the user's row and read the user as it is under that lock."""
-        user_row = await find_user_row(
-            conn, store_id=store.id, ref=UserRef.by_id(user_id), for_update=True
-        )
-        return cls(
-            conn=conn,
-            ctx=ctx,
-            store_id=store.id,
-            locking_policy=configuration.from_json(store.configuration).user_locking,
-            user=await reload_user(conn, user_row, ctx.now),
-            rate=rate,
-            keyring=keyring,
-            scope=scope,
-        )
 
     def audit_details(self) -> JsonObject:
         info: JsonObject = {"rpId": self.scope.rp_id, "ceremony": self.scope.ceremony}

@@ -91,7 +91,9 @@ async def complete_registration(
 
         assert session.user_id is not None  # noqa: S101  # registrations are for a user
         scope = AttemptScope(session.rp_id, session.policy_name, REGISTRATION, session)
-        attempt = await AppkeyAttempt.begin(conn, ctx, keyring, store, session.user_id, scope, rate)
+        attempt = await AppkeyAttempt.for_locked_user(
+            conn, ctx, keyring, store, session.user_id, rate, scope=scope
+        )
         await attempt.check_session_live()
         return await register(
             attempt,
@@ -134,7 +136,9 @@ async def complete_authentication(
             raise
 
         scope = AttemptScope(session.rp_id, session.policy_name, AUTHENTICATION, session)
-        attempt = await AppkeyAttempt.begin(conn, ctx, keyring, store, user_id, scope, rate)
+        attempt = await AppkeyAttempt.for_locked_user(
+            conn, ctx, keyring, store, user_id, rate, scope=scope
+        )
         await attempt.check_session_live()
         await attempt.check_standing(enrolling=False)
         await attempt.check_modality()
@@ -194,7 +198,9 @@ async def complete_single_shot(
         config = await find_config(conn, store_id=store.id, rp_id=key_row.rp_id)
 
         scope = AttemptScope(key_row.rp_id, None, SINGLE_SHOT)
-        attempt = await AppkeyAttempt.begin(conn, ctx, keyring, store, key_row.user_id, scope, rate)
+        attempt = await AppkeyAttempt.for_locked_user(
+            conn, ctx, keyring, store, key_row.user_id, rate, scope=scope
+        )
         await attempt.check_standing(enrolling=False)
         await attempt.check_modality()
         assertion = await attempt.judge(

@@ -12,16 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Row, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore import metrics
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
-from idstore.services import audit, audit_chain, locking, throttle
-from idstore.services.context import Context
+from idstore.services import audit, audit_chain, configuration, locking, throttle
+from idstore.services.context import Context, UserRef
 from idstore.services.errors import (
     CodeAlreadyUsed,
     IdstoreError,
@@ -40,7 +40,7 @@ from idstore.services.models import (
     User,
     UserStatus,
 )
-from idstore.services.rows import lock_state_values
+from idstore.services.rows import find_user_row, lock_state_values, reload_user
 from idstore.services.throttle import AttemptRate
 from idstore.services.users import with_lock_state
 
@@ -71,6 +71,32 @@ class Attempt:
     user: User
     rate: AttemptRate
     keyring: KeyRing
+
+    @classmethod
+    async def for_locked_user(
+        cls,
+        conn: AsyncConnection,
+        ctx: Context,
+        keyring: KeyRing,
+        store: Row[Any],
+        user_id: str,
+        rate: AttemptRate,
+        **own_fields: Any,  # the subclass's fields (its session, its scope), by name
+    ) -> Self:
+        """The attempt of the user, whose row is locked here and read as it is under the lock."""
+        user_row = await find_user_row(
+            conn, store_id=store.id, ref=UserRef.by_id(user_id), for_update=True
+        )
+        return cls(
+            conn=conn,
+            ctx=ctx,
+            store_id=store.id,
+            locking_policy=configuration.from_json(store.configuration).user_locking,
+            user=await reload_user(conn, user_row, ctx.now),
+            rate=rate,
+            keyring=keyring,
+            **own_fields,
+        )
 
     def audit_details(self) -> JsonObject:
         raise NotImplementedError

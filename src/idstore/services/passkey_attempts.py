@@ -22,9 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.services import configuration
 from idstore.services.attempts import Attempt
-from idstore.services.context import Context, UserRef
+from idstore.services.context import Context
 from idstore.services.errors import IdstoreError
 from idstore.services.models import JsonObject, Modality, PasskeyStatus, User, UserPasskey
 from idstore.services.passkey_configs import open_session
@@ -39,7 +38,7 @@ from idstore.services.passkey_errors import (
     UserHandleMismatch,
 )
 from idstore.services.passkey_sessions import REGISTRATION, Completion, SessionState
-from idstore.services.rows import find_store, find_user_row, passkey_from_row, reload_user
+from idstore.services.rows import find_store, passkey_from_row
 from idstore.services.throttle import AttemptRate
 from idstore.services.webauthn_checks import (
     Assertion,
@@ -101,7 +100,9 @@ async def complete(
             await conn.commit()  # the session stays used up: a refused answer cannot retry it
             raise
 
-        attempt = await PasskeyAttempt.begin(conn, ctx, keyring, store, user_id, state, rate)
+        attempt = await PasskeyAttempt.for_locked_user(
+            conn, ctx, keyring, store, user_id, rate, state=state
+        )
         await attempt.check_session_live()
         if ceremony == REGISTRATION:
             return await attempt.register(completion, expected)
@@ -149,32 +150,6 @@ class PasskeyAttempt(Attempt):
 
     state: SessionState
     passkey: UserPasskey | None = None
-
-    @classmethod
-    async def begin(
-        cls,
-        conn: AsyncConnection,
-        ctx: Context,
-        keyring: KeyRing,
-        store: Row[Any],
-        user_id: str,
-        state: SessionState,
-        rate: AttemptRate,
-    ) -> PasskeyAttempt:
-        """Lock the user's row and read the user as it is under that lock."""
-        user_row = await find_user_row(
-            conn, store_id=store.id, ref=UserRef.by_id(user_id), for_update=True
-        )
-        return cls(
-            conn=conn,
-            ctx=ctx,
-            store_id=store.id,
-            locking_policy=configuration.from_json(store.configuration).user_locking,
-            user=await reload_user(conn, user_row, ctx.now),
-            rate=rate,
-            keyring=keyring,
-            state=state,
-        )
 
     def audit_details(self) -> JsonObject:
         info: JsonObject = {
