@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -13,6 +14,13 @@ from tests.support.uaf_authenticator import SoftwareUafAuthenticator
 APP_ID = "https://shop.example.com/uaf/trusted-facets"
 FACET_ID = "https://shop.example.com"
 ANDROID_FACET = "android:apk-key-hash:2jmj7l5rSw0yVb_vlWAYkK_YBwk"
+
+
+def refusal(call: Callable[[], object]) -> int:
+    """The code of the UafError `call` raises; fails the test when it raises nothing."""
+    with pytest.raises(uaf.UafError) as caught:
+        call()
+    return int(caught.value.code)
 
 
 def new_challenge() -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from idstore import uaf
-from idstore.uaf import UafCode, UafError
+from idstore.uaf import UafCode
 from tests.support.uaf_authenticator import SoftwareUafAuthenticator, Tamper
 from tests.support.uaf_keys import AttestationCa, KeyKind, spki
 from tests.uaf.conftest import (
@@ -17,16 +17,9 @@ from tests.uaf.conftest import (
     FACET_ID,
     check_registration,
     new_challenge,
+    refusal,
     registration_request,
 )
-
-
-def refusal(call: object) -> int:
-    """The code of the UafError a zero-argument callable raises."""
-    assert callable(call)
-    with pytest.raises(UafError) as caught:
-        call()
-    return int(caught.value.code)
 
 
 @pytest.mark.parametrize("kind", list(KeyKind))
