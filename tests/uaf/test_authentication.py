@@ -108,6 +108,7 @@ def test_the_response_may_come_as_a_json_string(registered: Registered) -> None:
         (Tamper(trailing_bytes=True), 1091),
         (Tamper(duplicate_tag=True), 1091),
         (Tamper(unknown_tag=True), 1091),
+        (Tamper(extension=("com.example.unknown", b"x", True)), 1091),
         (Tamper(bad_signature=True), 3710),
         (Tamper(other_fc_params=True), 3718),
         (Tamper(assertions=0), 1092),

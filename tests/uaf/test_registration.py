@@ -123,20 +123,32 @@ def test_a_facet_not_trusted_is_refused_with_1026(authenticator: SoftwareUafAuth
     assert refusal(lambda: check_registration(authenticator, response, challenge)) == 1026
 
 
-def test_with_no_trusted_facet_only_the_app_id_itself_may_register(
-    authenticator: SoftwareUafAuthenticator,
+@pytest.mark.parametrize(
+    ("facet_id", "is_trusted"),
+    [
+        (APP_ID, True),
+        (FACET_ID, True),
+        ("https://SHOP.example.com/", True),
+        ("https://shop.example.com:8443", False),
+        ("http://shop.example.com", False),
+        ("https://evil.example.com", False),
+        ("https://shop.example.com/other", False),
+        (ANDROID_FACET, False),
+    ],
+)
+def test_with_no_trusted_facet_the_app_id_and_its_origin_may_register(
+    authenticator: SoftwareUafAuthenticator, facet_id: str, is_trusted: bool
 ) -> None:
     challenge = new_challenge()
-    from_app_id = authenticator.register(registration_request(challenge), APP_ID)
-    from_facet = authenticator.register(registration_request(challenge), FACET_ID)
+    response = authenticator.register(registration_request(challenge), facet_id)
 
-    key = check_registration(authenticator, from_app_id, challenge, trusted_facets=[])
+    def check() -> uaf.NewKey:
+        return check_registration(authenticator, response, challenge, trusted_facets=[])
 
-    assert key.facet_id == APP_ID
-    assert (
-        refusal(lambda: check_registration(authenticator, from_facet, challenge, trusted_facets=[]))
-        == 1026
-    )
+    if is_trusted:
+        assert check().facet_id == facet_id
+    else:
+        assert refusal(check) == 1026
 
 
 def test_an_aaid_not_accepted_is_refused_with_3714(authenticator: SoftwareUafAuthenticator) -> None:
@@ -217,3 +229,56 @@ def test_an_attestation_certificate_naming_another_aaid_is_refused_with_3713() -
     response = authenticator.register(registration_request(challenge), FACET_ID)
 
     assert refusal(lambda: check_registration(authenticator, response, challenge)) == 3713
+
+
+def test_a_chain_through_an_intermediate_ca_is_accepted() -> None:
+    ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001", intermediate_is_ca=True)
+    authenticator = SoftwareUafAuthenticator(aaid="ABCD#0001", ca=ca)
+    challenge = new_challenge()
+    response = authenticator.register(registration_request(challenge), FACET_ID)
+
+    key = check_registration(authenticator, response, challenge, attestation="BASIC_FULL")
+
+    assert key.attestation_subject == "CN=idstore test authenticator ABCD#0001"
+
+
+def test_a_chain_through_an_issuer_that_is_no_ca_is_refused_with_3713() -> None:
+    ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001", intermediate_is_ca=False)
+    authenticator = SoftwareUafAuthenticator(aaid="ABCD#0001", ca=ca)
+    challenge = new_challenge()
+    response = authenticator.register(registration_request(challenge), FACET_ID)
+
+    assert refusal(lambda: check_registration(authenticator, response, challenge)) == 3713
+
+
+@pytest.mark.parametrize(
+    ("extension", "key_type", "outcome"),
+    [
+        (("idstore.keyType", b"BIOMETRIC", True), None, "BIOMETRIC"),
+        (("idstore.keyType", b"PHONE", False), None, 3711),
+        (("idstore.keyType", b"DEVICE", False), "DEVICE", 3711),
+        (("com.example.unknown", b"x", True), "DEVICE", 3711),
+        (("com.example.unknown", b"x", False), "DEVICE", "DEVICE"),
+    ],
+)
+def test_extensions_in_the_registration_data(
+    authenticator: SoftwareUafAuthenticator,
+    extension: tuple[str, bytes, bool],
+    key_type: str | None,
+    outcome: str | int,
+) -> None:
+    challenge = new_challenge()
+    response = authenticator.register(
+        registration_request(challenge),
+        FACET_ID,
+        key_type=key_type,
+        tamper=Tamper(extension=extension),
+    )
+
+    def check() -> str | None:
+        return check_registration(authenticator, response, challenge).key_type
+
+    if isinstance(outcome, int):
+        assert refusal(check) == outcome
+    else:
+        assert check() == outcome
