@@ -63,7 +63,12 @@ def test_a_registration_request_without_restrictions_accepts_any_authenticator()
     )
 
     assert request[0]["policy"] == {"accepted": [[{"assertionSchemes": ["UAFV1TLV"]}]]}
-    assert request[0]["header"]["serverData"] == "s1"
+    assert request[0]["header"] == {
+        "upv": {"major": 1, "minor": 1},
+        "op": "Reg",
+        "appID": APP_ID,
+        "serverData": "s1",
+    }
 
 
 def test_an_authentication_request_names_keys_and_carries_the_transaction_text() -> None:

@@ -8,6 +8,7 @@ fails the test, and so does a mutated assertion that passes while differing in s
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -235,8 +236,8 @@ def test_any_json_in_place_of_a_field_meets_only_contract_errors(field: str, val
             target = target[step]
         target[last] = value
 
-        _assert_only_contract_errors(lambda read=read, message=message: read([message]))
-        _assert_only_contract_errors(lambda read=read: read(value))
+        _assert_only_contract_errors(functools.partial(read, [message]))
+        _assert_only_contract_errors(functools.partial(read, value))
 
 
 def test_the_unmutated_responses_pass() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from idstore import uaf
 from idstore.uaf import UafCode
-from tests.support.uaf_authenticator import SoftwareUafAuthenticator, Tamper
+from tests.support.uaf_authenticator import Attestation, KeyType, SoftwareUafAuthenticator, Tamper
 from tests.support.uaf_keys import AttestationCa, KeyKind, spki
 from tests.uaf.conftest import (
     ANDROID_FACET,
@@ -25,7 +25,7 @@ from tests.uaf.conftest import (
 @pytest.mark.parametrize("kind", list(KeyKind))
 @pytest.mark.parametrize("attestation", ["BASIC_FULL", "BASIC_SURROGATE"])
 def test_a_registration_answers_the_new_key_with_its_values(
-    kind: KeyKind, attestation: str
+    kind: KeyKind, attestation: Attestation
 ) -> None:
     authenticator = SoftwareUafAuthenticator(aaid="abcd#00F1", kind=kind)
     challenge = new_challenge()
@@ -169,7 +169,7 @@ def test_an_aaid_not_accepted_is_refused_with_3714(authenticator: SoftwareUafAut
     ("sent", "required"), [("BASIC_FULL", "BASIC_SURROGATE"), ("BASIC_SURROGATE", "BASIC_FULL")]
 )
 def test_an_attestation_type_the_policy_does_not_ask_for_is_refused_with_3713(
-    authenticator: SoftwareUafAuthenticator, sent: str, required: str
+    authenticator: SoftwareUafAuthenticator, sent: Attestation, required: Attestation
 ) -> None:
     challenge = new_challenge()
     response = authenticator.register(registration_request(challenge), FACET_ID, attestation=sent)
@@ -264,7 +264,7 @@ def test_a_chain_through_an_issuer_that_is_no_ca_is_refused_with_3713() -> None:
 def test_extensions_in_the_registration_data(
     authenticator: SoftwareUafAuthenticator,
     extension: tuple[str, bytes, bool],
-    key_type: str | None,
+    key_type: KeyType | None,
     outcome: str | int,
 ) -> None:
     challenge = new_challenge()
