@@ -200,3 +200,16 @@ def test_an_assertion_naming_another_algorithm_than_the_key_is_refused_with_3710
         )
         == 3715
     )
+
+
+def test_a_sign_counter_moved_back_is_reported_as_it_is(registered: Registered) -> None:
+    for _ in range(3):
+        challenge = new_challenge()
+        registered.authenticator.authenticate(authentication_request(challenge), FACET_ID)
+    registered.authenticator.set_sign_counter(registered.key.key_id, 1)
+    challenge = new_challenge()
+
+    response = registered.authenticator.authenticate(authentication_request(challenge), FACET_ID)
+
+    # The UAF layer reports the counter; refusing it (1061) is the service's rule.
+    assert authenticate(registered, response, challenge).sign_counter == 2
