@@ -33,6 +33,8 @@ TAG_OF_PATH = (
             r"^/api/identity-store/stores/[^/]+/(users/[^/]+/passkeys|passkeys/registrations)"
         ),
     ),
+    ("appkey configurations", re.compile(r"^/api/identity-store/stores/[^/]+/appkeyConfig")),
+    ("appkeys", re.compile(r"^/api/identity-store/stores/[^/]+/users/[^/]+/appkeys")),
     (
         "authentication audit",
         re.compile(r"^/api/identity-store/stores/[^/]+/users/[^/]+/authentications"),
