@@ -11,7 +11,7 @@ import pytest
 from idstore.uaf import deregistration_request
 from tests.support.api import Api
 from tests.support.appkeys import appkey_rows, seed_appkey
-from tests.support.checks import assert_invalid, error_of, json_of
+from tests.support.checks import assert_invalid, error_of, in_parallel, json_of
 from tests.support.seeding import Seeder
 
 RP = "example.com"
@@ -394,3 +394,42 @@ def test_deleting_the_user_or_the_store_removes_its_appkeys(
     deleted = api.client.delete(api.store_url(store["name"]), params={"force": "true"})
     assert deleted.status_code == 204
     assert appkey_rows(seeder, other["id"]) == []
+
+
+def test_concurrent_preferred_device_calls_leave_exactly_one_device_preferred(
+    api: Api, seeder: Seeder, owner: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    store, user = owner
+    _three_keys(seeder, store, user)
+    url = api.user_url(store["name"], user, f"appkeys/relyingParties/{RP}/preferredDevices")
+
+    answers = in_parallel(
+        8, lambda index: api.client.post(url, json={"deviceId": ["p1", "p2"][index % 2]})
+    )
+
+    assert [answer.status_code for answer in answers] == [200] * 8
+    rows = [row for row in appkey_rows(seeder, user["id"]) if row["rp_id"] == RP]
+    preferred_devices = {row["device_id"] for row in rows if row["preferred"]}
+    assert len(preferred_devices) == 1
+    # Every key of the preferred device is marked, and none of the other's.
+    assert {row["device_id"] for row in rows if not row["preferred"]}.isdisjoint(preferred_devices)
+
+
+def test_two_concurrent_deregistrations_of_the_same_keys_remove_them_once(
+    api: Api, seeder: Seeder, owner: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    store, user = owner
+    keys = _three_keys(seeder, store, user)
+    url = api.user_url(store["name"], user, f"appkeys/relyingParties/{RP}/deregistrations")
+
+    answers = in_parallel(2, lambda _index: api.client.post(url, json={"type": "BIOMETRIC"}))
+
+    assert sorted(answer.status_code for answer in answers) == [200, 404]
+    done = next(answer for answer in answers if answer.status_code == 200)
+    error_of(next(answer for answer in answers if answer.status_code == 404), 404, 3701)
+    assert done.json()["deregistrationRequest"] == _dereg([(keys[1]["aaid"], keys[1]["key_id"])])
+    assert [row["id"] for row in appkey_rows(seeder, user["id"])] == [
+        keys[0]["id"],
+        keys[2]["id"],
+        keys[3]["id"],
+    ]

@@ -67,6 +67,7 @@ def test_every_identity_store_operation_needs_a_bearer_token(document: dict[str,
     assert identity_store
     assert [op.path for op in identity_store if op not in _guarded(document)] == []
 
+
 TRUSTED_FACETS = "application/fido.trusted-apps+json"
 
 
