@@ -1,8 +1,8 @@
 """A software FIDO UAF 1.1 authenticator and client, written from the specifications.
 
 It answers RegistrationRequests and AuthenticationRequests the way a UAF client with one
-authenticator does (UAF Protocol 1.1, 3.4-3.5; assertions per UAF Authenticator Commands 1.1,
-5.1-5.2), with its own TLV encoder so that the server's reader is tested against an independent
+authenticator does (UAF Protocol 1.1; assertions per UAF Authenticator Commands 1.1, Register
+and Sign), with its own TLV encoder so that the server's reader is tested against an independent
 writer. The API is small:
 
     authenticator = SoftwareUafAuthenticator(aaid="FFFF#0001", kind=KeyKind.P256_RAW)
@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from tests.support.uaf_keys import AttestationCa, KeyKind, PrivateKey, public_key_bytes, sign
 
-# Tags of UAF Authenticator Commands 1.1, section 5 (the server has its own copy).
+# Tags of UAF Authenticator Commands 1.1 (the server has its own copy).
 REG_ASSERTION, AUTH_ASSERTION, KRD, SIGNED_DATA = 0x3E01, 0x3E02, 0x3E03, 0x3E04
 ATTESTATION_CERT, SIGNATURE, BASIC_FULL, BASIC_SURROGATE = 0x2E05, 0x2E06, 0x3E07, 0x3E08
 KEYID, FINAL_CHALLENGE_HASH, AAID, PUB_KEY = 0x2E09, 0x2E0A, 0x2E0B, 0x2E0C
@@ -36,7 +36,7 @@ COUNTERS, ASSERTION_INFO, AUTHENTICATOR_NONCE, TRANSACTION_CONTENT_HASH = (
     0x2E0F,
     0x2E10,
 )
-EXTENSION_NON_CRITICAL, EXTENSION_ID, EXTENSION_DATA = 0x3E12, 0x2E13, 0x2E14
+EXTENSION, EXTENSION_NON_CRITICAL, EXTENSION_ID, EXTENSION_DATA = 0x3E11, 0x3E12, 0x2E13, 0x2E14
 UNKNOWN_TAG = 0x2EFF
 
 KeyType = Literal["DEVICE", "BIOMETRIC"]
@@ -79,9 +79,26 @@ class Tamper:
     bad_signature: bool = False  # one bit of the signature flipped
     other_fc_params: bool = False  # the final challenge hash of other fcParams signed
     assertions: int = 1  # copies of the assertion sent (0 or 2 for the count refusals)
+    extension: tuple[str, bytes, bool] | None = None  # (id, data, is critical), signed in
 
 
 HONEST = Tamper()
+
+
+def _extension(extension_id: str, data: bytes, *, is_critical: bool) -> bytes:
+    tag = EXTENSION if is_critical else EXTENSION_NON_CRITICAL
+    return tlv(tag, tlv(EXTENSION_ID, extension_id.encode()), tlv(EXTENSION_DATA, data))
+
+
+def _tampered_tail(tamper: Tamper) -> list[bytes]:
+    """What a tamper adds at the end of the signed data: an extension, an unknown tag."""
+    tail = []
+    if tamper.extension is not None:
+        extension_id, data, is_critical = tamper.extension
+        tail.append(_extension(extension_id, data, is_critical=is_critical))
+    if tamper.unknown_tag:
+        tail.append(tlv(UNKNOWN_TAG, b"\x00"))
+    return tail
 
 
 @dataclass
@@ -210,16 +227,8 @@ class SoftwareUafAuthenticator:
             tlv(PUB_KEY, public_key_bytes(self.kind, private_key)),
         ]
         if key_type is not None:
-            parts.append(
-                tlv(
-                    EXTENSION_NON_CRITICAL,
-                    tlv(EXTENSION_ID, b"idstore.keyType"),
-                    tlv(EXTENSION_DATA, key_type.encode()),
-                )
-            )
-        if tamper.unknown_tag:
-            parts.append(tlv(UNKNOWN_TAG, b"\x00"))
-        return tlv(KRD, *parts)
+            parts.append(_extension("idstore.keyType", key_type.encode(), is_critical=False))
+        return tlv(KRD, *parts, *_tampered_tail(tamper))
 
     def _attestation(
         self, krd: bytes, private_key: PrivateKey, attestation: Attestation, tamper: Tamper
@@ -229,9 +238,8 @@ class SoftwareUafAuthenticator:
             signature = self._maybe_flipped(sign(self.kind, private_key, krd), tamper)
             return tlv(BASIC_SURROGATE, tlv(SIGNATURE, signature))
         signature = self._maybe_flipped(sign(self.kind, self.ca.attestation_key, krd), tamper)
-        return tlv(
-            BASIC_FULL, tlv(SIGNATURE, signature), tlv(ATTESTATION_CERT, self.ca.attestation_der)
-        )
+        certificates = [tlv(ATTESTATION_CERT, der) for der in self.ca.chain_der]
+        return tlv(BASIC_FULL, tlv(SIGNATURE, signature), *certificates)
 
     def _signed_data(
         self, key: RegisteredKey, message: dict[str, Any], final_hash: bytes, tamper: Tamper
@@ -257,9 +265,7 @@ class SoftwareUafAuthenticator:
             *self._key_id_parts(key.key_id, tamper),
             tlv(COUNTERS, struct.pack("<I", key.sign_counter)),
         ]
-        if tamper.unknown_tag:
-            parts.append(tlv(UNKNOWN_TAG, b"\x00"))
-        return tlv(SIGNED_DATA, *parts)
+        return tlv(SIGNED_DATA, *parts, *_tampered_tail(tamper))
 
     @staticmethod
     def _key_id_parts(key_id: bytes, tamper: Tamper) -> list[bytes]:

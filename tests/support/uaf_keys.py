@@ -121,29 +121,64 @@ class AttestationCa:
     valid_from: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(days=1))
     valid_until: datetime = field(default_factory=lambda: datetime.now(UTC) + timedelta(days=30))
     names_aaid: str | None = None
+    intermediate_is_ca: bool | None = None  # None: no intermediate, the root issues the leaf
 
     def __post_init__(self) -> None:
         self.root_key = self.kind.generate()
-        self.root = _certificate(
-            subject="idstore test UAF root",
-            public_key=self.root_key.public_key(),
-            issuer="idstore test UAF root",
-            issuer_key=self.root_key,
+        self.root = self._issue(
+            "idstore test UAF root",
+            self.root_key,
+            "idstore test UAF root",
+            self.root_key,
             is_ca=True,
-            valid_from=self.valid_from,
-            valid_until=self.valid_until,
         )
+        self.intermediates: list[x509.Certificate] = []
+        issuer, issuer_key = "idstore test UAF root", self.root_key
+        if self.intermediate_is_ca is not None:
+            intermediate_key = self.kind.generate()
+            self.intermediates.append(
+                self._issue(
+                    "idstore test UAF intermediate",
+                    intermediate_key,
+                    issuer,
+                    issuer_key,
+                    is_ca=self.intermediate_is_ca,
+                )
+            )
+            issuer, issuer_key = "idstore test UAF intermediate", intermediate_key
         self.attestation_key = self.kind.generate()
         self.attestation_certificate = _certificate(
             subject=f"idstore test authenticator {self.aaid}",
             public_key=self.attestation_key.public_key(),
-            issuer="idstore test UAF root",
-            issuer_key=self.root_key,
+            issuer=issuer,
+            issuer_key=issuer_key,
             is_ca=False,
             aaid=self.names_aaid or self.aaid,
             valid_from=self.valid_from,
             valid_until=self.valid_until,
         )
+
+    def _issue(
+        self, subject: str, key: PrivateKey, issuer: str, issuer_key: PrivateKey, *, is_ca: bool
+    ) -> x509.Certificate:
+        return _certificate(
+            subject=subject,
+            public_key=key.public_key(),
+            issuer=issuer,
+            issuer_key=issuer_key,
+            is_ca=is_ca,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+        )
+
+    @property
+    def chain_der(self) -> list[bytes]:
+        """The certificates an assertion carries: the attestation certificate, then any
+        intermediate."""
+        return [self.attestation_der] + [
+            certificate.public_bytes(serialization.Encoding.DER)
+            for certificate in self.intermediates
+        ]
 
     @property
     def root_der(self) -> bytes:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 
@@ -13,6 +15,13 @@ from tests.support.uaf_authenticator import SoftwareUafAuthenticator
 APP_ID = "https://shop.example.com/uaf/trusted-facets"
 FACET_ID = "https://shop.example.com"
 ANDROID_FACET = "android:apk-key-hash:2jmj7l5rSw0yVb_vlWAYkK_YBwk"
+
+
+def refusal(call: Callable[[], object]) -> int:
+    """The code of the UafError `call` raises; fails the test when it raises nothing."""
+    with pytest.raises(uaf.UafError) as caught:
+        call()
+    return int(caught.value.code)
 
 
 def new_challenge() -> str:
@@ -46,19 +55,25 @@ def check_registration(
     authenticator: SoftwareUafAuthenticator,
     response: object,
     challenge: str,
-    **overrides: object,
+    *,
+    trusted_facets: Sequence[str] = (FACET_ID, ANDROID_FACET),
+    accepted_aaids: Sequence[str] = (),
+    attestation: uaf.AttestationType | None = None,
+    root_certificates: Sequence[bytes] | None = None,
+    now: datetime | None = None,
 ) -> uaf.NewKey:
     """Read and check a registration response with the fixtures' relying party settings."""
-    settings: dict[str, object] = {
-        "app_id": APP_ID,
-        "challenge": challenge,
-        "trusted_facets": [FACET_ID, ANDROID_FACET],
-        "accepted_aaids": [],
-        "attestation": None,
-        "root_certificates": [authenticator.root_der],
-    }
-    settings.update(overrides)
-    return uaf.check_registration(uaf.read_registration_response(response), **settings)
+    roots = [authenticator.root_der] if root_certificates is None else root_certificates
+    return uaf.check_registration(
+        uaf.read_registration_response(response),
+        app_id=APP_ID,
+        challenge=challenge,
+        trusted_facets=trusted_facets,
+        accepted_aaids=accepted_aaids,
+        attestation=attestation,
+        root_certificates=roots,
+        now=now,
+    )
 
 
 def register(authenticator: SoftwareUafAuthenticator) -> Registered:

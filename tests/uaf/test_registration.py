@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from idstore import uaf
-from idstore.uaf import UafCode, UafError
-from tests.support.uaf_authenticator import SoftwareUafAuthenticator, Tamper
+from idstore.uaf import UafCode
+from tests.support.uaf_authenticator import Attestation, KeyType, SoftwareUafAuthenticator, Tamper
 from tests.support.uaf_keys import AttestationCa, KeyKind, spki
 from tests.uaf.conftest import (
     ANDROID_FACET,
@@ -17,22 +17,15 @@ from tests.uaf.conftest import (
     FACET_ID,
     check_registration,
     new_challenge,
+    refusal,
     registration_request,
 )
-
-
-def refusal(call: object) -> int:
-    """The code of the UafError a zero-argument callable raises."""
-    assert callable(call)
-    with pytest.raises(UafError) as caught:
-        call()
-    return int(caught.value.code)
 
 
 @pytest.mark.parametrize("kind", list(KeyKind))
 @pytest.mark.parametrize("attestation", ["BASIC_FULL", "BASIC_SURROGATE"])
 def test_a_registration_answers_the_new_key_with_its_values(
-    kind: KeyKind, attestation: str
+    kind: KeyKind, attestation: Attestation
 ) -> None:
     authenticator = SoftwareUafAuthenticator(aaid="abcd#00F1", kind=kind)
     challenge = new_challenge()
@@ -130,20 +123,32 @@ def test_a_facet_not_trusted_is_refused_with_1026(authenticator: SoftwareUafAuth
     assert refusal(lambda: check_registration(authenticator, response, challenge)) == 1026
 
 
-def test_with_no_trusted_facet_only_the_app_id_itself_may_register(
-    authenticator: SoftwareUafAuthenticator,
+@pytest.mark.parametrize(
+    ("facet_id", "is_trusted"),
+    [
+        (APP_ID, True),
+        (FACET_ID, True),
+        ("https://SHOP.example.com/", True),
+        ("https://shop.example.com:8443", False),
+        ("http://shop.example.com", False),
+        ("https://evil.example.com", False),
+        ("https://shop.example.com/other", False),
+        (ANDROID_FACET, False),
+    ],
+)
+def test_with_no_trusted_facet_the_app_id_and_its_origin_may_register(
+    authenticator: SoftwareUafAuthenticator, facet_id: str, is_trusted: bool
 ) -> None:
     challenge = new_challenge()
-    from_app_id = authenticator.register(registration_request(challenge), APP_ID)
-    from_facet = authenticator.register(registration_request(challenge), FACET_ID)
+    response = authenticator.register(registration_request(challenge), facet_id)
 
-    key = check_registration(authenticator, from_app_id, challenge, trusted_facets=[])
+    def check() -> uaf.NewKey:
+        return check_registration(authenticator, response, challenge, trusted_facets=[])
 
-    assert key.facet_id == APP_ID
-    assert (
-        refusal(lambda: check_registration(authenticator, from_facet, challenge, trusted_facets=[]))
-        == 1026
-    )
+    if is_trusted:
+        assert check().facet_id == facet_id
+    else:
+        assert refusal(check) == 1026
 
 
 def test_an_aaid_not_accepted_is_refused_with_3714(authenticator: SoftwareUafAuthenticator) -> None:
@@ -164,7 +169,7 @@ def test_an_aaid_not_accepted_is_refused_with_3714(authenticator: SoftwareUafAut
     ("sent", "required"), [("BASIC_FULL", "BASIC_SURROGATE"), ("BASIC_SURROGATE", "BASIC_FULL")]
 )
 def test_an_attestation_type_the_policy_does_not_ask_for_is_refused_with_3713(
-    authenticator: SoftwareUafAuthenticator, sent: str, required: str
+    authenticator: SoftwareUafAuthenticator, sent: Attestation, required: Attestation
 ) -> None:
     challenge = new_challenge()
     response = authenticator.register(registration_request(challenge), FACET_ID, attestation=sent)
@@ -224,3 +229,56 @@ def test_an_attestation_certificate_naming_another_aaid_is_refused_with_3713() -
     response = authenticator.register(registration_request(challenge), FACET_ID)
 
     assert refusal(lambda: check_registration(authenticator, response, challenge)) == 3713
+
+
+def test_a_chain_through_an_intermediate_ca_is_accepted() -> None:
+    ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001", intermediate_is_ca=True)
+    authenticator = SoftwareUafAuthenticator(aaid="ABCD#0001", ca=ca)
+    challenge = new_challenge()
+    response = authenticator.register(registration_request(challenge), FACET_ID)
+
+    key = check_registration(authenticator, response, challenge, attestation="BASIC_FULL")
+
+    assert key.attestation_subject == "CN=idstore test authenticator ABCD#0001"
+
+
+def test_a_chain_through_an_issuer_that_is_no_ca_is_refused_with_3713() -> None:
+    ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001", intermediate_is_ca=False)
+    authenticator = SoftwareUafAuthenticator(aaid="ABCD#0001", ca=ca)
+    challenge = new_challenge()
+    response = authenticator.register(registration_request(challenge), FACET_ID)
+
+    assert refusal(lambda: check_registration(authenticator, response, challenge)) == 3713
+
+
+@pytest.mark.parametrize(
+    ("extension", "key_type", "outcome"),
+    [
+        (("idstore.keyType", b"BIOMETRIC", True), None, "BIOMETRIC"),
+        (("idstore.keyType", b"PHONE", False), None, 3711),
+        (("idstore.keyType", b"DEVICE", False), "DEVICE", 3711),
+        (("com.example.unknown", b"x", True), "DEVICE", 3711),
+        (("com.example.unknown", b"x", False), "DEVICE", "DEVICE"),
+    ],
+)
+def test_extensions_in_the_registration_data(
+    authenticator: SoftwareUafAuthenticator,
+    extension: tuple[str, bytes, bool],
+    key_type: KeyType | None,
+    outcome: str | int,
+) -> None:
+    challenge = new_challenge()
+    response = authenticator.register(
+        registration_request(challenge),
+        FACET_ID,
+        key_type=key_type,
+        tamper=Tamper(extension=extension),
+    )
+
+    def check() -> str | None:
+        return check_registration(authenticator, response, challenge).key_type
+
+    if isinstance(outcome, int):
+        assert refusal(check) == outcome
+    else:
+        assert check() == outcome

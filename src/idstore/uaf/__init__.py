@@ -36,6 +36,7 @@ from idstore.uaf.responses import (
     read_authentication_response,
     read_registration_response,
 )
+from idstore.uaf.single_shot import single_shot_challenge, single_shot_time
 
 __all__ = [
     "AttestationType",
@@ -62,5 +63,7 @@ __all__ = [
     "read_authentication_response",
     "read_registration_response",
     "registration_request",
+    "single_shot_challenge",
+    "single_shot_time",
     "verify_assertion",
 ]

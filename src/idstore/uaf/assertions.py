@@ -1,7 +1,7 @@
 """The UAFV1TLV registration and authentication assertions, read into typed values.
 
-Layouts from UAF Authenticator Commands 1.1, 5.1 (registration: TAG_UAFV1_REG_ASSERTION
-holding the signed key registration data and its attestation) and 5.2 (authentication:
+Layouts from UAF Authenticator Commands 1.1, Register command (registration: TAG_UAFV1_REG_ASSERTION
+holding the signed key registration data and its attestation) and Sign command (authentication:
 TAG_UAFV1_AUTH_ASSERTION holding the signed data and its signature). `tlv.read` checks the
 nesting; this module checks each value's length and meaning.
 """
@@ -26,7 +26,7 @@ _MAX_KEY_ID = 2048
 _NONCE_LENGTHS = range(8, 65)
 _MAX_EXTENSION_ID = 32
 # Authentication modes of ASSERTION_INFO: the user was verified; or verified and shown a
-# transaction text (UAF Authenticator Commands 1.1, 5.2).
+# transaction text (UAF Authenticator Commands 1.1, Sign command).
 MODE_USER_VERIFIED = 0x01
 MODE_TRANSACTION_SHOWN = 0x02
 _REG_INFO = struct.Struct("<HBHH")
@@ -90,12 +90,7 @@ def read_registration_assertion(data: bytes) -> RegistrationAssertion:
     deviation from the layout.
     """
     malformed = UafCode.MALFORMED_REGISTRATION
-    if tlv.peek_tag(data) == Tag.UAFV1_AUTH_ASSERTION:
-        raise UafError(
-            UafCode.AUTHENTICATION_SENT_TO_REGISTRATION,
-            "an authentication assertion was sent to registration",
-        )
-    root = tlv.read(data, expected=Tag.UAFV1_REG_ASSERTION, error_code=malformed)
+    root = _root(data, Tag.UAFV1_REG_ASSERTION, malformed)
     krd = root.one(Tag.UAFV1_KRD)
 
     version, mode, signature_algorithm, key_encoding = _unpack(
@@ -133,12 +128,7 @@ def read_authentication_assertion(data: bytes) -> AuthenticationAssertion:
     deviation from the layout.
     """
     malformed = UafCode.MALFORMED_AUTHENTICATION
-    if tlv.peek_tag(data) == Tag.UAFV1_REG_ASSERTION:
-        raise UafError(
-            UafCode.REGISTRATION_SENT_TO_AUTHENTICATION,
-            "a registration assertion was sent to authentication",
-        )
-    root = tlv.read(data, expected=Tag.UAFV1_AUTH_ASSERTION, error_code=malformed)
+    root = _root(data, Tag.UAFV1_AUTH_ASSERTION, malformed)
     signed = root.one(Tag.UAFV1_SIGNED_DATA)
 
     version, mode, signature_algorithm = _unpack(
@@ -171,6 +161,21 @@ def read_authentication_assertion(data: bytes) -> AuthenticationAssertion:
         signed_data=signed.encoded,
         signature=root.one(Tag.SIGNATURE).value,
     )
+
+
+def _root(data: bytes, expected: Tag, malformed: UafCode) -> Element:
+    # The other ceremony's assertion has its own code (1017, 3716), not the malformed one.
+    if expected == Tag.UAFV1_REG_ASSERTION and tlv.peek_tag(data) == Tag.UAFV1_AUTH_ASSERTION:
+        raise UafError(
+            UafCode.AUTHENTICATION_SENT_TO_REGISTRATION,
+            "an authentication assertion was sent to registration",
+        )
+    if expected == Tag.UAFV1_AUTH_ASSERTION and tlv.peek_tag(data) == Tag.UAFV1_REG_ASSERTION:
+        raise UafError(
+            UafCode.REGISTRATION_SENT_TO_AUTHENTICATION,
+            "a registration assertion was sent to authentication",
+        )
+    return tlv.read(data, expected=expected, error_code=malformed)
 
 
 def _unpack(layout: struct.Struct, element: Element, malformed: UafCode) -> tuple[int, ...]:
@@ -224,7 +229,7 @@ def _extensions(parent: Element, malformed: UafCode) -> tuple[Extension, ...]:
         if not 1 <= len(extension_id) <= _MAX_EXTENSION_ID:
             raise UafError(malformed, "an extension id must hold 1 to 32 characters")
         is_critical = element.tag == Tag.EXTENSION
-        # UAF Protocol 1.1, 3.1.1: a critical extension the server does not know stops it.
+        # UAF Protocol 1.1, Extension: a critical extension the server does not know stops it.
         if is_critical and extension_id not in UNDERSTOOD_EXTENSIONS:
             raise UafError(malformed, "the assertion holds a critical extension not understood")
         if any(seen.extension_id == extension_id for seen in extensions):

@@ -1,7 +1,8 @@
 """Basic full attestation: the certificate chain of an assertion, verified up to a trusted root.
 
-UAF Protocol 1.1, 3.4.6.5: the server checks the attestation certificate chains to a root
-of the authenticator's metadata; here the roots are those the relying party configured.
+UAF Protocol 1.1, server processing of a registration response: the attestation certificate
+must chain to a root of the authenticator's metadata; here the roots are those the relying
+party configured.
 """
 
 import itertools

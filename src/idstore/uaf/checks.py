@@ -1,8 +1,8 @@
 """Deciding whether to trust a read UAF response: registration and authentication checks.
 
-The order follows UAF Protocol 1.1, 3.4.6.5 (registration) and 3.5.7.5 (authentication): the
-message is about our app, from a trusted facet, answers our challenge; each assertion signs
-exactly the fcParams that came with it; then keys, attestation and signature.
+The order follows UAF Protocol 1.1, the server's rules for registration and authentication
+responses: the message is about our app, from a trusted facet, answers our challenge; each
+assertion signs exactly the fcParams that came with it; then keys, attestation and signature.
 """
 
 import hashlib
@@ -10,9 +10,15 @@ import hmac
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from idstore.uaf import keys
-from idstore.uaf.assertions import KEY_TYPE_EXTENSION, AttestationType, Extension
+from idstore.uaf.assertions import (
+    KEY_TYPE_EXTENSION,
+    AttestationType,
+    Extension,
+    RegistrationAssertion,
+)
 from idstore.uaf.attestation import verify_chain
 from idstore.uaf.encoding import b64url_encode
 from idstore.uaf.errors import UafCode, UafError
@@ -74,11 +80,7 @@ def check_registration(
     encoding), 3711 (key bytes), 3713 (attestation), 3710 (attestation signature).
     """
     assertion = response.assertion
-    params = response.final_challenge
-    _check_bound(response.header, params.app_id, app_id)
-    _check_facet(params.facet_id, trusted_facets, app_id)
-    _check_challenge(params.challenge, challenge)
-    _check_final_challenge_hash(response.fc_params, assertion.final_challenge_hash)
+    _check_message(response, app_id=app_id, challenge=challenge, trusted_facets=trusted_facets)
     if accepted_aaids and assertion.aaid not in {aaid.upper() for aaid in accepted_aaids}:
         raise UafError(UafCode.AAID_NOT_ACCEPTED, "the authenticator's AAID is not accepted")
 
@@ -92,20 +94,9 @@ def check_registration(
         error_code=UafCode.MALFORMED_REGISTRATION,
     )
 
-    if attestation is not None and assertion.attestation_type != attestation:
-        raise UafError(
-            UafCode.ATTESTATION_REFUSED, f"the policy asks for {attestation} attestation"
-        )
-    subject = None
-    signing_key = public_key  # BASIC_SURROGATE: the new key signs its own registration
-    if assertion.attestation_type == "BASIC_FULL":
-        leaf = verify_chain(
-            assertion.certificates,
-            roots=root_certificates,
-            aaid=assertion.aaid,
-            now=now or datetime.now(UTC),
-        )
-        signing_key, subject = leaf.public_key, leaf.subject
+    signing_key, subject = _attestation_signer(
+        assertion, public_key, attestation=attestation, roots=root_certificates, now=now
+    )
     keys.verify_signature(
         public_key=signing_key,
         algorithm=algorithm,
@@ -123,7 +114,7 @@ def check_registration(
         authenticator_version=assertion.authenticator_version,
         attestation_type=assertion.attestation_type,
         attestation_subject=subject,
-        facet_id=params.facet_id,
+        facet_id=response.final_challenge.facet_id,
         key_type=key_type_of(assertion.extensions),
     )
 
@@ -143,11 +134,7 @@ def check_authentication(
     """
     assertion = response.assertion
     params = response.final_challenge
-    _check_bound(response.header, params.app_id, app_id)
-    _check_facet(params.facet_id, trusted_facets, app_id)
-    if challenge is not None:
-        _check_challenge(params.challenge, challenge)
-    _check_final_challenge_hash(response.fc_params, assertion.final_challenge_hash)
+    _check_message(response, app_id=app_id, challenge=challenge, trusted_facets=trusted_facets)
 
     return SignedAssertion(
         aaid=assertion.aaid,
@@ -204,18 +191,69 @@ def key_type_of(extensions: Sequence[Extension]) -> KeyType | None:
     return None
 
 
+def _attestation_signer(
+    assertion: RegistrationAssertion,
+    public_key: bytes,
+    *,
+    attestation: AttestationType | None,
+    roots: Sequence[bytes],
+    now: datetime | None,
+) -> tuple[bytes, str | None]:
+    """The key that must have signed the registration data, and its certificate subject."""
+    if attestation is not None and assertion.attestation_type != attestation:
+        raise UafError(
+            UafCode.ATTESTATION_REFUSED, f"the policy asks for {attestation} attestation"
+        )
+    if assertion.attestation_type == "BASIC_SURROGATE":
+        return public_key, None  # the new key signs its own registration
+    leaf = verify_chain(
+        assertion.certificates, roots=roots, aaid=assertion.aaid, now=now or datetime.now(UTC)
+    )
+    return leaf.public_key, leaf.subject
+
+
+def _check_message(
+    response: RegistrationResponse | AuthenticationResponse,
+    *,
+    app_id: str,
+    challenge: str | None,
+    trusted_facets: Collection[str],
+) -> None:
+    """The first server rules of either response: whose message, answering what."""
+    params = response.final_challenge
+    _check_bound(response.header, params.app_id, app_id)
+    _check_facet(params.facet_id, trusted_facets, app_id)
+    if challenge is not None:
+        _check_challenge(params.challenge, challenge)
+    _check_final_challenge_hash(response.fc_params, response.assertion.final_challenge_hash)
+
+
 def _check_bound(header: Header, signed_app_id: str, app_id: str) -> None:
-    # An empty header appID means "the facet's own app" (UAF Protocol 1.1, 3.1.1).
+    # An empty header appID means "the facet's own app" (UAF Protocol 1.1, OperationHeader).
     if header.app_id not in (None, "", app_id) or signed_app_id != app_id:
         raise UafError(UafCode.APP_ID_MISMATCH, "the response is for another app id")
 
 
 def _check_facet(facet_id: str, trusted_facets: Collection[str], app_id: str) -> None:
-    # With no trusted facet configured only the app id itself may answer (UAF AppID and
-    # Facet 1.1, 3.1.2: a single-facet application's facet is its app id).
-    trusted = trusted_facets or (app_id,)
-    if facet_id not in trusted:
+    if trusted_facets:
+        is_trusted = facet_id in trusted_facets
+    else:
+        # No list: UAF AppID and Facet 1.1 lets the app id itself, or an https origin on the
+        # app id's host, proceed without a TrustedFacets document.
+        is_trusted = facet_id == app_id or _is_origin_of(facet_id, app_id)
+    if not is_trusted:
         raise UafError(UafCode.FACET_NOT_TRUSTED, "the facet id is not a trusted facet")
+
+
+def _is_origin_of(facet_id: str, app_id: str) -> bool:
+    facet, app = urlsplit(facet_id), urlsplit(app_id)
+    return (
+        facet.scheme == app.scheme == "https"
+        and bool(facet.netloc)
+        and facet.netloc.lower() == app.netloc.lower()
+        and facet.path in ("", "/")
+        and not (facet.query or facet.fragment)
+    )
 
 
 def _check_challenge(received: str, expected: str) -> None:

@@ -10,7 +10,7 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
 
 def b64url_encode(raw: bytes) -> str:
-    """base64url of `raw`, without padding (UAF Protocol 1.1, 2.1 notation)."""
+    """base64url of `raw`, without padding (UAF Protocol 1.1, notation)."""
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 

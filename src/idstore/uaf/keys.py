@@ -89,7 +89,7 @@ def public_key_der(
 
     try:
         key = _load(key_format, key_bytes)
-    except (ValueError, TypeError, KeyError, IndexError, cbor2.CBORError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError, cbor2.CBORError) as exc:
         raise UafError(error_code, f"the public key is not valid {key_format.name}") from exc
     if key is None:
         raise UafError(error_code, f"the public key is not valid {key_format.name}")

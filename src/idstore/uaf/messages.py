@@ -1,7 +1,8 @@
 """The UAF 1.1 messages the server sends: registration, authentication, deregistration requests.
 
-Each is a JSON array holding one message for protocol version 1.1 (UAF Protocol 1.1, 3.4-3.6),
-ready to hand to a UAF client unchanged.
+Each is a JSON array holding one message for protocol version 1.1 (UAF Protocol 1.1, its
+Registration, Authentication and Deregistration operations), ready to hand to a UAF client
+unchanged.
 """
 
 import base64
@@ -100,8 +101,8 @@ def deregistration_request(
     """A DeregistrationRequest for the (aaid, keyID) pairs of `keys`.
 
     An empty `keys` asks for every key of the app id to go: the spec's single entry with an
-    empty aaid and an empty keyID (UAF Protocol 1.1, 3.6.1). A pair with an empty keyID
-    removes every key of that AAID.
+    empty aaid and an empty keyID (UAF Protocol 1.1, DeregistrationRequest). A pair with an
+    empty keyID removes every key of that AAID.
     """
     entries = [{"aaid": aaid, "keyID": key_id} for aaid, key_id in keys] or [
         {"aaid": "", "keyID": ""}

@@ -1,6 +1,7 @@
 """The UAF 1.1 messages a client sends back: registration and authentication responses.
 
-A response is a JSON array with one message (UAF Protocol 1.1, 3.4.4 and 3.5.4): a header,
+A response is a JSON array with one message (UAF Protocol 1.1, RegistrationResponse and
+AuthenticationResponse): a header,
 `fcParams` (base64url of the FinalChallengeParams JSON) and the assertions, each the base64url
 of UAFV1TLV bytes. Reading checks shape and types only; `checks` decides whether to trust it.
 """
@@ -65,29 +66,44 @@ class AuthenticationResponse:
     assertion: AuthenticationAssertion
 
 
+@dataclass(frozen=True)
+class _Message:
+    header: Header
+    fc_params: str
+    final_challenge: FinalChallengeParams
+    assertions: list[bytes]
+
+
+_MALFORMED = {"Reg": UafCode.MALFORMED_REGISTRATION, "Auth": UafCode.MALFORMED_AUTHENTICATION}
+_OTHER_OPERATION = {
+    "Reg": UafError(
+        UafCode.AUTHENTICATION_SENT_TO_REGISTRATION,
+        "an authentication response was sent to registration",
+    ),
+    "Auth": UafError(
+        UafCode.REGISTRATION_SENT_TO_AUTHENTICATION,
+        "a registration response was sent to authentication",
+    ),
+}
+
+
 def read_registration_response(client_response: object) -> RegistrationResponse:
     """Read a clientResponse for registration: the JSON array, or the same in a JSON string.
 
     Raises UafError 3716 (it is an authentication response), 3712 (no or several assertions),
     3719 (protocol version), 3711 (anything else malformed).
     """
-    malformed = UafCode.MALFORMED_REGISTRATION
-    message = _one_message(client_response, malformed)
-    header = _header(message.get("header"), malformed)
-    if header.op == "Auth":
-        raise UafError(
-            UafCode.AUTHENTICATION_SENT_TO_REGISTRATION,
-            "an authentication response was sent to registration",
-        )
-    fc_params, final_challenge = _final_challenge(message.get("fcParams"), malformed)
-    assertions = _assertions(message.get("assertions"), malformed)
-    if len(assertions) != 1:
+    message = _read_message(client_response, op="Reg")
+    if len(message.assertions) != 1:
         raise UafError(
             UafCode.REGISTRATION_ASSERTION_COUNT,
-            f"a registration response must hold one assertion, not {len(assertions)}",
+            f"a registration response must hold one assertion, not {len(message.assertions)}",
         )
     return RegistrationResponse(
-        header, fc_params, final_challenge, read_registration_assertion(assertions[0])
+        message.header,
+        message.fc_params,
+        message.final_challenge,
+        read_registration_assertion(message.assertions[0]),
     )
 
 
@@ -97,25 +113,31 @@ def read_authentication_response(client_response: object) -> AuthenticationRespo
     Raises UafError 1017 (it is a registration response), 1092 (no assertion), 1093 (several),
     3719 (protocol version), 1091 (anything else malformed).
     """
-    malformed = UafCode.MALFORMED_AUTHENTICATION
-    message = _one_message(client_response, malformed)
-    header = _header(message.get("header"), malformed)
-    if header.op == "Reg":
-        raise UafError(
-            UafCode.REGISTRATION_SENT_TO_AUTHENTICATION,
-            "a registration response was sent to authentication",
-        )
-    fc_params, final_challenge = _final_challenge(message.get("fcParams"), malformed)
-    assertions = _assertions(message.get("assertions"), malformed)
-    if not assertions:
+    message = _read_message(client_response, op="Auth")
+    if not message.assertions:
         raise UafError(UafCode.NO_AUTHENTICATION_ASSERTION, "the response holds no assertion")
-    if len(assertions) > 1:
+    if len(message.assertions) > 1:
         raise UafError(
             UafCode.SEVERAL_AUTHENTICATION_ASSERTIONS, "the response holds several assertions"
         )
     return AuthenticationResponse(
-        header, fc_params, final_challenge, read_authentication_assertion(assertions[0])
+        message.header,
+        message.fc_params,
+        message.final_challenge,
+        read_authentication_assertion(message.assertions[0]),
     )
+
+
+def _read_message(client_response: object, *, op: Operation) -> _Message:
+    malformed = _MALFORMED[op]
+    message = _one_message(client_response, malformed)
+    header = _header(message.get("header"), malformed)
+    if header.op != op:
+        other = _OTHER_OPERATION[op]
+        raise UafError(other.code, other.message)
+    fc_params, final_challenge = _final_challenge(message.get("fcParams"), malformed)
+    assertions = _assertions(message.get("assertions"), malformed)
+    return _Message(header, fc_params, final_challenge, assertions)
 
 
 def _one_message(client_response: object, malformed: UafCode) -> dict[str, object]:

@@ -1,7 +1,7 @@
 """UAFV1TLV: the tag-length-value encoding of UAF 1.1 assertions, read strictly and written.
 
 Each element is a 2-byte tag, a 2-byte length and that many bytes of value, both numbers
-little-endian (UAF Authenticator Commands 1.1, section 5). Composite tags hold further elements;
+little-endian (UAF Authenticator Commands 1.1, UAFV1TLV). Composite tags hold further elements;
 which tags a composite may hold, and how often, is the schema below, taken from the
 registration and authentication assertion layouts of the same section. Anything else (an
 unknown or repeated tag, a missing mandatory one, a length running past its parent, bytes
