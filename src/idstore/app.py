@@ -256,6 +256,7 @@ def _openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 operation.get("responses", {}).pop("422", None)
+                _errors_as_json(operation)
                 needed = permissions.get((path, method))
                 if needed:
                     operation["x-permission"] = f"TNT#{{tenant}}#IdentityStore:{needed}"
@@ -264,6 +265,18 @@ def _openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
         components.pop("ValidationError", None)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _errors_as_json(operation: dict[str, Any]) -> None:
+    """FastAPI files an error's schema under the success's media type; an operation whose
+    success is not JSON (the TrustedFacets document) still answers its errors in JSON."""
+    for status, response in operation.get("responses", {}).items():
+        content = response.get("content", {})
+        if int(status) < 400 or "application/json" not in content:
+            continue
+        for media_type in [media for media in content if media != "application/json"]:
+            moved = content.pop(media_type)
+            content["application/json"].setdefault("schema", moved.get("schema"))
 
 
 def permissions_markdown(app: FastAPI) -> str:

@@ -11,24 +11,23 @@ from fastapi.responses import JSONResponse
 from idstore.api.common import answers
 from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.relying_party_configs import check_path_rp_id, config_changes
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.appkeys import (
-    AppkeyConfigFields,
     AppkeyConfigIn,
     AppkeyConfigOut,
     AppkeyConfigPatch,
     TrustedFacetsOut,
 )
 from idstore.services import appkey_configs
-from idstore.services.appkey_configs import AppkeyConfigChanges
 from idstore.services.appkey_management_errors import AppkeyConfigExists
 from idstore.services.appkey_policies import (
     authentication_policies_to_json,
     registration_policies_to_json,
 )
 from idstore.services.context import Context
-from idstore.services.errors import InvalidField, StoreNotFound
+from idstore.services.errors import StoreNotFound
 from idstore.services.models import AppkeyConfig
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["appkey configurations"])
@@ -63,22 +62,6 @@ def appkey_config_out(config: AppkeyConfig) -> AppkeyConfigOut:
     )
 
 
-def _changes(body: AppkeyConfigFields) -> AppkeyConfigChanges:
-    given = body.given()
-    given.pop("rp_id", None)
-    registration = given.pop("registration_policies", None)
-    authentication = given.pop("authentication_policies", None)
-    return AppkeyConfigChanges(
-        values=given,
-        registration_policies=None
-        if registration is None
-        else {name: policy.given() for name, policy in registration.items()},
-        authentication_policies=None
-        if authentication is None
-        else {name: policy.given() for name, policy in authentication.items()},
-    )
-
-
 @router.post(
     CONFIGS,
     status_code=201,
@@ -96,7 +79,7 @@ async def create_appkey_config(
 ) -> AppkeyConfigOut:
     """Create a relying party's appkey configuration; an existing rpId is refused (3700)."""
     config = await appkey_configs.create_config(
-        run.database, ctx, store_name=storeName, rp_id=body.rp_id, changes=_changes(body)
+        run.database, ctx, store_name=storeName, rp_id=body.rp_id, changes=config_changes(body)
     )
     return appkey_config_out(config)
 
@@ -153,10 +136,9 @@ async def update_appkey_config(
     ctx: Annotated[Context, context_for("updateAppkeyConfig")],
 ) -> AppkeyConfigOut:
     """Merge the given fields; policies merge by name, field by field."""
-    if body.rp_id is not None and body.rp_id != rpId:
-        raise InvalidField.of("rpId", "must equal the relying party id in the path")
+    check_path_rp_id(body.rp_id, rpId)
     config = await appkey_configs.update_config(
-        run.database, ctx, store_name=storeName, rp_id=rpId, changes=_changes(body)
+        run.database, ctx, store_name=storeName, rp_id=rpId, changes=config_changes(body)
     )
     return appkey_config_out(config)
 

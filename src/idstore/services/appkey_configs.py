@@ -4,17 +4,14 @@ name, and a policy given merges into the one of that name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
-from idstore.services import events
 from idstore.services.appkey_facets import check_facets, check_rp_id, trusted_facets_document
 from idstore.services.appkey_management_errors import AppkeyConfigExists
 from idstore.services.appkey_policies import (
@@ -24,9 +21,8 @@ from idstore.services.appkey_policies import (
     registration_policies_to_json,
 )
 from idstore.services.appkey_rows import appkey_config_from_row
-from idstore.services.conflicts import conflict
 from idstore.services.context import Context
-from idstore.services.errors import ResourceNotFound, StoreNotFound
+from idstore.services.errors import ResourceNotFound
 from idstore.services.models import (
     AppkeyAuthenticationPolicy,
     AppkeyConfig,
@@ -34,19 +30,18 @@ from idstore.services.models import (
     JsonObject,
     SessionManagement,
 )
+from idstore.services.relying_party_configs import (
+    ConfigChanges,
+    ConfigKind,
+    delete_row,
+    find_row,
+    insert_row,
+    update_row,
+)
 from idstore.services.rows import find_store
 
 DEFAULT_SINGLE_SHOT_WINDOW_SECONDS = 120
-_CONFIGS = tables.appkey_configs
-
-
-@dataclass(frozen=True)
-class AppkeyConfigChanges:
-    """The fields a request gave, by snake_case name; policies as maps of their given fields."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    registration_policies: dict[str, dict[str, Any]] | None = None
-    authentication_policies: dict[str, dict[str, Any]] | None = None
+APPKEY_CONFIGS = ConfigKind(tables.appkey_configs, "appkey configuration", "appkeyConfig")
 
 
 async def create_config(
@@ -55,7 +50,7 @@ async def create_config(
     *,
     store_name: str,
     rp_id: str,
-    changes: AppkeyConfigChanges,
+    changes: ConfigChanges,
 ) -> AppkeyConfig:
     """Create the relying party's configuration, with a policy `default` of each kind when none
     is given. Raises 3000, 3700, 9002."""
@@ -82,17 +77,8 @@ async def create_config(
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         config = replace(config, store_id=store.id)
-        try:
-            await conn.execute(insert(_CONFIGS).values(_row_values(config)))
-        except IntegrityError as exc:
-            raise conflict(
-                exc,
-                unique=AppkeyConfigExists(f"an appkey configuration for {rp_id!r} exists"),
-                missing=StoreNotFound("store not found"),
-            ) from exc
-        await events.record(
-            conn, ctx, "appkeyConfig.created", store_id=store.id, subject_id=config.id
-        )
+        exists = AppkeyConfigExists(f"an appkey configuration for {rp_id!r} exists")
+        await insert_row(conn, ctx, APPKEY_CONFIGS, _row_values(config), exists=exists)
     return config
 
 
@@ -119,19 +105,14 @@ async def update_config(
     *,
     store_name: str,
     rp_id: str,
-    changes: AppkeyConfigChanges,
+    changes: ConfigChanges,
 ) -> AppkeyConfig:
     """Merge the given fields into the configuration. Raises 3000, 9011, 9002."""
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         current = await find_config(conn, store_id=store.id, rp_id=rp_id, for_update=True)
         config = replace(_merged(current, changes), last_updated_dtm=ctx.now)
-        await conn.execute(
-            update(_CONFIGS).where(_CONFIGS.c.id == config.id).values(_row_values(config))
-        )
-        await events.record(
-            conn, ctx, "appkeyConfig.updated", store_id=store.id, subject_id=config.id
-        )
+        await update_row(conn, ctx, APPKEY_CONFIGS, _row_values(config))
         return config
 
 
@@ -140,23 +121,16 @@ async def delete_config(database: Database, ctx: Context, *, store_name: str, rp
     used until a configuration exists again). Raises 3000, 9011."""
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        config = await find_config(conn, store_id=store.id, rp_id=rp_id, for_update=True)
-        await conn.execute(delete(_CONFIGS).where(_CONFIGS.c.id == config.id))
-        await events.record(
-            conn, ctx, "appkeyConfig.deleted", store_id=store.id, subject_id=config.id
-        )
+        await delete_row(conn, ctx, APPKEY_CONFIGS, store_id=store.id, rp_id=rp_id)
 
 
 async def find_config(
     conn: AsyncConnection, *, store_id: str, rp_id: str, for_update: bool = False
 ) -> AppkeyConfig:
     """Raises ResourceNotFound (9011) naming the appkey configuration."""
-    query = select(_CONFIGS).where(_CONFIGS.c.store_id == store_id, _CONFIGS.c.rp_id == rp_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    if row is None:
-        raise ResourceNotFound(f"appkey configuration for {rp_id!r} not found")
+    row = await find_row(
+        conn, APPKEY_CONFIGS, store_id=store_id, rp_id=rp_id, for_update=for_update
+    )
     return appkey_config_from_row(row)
 
 
@@ -176,7 +150,7 @@ def authentication_policy(config: AppkeyConfig, name: str) -> AppkeyAuthenticati
     return policy
 
 
-def _merged(current: AppkeyConfig, changes: AppkeyConfigChanges) -> AppkeyConfig:
+def _merged(current: AppkeyConfig, changes: ConfigChanges) -> AppkeyConfig:
     values = dict(changes.values)
     if "trusted_facets" in values:
         values["trusted_facets"] = check_facets(values["trusted_facets"])
