@@ -99,10 +99,10 @@ def test_a_replay_of_the_same_response_is_refused_too(api: Api, enrolled: Enroll
         b64url(b"2026-12-04T15:02:11.123+00:00"),  # no Z
         b64url(b"2026-02-31T15:02:11.123Z"),  # no such day
         b64url(b"not a time at all"),
-        "MjAyNi0xMi0wNFQxNTowMjoxMS4xMjNa=",  # padded
+        "not base64url!",
     ],
 )
-def test_a_challenge_that_is_not_a_utc_time_is_1090(
+def test_a_challenge_that_is_not_a_utc_time_is_1091_and_not_counted(
     api: Api, enrolled: Enrolled, challenge: str
 ) -> None:
     rp, user, authenticator, _ = enrolled
@@ -110,8 +110,19 @@ def test_a_challenge_that_is_not_a_utc_time_is_1090(
 
     answer = api.client.post(f"{rp.base}/authentications", json={"clientResponse": response})
 
+    assert AppkeyStore.failed_attempts(refused(answer, 1091)["user"]) == 0
+    assert rp.last_audit(user)["errorCode"] == 1091
+
+
+def test_another_spelling_of_an_accepted_time_is_1090(api: Api, enrolled: Enrolled) -> None:
+    rp, _, authenticator, _ = enrolled
+    json_of(rp.single_shot(authenticator, NOW), 200)
+    padded = single_shot_challenge(NOW) + "="  # base64url with padding: the same time
+    response = authenticator.authenticate(padded, FACET, app_id=APP_ID)
+
+    answer = api.client.post(f"{rp.base}/authentications", json={"clientResponse": response})
+
     refused(answer, 1090)
-    assert rp.last_audit(user)["errorCode"] == 1090
 
 
 def test_a_single_shot_with_a_bad_signature_is_3710_and_keeps_the_time_usable(

@@ -1,13 +1,7 @@
 """Rules of the appkey ceremonies (spec §10) that need no database: the uaf package's refusals
-as the contract's errors, the client's reported failure, the single-shot challenge's time, and
-the key type a registration earns."""
+as the contract's errors, the client's reported failure, and the key type a registration earns."""
 
 from __future__ import annotations
-
-import base64
-import binascii
-import re
-from datetime import UTC, datetime, timedelta
 
 from idstore.services.appkey_errors import (
     AaidNotAccepted,
@@ -57,6 +51,7 @@ _UAF_ERRORS: dict[int, type[IdstoreError]] = {
         AppIdMismatch,
         FinalChallengeHashMismatch,
         UafVersionNotSupported,
+        SingleShotChallengeRefused,
     )
 }
 # Refusals that say the proof is wrong, not merely malformed or refused by policy: they count
@@ -78,10 +73,6 @@ _FAILURES: dict[str, type[IdstoreError]] = {
 }
 _FAILURE_FIELDS = frozenset({"reason", "message"})
 _MAX_FAILURE_MESSAGE = 1024
-# The single-shot challenge's time, exactly as spec §10 spells it: milliseconds and `Z`.
-_SINGLE_SHOT_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
-# base64url of such a time is 32 characters; anything much longer is not one.
-_MAX_SINGLE_SHOT_CHALLENGE = 64
 
 
 def from_uaf(error: UafError, *, malformed: type[IdstoreError]) -> IdstoreError:
@@ -117,36 +108,6 @@ def _reported_failure(client_failure: object) -> IdstoreError:
     if kind is None:
         return AppkeyClientFailureMalformed("clientFailure.reason must be FAILED or CANCELLED")
     return kind()
-
-
-def check_single_shot_challenge(challenge: str, *, now: datetime, window_seconds: int) -> None:
-    """A single-shot challenge is the base64url (unpadded) of a UTC time in ISO-8601 with
-    milliseconds and `Z`, within `window_seconds` of `now` either side. Raises
-    SingleShotChallengeRefused (1090) otherwise."""
-    moment = _single_shot_time(challenge)
-    if moment is None:
-        raise SingleShotChallengeRefused("the single-shot challenge is not a UTC time")
-    if abs(moment - now) > timedelta(seconds=window_seconds):
-        raise SingleShotChallengeRefused()
-
-
-def _single_shot_time(challenge: str) -> datetime | None:
-    if len(challenge) > _MAX_SINGLE_SHOT_CHALLENGE or "=" in challenge:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(challenge + "=" * (-len(challenge) % 4))
-        text = raw.decode("ascii")
-    except (binascii.Error, ValueError):
-        return None
-    # Only the canonical spelling: two spellings of one time would let one time be accepted twice.
-    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != challenge:
-        return None
-    if _SINGLE_SHOT_TIME.fullmatch(text) is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    except ValueError:  # a well-shaped time that is none, such as the 31st of February
-        return None
 
 
 def registered_key_type(signed: str | None, allowed: tuple[AppkeyType, ...]) -> AppkeyType:

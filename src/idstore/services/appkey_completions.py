@@ -28,11 +28,7 @@ from idstore.services.appkey_attempts import (
     AttemptScope,
     key_rows,
 )
-from idstore.services.appkey_checks import (
-    check_single_shot_challenge,
-    client_response_of,
-    from_uaf,
-)
+from idstore.services.appkey_checks import client_response_of, from_uaf
 from idstore.services.appkey_configs import authentication_policy, find_config, registration_policy
 from idstore.services.appkey_errors import (
     AppkeyNotFound,
@@ -186,8 +182,8 @@ async def complete_single_shot(
 
     Before the user is known: 3000; 1009 (no response either), 1091-1093, 1017, 1058; 9011 (the
     key's relying party has no configuration). Then, audited with the updated user: 2102, 2100,
-    502, 2101, 9005; 3717, 1026, 3718; 1090 (counted); 1060; 3710; 1090 (replayed, counted);
-    1061.
+    502, 2101, 9005; 3717, 1026, 3718; 1091 (not a time), 1090 (outside the window, counted);
+    1060; 3710; 1090 (accepted before, counted); 1061.
     """
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
@@ -213,15 +209,14 @@ async def complete_single_shot(
             malformed=_MALFORMED,
         )
         window = config.single_shot_window_seconds
-        await attempt.judge(
-            lambda: check_single_shot_challenge(
-                assertion.challenge, now=ctx.now, window_seconds=window
-            ),
+        signed_at = await attempt.judge(
+            lambda: uaf.single_shot_time(assertion.challenge, now=ctx.now, window_seconds=window),
             malformed=_MALFORMED,
         )
         row = await attempt.key_for(assertion, None)
         await attempt.verify(assertion, row)
-        await attempt.remember_single_shot(row, assertion.challenge)
+        # Kept in its one canonical spelling, so that no other spelling of the time passes.
+        await attempt.remember_single_shot(row, uaf.single_shot_challenge(signed_at))
         return await attempt.accept(row, assertion.sign_counter)
 
 

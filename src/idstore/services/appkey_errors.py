@@ -127,9 +127,8 @@ class AppkeySignCountNotIncreased(IdstoreError):
 
 
 class SingleShotChallengeRefused(IdstoreError):
-    """A single-shot challenge is not the base64url of an ISO-8601 UTC time with milliseconds
-    and `Z` within `singleShotWindowSeconds` of the server's clock, or the key had it accepted
-    before."""
+    """A single-shot challenge's time is further than `singleShotWindowSeconds` from the server's
+    clock, before or after, or the key had that time accepted before."""
 
     code = 1090
     http_status = 400
