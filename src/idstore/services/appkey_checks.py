@@ -104,7 +104,8 @@ def _reported_failure(client_failure: object) -> IdstoreError:
         not isinstance(message, str) or len(message) > _MAX_FAILURE_MESSAGE
     ):
         return AppkeyClientFailureMalformed("clientFailure.message must be a short string")
-    kind = _FAILURES.get(client_failure.get("reason"))  # type: ignore[arg-type]  # any JSON value
+    reason = client_failure.get("reason")
+    kind = _FAILURES.get(reason) if isinstance(reason, str) else None
     if kind is None:
         return AppkeyClientFailureMalformed("clientFailure.reason must be FAILED or CANCELLED")
     return kind()

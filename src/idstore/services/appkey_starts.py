@@ -26,7 +26,7 @@ from idstore.services.appkey_sessions import (
 )
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import UserDisabled
-from idstore.services.models import AppkeyStatus, UserStatus
+from idstore.services.models import AppkeyStatus, AppkeyType, UserStatus
 from idstore.services.rows import find_store, find_user_row
 
 # Registration policies carry no timeout (spec §10): a UAF registration asks the user for one
@@ -82,7 +82,7 @@ async def start_registration(
             challenge=session.state.challenge,
             username=user_row.external_id,
             accepted_aaids=policy.aaids,
-            key_types=[str(key_type) for key_type in policy.key_types],  # type: ignore[misc]
+            key_types=[uaf_key_type(key_type) for key_type in policy.key_types],
         )
         return AppkeyCeremonyStart(session, request)
 
@@ -129,6 +129,11 @@ async def start_authentication(
             key_ids=[key_id for _, key_id in keys],
         )
         return AppkeyCeremonyStart(session, request)
+
+
+def uaf_key_type(key_type: AppkeyType) -> uaf.KeyType:
+    """The uaf package's name of a key type (the same words)."""
+    return "BIOMETRIC" if key_type is AppkeyType.BIOMETRIC else "DEVICE"
 
 
 async def _active_keys(
