@@ -17,7 +17,9 @@ from starlette.routing import BaseRoute
 from idstore import __version__, logs
 from idstore.api import (
     api_keys,
+    appkey_authentications,
     appkey_configs,
+    appkey_registrations,
     appkeys,
     audit,
     docs_pages,
@@ -72,11 +74,15 @@ TAGS = [
     },
     {
         "name": "appkeys",
-        "description": "A user's appkeys: listing, status, deregistration, preferred device.",
+        "description": "Registering a user's appkey; listing, status, deregistration, devices.",
     },
     {
         "name": "passkey authentication",
         "description": "Signing in with a passkey, for a known user or discoverable.",
+    },
+    {
+        "name": "appkey authentication",
+        "description": "Signing in with an appkey: by session, by sessionData, or single-shot.",
     },
     {"name": "authentication audit", "description": "Every authentication attempt of a user."},
     {"name": "admin events", "description": "Who changed what, when, in which request."},
@@ -155,7 +161,9 @@ def create_app(
     routers = (
         totps.router,  # the authentication routes are tried first: they are most of the traffic
         passkey_authentications.router,
+        appkey_authentications.router,
         passkeys.router,
+        appkey_registrations.router,
         stores.router,
         stores.policy_router,
         passkey_configs.router,

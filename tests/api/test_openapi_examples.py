@@ -34,7 +34,16 @@ TAG_OF_PATH = (
         ),
     ),
     ("appkey configurations", re.compile(r"^/api/identity-store/stores/[^/]+/appkeyConfig")),
-    ("appkeys", re.compile(r"^/api/identity-store/stores/[^/]+/users/[^/]+/appkeys")),
+    (
+        "appkey authentication",
+        re.compile(r"^/api/identity-store/stores/[^/]+/appkeys/authentications"),
+    ),
+    (
+        "appkeys",
+        re.compile(
+            r"^/api/identity-store/stores/[^/]+/(users/[^/]+/appkeys|appkeys/registrations)"
+        ),
+    ),
     (
         "authentication audit",
         re.compile(r"^/api/identity-store/stores/[^/]+/users/[^/]+/authentications"),

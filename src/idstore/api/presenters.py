@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from idstore.api.schemas.appkeys import AppkeyOut
 from idstore.api.schemas.audit import (
+    AppkeyInfoOut,
     AuditRecordOut,
     AuthAuditDisplayInfoOut,
     AuthAuditRecordOut,
@@ -258,6 +259,7 @@ def user_slim_out(user: User) -> UserSlimOut:
 def audit_record_out(record: AuditRecord) -> AuditRecordOut:
     stored = record.details.get("totpInfo")
     passkey_info = record.details.get("passkeyInfo")
+    appkey_info = record.details.get("appkeyInfo")
     totp_info = TotpInfoOut.model_validate(stored) if isinstance(stored, dict) else None
     display = AuthAuditDisplayInfoOut()
     if totp_info is not None:
@@ -283,6 +285,9 @@ def audit_record_out(record: AuditRecord) -> AuditRecordOut:
             totp_info=totp_info,
             passkey_info=PasskeyInfoOut.model_validate(passkey_info)
             if isinstance(passkey_info, dict)
+            else None,
+            appkey_info=AppkeyInfoOut.model_validate(appkey_info)
+            if isinstance(appkey_info, dict)
             else None,
         ),
         auth_audit_display_info=display,

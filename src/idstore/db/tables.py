@@ -323,3 +323,34 @@ user_appkeys = Table(
     UniqueConstraint("store_id", "rp_id", "aaid", "key_id"),
     Index("ix_user_appkeys_store_id_user_id", "store_id", "user_id"),
 )
+
+# Appkey ceremony sessions (spec §10), kept as passkey_sessions are (services/ceremony_sessions.py).
+appkey_sessions = Table(
+    "appkey_sessions",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE")),
+    Column("rp_id", String(253), nullable=False),
+    Column("ceremony", String(16), nullable=False),
+    Column("state_sealed", LargeBinary),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("expiration_dtm", UtcDateTime, nullable=False),
+    Index("ix_appkey_sessions_expiration_dtm", "expiration_dtm"),
+)
+
+# Single-shot challenges a key has had accepted: the primary key refuses a second acceptance,
+# in whichever process it comes. Rows older than the window can no longer match and are swept.
+appkey_single_shot_challenges = Table(
+    "appkey_single_shot_challenges",
+    metadata,
+    Column(
+        "appkey_id",
+        String(ID),
+        ForeignKey("user_appkeys.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("challenge", String(64), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("accepted_dtm", UtcDateTime, nullable=False),
+)

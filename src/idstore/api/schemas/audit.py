@@ -30,6 +30,18 @@ class PasskeyInfoOut(ResponseBody):
     credential_id: str | None = None
 
 
+class AppkeyInfoOut(ResponseBody):
+    """Which appkey an attempt used, once known: never a challenge, signature or key.
+    `ceremony` is SINGLE_SHOT for a sign-in without a session, which names no policy."""
+
+    rp_id: str
+    ceremony: Literal["REGISTRATION", "AUTHENTICATION", "SINGLE_SHOT"]
+    policy_name: str | None = None
+    id: str | None = None
+    key_id: str | None = None
+    aaid: str | None = None
+
+
 class TotpAuditInfoOut(ResponseBody):
     policy_name: str
     algorithm: str | None = None
@@ -49,6 +61,7 @@ class AuthAuditRecordOut(ResponseBody):
     created_dtm: Dtm
     totp_info: TotpInfoOut | None = None
     passkey_info: PasskeyInfoOut | None = None
+    appkey_info: AppkeyInfoOut | None = None
 
 
 class AuthAuditDisplayInfoOut(ResponseBody):
