@@ -54,6 +54,24 @@ def test_a_configuration_takes_defaults(api: Api) -> None:
     assert created["createdDtm"] == created["lastUpdatedDtm"]
 
 
+def test_the_store_configuration_shows_its_appkey_configurations(api: Api) -> None:
+    store = api.create_store()["name"]
+    first = _create(api, store, rpId="example.com", trustedFacets=FACETS[:1])
+    second = _create(api, store, rpId="a.example.com")
+
+    shown = json_of(api.client.get(api.store_url(store)), 200)["configuration"]
+    newest_first = {"size": "20", "sort": "createdDtm,desc"}
+    listed = json_of(api.client.get("/api/identity-store/stores", params=newest_first), 200)
+    api.client.delete(f"{_configs_url(api, store)}/example.com")
+    after = json_of(api.client.get(api.store_url(store)), 200)["configuration"]
+
+    assert shown["appkeyPolicies"] == {"a.example.com": second, "example.com": first}
+    (in_list,) = [item for item in listed["content"] if item["name"] == store]
+    assert in_list["configuration"]["appkeyPolicies"] == shown["appkeyPolicies"]
+    assert after["appkeyPolicies"] == {"a.example.com": second}
+    assert after["passkeyPolicies"] == {}
+
+
 def test_a_configuration_keeps_every_field_given(api: Api) -> None:
     store = api.create_store()["name"]
     ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001")

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from idstore.api.common import answers
 from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.presenters import appkey_config_out
 from idstore.api.relying_party_configs import check_path_rp_id, config_changes
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
@@ -22,13 +23,8 @@ from idstore.api.schemas.appkeys import (
 )
 from idstore.services import appkey_configs
 from idstore.services.appkey_management_errors import AppkeyConfigExists
-from idstore.services.appkey_policies import (
-    authentication_policies_to_json,
-    registration_policies_to_json,
-)
 from idstore.services.context import Context
 from idstore.services.errors import StoreNotFound
-from idstore.services.models import AppkeyConfig
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["appkey configurations"])
 _CONFIG = (StoreNotFound, examples.CONFIG_NOT_FOUND, NUL_IN_STORE_NAME)
@@ -42,24 +38,6 @@ class TrustedFacetsResponse(JSONResponse):
     """The TrustedFacets document, in the media type UAF clients expect (AppID and Facet 1.1)."""
 
     media_type = TRUSTED_FACETS_MEDIA_TYPE
-
-
-def appkey_config_out(config: AppkeyConfig) -> AppkeyConfigOut:
-    return AppkeyConfigOut.model_validate(
-        {
-            "id": config.id,
-            "rpId": config.rp_id,
-            "trustedFacets": list(config.trusted_facets),
-            "sessionManagement": str(config.session_management),
-            "singleShotWindowSeconds": config.single_shot_window_seconds,
-            "registrationPolicies": registration_policies_to_json(config.registration_policies),
-            "authenticationPolicies": authentication_policies_to_json(
-                config.authentication_policies
-            ),
-            "createdDtm": config.created_dtm,
-            "lastUpdatedDtm": config.last_updated_dtm,
-        }
-    )
 
 
 @router.post(

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-from idstore.api.schemas.appkeys import AppkeyOut
+from idstore.api.schemas.appkeys import AppkeyConfigOut, AppkeyOut
 from idstore.api.schemas.audit import (
     AppkeyInfoOut,
     AuditRecordOut,
@@ -34,7 +34,12 @@ from idstore.api.schemas.users import (
     UserSlimOut,
 )
 from idstore.services import locking
+from idstore.services.appkey_policies import (
+    authentication_policies_to_json,
+    registration_policies_to_json,
+)
 from idstore.services.models import (
+    AppkeyConfig,
     AuditRecord,
     PasskeyConfig,
     PasskeyPolicy,
@@ -104,7 +109,9 @@ def store_out(store: Store) -> StoreOut:
             passkey_policies={
                 rp_id: passkey_config_out(config) for rp_id, config in store.passkey_configs.items()
             },
-            appkey_policies={},
+            appkey_policies={
+                rp_id: appkey_config_out(config) for rp_id, config in store.appkey_configs.items()
+            },
             face_match_threshold=configuration.face_match_threshold,
             face_retain_images=configuration.face_retain_images,
         ),
@@ -224,6 +231,25 @@ def user_out(user: User) -> UserOut:
             passkeys=[passkey_out(passkey) for passkey in user.passkeys],
             totps=[totp_out(totp) for totp in user.totps],
         ),
+    )
+
+
+def appkey_config_out(config: AppkeyConfig) -> AppkeyConfigOut:
+    # The policies' stored JSON is already the contract's shape.
+    return AppkeyConfigOut.model_validate(
+        {
+            "id": config.id,
+            "rpId": config.rp_id,
+            "trustedFacets": list(config.trusted_facets),
+            "sessionManagement": str(config.session_management),
+            "singleShotWindowSeconds": config.single_shot_window_seconds,
+            "registrationPolicies": registration_policies_to_json(config.registration_policies),
+            "authenticationPolicies": authentication_policies_to_json(
+                config.authentication_policies
+            ),
+            "createdDtm": config.created_dtm,
+            "lastUpdatedDtm": config.last_updated_dtm,
+        }
     )
 
 

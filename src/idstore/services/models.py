@@ -100,6 +100,7 @@ class Store:
     created_dtm: datetime
     last_updated_dtm: datetime
     passkey_configs: Mapping[str, PasskeyConfig] = field(default_factory=dict)
+    appkey_configs: Mapping[str, AppkeyConfig] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
