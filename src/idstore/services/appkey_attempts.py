@@ -154,9 +154,9 @@ class AppkeyAttempt(Attempt):
         if not rows:
             raise await self.refuse(AppkeyNotFound(), counts=True)
         row = rows[0]
-        self.appkey = appkey_from_row(row)
-        if row.user_id != self.user.id:
+        if row.user_id != self.user.id:  # audited without naming the other user's key
             raise await self.refuse(AppkeyOfAnotherUser(), counts=True)
+        self.appkey = appkey_from_row(row)
         if self.appkey.status is not AppkeyStatus.ACTIVE:
             raise await self.refuse(AppkeyNotActive())
         if allowed_types is not None and self.appkey.type not in allowed_types:
