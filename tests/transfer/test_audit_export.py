@@ -164,6 +164,13 @@ def csv_row_of(record: dict[str, Any]) -> dict[str, str]:
         "passkeyInfo.ceremony": "",
         "passkeyInfo.id": "",
         "passkeyInfo.credentialId": "",
+        # Appkey attempts fill these.
+        "appkeyInfo.rpId": "",
+        "appkeyInfo.ceremony": "",
+        "appkeyInfo.policyName": "",
+        "appkeyInfo.id": "",
+        "appkeyInfo.keyId": "",
+        "appkeyInfo.aaid": "",
     }
 
 
