@@ -185,3 +185,27 @@ def test_a_malformed_p256_signature_does_not_verify(
         )
         == 3710
     )
+
+
+@pytest.mark.parametrize(
+    ("bits", "exponent"),
+    [(1024, 65537), (4104, 65537), (2048, 2**40 + 1)],
+    ids=["modulus too small", "modulus too large", "exponent too large"],
+)
+def test_an_rsa_key_outside_the_bounds_is_refused_with_3715(bits: int, exponent: int) -> None:
+    modulus = (1 << (bits - 1)) | 0xF1  # odd and of exactly `bits` bits: enough for a key object
+    key_bytes = (
+        rsa.RSAPublicNumbers(exponent, modulus)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    algorithm = SignatureAlgorithm.RSASSA_PKCSV15_SHA256_RAW
+
+    assert (
+        refusal(
+            lambda: public_key_der(
+                KeyEncoding.ECC_X962_DER, key_bytes, algorithm=algorithm, error_code=MALFORMED
+            )
+        )
+        == 3715
+    )
