@@ -61,7 +61,7 @@ _COSE_KTY, _COSE_OKP, _COSE_EC2, _COSE_RSA = 1, 1, 2, 3
 _COSE_CRV_P256, _COSE_CRV_ED25519 = 1, 6
 
 
-def signature_algorithm(number: int, *, error_code: UafCode) -> SignatureAlgorithm:
+def signature_algorithm(number: int) -> SignatureAlgorithm:
     """The supported algorithm with registry `number`.
 
     Raises UafError 3715 when it is not one this server verifies.
