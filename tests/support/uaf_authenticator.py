@@ -80,6 +80,7 @@ class Tamper:
     other_fc_params: bool = False  # the final challenge hash of other fcParams signed
     assertions: int = 1  # copies of the assertion sent (0 or 2 for the count refusals)
     extension: tuple[str, bytes, bool] | None = None  # (id, data, is critical), signed in
+    extensions: tuple[tuple[str, bytes, bool], ...] = ()  # more of the same
 
 
 HONEST = Tamper()
@@ -92,10 +93,11 @@ def _extension(extension_id: str, data: bytes, *, is_critical: bool) -> bytes:
 
 def _tampered_tail(tamper: Tamper) -> list[bytes]:
     """What a tamper adds at the end of the signed data: an extension, an unknown tag."""
-    tail = []
-    if tamper.extension is not None:
-        extension_id, data, is_critical = tamper.extension
-        tail.append(_extension(extension_id, data, is_critical=is_critical))
+    extra = (tamper.extension,) if tamper.extension is not None else ()
+    tail = [
+        _extension(extension_id, data, is_critical=is_critical)
+        for extension_id, data, is_critical in (*extra, *tamper.extensions)
+    ]
     if tamper.unknown_tag:
         tail.append(tlv(UNKNOWN_TAG, b"\x00"))
     return tail

@@ -110,7 +110,7 @@ def test_an_unknown_algorithm_or_key_encoding_is_refused_with_3715() -> None:
     key = public_key_bytes(KeyKind.P256_RAW, KeyKind.P256_RAW.generate())
     p256 = SignatureAlgorithm.SECP256R1_ECDSA_SHA256_RAW
 
-    assert refusal(lambda: signature_algorithm(0x0007, error_code=MALFORMED)) == 3715
+    assert refusal(lambda: signature_algorithm(0x0007)) == 3715
     assert (
         refusal(lambda: public_key_der(0x0105, key, algorithm=p256, error_code=MALFORMED)) == 3715
     )
@@ -184,4 +184,28 @@ def test_a_malformed_p256_signature_does_not_verify(
             )
         )
         == 3710
+    )
+
+
+@pytest.mark.parametrize(
+    ("bits", "exponent"),
+    [(1024, 65537), (4104, 65537), (2048, 2**40 + 1)],
+    ids=["modulus too small", "modulus too large", "exponent too large"],
+)
+def test_an_rsa_key_outside_the_bounds_is_refused_with_3715(bits: int, exponent: int) -> None:
+    modulus = (1 << (bits - 1)) | 0xF1  # odd and of exactly `bits` bits: enough for a key object
+    key_bytes = (
+        rsa.RSAPublicNumbers(exponent, modulus)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    algorithm = SignatureAlgorithm.RSASSA_PKCSV15_SHA256_RAW
+
+    assert (
+        refusal(
+            lambda: public_key_der(
+                KeyEncoding.ECC_X962_DER, key_bytes, algorithm=algorithm, error_code=MALFORMED
+            )
+        )
+        == 3715
     )

@@ -9,6 +9,7 @@ import pytest
 
 from idstore import uaf
 from idstore.uaf import UafCode
+from idstore.uaf.attestation import verify_chain
 from tests.support.uaf_authenticator import Attestation, KeyType, SoftwareUafAuthenticator, Tamper
 from tests.support.uaf_keys import AttestationCa, KeyKind, spki
 from tests.uaf.conftest import (
@@ -251,28 +252,31 @@ def test_a_chain_through_an_issuer_that_is_no_ca_is_refused_with_3713() -> None:
     assert refusal(lambda: check_registration(authenticator, response, challenge)) == 3713
 
 
+def _unknown_extensions(count: int) -> Tamper:
+    return Tamper(extensions=tuple((f"com.example.e{index}", b"", False) for index in range(count)))
+
+
 @pytest.mark.parametrize(
-    ("extension", "key_type", "outcome"),
+    ("tamper", "key_type", "outcome"),
     [
-        (("idstore.keyType", b"BIOMETRIC", True), None, "BIOMETRIC"),
-        (("idstore.keyType", b"PHONE", False), None, 3711),
-        (("idstore.keyType", b"DEVICE", False), "DEVICE", 3711),
-        (("com.example.unknown", b"x", True), "DEVICE", 3711),
-        (("com.example.unknown", b"x", False), "DEVICE", "DEVICE"),
+        (Tamper(extension=("idstore.keyType", b"BIOMETRIC", True)), None, "BIOMETRIC"),
+        (Tamper(extension=("idstore.keyType", b"PHONE", False)), None, 3711),
+        (Tamper(extension=("idstore.keyType", b"DEVICE", False)), "DEVICE", 3711),
+        (Tamper(extension=("com.example.unknown", b"x", True)), "DEVICE", 3711),
+        (Tamper(extension=("com.example.unknown", b"x", False)), "DEVICE", "DEVICE"),
+        (_unknown_extensions(15), "DEVICE", "DEVICE"),  # 16 with the key type: the most read
+        (_unknown_extensions(16), "DEVICE", 3711),
     ],
 )
 def test_extensions_in_the_registration_data(
     authenticator: SoftwareUafAuthenticator,
-    extension: tuple[str, bytes, bool],
+    tamper: Tamper,
     key_type: KeyType | None,
     outcome: str | int,
 ) -> None:
     challenge = new_challenge()
     response = authenticator.register(
-        registration_request(challenge),
-        FACET_ID,
-        key_type=key_type,
-        tamper=Tamper(extension=extension),
+        registration_request(challenge), FACET_ID, key_type=key_type, tamper=tamper
     )
 
     def check() -> str | None:
@@ -282,3 +286,32 @@ def test_extensions_in_the_registration_data(
         assert refusal(check) == outcome
     else:
         assert check() == outcome
+
+
+@pytest.mark.parametrize(
+    ("found", "replacement"),
+    [
+        (
+            b"\xa0\x03\x02\x01\x02",
+            b"\xa0\x03\x02\x01\x01",
+        ),  # X.509 version 2: cryptography's own error
+        (b"\x30\x82", b"\x31\x82"),  # not a SEQUENCE
+    ],
+)
+def test_an_attestation_certificate_that_cannot_be_read_is_refused_with_3713(
+    found: bytes, replacement: bytes
+) -> None:
+    ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001")
+    assert found in ca.attestation_der
+    broken = ca.attestation_der.replace(found, replacement, 1)
+
+    def verify() -> object:
+        return verify_chain([broken], roots=[ca.root_der], aaid="ABCD#0001", now=datetime.now(UTC))
+
+    assert (
+        verify_chain(
+            [ca.attestation_der], roots=[ca.root_der], aaid="ABCD#0001", now=datetime.now(UTC)
+        ).subject
+        == "CN=idstore test authenticator ABCD#0001"
+    )
+    assert refusal(verify) == 3713

@@ -232,7 +232,7 @@ def _extensions(parent: Element, malformed: UafCode) -> tuple[Extension, ...]:
         # UAF Protocol 1.1, Extension: a critical extension the server does not know stops it.
         if is_critical and extension_id not in UNDERSTOOD_EXTENSIONS:
             raise UafError(malformed, "the assertion holds a critical extension not understood")
-        if any(seen.extension_id == extension_id for seen in extensions):
+        if extension_id in {seen.extension_id for seen in extensions}:
             raise UafError(malformed, "an extension id is repeated")
         data_element = element.optional(Tag.EXTENSION_DATA)
         data = b"" if data_element is None else data_element.value

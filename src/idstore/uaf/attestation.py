@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from idstore.uaf.errors import UafCode, UafError
@@ -20,6 +20,14 @@ MAX_CHAIN = 5
 # id-fido-uaf-aaid: when an attestation certificate names its AAID, it must be the assertion's.
 AAID_EXTENSION = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.1")
 _OCTET_STRING = 0x04
+_UNREADABLE = (
+    ValueError,
+    TypeError,
+    UnsupportedAlgorithm,
+    x509.DuplicateExtension,
+    x509.InvalidVersion,
+    x509.UnsupportedGeneralNameType,
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,19 @@ def verify_chain(
         raise UafError(UafCode.ATTESTATION_REFUSED, "no attestation root is configured")
     if len(certificates) > MAX_CHAIN:
         raise UafError(UafCode.ATTESTATION_REFUSED, "the attestation chain is too long")
+    try:
+        return _verify_chain(certificates, roots=roots, aaid=aaid, now=now)
+    except _UNREADABLE as exc:
+        # cryptography reads some parts of a certificate only when asked (extensions, names,
+        # keys), and raises its own errors there, not all of them ValueError.
+        raise UafError(
+            UafCode.ATTESTATION_REFUSED, "an attestation certificate cannot be read"
+        ) from exc
+
+
+def _verify_chain(
+    certificates: Sequence[bytes], *, roots: Sequence[bytes], aaid: str, now: datetime
+) -> AttestationCertificate:
     chain = [_load(der, "an attestation certificate") for der in certificates]
     anchors = [_load(der, "a configured attestation root") for der in roots]
 
@@ -65,7 +86,7 @@ def verify_chain(
 def _load(der: bytes, what: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise UafError(UafCode.ATTESTATION_REFUSED, f"{what} is not a DER certificate") from exc
 
 

@@ -75,7 +75,8 @@ def check_registration(
     """Check a registration response and answer the key it registers.
 
     `accepted_aaids` empty accepts any authenticator; `attestation` None accepts either type;
-    `root_certificates` are DER. Raises UafError 3717 (app id), 1026 (facet), 1029
+    `root_certificates` are DER; certificates must be valid at `now` (default: the current
+    time). Raises UafError 3717 (app id), 1026 (facet), 1029
     (challenge), 3718 (final challenge hash), 3714 (AAID), 3715 (algorithm or key
     encoding), 3711 (key bytes), 3713 (attestation), 3710 (attestation signature).
     """
@@ -84,9 +85,7 @@ def check_registration(
     if accepted_aaids and assertion.aaid not in {aaid.upper() for aaid in accepted_aaids}:
         raise UafError(UafCode.AAID_NOT_ACCEPTED, "the authenticator's AAID is not accepted")
 
-    algorithm = keys.signature_algorithm(
-        assertion.signature_algorithm, error_code=UafCode.MALFORMED_REGISTRATION
-    )
+    algorithm = keys.signature_algorithm(assertion.signature_algorithm)
     public_key = keys.public_key_der(
         assertion.public_key_encoding,
         assertion.public_key,
@@ -157,9 +156,7 @@ def verify_assertion(
     Raises UafError 3710 when it does not verify or the assertion names another algorithm
     than the registered one, 3715 when the registered algorithm is not supported.
     """
-    algorithm = keys.signature_algorithm(
-        signature_algorithm, error_code=UafCode.MALFORMED_AUTHENTICATION
-    )
+    algorithm = keys.signature_algorithm(signature_algorithm)
     if assertion.signature_algorithm_hint != algorithm:
         raise UafError(
             UafCode.SIGNATURE_INVALID, "the assertion names another algorithm than the key's"

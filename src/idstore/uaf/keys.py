@@ -52,13 +52,16 @@ _RSA = frozenset(
 )
 _RSA_RAW_MODULUS = 256
 _RSA_MIN_BITS = 2048
+# Larger moduli and exponents only make verification slow: a cheap way to load the server.
+_RSA_MAX_BITS = 4096
+_RSA_MAX_EXPONENT = 2**32
 _P256_RAW_SIGNATURE = 64
 # COSE labels (RFC 9052/9053): key type, curve and coordinates.
 _COSE_KTY, _COSE_OKP, _COSE_EC2, _COSE_RSA = 1, 1, 2, 3
 _COSE_CRV_P256, _COSE_CRV_ED25519 = 1, 6
 
 
-def signature_algorithm(number: int, *, error_code: UafCode) -> SignatureAlgorithm:
+def signature_algorithm(number: int) -> SignatureAlgorithm:
     """The supported algorithm with registry `number`.
 
     Raises UafError 3715 when it is not one this server verifies.
@@ -140,7 +143,11 @@ def _check_suits(key: PublicKey, algorithm: SignatureAlgorithm) -> None:
     if algorithm in _P256:
         suits = isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)
     elif algorithm in _RSA:
-        suits = isinstance(key, rsa.RSAPublicKey) and key.key_size >= _RSA_MIN_BITS
+        suits = (
+            isinstance(key, rsa.RSAPublicKey)
+            and _RSA_MIN_BITS <= key.key_size <= _RSA_MAX_BITS
+            and key.public_numbers().e < _RSA_MAX_EXPONENT
+        )
     else:
         suits = isinstance(key, ed25519.Ed25519PublicKey)
     if not suits:

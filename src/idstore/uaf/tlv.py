@@ -45,7 +45,9 @@ class Tag(enum.IntEnum):
 
 
 _MANY = MAX_LENGTH  # no count limit beyond what fits in the parent
-_EXTENSIONS = {Tag.EXTENSION: (0, _MANY), Tag.EXTENSION_NON_CRITICAL: (0, _MANY)}
+# UAF sets no number; a bound keeps thousands of tiny extensions from costing a server time.
+MAX_EXTENSIONS = 16
+_EXTENSIONS = {Tag.EXTENSION: (0, MAX_EXTENSIONS), Tag.EXTENSION_NON_CRITICAL: (0, MAX_EXTENSIONS)}
 
 # For each composite tag: child tag -> (fewest, most) occurrences.
 SCHEMA: Mapping[Tag, Mapping[Tag, tuple[int, int]]] = {
