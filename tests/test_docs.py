@@ -46,7 +46,7 @@ def _attempt_kinds(kind: type[Attempt]) -> set[type[Attempt]]:
 
 
 def test_the_operations_page_lists_every_modality_the_metrics_label() -> None:
-    # Every attempt (TOTP, passkey, face) labels its metrics with its class's modality.
+    # Every attempt (TOTP, passkey, appkey, face) labels its metrics with its class's modality.
     emitted = {str(kind.modality) for kind in _attempt_kinds(Attempt) if hasattr(kind, "modality")}
     rows = [
         line
@@ -54,7 +54,7 @@ def test_the_operations_page_lists_every_modality_the_metrics_label() -> None:
         if line.startswith(("| `idstore_authentications_total`", "| `idstore_locks_total`"))
     ]
 
-    assert emitted == {"TOTP", "Passkey", "Face"}
+    assert emitted == {"TOTP", "Passkey", "Appkey", "Face"}
     for modality in emitted:
         assert f"`{modality}`" in rows[0], f"operations.md: modality {modality} not listed"
         assert f"`modality:{modality}`" in rows[1], f"operations.md: lock of {modality}"

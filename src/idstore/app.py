@@ -17,6 +17,10 @@ from starlette.routing import BaseRoute
 from idstore import __version__, logs
 from idstore.api import (
     api_keys,
+    appkey_authentications,
+    appkey_configs,
+    appkey_registrations,
+    appkeys,
     audit,
     biometrics,
     docs_pages,
@@ -67,12 +71,24 @@ TAGS = [
         "description": "Registering a user's passkey, and managing the user's passkeys.",
     },
     {
+        "name": "appkey configurations",
+        "description": "A relying party's appkey settings: trusted facets, sessions, policies.",
+    },
+    {
+        "name": "appkeys",
+        "description": "Registering a user's appkey; listing, status, deregistration, devices.",
+    },
+    {
         "name": "passkey authentication",
         "description": "Signing in with a passkey, for a known user or discoverable.",
     },
     {
         "name": "biometrics",
         "description": "Enrolling a user's face, matching faces, recording failures.",
+    },
+    {
+        "name": "appkey authentication",
+        "description": "Signing in with an appkey: by session, by sessionData, or single-shot.",
     },
     {"name": "authentication audit", "description": "Every authentication attempt of a user."},
     {"name": "admin events", "description": "Who changed what, when, in which request."},
@@ -154,11 +170,15 @@ def create_app(
     routers = (
         totps.router,  # the authentication routes are tried first: they are most of the traffic
         passkey_authentications.router,
+        appkey_authentications.router,
         passkeys.router,
         biometrics.router,
+        appkey_registrations.router,
         stores.router,
         stores.policy_router,
         passkey_configs.router,
+        appkey_configs.router,
+        appkeys.router,
         users.router,
         audit.router,
         events.router,
@@ -246,6 +266,7 @@ def _openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 operation.get("responses", {}).pop("422", None)
+                _errors_as_json(operation)
                 needed = permissions.get((path, method))
                 if needed:
                     operation["x-permission"] = f"TNT#{{tenant}}#IdentityStore:{needed}"
@@ -254,6 +275,18 @@ def _openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
         components.pop("ValidationError", None)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _errors_as_json(operation: dict[str, Any]) -> None:
+    """FastAPI files an error's schema under the success's media type; an operation whose
+    success is not JSON (the TrustedFacets document) still answers its errors in JSON."""
+    for status, response in operation.get("responses", {}).items():
+        content = response.get("content", {})
+        if int(status) < 400 or "application/json" not in content:
+            continue
+        for media_type in [media for media in content if media != "application/json"]:
+            moved = content.pop(media_type)
+            content["application/json"].setdefault("schema", moved.get("schema"))
 
 
 def permissions_markdown(app: FastAPI) -> str:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from idstore.services import errors, face_errors, passkey_errors
+from idstore.services import (
+    appkey_errors,
+    appkey_management_errors,
+    errors,
+    face_errors,
+    passkey_errors,
+)
 from idstore.services.errors import IdstoreError
 
 _HEADER = """# Error codes
@@ -30,7 +36,15 @@ This table is generated from the service's error classes (`idstore errors-refere
 
 
 # The modules whose errors the contract and this service number (not the test doubles').
-_MODULES = frozenset({errors.__name__, passkey_errors.__name__, face_errors.__name__})
+_MODULES = frozenset(
+    {
+        errors.__name__,
+        passkey_errors.__name__,
+        appkey_management_errors.__name__,
+        appkey_errors.__name__,
+        face_errors.__name__,
+    }
+)
 
 
 def errors_markdown() -> str:

@@ -68,6 +68,9 @@ def test_every_identity_store_operation_needs_a_bearer_token(document: dict[str,
     assert [op.path for op in identity_store if op not in _guarded(document)] == []
 
 
+TRUSTED_FACETS = "application/fido.trusted-apps+json"
+
+
 def test_every_operation_declares_its_success_response(document: dict[str, Any]) -> None:
     for op in openapi.operations(document):
         declared = [status for status in SUCCESS if status in op.spec["responses"]]
@@ -77,6 +80,9 @@ def test_every_operation_declares_its_success_response(document: dict[str, Any])
             assert "content" not in response, (op.method, op.path)
         elif "text/plain" in response["content"]:  # the Prometheus scrape
             assert response["content"]["text/plain"]["schema"] == {"type": "string"}
+        elif TRUSTED_FACETS in response["content"]:  # the UAF document, for UAF clients
+            facets = openapi.resolve(document, response["content"][TRUSTED_FACETS]["schema"])
+            assert set(facets["properties"]) == {"trustedFacets"}, (op.method, op.path)
         else:
             assert _schema_of(document, response), (op.method, op.path)
 

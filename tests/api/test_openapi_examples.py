@@ -34,6 +34,17 @@ TAG_OF_PATH = (
         ),
     ),
     ("biometrics", re.compile(r"^/api/identity-store/stores/[^/]+/users/[^/]+/biometrics")),
+    ("appkey configurations", re.compile(r"^/api/identity-store/stores/[^/]+/appkeyConfig")),
+    (
+        "appkey authentication",
+        re.compile(r"^/api/identity-store/stores/[^/]+/appkeys/authentications"),
+    ),
+    (
+        "appkeys",
+        re.compile(
+            r"^/api/identity-store/stores/[^/]+/(users/[^/]+/appkeys|appkeys/registrations)"
+        ),
+    ),
     (
         "authentication audit",
         re.compile(r"^/api/identity-store/stores/[^/]+/users/[^/]+/authentications"),

@@ -171,6 +171,13 @@ def csv_row_of(record: dict[str, Any]) -> dict[str, str]:
         "faceInfo.model": "",
         "faceInfo.modelVersion": "",
         "faceInfo.reason": "",
+        # Appkey attempts fill these.
+        "appkeyInfo.rpId": "",
+        "appkeyInfo.ceremony": "",
+        "appkeyInfo.policyName": "",
+        "appkeyInfo.id": "",
+        "appkeyInfo.keyId": "",
+        "appkeyInfo.aaid": "",
     }
 
 

@@ -10,18 +10,17 @@ from idstore.api.common import answers
 from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.presenters import passkey_config_out
+from idstore.api.relying_party_configs import check_path_rp_id, config_changes
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.passkeys import (
-    PasskeyConfigFields,
     PasskeyConfigIn,
     PasskeyConfigOut,
     PasskeyConfigPatch,
 )
 from idstore.services import passkey_configs
 from idstore.services.context import Context
-from idstore.services.errors import InvalidField, StoreNotFound
-from idstore.services.passkey_configs import ConfigChanges
+from idstore.services.errors import StoreNotFound
 from idstore.services.passkey_errors import PasskeyConfigExists, RelyingPartyIdRefused
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkey configurations"])
@@ -29,22 +28,6 @@ _CONFIG = (StoreNotFound, examples.CONFIG_NOT_FOUND, NUL_IN_STORE_NAME)
 
 CONFIGS = f"/{segment('storeName')}/passkeyConfig"
 RP_ID = segment("rpId")
-
-
-def _changes(body: PasskeyConfigFields) -> ConfigChanges:
-    given = body.given()
-    given.pop("rp_id", None)
-    registration = given.pop("registration_policies", None)
-    authentication = given.pop("authentication_policies", None)
-    return ConfigChanges(
-        values=given,
-        registration_policies=None
-        if registration is None
-        else {name: policy.given() for name, policy in registration.items()},
-        authentication_policies=None
-        if authentication is None
-        else {name: policy.given() for name, policy in authentication.items()},
-    )
 
 
 @router.post(
@@ -69,7 +52,7 @@ async def create_passkey_config(
 ) -> PasskeyConfigOut:
     """Create a relying party's configuration; a public-suffix rpId is refused (3607)."""
     config = await passkey_configs.create_config(
-        run.database, ctx, store_name=storeName, rp_id=body.rp_id, changes=_changes(body)
+        run.database, ctx, store_name=storeName, rp_id=body.rp_id, changes=config_changes(body)
     )
     return passkey_config_out(config)
 
@@ -105,10 +88,9 @@ async def update_passkey_config(
     ctx: Annotated[Context, context_for("updatePasskeyConfig")],
 ) -> PasskeyConfigOut:
     """Merge the given fields; policies merge by name."""
-    if body.rp_id is not None and body.rp_id != rpId:
-        raise InvalidField.of("rpId", "must equal the relying party id in the path")
+    check_path_rp_id(body.rp_id, rpId)
     config = await passkey_configs.update_config(
-        run.database, ctx, store_name=storeName, rp_id=rpId, changes=_changes(body)
+        run.database, ctx, store_name=storeName, rp_id=rpId, changes=config_changes(body)
     )
     return passkey_config_out(config)
 

@@ -6,7 +6,9 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
+from idstore.api.schemas.appkeys import AppkeyConfigOut, AppkeyOut
 from idstore.api.schemas.audit import (
+    AppkeyInfoOut,
     AuditRecordOut,
     AuthAuditDisplayInfoOut,
     AuthAuditRecordOut,
@@ -34,13 +36,19 @@ from idstore.api.schemas.users import (
     UserSlimOut,
 )
 from idstore.services import locking
+from idstore.services.appkey_policies import (
+    authentication_policies_to_json,
+    registration_policies_to_json,
+)
 from idstore.services.models import (
+    AppkeyConfig,
     AuditRecord,
     PasskeyConfig,
     PasskeyPolicy,
     Store,
     TotpPolicy,
     User,
+    UserAppkey,
     UserBiometric,
     UserPasskey,
     UserTotp,
@@ -104,7 +112,9 @@ def store_out(store: Store) -> StoreOut:
             passkey_policies={
                 rp_id: passkey_config_out(config) for rp_id, config in store.passkey_configs.items()
             },
-            appkey_policies={},
+            appkey_policies={
+                rp_id: appkey_config_out(config) for rp_id, config in store.appkey_configs.items()
+            },
             face_match_threshold=configuration.face_match_threshold,
             face_retain_images=configuration.face_retain_images,
         ),
@@ -231,10 +241,47 @@ def user_out(user: User) -> UserOut:
         locks=locks_out(user),
         summary_info=SummaryInfoOut(
             biometrics=[biometric_out(biometric) for biometric in user.biometrics],
-            appkeys=[],
+            appkeys=[appkey_out(appkey) for appkey in user.appkeys],
             passkeys=[passkey_out(passkey) for passkey in user.passkeys],
             totps=[totp_out(totp) for totp in user.totps],
         ),
+    )
+
+
+def appkey_config_out(config: AppkeyConfig) -> AppkeyConfigOut:
+    # The policies' stored JSON is already the contract's shape.
+    return AppkeyConfigOut.model_validate(
+        {
+            "id": config.id,
+            "rpId": config.rp_id,
+            "trustedFacets": list(config.trusted_facets),
+            "sessionManagement": str(config.session_management),
+            "singleShotWindowSeconds": config.single_shot_window_seconds,
+            "registrationPolicies": registration_policies_to_json(config.registration_policies),
+            "authenticationPolicies": authentication_policies_to_json(
+                config.authentication_policies
+            ),
+            "createdDtm": config.created_dtm,
+            "lastUpdatedDtm": config.last_updated_dtm,
+        }
+    )
+
+
+def appkey_out(appkey: UserAppkey) -> AppkeyOut:
+    return AppkeyOut(
+        id=appkey.id,
+        key_id=appkey.key_id,
+        aaid=appkey.aaid,
+        rp_id=appkey.rp_id,
+        type=appkey.type,
+        device_id=appkey.device_id,
+        device_name=appkey.device_name,
+        status=appkey.status,
+        sign_count=appkey.sign_count,
+        attestation_type=appkey.attestation_type,
+        created_dtm=appkey.created_dtm,
+        last_authenticated_with_dtm=appkey.last_authenticated_with_dtm,
+        preferred=appkey.preferred,
     )
 
 
@@ -253,6 +300,7 @@ def audit_record_out(record: AuditRecord) -> AuditRecordOut:
     stored = record.details.get("totpInfo")
     passkey_info = record.details.get("passkeyInfo")
     face_info = record.details.get("faceInfo")
+    appkey_info = record.details.get("appkeyInfo")
     totp_info = TotpInfoOut.model_validate(stored) if isinstance(stored, dict) else None
     display = AuthAuditDisplayInfoOut()
     if totp_info is not None:
@@ -281,6 +329,9 @@ def audit_record_out(record: AuditRecord) -> AuditRecordOut:
             else None,
             face_info=FaceInfoOut.model_validate(face_info)
             if isinstance(face_info, dict)
+            else None,
+            appkey_info=AppkeyInfoOut.model_validate(appkey_info)
+            if isinstance(appkey_info, dict)
             else None,
         ),
         auth_audit_display_info=display,

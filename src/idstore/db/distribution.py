@@ -39,11 +39,15 @@ PLACEMENTS: dict[str, Placement] = {
     "user_passkeys": Placement.DISTRIBUTED,
     "passkey_sessions": Placement.DISTRIBUTED,
     "user_biometrics": Placement.DISTRIBUTED,
+    "user_appkeys": Placement.DISTRIBUTED,
+    "appkey_sessions": Placement.DISTRIBUTED,
+    "appkey_single_shot_challenges": Placement.DISTRIBUTED,
     # Few rows, changed by administrators, joined by the hot path (the store and its policy) or
     # read by every request (API keys): a local copy on each worker beats a network hop.
     "stores": Placement.REFERENCE,
     "totp_policies": Placement.REFERENCE,
     "passkey_configs": Placement.REFERENCE,
+    "appkey_configs": Placement.REFERENCE,
     "api_keys": Placement.REFERENCE,
     # `store_id` is empty for tenant-wide events, so it cannot be the distribution column.
     "admin_events": Placement.COORDINATOR,
@@ -56,9 +60,15 @@ PLACEMENTS: dict[str, Placement] = {
 # its line, and a new table or constraint must not add to the list unnoticed.
 KNOWN_VIOLATIONS: frozenset[str] = frozenset(
     {
+        "appkey_sessions: foreign key (user_id) -> users lacks store_id",
+        "appkey_sessions: primary key (id) lacks store_id",
+        "appkey_single_shot_challenges: foreign key (appkey_id) -> user_appkeys lacks store_id",
+        "appkey_single_shot_challenges: primary key (appkey_id, challenge) lacks store_id",
         "authentication_audit: primary key (id) lacks store_id",
         "passkey_sessions: primary key (id) lacks store_id",
         "passkey_sessions: foreign key (user_id) -> users lacks store_id",
+        "user_appkeys: foreign key (user_id) -> users lacks store_id",
+        "user_appkeys: primary key (id) lacks store_id",
         "user_biometrics: foreign key (user_id) -> users lacks store_id",
         "user_biometrics: primary key (id) lacks store_id",
         "user_biometrics: unique (user_id, type, subtype) lacks store_id",

@@ -260,20 +260,92 @@ user_passkeys = Table(
     Index("ix_user_passkeys_user_id", "user_id"),
 )
 
-# A ceremony under way. INTERNAL sessions keep their challenge here; EXTERNAL ones keep it sealed
-# in the caller's sessionData, and the row only makes that sessionData single use.
-passkey_sessions = Table(
-    "passkey_sessions",
+
+def ceremony_sessions(name: str) -> Table:
+    """An authenticator kind's ceremonies under way (services/ceremony_sessions.py). INTERNAL
+    sessions keep their sealed state here; EXTERNAL ones keep it in the caller's sessionData, and
+    the row only makes that sessionData single use."""
+    return Table(
+        name,
+        metadata,
+        Column("id", String(ID), primary_key=True),
+        Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+        Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE")),
+        Column("rp_id", String(253), nullable=False),
+        Column("ceremony", String(16), nullable=False),
+        Column("state_sealed", LargeBinary),
+        Column("created_dtm", UtcDateTime, nullable=False),
+        Column("expiration_dtm", UtcDateTime, nullable=False),
+        Index(f"ix_{name}_expiration_dtm", "expiration_dtm"),
+    )
+
+
+passkey_sessions = ceremony_sessions("passkey_sessions")
+
+# A relying party's appkey settings (spec §10); its facets and policies are small JSON documents.
+appkey_configs = Table(
+    "appkey_configs",
     metadata,
     Column("id", String(ID), primary_key=True),
     Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE")),
     Column("rp_id", String(253), nullable=False),
-    Column("ceremony", String(16), nullable=False),
-    Column("state_sealed", LargeBinary),
+    Column("trusted_facets", json_column_type(), nullable=False),
+    Column("session_management", String(16), nullable=False),
+    Column("single_shot_window_seconds", Integer, nullable=False),
+    Column("registration_policies", json_column_type(), nullable=False),
+    Column("authentication_policies", json_column_type(), nullable=False),
     Column("created_dtm", UtcDateTime, nullable=False),
-    Column("expiration_dtm", UtcDateTime, nullable=False),
-    Index("ix_passkey_sessions_expiration_dtm", "expiration_dtm"),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "rp_id"),
+)
+
+# A UAF key an app made on a user's device; `key_id` is the authenticator's KeyID in base64url.
+user_appkeys = Table(
+    "user_appkeys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("rp_id", String(253), nullable=False),
+    Column("aaid", String(9), nullable=False),
+    Column("key_id", String(512), nullable=False),
+    Column("key_type", String(16), nullable=False),
+    Column("device_id", String(255)),
+    Column("device_name", String(255)),
+    Column("status", String(16), nullable=False),
+    # Highest counter accepted; an assertion is accepted only by raising it (or both 0).
+    Column("sign_count", BigInteger, nullable=False),
+    # DER SubjectPublicKeyInfo, whatever encoding the authenticator sent it in.
+    Column("public_key", LargeBinary, nullable=False),
+    # The FIDO registry's ALG_SIGN_* number.
+    Column("signature_algorithm", Integer, nullable=False),
+    Column("attestation_type", String(32), nullable=False),
+    # How it was registered (registrationAudit): AAID, attestation, facet, device, version.
+    Column("registration_audit", json_column_type(), nullable=False),
+    Column("preferred", Boolean, nullable=False),
+    Column("created_dtm", UtcDateTime, nullable=False),
+    Column("last_updated_dtm", UtcDateTime, nullable=False),
+    Column("last_authenticated_with_dtm", UtcDateTime),
+    UniqueConstraint("store_id", "rp_id", "aaid", "key_id"),
+    Index("ix_user_appkeys_store_id_user_id", "store_id", "user_id"),
+)
+
+appkey_sessions = ceremony_sessions("appkey_sessions")
+
+# Single-shot challenges a key has had accepted: the primary key refuses a second acceptance,
+# in whichever process it comes. Rows older than the window can no longer match and are swept.
+appkey_single_shot_challenges = Table(
+    "appkey_single_shot_challenges",
+    metadata,
+    Column(
+        "appkey_id",
+        String(ID),
+        ForeignKey("user_appkeys.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("challenge", String(64), primary_key=True),
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("accepted_dtm", UtcDateTime, nullable=False),
 )
 
 # A user's face (spec §11): one per user, type and subtype; a re-enrolment replaces the template.

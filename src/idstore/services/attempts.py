@@ -84,7 +84,7 @@ class Attempt:
     keyring: KeyRing
 
     @classmethod
-    async def of_locked_user(
+    async def for_locked_user(
         cls,
         conn: AsyncConnection,
         ctx: Context,

@@ -246,7 +246,7 @@ class FaceAttempt(Attempt):
     ) -> FaceAttempt:
         """Lock the user's row and read the user as it is under that lock. Raises 3000, 3100."""
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        return await cls.of_locked_user(conn, ctx, keyring, store, ref, rate)
+        return await cls.for_locked_user(conn, ctx, keyring, store, ref, rate)
 
     def audit_details(self) -> JsonObject:
         judged = self.judged

@@ -102,6 +102,7 @@ class Store:
     created_dtm: datetime
     last_updated_dtm: datetime
     passkey_configs: Mapping[str, PasskeyConfig] = field(default_factory=dict)
+    appkey_configs: Mapping[str, AppkeyConfig] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ class User:
     totps: tuple[UserTotp, ...] = ()
     passkeys: tuple[UserPasskey, ...] = ()
     biometrics: tuple[UserBiometric, ...] = ()
+    appkeys: tuple[UserAppkey, ...] = ()
     # Hash of the user's newest authentication audit record, and how many records the chain
     # holds (services/audit_chain.py).
     audit_chain_head: str | None = None
@@ -284,6 +286,18 @@ class BiometricStatus(StrEnum):
     DISABLED = "DISABLED"
 
 
+class AppkeyType(StrEnum):
+    """What unlocks an appkey on its device: the device alone, or a biometric check on it."""
+
+    DEVICE = "DEVICE"
+    BIOMETRIC = "BIOMETRIC"
+
+
+class AppkeyStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
 @dataclass(frozen=True)
 class UserBiometric:
     """A user's enrolled face; its template (and any kept image) stays sealed in the row."""
@@ -298,3 +312,58 @@ class UserBiometric:
     model_version: str
     created_dtm: datetime
     last_updated_dtm: datetime
+
+
+@dataclass(frozen=True)
+class AppkeyRegistrationPolicy:
+    """One appkey registration policy (spec §10); empty `aaids` accepts any authenticator,
+    `attestation` None accepts either attestation type."""
+
+    key_types: tuple[AppkeyType, ...] = (AppkeyType.DEVICE, AppkeyType.BIOMETRIC)
+    aaids: tuple[str, ...] = ()
+    attestation: str | None = None
+    # Base64 DER of the CA certificates that BASIC_FULL attestations must chain to.
+    attestation_root_certificates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppkeyAuthenticationPolicy:
+    key_types: tuple[AppkeyType, ...] = (AppkeyType.DEVICE, AppkeyType.BIOMETRIC)
+    timeout_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class AppkeyConfig:
+    """A relying party's appkey configuration within a store."""
+
+    id: str
+    store_id: str
+    rp_id: str
+    trusted_facets: tuple[str, ...]
+    session_management: SessionManagement
+    single_shot_window_seconds: int
+    registration_policies: Mapping[str, AppkeyRegistrationPolicy]
+    authentication_policies: Mapping[str, AppkeyAuthenticationPolicy]
+    created_dtm: datetime
+    last_updated_dtm: datetime
+
+
+@dataclass(frozen=True)
+class UserAppkey:
+    """A user's UAF key; its public key and registration audit stay in the row."""
+
+    id: str
+    user_id: str
+    rp_id: str
+    aaid: str
+    key_id: str
+    type: AppkeyType
+    device_id: str | None
+    device_name: str | None
+    status: AppkeyStatus
+    sign_count: int
+    attestation_type: str
+    preferred: bool
+    created_dtm: datetime
+    last_updated_dtm: datetime
+    last_authenticated_with_dtm: datetime | None

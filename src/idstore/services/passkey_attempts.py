@@ -111,7 +111,9 @@ async def complete(
             _note_unattributed(store.id, ceremony, refusal, assertion)
             raise
 
-        attempt = await PasskeyAttempt.begin(conn, ctx, keyring, store, user_id, state, rate)
+        attempt = await PasskeyAttempt.for_locked_user(
+            conn, ctx, keyring, store, UserRef.by_id(user_id), rate, state=state
+        )
         await attempt.check_session_live()
         if ceremony == REGISTRATION:
             return await attempt.register(completion, expected)
@@ -178,22 +180,6 @@ class PasskeyAttempt(Attempt):
 
     state: SessionState
     passkey: UserPasskey | None = None
-
-    @classmethod
-    async def begin(
-        cls,
-        conn: AsyncConnection,
-        ctx: Context,
-        keyring: KeyRing,
-        store: Row[Any],
-        user_id: str,
-        state: SessionState,
-        rate: AttemptRate,
-    ) -> PasskeyAttempt:
-        """Lock the user's row and read the user as it is under that lock."""
-        return await cls.of_locked_user(
-            conn, ctx, keyring, store, UserRef.by_id(user_id), rate, state=state
-        )
 
     def audit_details(self) -> JsonObject:
         info: JsonObject = {

@@ -4,21 +4,18 @@ into the one of that name."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
-from idstore.services import events, passkey_sessions
-from idstore.services.conflicts import conflict
+from idstore.services import passkey_sessions
 from idstore.services.context import Context
-from idstore.services.errors import ResourceNotFound, StoreNotFound
+from idstore.services.errors import ResourceNotFound
 from idstore.services.models import (
     JsonObject,
     JsonValue,
@@ -29,19 +26,19 @@ from idstore.services.models import (
 from idstore.services.passkey_errors import PasskeyConfigExists
 from idstore.services.passkey_origins import check_origins, check_rp_id
 from idstore.services.passkey_sessions import Completion, SessionState
+from idstore.services.relying_party_configs import (
+    ConfigChanges,
+    ConfigKind,
+    delete_row,
+    find_row,
+    insert_row,
+    update_row,
+)
 from idstore.services.rows import config_from_row, find_store
 from idstore.services.webauthn_checks import Expected
 
 DEFAULT_POLICIES = {"default": PasskeyPolicy()}
-
-
-@dataclass(frozen=True)
-class ConfigChanges:
-    """The fields a request gave, by snake_case name; policies as maps of their given fields."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    registration_policies: dict[str, dict[str, Any]] | None = None
-    authentication_policies: dict[str, dict[str, Any]] | None = None
+PASSKEY_CONFIGS = ConfigKind(tables.passkey_configs, "passkey configuration", "passkeyConfig")
 
 
 async def create_config(
@@ -70,17 +67,8 @@ async def create_config(
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         config = replace(config, store_id=store.id)
-        try:
-            await conn.execute(insert(tables.passkey_configs).values(_row_values(config)))
-        except IntegrityError as exc:
-            raise conflict(
-                exc,
-                unique=PasskeyConfigExists(f"a passkey configuration for {rp_id!r} exists"),
-                missing=StoreNotFound("store not found"),
-            ) from exc
-        await events.record(
-            conn, ctx, "passkeyConfig.created", store_id=store.id, subject_id=config.id
-        )
+        exists = PasskeyConfigExists(f"a passkey configuration for {rp_id!r} exists")
+        await insert_row(conn, ctx, PASSKEY_CONFIGS, _row_values(config), exists=exists)
     return config
 
 
@@ -101,14 +89,7 @@ async def update_config(
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         current = await find_config(conn, store_id=store.id, rp_id=rp_id, for_update=True)
         config = replace(_merged(current, changes), last_updated_dtm=ctx.now)
-        await conn.execute(
-            update(tables.passkey_configs)
-            .where(tables.passkey_configs.c.id == config.id)
-            .values(_row_values(config))
-        )
-        await events.record(
-            conn, ctx, "passkeyConfig.updated", store_id=store.id, subject_id=config.id
-        )
+        await update_row(conn, ctx, PASSKEY_CONFIGS, _row_values(config))
         return config
 
 
@@ -117,27 +98,16 @@ async def delete_config(database: Database, ctx: Context, *, store_name: str, rp
     used until a configuration exists again). Raises 3000, 9011."""
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        config = await find_config(conn, store_id=store.id, rp_id=rp_id, for_update=True)
-        await conn.execute(
-            delete(tables.passkey_configs).where(tables.passkey_configs.c.id == config.id)
-        )
-        await events.record(
-            conn, ctx, "passkeyConfig.deleted", store_id=store.id, subject_id=config.id
-        )
+        await delete_row(conn, ctx, PASSKEY_CONFIGS, store_id=store.id, rp_id=rp_id)
 
 
 async def find_config(
     conn: AsyncConnection, *, store_id: str, rp_id: str, for_update: bool = False
 ) -> PasskeyConfig:
     """Raises ResourceNotFound (9011) naming the passkey configuration."""
-    query = select(tables.passkey_configs).where(
-        tables.passkey_configs.c.store_id == store_id, tables.passkey_configs.c.rp_id == rp_id
+    row = await find_row(
+        conn, PASSKEY_CONFIGS, store_id=store_id, rp_id=rp_id, for_update=for_update
     )
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    if row is None:
-        raise ResourceNotFound(f"passkey configuration for {rp_id!r} not found")
     return config_from_row(row)
 
 

@@ -1,29 +1,30 @@
 """Passkey ceremony sessions (spec §9): the challenge and what the completion must check.
 
-The state is sealed with the key ring in both modes. INTERNAL sessions keep it in their row and
-answer a `sessionId`; EXTERNAL ones hand it to the caller as `sessionData` and keep a row without
-it, so that a session is single use in both: completing one deletes its row, and the delete's row
-count decides (two completions at once: one deletes, the other finds nothing).
+Kept, sealed and used up as services/ceremony_sessions.py keeps every kind's sessions, in the
+`passkey_sessions` table, with the passkey codes for session data (384, 386, 388).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import logging
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from idstore.crypto.keyring import KeyRing, SealBroken
+from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.ids import new_id
-from idstore.services.errors import ResourceNotFound
+from idstore.services.ceremony_sessions import (
+    NewSession,
+    SessionKind,
+    b64url,
+    b64url_decode,
+    insert_session,
+    take_session,
+)
 from idstore.services.models import SessionManagement
 from idstore.services.passkey_errors import (
     SessionDataMissing,
@@ -33,15 +34,19 @@ from idstore.services.passkey_errors import (
 )
 from idstore.timestamps import format_dtm
 
-log = logging.getLogger(__name__)
-
 # WebAuthn asks for at least 16 random bytes; 32 leave a wide margin.
 CHALLENGE_BYTES = 32
-# Sessions never completed are swept by later starts of the store, this long after they expire;
-# until then a late completion still answers 3606 rather than 9011.
-SWEEP_AFTER = timedelta(hours=1)
 REGISTRATION = "REGISTRATION"
 AUTHENTICATION = "AUTHENTICATION"
+__all__ = ["b64url", "b64url_decode"]  # imported from here by the passkey modules
+
+PASSKEY_SESSIONS = SessionKind(
+    name="passkey",
+    table=tables.passkey_sessions,
+    missing=SessionDataMissing,
+    unreadable=SessionDataUnreadable,
+    not_expected=SessionDataNotExpected,
+)
 
 
 @dataclass(frozen=True)
@@ -86,22 +91,6 @@ class StartedSession:
     session_data: str | None
 
 
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Raises ValueError for text that is not base64url."""
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("not base64url") from exc
-
-
-def _context(session_id: str) -> str:
-    return f"passkey-session:{session_id}"
-
-
 async def start(
     conn: AsyncConnection,
     keyring: KeyRing,
@@ -118,13 +107,7 @@ async def start(
     timeout_seconds: int,
 ) -> StartedSession:
     """Insert a session with a fresh challenge; answer it as the configuration's mode asks.
-    Sweeps the store's sessions that expired more than SWEEP_AFTER ago."""
-    sessions = tables.passkey_sessions
-    await conn.execute(
-        delete(sessions).where(
-            sessions.c.store_id == store_id, sessions.c.expiration_dtm < now - SWEEP_AFTER
-        )
-    )
+    Sweeps the store's sessions long expired (ceremony_sessions.SWEEP_AFTER)."""
     state = SessionState(
         session_id=new_id(),
         ceremony=ceremony,
@@ -136,25 +119,21 @@ async def start(
         allowed_credentials=allowed_credentials,
         expiration_dtm=now + timedelta(seconds=timeout_seconds),
     )
-    sealed = keyring.seal(_encode(state), context=_context(state.session_id))
+    row = NewSession(
+        session_id=state.session_id,
+        store_id=store_id,
+        user_id=user_id,
+        rp_id=rp_id,
+        ceremony=ceremony,
+        now=now,
+        expiration_dtm=state.expiration_dtm,
+    )
     is_internal = mode is SessionManagement.INTERNAL
-    await conn.execute(
-        insert(tables.passkey_sessions).values(
-            id=state.session_id,
-            store_id=store_id,
-            user_id=user_id,
-            rp_id=rp_id,
-            ceremony=ceremony,
-            state_sealed=sealed if is_internal else None,
-            created_dtm=now,
-            expiration_dtm=state.expiration_dtm,
-        )
+    session_data = await insert_session(
+        conn, keyring, PASSKEY_SESSIONS, row, state=_encode(state), is_internal=is_internal
     )
-    if is_internal:
-        return StartedSession(state, session_id=state.session_id, session_data=None)
-    return StartedSession(
-        state, session_id=None, session_data=f"{state.session_id}.{b64url(sealed)}"
-    )
+    session_id = state.session_id if is_internal else None
+    return StartedSession(state, session_id=session_id, session_data=session_data)
 
 
 async def consume(
@@ -172,53 +151,15 @@ async def consume(
     SessionDataMissing (384), SessionDataUnreadable (386) and SessionDataNotExpected (388).
     The caller commits the delete with its outcome.
     """
-    sealed_given, session_id = _split_session_data(completion.session_data, completion.session_id)
-    sessions = tables.passkey_sessions
-    # One DELETE … RETURNING reads and removes: of two completions at once, one gets the row.
-    row = (
-        await conn.execute(
-            delete(sessions)
-            .where(
-                sessions.c.id == session_id,
-                sessions.c.store_id == store_id,
-                sessions.c.ceremony == ceremony,
-            )
-            .returning(sessions.c.state_sealed)
-        )
-    ).first()
-    if row is None:
-        raise ResourceNotFound("passkey session not found, or already used")
-
-    if row.state_sealed is not None and sealed_given is not None:
-        raise SessionDataNotExpected()
-    if row.state_sealed is None and sealed_given is None:
-        raise SessionDataMissing()
-    return _open(keyring, sealed_given or row.state_sealed, session_id)
-
-
-def _split_session_data(
-    session_data: str | None, session_id: str | None
-) -> tuple[bytes | None, str]:
-    if session_data is None:
-        if session_id is None:
-            raise SessionDataMissing()
-        return None, session_id
-    given_id, _, sealed_text = session_data.partition(".")
-    try:
-        sealed = b64url_decode(sealed_text)
-    except ValueError:
-        raise SessionDataUnreadable() from None
-    if not given_id or not sealed or (session_id is not None and session_id != given_id):
-        raise SessionDataUnreadable()
-    return sealed, given_id
-
-
-def _open(keyring: KeyRing, sealed: bytes, session_id: str) -> SessionState:
-    try:
-        plain = keyring.open(sealed, context=_context(session_id))
-    except (SealBroken, ValueError):
-        log.warning("passkey.session_unreadable", extra={"session_id": session_id})
-        raise SessionDataUnreadable() from None
+    _, plain = await take_session(
+        conn,
+        keyring,
+        PASSKEY_SESSIONS,
+        store_id=store_id,
+        ceremony=ceremony,
+        session_id=completion.session_id,
+        session_data=completion.session_data,
+    )
     return _decode(plain)
 
 

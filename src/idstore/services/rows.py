@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.db.hot import HotStatement
 from idstore.otp import Algorithm
 from idstore.services import configuration, locking
+from idstore.services.appkey_rows import appkey_config_from_row, appkeys_of
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StoreNotFound, UserNotFound
 from idstore.services.face_rows import biometrics_of
@@ -34,6 +35,7 @@ from idstore.services.models import (
 )
 
 StoreRow = Row[Any]
+T = TypeVar("T")
 # Prefix of the user_totps columns in the attempt query, which also selects the users columns.
 TOTP_COLUMNS = "totp_"
 
@@ -54,7 +56,7 @@ async def find_store(
 
 
 async def load_store(conn: AsyncConnection, *, tenant_id: str, name: str) -> Store:
-    """A store with its TOTP policies. Raises StoreNotFound (3000)."""
+    """A store with its TOTP policies and relying parties. Raises StoreNotFound (3000)."""
     row = await find_store(conn, tenant_id=tenant_id, name=name)
     policy_rows = await conn.execute(
         select(tables.totp_policies)
@@ -62,8 +64,8 @@ async def load_store(conn: AsyncConnection, *, tenant_id: str, name: str) -> Sto
         .order_by(tables.totp_policies.c.name)
     )
     store = store_from_row(row, [policy_from_row(policy) for policy in policy_rows])
-    configs = await passkey_configs_of_stores(conn, [store.id])
-    return replace(store, passkey_configs=configs[store.id])
+    (with_configs,) = await with_relying_parties(conn, [store])
+    return with_configs
 
 
 def store_from_row(row: StoreRow, policies: Iterable[TotpPolicy]) -> Store:
@@ -79,20 +81,28 @@ def store_from_row(row: StoreRow, policies: Iterable[TotpPolicy]) -> Store:
     )
 
 
-async def passkey_configs_of_stores(
-    conn: AsyncConnection, store_ids: list[str]
-) -> dict[str, dict[str, PasskeyConfig]]:
-    """Every passkey configuration of the stores, by store id, then relying party id."""
-    found: dict[str, dict[str, PasskeyConfig]] = {store_id: {} for store_id in store_ids}
+async def with_relying_parties(conn: AsyncConnection, stores: list[Store]) -> list[Store]:
+    """The stores with their passkey and appkey configurations, by relying party id."""
+    ids = [store.id for store in stores]
+    passkey = await _configs_of_stores(conn, tables.passkey_configs, ids, config_from_row)
+    appkey = await _configs_of_stores(conn, tables.appkey_configs, ids, appkey_config_from_row)
+    return [
+        replace(store, passkey_configs=passkey[store.id], appkey_configs=appkey[store.id])
+        for store in stores
+    ]
+
+
+async def _configs_of_stores(
+    conn: AsyncConnection, table: Table, store_ids: list[str], convert: Callable[[Row[Any]], T]
+) -> dict[str, dict[str, T]]:
+    found: dict[str, dict[str, T]] = {store_id: {} for store_id in store_ids}
     if not store_ids:
         return found
     rows = await conn.execute(
-        select(tables.passkey_configs)
-        .where(tables.passkey_configs.c.store_id.in_(store_ids))
-        .order_by(tables.passkey_configs.c.rp_id)
+        select(table).where(table.c.store_id.in_(store_ids)).order_by(table.c.rp_id)
     )
     for row in rows:
-        found[row.store_id][row.rp_id] = config_from_row(row)
+        found[row.store_id][row.rp_id] = convert(row)
     return found
 
 
@@ -174,11 +184,12 @@ async def load_user(
 
 
 async def reload_user(conn: AsyncConnection, row: Row[Any], now: datetime) -> User:
-    """Complete a user row with its TOTPs, passkeys and biometrics."""
+    """Complete a user row with its TOTPs, passkeys, appkeys and biometrics."""
     user = user_with_totps(row, await totps_of(conn, row.id), now)
     return replace(
         user,
         passkeys=await passkeys_of(conn, row.id),
+        appkeys=await appkeys_of(conn, store_id=row.store_id, user_id=row.id),
         biometrics=await biometrics_of(conn, row.id),
     )
 
@@ -347,6 +358,12 @@ def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
             # have none, and their attempts keep to the hot path's statement budget.
             exists().where(tables.user_passkeys.c.user_id == users.c.id).label("has_passkeys"),
             exists().where(tables.user_biometrics.c.user_id == users.c.id).label("has_biometrics"),
+            exists()
+            .where(
+                tables.user_appkeys.c.store_id == users.c.store_id,
+                tables.user_appkeys.c.user_id == users.c.id,
+            )
+            .label("has_appkeys"),
             *[column.label(TOTP_COLUMNS + column.name) for column in totps.c],
         )
         .select_from(joined)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, exists, insert, select, update
@@ -29,9 +29,9 @@ from idstore.services.policies import (
 from idstore.services.rows import (
     find_store,
     load_store,
-    passkey_configs_of_stores,
     policy_from_row,
     store_from_row,
+    with_relying_parties,
 )
 
 
@@ -96,11 +96,9 @@ async def list_stores(database: Database, ctx: Context, request: PageRequest) ->
             convert=lambda row: row,
         )
         policies = await _policies_of(conn, [row.id for row in page.items])
-        configs = await passkey_configs_of_stores(conn, [row.id for row in page.items])
-        stores = [
-            replace(store_from_row(row, policies[row.id]), passkey_configs=configs[row.id])
-            for row in page.items
-        ]
+        stores = await with_relying_parties(
+            conn, [store_from_row(row, policies[row.id]) for row in page.items]
+        )
         return Page(stores, page.number, page.size, page.total_elements)
 
 

@@ -21,6 +21,7 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.hot import HotStatement
 from idstore.services import audit, configuration
+from idstore.services.appkey_rows import appkeys_of
 from idstore.services.attempts import Attempt
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import (
@@ -133,13 +134,17 @@ async def complete_registration(
         return await attempt.accept(held, step, activating=True)
 
 
-async def _with_passkeys(conn: AsyncConnection, user: User, row: Any) -> User:
-    """The user with the passkeys and faces its summary shows, each read only when there are
-    any."""
+async def _with_more_authenticators(conn: AsyncConnection, user: User, row: Any) -> User:
+    """The user with the passkeys, appkeys and faces its summary shows, each read only when
+    there are any."""
     if row.has_passkeys:
         user = replace(user, passkeys=await passkeys_of(conn, user.id))
     if row.has_biometrics:
         user = replace(user, biometrics=await biometrics_of(conn, user.id))
+    if row.has_appkeys:
+        user = replace(
+            user, appkeys=await appkeys_of(conn, store_id=user.store_id, user_id=user.id)
+        )
     return user
 
 
@@ -188,7 +193,9 @@ class _TotpAttempt(Attempt):
             ctx=ctx,
             store_id=first.store_id,
             locking_policy=configuration.from_json(first.store_configuration).user_locking,
-            user=await _with_passkeys(conn, user_with_totps(first, totps, ctx.now), first),
+            user=await _with_more_authenticators(
+                conn, user_with_totps(first, totps, ctx.now), first
+            ),
             rate=rate,
             keyring=keyring,
             policy_name=policy,

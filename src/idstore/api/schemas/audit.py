@@ -42,6 +42,18 @@ class FaceInfoOut(ResponseBody):
     reason: str | None = None
 
 
+class AppkeyInfoOut(ResponseBody):
+    """Which appkey an attempt used, once known: never a challenge, signature or key.
+    `ceremony` is SINGLE_SHOT for a sign-in without a session, which names no policy."""
+
+    rp_id: str
+    ceremony: Literal["REGISTRATION", "AUTHENTICATION", "SINGLE_SHOT"]
+    policy_name: str | None = None
+    id: str | None = None
+    key_id: str | None = None
+    aaid: str | None = None
+
+
 class TotpAuditInfoOut(ResponseBody):
     policy_name: str
     algorithm: str | None = None
@@ -62,6 +74,7 @@ class AuthAuditRecordOut(ResponseBody):
     totp_info: TotpInfoOut | None = None
     passkey_info: PasskeyInfoOut | None = None
     face_info: FaceInfoOut | None = None
+    appkey_info: AppkeyInfoOut | None = None
 
 
 class AuthAuditDisplayInfoOut(ResponseBody):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt
 
+from idstore.api.schemas.appkeys import AppkeyConfigOut
 from idstore.api.schemas.common import (
     Description,
     Dtm,
@@ -141,8 +142,8 @@ class ConfigurationIn(RequestBody):
     default_user_timezone: TimeZone | None = None
     user_locking: Annotated[UserLockingIn | None, NotNull] = None
     totp_policies: Annotated[dict[PolicyName, TotpPolicyPatch] | None, NotNull] = None
-    # Passkey configurations are written through …/passkeyConfig (each rpId checked there) and
-    # shown here; appkeys come with their own issue. Only an empty map is accepted.
+    # Passkey and appkey configurations are written through …/passkeyConfig and …/appkeyConfig
+    # (each rpId checked there) and shown here. Only an empty map is accepted.
     passkey_policies: EmptyMap | None = None
     appkey_policies: EmptyMap | None = None
     face_match_threshold: Annotated[Score | None, NotNull] = None
@@ -156,7 +157,7 @@ class ConfigurationOut(ResponseBody):
     user_locking: UserLockingOut
     totp_policies: dict[str, TotpPolicyOut]
     passkey_policies: dict[str, PasskeyConfigOut]
-    appkey_policies: dict[str, Any]
+    appkey_policies: dict[str, AppkeyConfigOut]
     face_match_threshold: float
     face_retain_images: bool
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from idstore.api.schemas.appkeys import AppkeyOut
 from idstore.api.schemas.biometrics import BiometricOut
 from idstore.api.schemas.common import (
     Dtm,
@@ -107,7 +108,7 @@ class LocksOut(ResponseBody):
 
 class SummaryInfoOut(ResponseBody):
     biometrics: list[BiometricOut]
-    appkeys: list[dict[str, Any]]
+    appkeys: list[AppkeyOut]
     passkeys: list[PasskeyOut]
     totps: list[UserTotpOut]
 

@@ -1,0 +1,172 @@
+"""Ceremony sessions kept by any authenticator kind (passkeys, appkeys): single use, sealed.
+
+A session's state is sealed with the key ring in both modes. INTERNAL sessions keep it in their
+row and answer a `sessionId`; EXTERNAL ones hand it to the caller as `sessionData`
+(`{sessionId}.{sealed, base64url}`) and keep a row without it, so that a session is single use
+in both: completing one deletes its row, and the delete's row count decides (two completions at
+once: one deletes, the other finds nothing). Each kind has its own table of the same shape and
+its own error codes for session data that is missing, unreadable or not expected.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Table, delete, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.crypto.keyring import KeyRing, SealBroken
+from idstore.services.errors import IdstoreError, ResourceNotFound
+
+log = logging.getLogger(__name__)
+
+# Sessions never completed are swept by later starts of the store, this long after they expire;
+# until then a late completion still answers "expired" rather than 9011.
+SWEEP_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class SessionKind:
+    """Where one authenticator kind keeps its sessions, and the codes it answers for their faults.
+
+    `missing`: an EXTERNAL session completed without `sessionData`; `unreadable`: `sessionData`
+    that does not open (altered, or sealed by another service); `not_expected`: `sessionData`
+    sent for an INTERNAL session.
+    """
+
+    name: str
+    table: Table
+    missing: type[IdstoreError]
+    unreadable: type[IdstoreError]
+    not_expected: type[IdstoreError]
+
+    def context(self, session_id: str) -> str:
+        return f"{self.name}-session:{session_id}"
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session's row values other than the sealed state."""
+
+    session_id: str
+    store_id: str
+    user_id: str | None
+    rp_id: str
+    ceremony: str
+    now: datetime
+    expiration_dtm: datetime
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Raises ValueError for text that is not base64url."""
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("not base64url") from exc
+
+
+async def insert_session(
+    conn: AsyncConnection,
+    keyring: KeyRing,
+    kind: SessionKind,
+    session: NewSession,
+    *,
+    state: bytes,
+    is_internal: bool,
+) -> str | None:
+    """Keep the session, its state sealed in the row (INTERNAL) or for the caller (EXTERNAL:
+    answers the `sessionData`). Sweeps the store's sessions expired more than SWEEP_AFTER ago."""
+    table = kind.table
+    await conn.execute(
+        delete(table).where(
+            table.c.store_id == session.store_id,
+            table.c.expiration_dtm < session.now - SWEEP_AFTER,
+        )
+    )
+    sealed = keyring.seal(state, context=kind.context(session.session_id))
+    await conn.execute(
+        insert(table).values(
+            id=session.session_id,
+            store_id=session.store_id,
+            user_id=session.user_id,
+            rp_id=session.rp_id,
+            ceremony=session.ceremony,
+            state_sealed=sealed if is_internal else None,
+            created_dtm=session.now,
+            expiration_dtm=session.expiration_dtm,
+        )
+    )
+    return None if is_internal else f"{session.session_id}.{b64url(sealed)}"
+
+
+async def take_session(
+    conn: AsyncConnection,
+    keyring: KeyRing,
+    kind: SessionKind,
+    *,
+    store_id: str,
+    ceremony: str,
+    session_id: str | None,
+    session_data: str | None,
+) -> tuple[str, bytes]:
+    """Delete the session and answer its id and opened state, expired or not: whatever happens
+    next, it is used up. The caller commits the delete with its outcome.
+
+    Raises ResourceNotFound (9011: unknown, of another ceremony, or used already), and the
+    kind's `missing`, `unreadable` and `not_expected` errors.
+    """
+    sealed_given, session_id = _split_session_data(kind, session_data, session_id)
+    table = kind.table
+    # One DELETE … RETURNING reads and removes: of two completions at once, one gets the row.
+    row = (
+        await conn.execute(
+            delete(table)
+            .where(
+                table.c.id == session_id,
+                table.c.store_id == store_id,
+                table.c.ceremony == ceremony,
+            )
+            .returning(table.c.state_sealed)
+        )
+    ).first()
+    if row is None:
+        raise ResourceNotFound(f"{kind.name} session not found, or already used")
+
+    if row.state_sealed is not None and sealed_given is not None:
+        raise kind.not_expected()
+    if row.state_sealed is None and sealed_given is None:
+        raise kind.missing()
+    return session_id, _open(keyring, kind, sealed_given or row.state_sealed, session_id)
+
+
+def _split_session_data(
+    kind: SessionKind, session_data: str | None, session_id: str | None
+) -> tuple[bytes | None, str]:
+    if session_data is None:
+        if session_id is None:
+            raise kind.missing()
+        return None, session_id
+    given_id, _, sealed_text = session_data.partition(".")
+    try:
+        sealed = b64url_decode(sealed_text)
+    except ValueError:
+        raise kind.unreadable() from None
+    if not given_id or not sealed or (session_id is not None and session_id != given_id):
+        raise kind.unreadable()
+    return sealed, given_id
+
+
+def _open(keyring: KeyRing, kind: SessionKind, sealed: bytes, session_id: str) -> bytes:
+    try:
+        return keyring.open(sealed, context=kind.context(session_id))
+    except (SealBroken, ValueError):
+        log.warning(f"{kind.name}.session_unreadable", extra={"session_id": session_id})
+        raise kind.unreadable() from None
