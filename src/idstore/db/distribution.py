@@ -94,6 +94,7 @@ KNOWN_UNROUTED_TOTP_AUTHENTICATION: frozenset[str] = frozenset(
         "SELECT user_totps",
         "SELECT user_passkeys",
         "SELECT user_biometrics",
+        "SELECT user_appkeys",
         "UPDATE user_totps",
         "UPDATE users",
     }
