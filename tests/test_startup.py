@@ -239,3 +239,25 @@ def test_a_ring_with_the_right_key_ids_but_other_keys_is_refused(
     )
 
     assert "give every server the same key ring" in problems[0]
+
+
+def test_the_embedded_database_file_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    data_dir = tmp_path / "shared"
+    data_dir.mkdir(mode=0o755)
+    settings = Settings(data_dir=data_dir, database_url="")
+    previous = os.umask(0o022)
+    try:
+        asyncio.run(prepare(settings))
+    finally:
+        os.umask(previous)
+
+    database_file = data_dir / "idstore.db"
+    assert settings.sqlite_file == database_file
+    assert database_file.stat().st_mode & 0o777 == 0o600
+    assert database_file.stat().st_size > 0  # the migrated database, not just the empty file
+
+
+def test_a_database_url_of_a_server_names_no_sqlite_file(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url="postgresql://u@127.0.0.1:5432/db")
+
+    assert settings.sqlite_file is None

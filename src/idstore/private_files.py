@@ -53,6 +53,17 @@ def _private(path: Path, replace: bool) -> Iterator[int]:
         Path(written).unlink(missing_ok=True)
 
 
+def create_private_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 unless it exists, never through a link: SQLite makes
+    its database file with the process's umask (0644 as a rule), readable by every local user
+    wherever the directory lets them in, and its -wal and -shm files copy that mode."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
 def _sync(out: IO[Any]) -> None:
     out.flush()
     os.fsync(out.fileno())
