@@ -30,7 +30,7 @@ from idstore.services.passkey_errors import PasskeyConfigExists
 from idstore.services.passkey_origins import check_origins, check_rp_id
 from idstore.services.passkey_sessions import Completion, SessionState
 from idstore.services.rows import config_from_row, find_store
-from idstore.services.webauthn_checks import Expected
+from idstore.services.webauthn_terms import Expected
 
 DEFAULT_POLICIES = {"default": PasskeyPolicy()}
 
