@@ -3,7 +3,8 @@
 The sessions, the passkey rows and the attempts speak of these at every request; py_webauthn,
 cbor2 and the public suffix list are needed only to judge a response or to draw up a
 ceremony's options. Keeping these terms free of them lets a worker start without those
-libraries (about 14 MB) and load them on the first passkey request (webauthn_checks).
+libraries (about 7 MB of its memory) and load them on the first passkey request
+(webauthn_checks; docs/performance.md).
 """
 
 from __future__ import annotations
