@@ -15,7 +15,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -42,16 +42,10 @@ from idstore.services.passkey_errors import (
 from idstore.services.passkey_sessions import REGISTRATION, Completion, SessionState
 from idstore.services.rows import find_store, passkey_from_row
 from idstore.services.throttle import AttemptRate
-from idstore.services.webauthn_checks import (
-    Assertion,
-    Expected,
-    VerifiedAssertion,
-    client_response_of,
-    parse_assertion,
-    parse_registration,
-    verify_assertion,
-    verify_registration,
-)
+from idstore.services.webauthn_terms import Expected, VerifiedAssertion, client_response_of
+
+if TYPE_CHECKING:
+    from idstore.services.webauthn_checks import Assertion
 
 _PASSKEYS = tables.user_passkeys
 _Judged = TypeVar("_Judged")
@@ -91,6 +85,9 @@ async def complete(
     362, 363, 364, 365, 348, and the refusals of webauthn_checks.verify_assertion (352, 353,
     354, 382, 383, 3601, 3604, 372).
     """
+    # Here, not at the top: py_webauthn loads on the first passkey request (webauthn_terms).
+    from idstore.services.webauthn_checks import parse_assertion
+
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         # A discoverable sign-in's assertion is read before the user is known, once.
@@ -250,6 +247,8 @@ class PasskeyAttempt(Attempt):
     async def verify(
         self, assertion: Assertion, row: Row[Any], expected: Expected
     ) -> VerifiedAssertion:
+        from idstore.services.webauthn_checks import verify_assertion  # loaded on first use
+
         try:
             return verify_assertion(
                 assertion,
@@ -302,6 +301,8 @@ class PasskeyAttempt(Attempt):
     async def register(self, completion: Completion, expected: Expected) -> PasskeyAuthentication:
         """A registration's completion, an attempt as a TOTP registration's is: the new passkey
         kept, counters reset, audited, committed."""
+        from idstore.services.webauthn_checks import parse_registration, verify_registration
+
         await self.check_standing(enrolling=True)
         await self.check_modality()
         credential = await self.judge_response(

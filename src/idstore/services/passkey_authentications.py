@@ -8,12 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from webauthn import generate_authentication_options, options_to_json
-from webauthn.helpers.structs import (
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    UserVerificationRequirement,
-)
 
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
@@ -27,7 +21,6 @@ from idstore.services.passkey_errors import CredentialNotAllowed
 from idstore.services.passkey_registrations import CeremonyStart
 from idstore.services.passkey_sessions import AUTHENTICATION, SessionState, b64url_decode
 from idstore.services.rows import find_store, find_user_row
-from idstore.services.webauthn_strict import known_transports
 
 _PASSKEYS = tables.user_passkeys
 
@@ -90,6 +83,16 @@ def _request_options(
     rp_id: str, policy: PasskeyPolicy, state: SessionState, allowed: list[Any]
 ) -> dict[str, Any]:
     """PublicKeyCredentialRequestOptions in their JSON form, flat."""
+    # py_webauthn loads on the first passkey request, not at a worker's start (webauthn_terms).
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorTransport,
+        PublicKeyCredentialDescriptor,
+        UserVerificationRequirement,
+    )
+
+    from idstore.services.webauthn_strict import known_transports
+
     options = generate_authentication_options(
         rp_id=rp_id,
         challenge=state.challenge_bytes(),

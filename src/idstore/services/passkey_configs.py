@@ -35,7 +35,7 @@ from idstore.services.relying_party_configs import (
     update_row,
 )
 from idstore.services.rows import config_from_row, find_store
-from idstore.services.webauthn_checks import Expected
+from idstore.services.webauthn_terms import Expected
 
 DEFAULT_POLICIES = {"default": PasskeyPolicy()}
 PASSKEY_CONFIGS = ConfigKind(tables.passkey_configs, "passkey configuration", "passkeyConfig")

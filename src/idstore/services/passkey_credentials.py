@@ -17,7 +17,7 @@ from idstore.services.models import JsonObject, PasskeyStatus, UserPasskey
 from idstore.services.passkey_errors import CredentialAlreadyRegistered
 from idstore.services.passkey_sessions import SessionState
 from idstore.services.rows import passkey_from_row
-from idstore.services.webauthn_checks import NewCredential
+from idstore.services.webauthn_terms import NewCredential
 from idstore.timestamps import format_dtm
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from publicsuffixlist import PublicSuffixList
 
 from idstore.services.errors import InvalidField
 from idstore.services.passkey_errors import (
@@ -21,6 +20,9 @@ from idstore.services.passkey_errors import (
     OriginNotOfRelyingParty,
     RelyingPartyIdRefused,
 )
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 # Used with fullmatch only: `$` would also match before a trailing newline ("com\n").
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
@@ -33,7 +35,10 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 @cache
 def _public_suffixes() -> PublicSuffixList:
     # The snapshot bundled with the package; accept_unknown=False so that a name missing from the
-    # list (`localhost`) is not taken for a suffix by the list's implicit `*` rule.
+    # list (`localhost`) is not taken for a suffix by the list's implicit `*` rule. Imported
+    # here so that a worker loads the list (a few MB) when a configuration is first checked.
+    from publicsuffixlist import PublicSuffixList
+
     return PublicSuffixList(accept_unknown=False)
 
 

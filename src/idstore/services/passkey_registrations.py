@@ -10,16 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from webauthn import generate_registration_options, options_to_json
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.structs import (
-    AttestationConveyancePreference,
-    AuthenticatorAttachment,
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
@@ -117,6 +107,18 @@ def _creation_options(
     excluded: list[str],
 ) -> dict[str, Any]:
     """PublicKeyCredentialCreationOptions in their JSON form, flat (not under `publicKey`)."""
+    # py_webauthn loads on the first passkey request, not at a worker's start (webauthn_terms).
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+    from webauthn.helpers.structs import (
+        AttestationConveyancePreference,
+        AuthenticatorAttachment,
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     assert state.user_handle is not None  # noqa: S101  # registration sessions always carry one
     attachment = policy.authenticator_attachment
     options = generate_registration_options(

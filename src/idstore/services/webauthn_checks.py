@@ -31,16 +31,11 @@ from webauthn.helpers.structs import (
     RegistrationCredential,
 )
 
-from idstore.services.errors import IdstoreError
 from idstore.services.models import PasskeyPolicy
 from idstore.services.passkey_errors import (
     AlgorithmNotAllowed,
     AttestationRefused,
     ChallengeMismatch,
-    ClientCancelled,
-    ClientFailed,
-    ClientResponseMissing,
-    ClientTimedOut,
     FlagsRefused,
     NotAnAuthentication,
     OriginNotOfRelyingParty,
@@ -55,38 +50,11 @@ from idstore.services.webauthn_strict import (
     credential_key_algorithm,
     known_transports,
 )
+from idstore.services.webauthn_terms import Expected, NewCredential, VerifiedAssertion
 
 _CREATE, _GET = "webauthn.create", "webauthn.get"
 # What py_webauthn raises for what it cannot parse or verify; none of it is a server fault.
 _MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, RecursionError)
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What the session and configuration expect of a response."""
-
-    rp_id: str
-    challenge: bytes
-    restricted_origins: tuple[str, ...]
-    policy: PasskeyPolicy
-
-
-@dataclass(frozen=True)
-class NewCredential:
-    """A verified registration: what the passkey row and its registration audit keep."""
-
-    credential_id: str
-    public_key: bytes
-    algorithm: int
-    sign_count: int
-    aaguid: str
-    transports: tuple[str, ...]
-    backup_eligible: bool
-    backup_state: bool
-    user_verified: bool
-    attestation_format: str
-    origin: str
-    flags: int
 
 
 @dataclass(frozen=True)
@@ -96,13 +64,6 @@ class Assertion:
     credential: AuthenticationCredential
     credential_id: str
     user_handle: str | None
-
-
-@dataclass(frozen=True)
-class VerifiedAssertion:
-    sign_count: int
-    backup_state: bool
-    user_verified: bool
 
 
 def parse_registration(client_response: dict[str, Any]) -> RegistrationCredential:
@@ -280,22 +241,3 @@ def _check_attestation(fmt: str, statement: dict[Any, Any], policy: PasskeyPolic
             raise AttestationRefused("attestation 'none' carries a statement")
         if policy.attestation != "none":
             raise AttestationRefused("the policy asks for an attestation, the response has none")
-
-
-_CLIENT_FAILURES: dict[str, type[IdstoreError]] = {
-    "FAILED": ClientFailed,
-    "CANCELLED": ClientCancelled,
-    "TIMED_OUT": ClientTimedOut,
-}
-
-
-def client_response_of(
-    client_response: dict[str, Any] | None, client_failure: str | None
-) -> dict[str, Any]:
-    """The credential the browser answered. Raises 397, 398 or 403 for the failure the client
-    reported instead, and ClientResponseMissing (395) when the request carries neither."""
-    if client_failure is not None:
-        raise _CLIENT_FAILURES[client_failure]()
-    if client_response is None:
-        raise ClientResponseMissing()
-    return client_response

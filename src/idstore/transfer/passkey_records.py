@@ -13,16 +13,11 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any, cast
 
-from webauthn.helpers import decode_credential_public_key
-from webauthn.helpers.exceptions import WebAuthnException
-
 from idstore.services.errors import IdstoreError
 from idstore.services.passkey_origins import check_origins, check_rp_id
 from idstore.services.rows import config_from_row
 from idstore.transfer import export_format as fmt
 from idstore.transfer.export_format import FormatError
-
-_MALFORMED_KEY = (WebAuthnException, ValueError, TypeError, KeyError, IndexError)
 
 
 def config_record(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -62,9 +57,14 @@ def passkey_row(record: Mapping[str, Any], where: str) -> dict[str, Any]:
         raise FormatError(f"{where}: field 'registrationAudit' is not a JSON object")
     if values["sign_count"] < 0:
         raise FormatError(f"{where}: field 'signCount' is negative")
+    # Here, not at the top: `idstore serve` imports the transfer commands with the rest of the
+    # CLI, and a serving worker loads py_webauthn on its first passkey request (issue 5).
+    from webauthn.helpers import decode_credential_public_key
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         algorithm = int(decode_credential_public_key(values["public_key"]).alg)
-    except _MALFORMED_KEY:
+    except (WebAuthnException, ValueError, TypeError, KeyError, IndexError):
         raise FormatError(f"{where}: field 'publicKey' is not a COSE public key") from None
     if algorithm != values["algorithm"]:
         raise FormatError(f"{where}: field 'publicKey' is not a key of its 'algorithm'")
