@@ -114,7 +114,9 @@ def create_app(
         keys=FixedKeys(keyring) if keyring is not None else key_source(settings),
         clock=clock or SystemClock(),
         limiter=caller_limiter(settings.caller_requests_per_second, settings.redis_url),
-        face_workers=FaceWorkers(settings.face_workers or None),
+        face_workers=FaceWorkers(
+            settings.face_workers or None, job_seconds=settings.face_job_seconds
+        ),
     )
 
     def revocation_window() -> datetime:
