@@ -186,7 +186,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "X-Api-Key", "X-Request-Id"],
             expose_headers=["X-Request-Id", "Retry-After"],
         )
-    app.add_middleware(RequestFrame)
+    app.add_middleware(RequestFrame, max_large_bodies=runtime.face_workers.max_pending)
     app.add_middleware(RawPathRouting)
     # Replacing app.openapi is how FastAPI documents customising the schema.
     app.openapi = lambda: _openapi(app, routers)  # type: ignore[method-assign]

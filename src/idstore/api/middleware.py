@@ -23,6 +23,7 @@ from idstore.services.errors import (
     IdstoreError,
     InvalidField,
     InvalidJson,
+    TooManyRequests,
     UnexpectedError,
     UnsupportedMediaType,
 )
@@ -37,6 +38,9 @@ _BIOMETRIC_PATH = re.compile(
     r"^/api/identity-store/stores/[^/]+/users/[^/]+/biometrics/"
     r"(?:[^/]+|authentications/face)(?:/ext)?$"
 )
+# Large (face) bodies read and handled at once in one process; the app passes its face pool's
+# capacity, past which the pool would refuse them anyway (9005).
+DEFAULT_MAX_LARGE_BODIES = 16
 MAX_NESTING = 32
 _NOT_STRUCTURAL = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -76,10 +80,16 @@ class RequestFrame:
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
         max_biometric_body_bytes: int = MAX_BIOMETRIC_BODY_BYTES,
+        max_large_bodies: int = DEFAULT_MAX_LARGE_BODIES,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_biometric_body_bytes = max_biometric_body_bytes
+        # Each large body costs tens of MB while read, decoded and queued (F3): past this many
+        # at once, one more is refused before its first byte is read, so memory stays bounded.
+        # One event loop per process touches the count, so a plain integer is exact.
+        self.max_large_bodies = max_large_bodies
+        self.large_bodies = 0
 
     def body_limit(self, scope: Scope) -> int:
         """The largest body the request's route takes."""
@@ -100,11 +110,7 @@ class RequestFrame:
         response = _Response(send, request_id)
 
         try:
-            refusal, receive = await _screen_body(scope, receive, self.body_limit(scope))
-            if refusal is not None:
-                await _send_error(response.send, refusal, request_id)
-            else:
-                await self.app(scope, receive, response.send)
+            await self._serve(scope, receive, response, request_id)
         except Exception:
             log.exception("request.failed")
             if not response.started:
@@ -112,6 +118,27 @@ class RequestFrame:
         finally:
             _log_request(scope, response.status, time.perf_counter() - started)
             current_request_id.reset(token)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, response: _Response, request_id: str
+    ) -> None:
+        limit = self.body_limit(scope)
+        large = limit > self.max_body_bytes and _may_exceed(scope, self.max_body_bytes)
+        if large and self.large_bodies >= self.max_large_bodies:
+            busy = TooManyRequests(
+                "too many large requests are being handled; retry later", retry_after_seconds=1
+            )
+            await _send_error(response.send, busy, request_id)
+            return
+        self.large_bodies += large
+        try:
+            refusal, receive = await _screen_body(scope, receive, limit)
+            if refusal is not None:
+                await _send_error(response.send, refusal, request_id)
+            else:
+                await self.app(scope, receive, response.send)
+        finally:
+            self.large_bodies -= large
 
 
 def _log_request(scope: Scope, status: int, seconds: float) -> None:
@@ -197,6 +224,13 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+def _may_exceed(scope: Scope, size: int) -> bool:
+    """Whether the body may be larger than `size`: its declared length says so, or it has none
+    (a chunked body's length is known only once read)."""
+    declared = _header(scope, b"content-length")
+    return declared is None or not declared.isdigit() or int(declared) > size
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -250,14 +284,11 @@ async def _send_error(
     send: Callable[[Message], Awaitable[None]], error: IdstoreError, request_id: str
 ) -> None:
     body = json.dumps(error_body(error, request_id), separators=(",", ":")).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.http_status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if error.retry_after_seconds is not None:
+        headers.append((b"retry-after", str(error.retry_after_seconds).encode()))
+    await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
