@@ -9,9 +9,10 @@ from PIL import Image
 from idstore.face import ImageRefused
 from idstore.face.images import decode_image
 from idstore.face.structure import MAX_JPEG_SCANS, MAX_JPEG_SEGMENTS, check_structure
-from tests.face.conftest import encoded, hopper_jpeg, opened
+from tests.face.conftest import astronaut_png, encoded, hopper_jpeg, opened
 
 COMMENT = b"\xff\xfe\x00\x02"  # an empty COM segment
+IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
 def refusal(image: bytes) -> str:
@@ -63,3 +64,27 @@ def test_fill_bytes_and_stuffed_bytes_do_not_count_as_markers() -> None:
     # Fill bytes before a marker are legal; a run of them is walked in C, as one marker.
     image = hopper_jpeg()
     check_structure(image[:2] + b"\xff" * 100_000 + image[2:])
+
+
+ZIP = b"PK\x05\x06" + b"\x00" * 18  # an empty ZIP archive: its end-of-directory record alone
+
+
+def test_a_png_cut_before_its_iend_chunk_is_refused() -> None:
+    image = astronaut_png()
+    assert image.endswith(IEND)
+
+    assert refusal(image[: -len(IEND)]) == "the image is truncated or corrupt"
+
+
+@pytest.mark.parametrize("trailer", [ZIP, b"\x00"])
+def test_bytes_after_a_jpeg_or_png_are_refused(trailer: bytes) -> None:
+    assert "followed by other data" in refusal(hopper_jpeg() + trailer)
+    assert "followed by other data" in refusal(astronaut_png() + trailer)
+
+
+def test_a_jpeg_cut_before_its_end_marker_is_refused() -> None:
+    assert refusal(hopper_jpeg()[:-2]) == "the image is truncated or corrupt"
+
+
+def test_a_second_picture_after_the_first_as_phones_write_them_passes_the_walk() -> None:
+    check_structure(hopper_jpeg() + hopper_jpeg())

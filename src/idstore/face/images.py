@@ -48,6 +48,7 @@ def decode_image(image: bytes) -> RgbPixels:
         raise ImageRefused(f"the image is larger than {MAX_IMAGE_BYTES} bytes")
     if not image:
         raise ImageRefused("the image is empty")
+    # Before Pillow reads the header: its parser walks every marker segment before the frame.
     check_structure(image)
 
     picture = _open_whole(image)

@@ -1,5 +1,6 @@
 """A cheap walk over a JPEG's markers or a PNG's chunks, refusing files whose shape alone would
-make the decoder work for minutes (3502), before a pixel is decoded.
+make the decoder work for minutes, or that are cut short or carry other data after their end
+(3502), before a pixel is decoded.
 
 A progressive JPEG may repeat one scan thousands of times: each ~30-byte scan makes the decoder
 visit every block of the picture again. Thousands of tiny marker segments cost the parser
@@ -20,6 +21,7 @@ MAX_JPEG_SCANS: Final = 64
 MAX_JPEG_SEGMENTS: Final = 1024
 MAX_PNG_CHUNKS: Final = 20_000
 
+_CUT_SHORT: Final = "the image is truncated or corrupt"
 _SOI: Final = b"\xff\xd8"
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _EOI: Final = 0xD9
@@ -35,8 +37,9 @@ _MARKER: Final = re.compile(rb"\xff+[^\xff]")
 
 def check_structure(image: bytes) -> None:
     """Raises ImageRefused (3502) for a JPEG with more than MAX_JPEG_SCANS scans or
-    MAX_JPEG_SEGMENTS marker segments, or a PNG with more than MAX_PNG_CHUNKS chunks.
-    Other formats pass: the decoder refuses them."""
+    MAX_JPEG_SEGMENTS marker segments, a PNG with more than MAX_PNG_CHUNKS chunks, a JPEG or
+    PNG cut short of its end marker (EOI, IEND) or followed by other bytes (a ZIP, say: a file
+    that is two things at once). Other formats pass: the decoder refuses them."""
     if image.startswith(_SOI):
         _check_jpeg(image)
     elif image.startswith(_PNG_SIGNATURE):
@@ -51,19 +54,30 @@ def _check_jpeg(image: bytes) -> None:
         if segments > MAX_JPEG_SEGMENTS:
             raise ImageRefused(f"the JPEG has more than {MAX_JPEG_SEGMENTS} marker segments")
         if marker == _EOI:
-            return
-        if marker in _STANDALONE:
-            continue
-        if position + 2 > len(image):
-            break
-        (length,) = struct.unpack_from(">H", image, position)
-        position += length
-        if marker == _SOS:
-            scans += 1
+            if position == len(image):
+                return
+            # An MPO (a phone's several pictures) holds the next JPEG right after; else refuse.
+            if not image.startswith(_SOI, position):
+                raise ImageRefused("the JPEG is followed by other data")
+            position += len(_SOI)
+        elif marker not in _STANDALONE:
+            position = _after_segment(image, position, marker)
+            scans += marker == _SOS
             if scans > MAX_JPEG_SCANS:
                 raise ImageRefused(f"the JPEG has more than {MAX_JPEG_SCANS} scans")
-            found = _NEXT_MARKER.search(image, position)
-            position = found.start() if found else len(image)
+    raise ImageRefused(_CUT_SHORT)
+
+
+def _after_segment(image: bytes, position: int, marker: int) -> int:
+    """The position after the segment's length-counted body and, for a scan, its data."""
+    if position + 2 > len(image):
+        raise ImageRefused(_CUT_SHORT)
+    (length,) = struct.unpack_from(">H", image, position)
+    position += length
+    if marker != _SOS:
+        return position
+    found = _NEXT_MARKER.search(image, position)
+    return found.start() if found else len(image)
 
 
 def _marker_at(image: bytes, position: int) -> tuple[int, int]:
@@ -83,4 +97,7 @@ def _check_png(image: bytes) -> None:
         if chunks > MAX_PNG_CHUNKS:
             raise ImageRefused(f"the PNG has more than {MAX_PNG_CHUNKS} chunks")
         if kind == b"IEND":
+            if position != len(image):
+                raise ImageRefused("the PNG is followed by other data")
             return
+    raise ImageRefused(_CUT_SHORT if chunks else "the image header is corrupt")
