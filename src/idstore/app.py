@@ -130,7 +130,9 @@ def create_app(
         keys=FixedKeys(keyring) if keyring is not None else key_source(settings),
         clock=clock or SystemClock(),
         limiter=caller_limiter(settings.caller_requests_per_second, settings.redis_url),
-        face_workers=FaceWorkers(settings.face_workers or None),
+        face_workers=FaceWorkers(
+            settings.face_workers or None, job_seconds=settings.face_job_seconds
+        ),
     )
 
     def revocation_window() -> datetime:
@@ -204,7 +206,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "X-Api-Key", "X-Request-Id"],
             expose_headers=["X-Request-Id", "Retry-After"],
         )
-    app.add_middleware(RequestFrame)
+    app.add_middleware(RequestFrame, max_large_bodies=runtime.face_workers.max_pending)
     app.add_middleware(RawPathRouting)
     # Replacing app.openapi is how FastAPI documents customising the schema.
     app.openapi = lambda: _openapi(app, routers)  # type: ignore[method-assign]

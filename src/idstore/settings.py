@@ -113,6 +113,13 @@ class Settings:
             "request (0: one per core)."
         ),
     )
+    face_job_seconds: float = field(
+        default=30.0,
+        metadata=_help(
+            "Wall-clock limit of one face job (decode, detect, embed); past it the worker is "
+            "killed and replaced, and the request answers 20120 or 20121."
+        ),
+    )
     log_level: str = field(
         default="INFO", metadata=_help("Level of the JSON log lines written to standard error.")
     )

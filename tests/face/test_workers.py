@@ -151,6 +151,21 @@ def test_a_killed_worker_is_a_model_fault_and_the_next_request_starts_a_new_pool
     assert again == 1.0
 
 
+def test_a_job_past_its_time_limit_kills_its_worker_and_the_pool_is_replaced() -> None:
+    # A limit far below what detecting a face takes: the worker's alarm fires mid-job.
+    pool = FaceWorkers(1, job_seconds=0.001)
+    try:
+        with pytest.raises(ModelFault) as fault:
+            asyncio.run(pool.template_of(hopper_jpeg()))
+        pool.job_seconds = 60.0
+        again = asyncio.run(pool.template_of(hopper_jpeg()))
+    finally:
+        pool.close()
+
+    assert fault.value.code == 20120
+    assert again.distance_to(again) == 0.0
+
+
 def test_past_the_pending_bound_a_request_is_refused_at_once_and_the_slot_comes_back() -> None:
     pool = FaceWorkers(1, max_pending=1)
 

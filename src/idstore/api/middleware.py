@@ -23,6 +23,7 @@ from idstore.services.errors import (
     IdstoreError,
     InvalidField,
     InvalidJson,
+    TooManyRequests,
     UnexpectedError,
     UnsupportedMediaType,
 )
@@ -37,7 +38,11 @@ _BIOMETRIC_PATH = re.compile(
     r"^/api/identity-store/stores/[^/]+/users/[^/]+/biometrics/"
     r"(?:[^/]+|authentications/face)(?:/ext)?$"
 )
+# Large (face) bodies read and handled at once in one process; the app passes its face pool's
+# capacity, past which the pool would refuse them anyway (9005).
+DEFAULT_MAX_LARGE_BODIES = 16
 MAX_NESTING = 32
+_NOT_STRUCTURAL = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -75,10 +80,16 @@ class RequestFrame:
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
         max_biometric_body_bytes: int = MAX_BIOMETRIC_BODY_BYTES,
+        max_large_bodies: int = DEFAULT_MAX_LARGE_BODIES,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_biometric_body_bytes = max_biometric_body_bytes
+        # Each large body costs tens of MB while read, decoded and queued (F3): past this many
+        # at once, one more is refused before its first byte is read, so memory stays bounded.
+        # One event loop per process touches the count, so a plain integer is exact.
+        self.max_large_bodies = max_large_bodies
+        self.large_bodies = 0
 
     def body_limit(self, scope: Scope) -> int:
         """The largest body the request's route takes."""
@@ -99,11 +110,7 @@ class RequestFrame:
         response = _Response(send, request_id)
 
         try:
-            refusal, receive = await _screen_body(scope, receive, self.body_limit(scope))
-            if refusal is not None:
-                await _send_error(response.send, refusal, request_id)
-            else:
-                await self.app(scope, receive, response.send)
+            await self._serve(scope, receive, response, request_id)
         except Exception:
             log.exception("request.failed")
             if not response.started:
@@ -111,6 +118,27 @@ class RequestFrame:
         finally:
             _log_request(scope, response.status, time.perf_counter() - started)
             current_request_id.reset(token)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, response: _Response, request_id: str
+    ) -> None:
+        limit = self.body_limit(scope)
+        large = limit > self.max_body_bytes and _may_exceed(scope, self.max_body_bytes)
+        if large and self.large_bodies >= self.max_large_bodies:
+            busy = TooManyRequests(
+                "too many large requests are being handled; retry later", retry_after_seconds=1
+            )
+            await _send_error(response.send, busy, request_id)
+            return
+        self.large_bodies += large
+        try:
+            refusal, receive = await _screen_body(scope, receive, limit)
+            if refusal is not None:
+                await _send_error(response.send, refusal, request_id)
+            else:
+                await self.app(scope, receive, response.send)
+        finally:
+            self.large_bodies -= large
 
 
 def _log_request(scope: Scope, status: int, seconds: float) -> None:
@@ -170,11 +198,16 @@ async def _screen_body(
         # and would make the parser behind the routes guess UTF-16 or UTF-32, out of reach of
         # the nesting check below.
         return InvalidJson("request body is not UTF-8 encoded JSON"), receive
-    # A body cannot nest deeper than the brackets it holds: counting them (in C) spares walking
-    # a face image's megabytes of base64 byte by byte on the event loop.
-    openers = body.count(b"[") + body.count(b"{")
-    if openers > MAX_NESTING and _nesting_depth(body) > MAX_NESTING:
-        return InvalidField.of("body", f"JSON nested deeper than {MAX_NESTING} levels"), receive
+    # A body cannot nest deeper than the brackets it holds: counting them (in C) spares even
+    # the structure's walk for a face image's megabytes of base64.
+    if body.count(b"[") + body.count(b"{") > MAX_NESTING:
+        structure = structure_of(body)
+        # Only a small body has a legitimate use for many quotes and brackets; a large one
+        # carries an image. Bounding them bounds the walk in Python below.
+        if len(structure) > MAX_BODY_BYTES:
+            return InvalidField.of("body", "too many JSON strings, arrays or objects"), receive
+        if _nesting_depth(structure) > MAX_NESTING:
+            return InvalidField.of("body", f"JSON nested deeper than {MAX_NESTING} levels"), receive
     return None, replaying(body, receive)
 
 
@@ -189,6 +222,13 @@ def replaying(body: bytes, receive: Receive) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
+
+
+def _may_exceed(scope: Scope, size: int) -> bool:
+    """Whether the body may be larger than `size`: its declared length says so, or it has none
+    (a chunked body's length is known only once read)."""
+    declared = _header(scope, b"content-length")
+    return declared is None or not declared.isdigit() or int(declared) > size
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -215,24 +255,27 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def _nesting_depth(body: bytes) -> int:
-    """The deepest nesting of arrays and objects, counted outside strings, without parsing."""
+def structure_of(body: bytes) -> bytes:
+    """The body's quotes and brackets alone, escaped quotes and backslashes removed first: the
+    whole of what decides its nesting. Made by bytes methods (in C); a face image's megabytes
+    of base64 shrink to a few bytes."""
+    unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return unescaped.translate(None, _NOT_STRUCTURAL)
+
+
+def _nesting_depth(structure: bytes) -> int:
+    """The deepest nesting of arrays and objects, counted outside strings, in `structure_of`."""
     depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
+    in_string = False
+    for byte in structure:
+        if byte == 0x22:  # quote
+            in_string = not in_string
+        elif in_string:
+            continue
         elif byte in (0x5B, 0x7B):  # [ {
             depth += 1
             deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):  # ] }
+        else:  # ] }
             depth -= 1
     return deepest
 
@@ -241,14 +284,11 @@ async def _send_error(
     send: Callable[[Message], Awaitable[None]], error: IdstoreError, request_id: str
 ) -> None:
     body = json.dumps(error_body(error, request_id), separators=(",", ":")).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.http_status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if error.retry_after_seconds is not None:
+        headers.append((b"retry-after", str(error.retry_after_seconds).encode()))
+    await send({"type": "http.response.start", "status": error.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

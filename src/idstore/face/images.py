@@ -18,6 +18,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from idstore.face.bounds import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from idstore.face.errors import ImageRefused
+from idstore.face.structure import check_structure
 
 ACCEPTED_FORMATS: Final = ("JPEG", "PNG")
 
@@ -40,12 +41,15 @@ def decode_image(image: bytes) -> RgbPixels:
     """The image's pixels as an (height, width, 3) array of 8-bit RGB, upright per its EXIF tag.
 
     Raises ImageRefused (3502) for more than MAX_IMAGE_BYTES, a format other than JPEG or PNG,
-    more than MAX_IMAGE_PIXELS, a truncated or corrupt file, or a mode that has no RGB meaning.
+    more than MAX_IMAGE_PIXELS, a truncated or corrupt file, a shape that would make the
+    decoder work for minutes (structure.py), or a mode that has no RGB meaning.
     """
     if len(image) > MAX_IMAGE_BYTES:
         raise ImageRefused(f"the image is larger than {MAX_IMAGE_BYTES} bytes")
     if not image:
         raise ImageRefused("the image is empty")
+    # Before Pillow reads the header: its parser walks every marker segment before the frame.
+    check_structure(image)
 
     picture = _open_whole(image)
     return np.asarray(to_rgb(picture), dtype=np.uint8)

@@ -12,6 +12,10 @@ Errors raised in a worker come back as the same FaceError; anything else that fa
 worker that dies, comes back as ModelFault (20120 while enrolling, 20121 while matching). Requests
 waiting for a worker are bounded (`max_pending`, 8 a worker by default): each holds its image in
 memory, so past the bound a request is refused at once with FaceWorkersBusy (9005, 429).
+Every job runs under a wall-clock limit (`job_seconds`, 30 s by default): past it the worker's
+own alarm kills it, the pool is replaced, and the request answers ModelFault (20120/20121): the
+image's shape is bounded before decoding (structure.py), so a job this slow is the model's fault.
+Jobs running in the same pool at that moment fail the same way.
 Images and templates are never logged, here or in the workers.
 """
 
@@ -21,10 +25,12 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Final, TypeVar
 
 from idstore.face.errors import FaceError, FaceWorkersBusy, ModelFault
@@ -36,6 +42,7 @@ WORKER_NICENESS: Final = 10
 # Each request waiting for a worker holds its image (up to 10 MiB) in this process: past this many
 # per worker, a new one is refused at once rather than queued without bound.
 PENDING_PER_WORKER: Final = 8
+DEFAULT_JOB_SECONDS: Final = 30.0
 _Result = TypeVar("_Result", FaceTemplate, float)
 
 
@@ -53,9 +60,13 @@ class FaceWorkers:
         *,
         niceness: int = WORKER_NICENESS,
         max_pending: int | None = None,
+        job_seconds: float = DEFAULT_JOB_SECONDS,
     ) -> None:
         if workers is not None and workers < 1:
             raise ValueError("a face pool has at least one worker")
+        if job_seconds <= 0:
+            raise ValueError("a face job's time limit is positive")
+        self.job_seconds = job_seconds
         self.workers = workers or default_worker_count()
         self.max_pending = max_pending or self.workers * PENDING_PER_WORKER
         self._niceness = niceness
@@ -99,7 +110,7 @@ class FaceWorkers:
 
     async def _run(
         self,
-        job: Callable[[bytes, FaceTemplate | None], _Result],
+        job: Callable[[bytes, FaceTemplate | None, float], _Result],
         image: bytes,
         enrolled: FaceTemplate | None,
         *,
@@ -108,11 +119,14 @@ class FaceWorkers:
         self._take_slot()
         try:
             pool = self._started_pool()
-            return await asyncio.get_running_loop().run_in_executor(pool, job, image, enrolled)
+            return await asyncio.get_running_loop().run_in_executor(
+                pool, job, image, enrolled, self.job_seconds
+            )
         except FaceError:
             raise
         except BrokenProcessPool as exc:
-            # A worker died (killed, out of memory): the pool is unusable; the next call starts one.
+            # A worker died (past its time limit, killed, out of memory): the pool is unusable;
+            # the next call starts one.
             self._discard(pool)
             log.error("face.worker_died", extra={"error_type": type(exc).__name__})
             raise ModelFault("a face worker stopped", during_match=during_match) from exc
@@ -158,15 +172,29 @@ def _prepare_worker(niceness: int) -> None:
     jobs.prepare(niceness)
 
 
-def _template_job(image: bytes, _enrolled: FaceTemplate | None) -> FaceTemplate:
+def _template_job(image: bytes, _enrolled: FaceTemplate | None, seconds: float) -> FaceTemplate:
     from idstore.face import jobs
 
-    return jobs.template_of(image)
+    with _time_limit(seconds):
+        return jobs.template_of(image)
 
 
-def _score_job(image: bytes, enrolled: FaceTemplate | None) -> float:
+def _score_job(image: bytes, enrolled: FaceTemplate | None, seconds: float) -> float:
     from idstore.face import jobs
 
     if enrolled is None:  # score_against always passes one
         raise ModelFault("no enrolled template to score against", during_match=True)
-    return jobs.score_against(image, enrolled)
+    with _time_limit(seconds):
+        return jobs.score_against(image, enrolled)
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Kill this worker if the job outlasts `seconds`. SIGALRM's default action ends the process
+    even while a decoder or dlib holds it in C, where no Python exception could be raised."""
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)

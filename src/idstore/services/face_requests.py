@@ -72,14 +72,14 @@ def check_algorithm(name: str | None) -> None:
 
 
 def match_threshold(requested: float | None, stored: float) -> float:
-    """The threshold of one match: the request's, else the store's `faceMatchThreshold`.
+    """The threshold of one match: the store's `faceMatchThreshold` is a floor; a request may
+    ask for a stricter (higher) one, and a laxer one is raised to the floor, so that no caller
+    can make any face match (and clear the lock counter) with a threshold of 0.
 
     Raises 20125 (the request's outside 0-1) or 20126 (the store's outside 0-1).
     """
-    if requested is not None:
-        if not 0.0 <= requested <= 1.0:
-            raise ThresholdOutOfRange()
-        return requested
+    if requested is not None and not 0.0 <= requested <= 1.0:
+        raise ThresholdOutOfRange()
     if not 0.0 <= stored <= 1.0:
         raise StoredThresholdOutOfRange()
-    return stored
+    return stored if requested is None else max(requested, stored)
