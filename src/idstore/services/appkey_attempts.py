@@ -10,6 +10,7 @@ message, a disabled key, a key type the policy refuses, a cancellation) are audi
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -31,10 +32,12 @@ from idstore.services.appkey_errors import (
     AppkeyTypeNotAllowed,
     AuthenticationResponseMalformed,
     SingleShotChallengeRefused,
+    TransactionNotConfirmed,
 )
 from idstore.services.appkey_rows import appkey_from_row
 from idstore.services.appkey_sessions import AppkeySession
 from idstore.services.attempts import Attempt
+from idstore.services.ceremony_sessions import b64url_decode
 from idstore.services.errors import IdstoreError
 from idstore.services.models import (
     AppkeyStatus,
@@ -173,6 +176,15 @@ class AppkeyAttempt(Attempt):
             ),
             malformed=AuthenticationResponseMalformed,
         )
+
+    async def check_transaction(self, assertion: uaf.SignedAssertion) -> None:
+        """The assertion signs the hash of the session's transaction text, or none when the
+        session has none (3723, counted: the user confirmed something else, or nothing)."""
+        session = self.scope.session
+        wanted = None if session is None else session.transaction_hash
+        expected = b"" if wanted is None else b64url_decode(wanted)
+        if not hmac.compare_digest(expected, assertion.transaction_content_hash):
+            raise await self.refuse(TransactionNotConfirmed(), counts=True)
 
     async def remember_single_shot(self, row: Row[Any], challenge: str) -> None:
         """Keep the single-shot challenge as accepted for the key; refuse it (1090, counted, as

@@ -53,7 +53,8 @@ APPKEY_SESSIONS = SessionKind(
 @dataclass(frozen=True)
 class AppkeySession:
     """What a ceremony's completion checks against. The challenge is base64url text, as the
-    UAF request carried it."""
+    UAF request carried it; `transaction_hash` the base64url SHA-256 of the transaction text a
+    sign-in asked the authenticator to show, which its assertion must sign (None: no text)."""
 
     session_id: str
     ceremony: str
@@ -64,6 +65,7 @@ class AppkeySession:
     device_id: str | None
     device_name: str | None
     expiration_dtm: datetime
+    transaction_hash: str | None = None
 
     def check_live(self, now: datetime) -> None:
         """Raises AppkeySessionExpired (3720) past the policy's `timeoutSeconds`."""
@@ -93,6 +95,7 @@ class SessionStart:
     timeout_seconds: int
     device_id: str | None = None
     device_name: str | None = None
+    transaction_hash: bytes | None = None
 
 
 async def start(
@@ -109,6 +112,7 @@ async def start(
         device_id=begun.device_id,
         device_name=begun.device_name,
         expiration_dtm=now + timedelta(seconds=begun.timeout_seconds),
+        transaction_hash=None if begun.transaction_hash is None else b64url(begun.transaction_hash),
     )
     row = NewSession(
         session_id=state.session_id,
