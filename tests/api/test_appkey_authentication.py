@@ -131,6 +131,7 @@ def test_a_user_without_an_active_appkey_cannot_start_a_sign_in(api: Api) -> Non
     [
         (Tamper(bad_signature=True), FACET, 3710, 1),
         (Tamper(challenge="d3Jvbmc"), FACET, 1029, 1),
+        (Tamper(challenge="\ud800"), FACET, 1029, 1),
         (HONEST, "https://evil.example.net", 1026, 1),
         (Tamper(other_fc_params=True), FACET, 3718, 1),
         (Tamper(app_id="https://other.example.org/facets"), FACET, 3717, 1),

@@ -82,6 +82,7 @@ def test_the_client_response_may_come_as_a_json_string(
     ("tamper", "code"),
     [
         (Tamper(challenge="c29tZXRoaW5nIGVsc2U"), 1029),
+        (Tamper(challenge="\ud800"), 1029),  # a lone surrogate, valid in JSON
         (Tamper(app_id="https://evil.example.com/facets"), 3717),
         (Tamper(op="Auth"), 3716),
         (Tamper(wrong_length=True), 3711),

@@ -254,7 +254,9 @@ def _is_origin_of(facet_id: str, app_id: str) -> bool:
 
 
 def _check_challenge(received: str, expected: str) -> None:
-    if not hmac.compare_digest(received.encode(), expected.encode()):
+    # JSON lets fcParams carry a lone surrogate, which strict UTF-8 cannot encode; passed
+    # through, it makes bytes no base64url challenge has, so it is simply a mismatch.
+    if not hmac.compare_digest(received.encode(errors="surrogatepass"), expected.encode()):
         raise UafError(UafCode.CHALLENGE_MISMATCH, "the challenge does not match")
 
 
