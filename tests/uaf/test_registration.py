@@ -316,3 +316,30 @@ def test_an_attestation_certificate_that_cannot_be_read_is_refused_with_3713(
         == "CN=idstore test authenticator ABCD#0001"
     )
     assert refusal(verify) == 3713
+
+
+def test_a_ca_certificate_as_the_attestation_certificate_is_refused_with_3713() -> None:
+    ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001")
+
+    def verify() -> object:
+        return verify_chain(
+            [ca.root_der], roots=[ca.root_der], aaid="ABCD#0001", now=datetime.now(UTC)
+        )
+
+    assert refusal(verify) == 3713
+
+
+def test_a_root_whose_key_cannot_be_read_refuses_the_chain_with_3713() -> None:
+    ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001")
+    # id-ecPublicKey (1.2.840.10045.2.1) turned into the unassigned 1.2.840.10045.2.9
+    odd_root = ca.root_der.replace(
+        bytes.fromhex("2a8648ce3d0201"), bytes.fromhex("2a8648ce3d0209"), 1
+    )
+
+    def verify() -> object:
+        return verify_chain(
+            [ca.attestation_der], roots=[odd_root], aaid="ABCD#0001", now=datetime.now(UTC)
+        )
+
+    assert odd_root != ca.root_der
+    assert refusal(verify) == 3713
