@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -343,3 +344,19 @@ def test_a_root_whose_key_cannot_be_read_refuses_the_chain_with_3713() -> None:
 
     assert odd_root != ca.root_der
     assert refusal(verify) == 3713
+
+
+def test_a_key_id_longer_than_the_store_keeps_is_refused_with_3711(
+    authenticator: SoftwareUafAuthenticator,
+) -> None:
+    def registered(length: int) -> Callable[[], uaf.NewKey]:
+        challenge = new_challenge()
+        response = authenticator.register(
+            registration_request(challenge), FACET_ID, tamper=Tamper(key_id_length=length)
+        )
+        return lambda: check_registration(authenticator, response, challenge)
+
+    # 384 bytes are the 512 base64url characters of user_appkeys.key_id.
+    assert len(registered(384)().key_id) == 512
+    assert refusal(registered(385)) == 3711
+    assert refusal(registered(2048)) == 3711
