@@ -96,6 +96,34 @@ def test_altered_session_data_is_1011(api: Api) -> None:
     error_of(answer, 400, 1011)
 
 
+def test_session_data_refused_as_1011_or_1014_leaves_the_session_usable(api: Api) -> None:
+    internal, user, authenticator = _enrolled(api)
+    external, other, other_authenticator = _enrolled(api, sessionManagement="EXTERNAL")
+    by_id = internal.ceremony(internal.start_authentication(userId=user["id"]))
+    by_data = external.ceremony(external.start_authentication(userId=other["id"]))
+    assert by_data.session_data is not None
+    session_id, _, sealed = by_data.session_data.partition(".")
+    flipped = sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1]
+    response = authenticator.authenticate(by_id.request, FACET)
+    other_response = other_authenticator.authenticate(by_data.request, FACET)
+
+    not_expected = api.client.post(
+        f"{internal.base}/authentications",
+        json={"sessionData": f"{by_id.session_id}.AAAA", "clientResponse": response},
+    )
+    unreadable = api.client.post(
+        f"{external.base}/authentications",
+        json={"sessionData": f"{session_id}.{flipped}", "clientResponse": other_response},
+    )
+
+    error_of(not_expected, 400, 1014)
+    error_of(unreadable, 400, 1011)
+    signed_in = internal.complete("authentications", by_id, by_id.body(response))
+    other_signed_in = external.complete("authentications", by_data, by_data.body(other_response))
+    assert json_of(signed_in, 200)["user"]["id"] == user["id"]
+    assert json_of(other_signed_in, 200)["user"]["id"] == other["id"]
+
+
 def test_a_session_whose_configuration_or_policy_went_is_1012_or_1055(api: Api) -> None:
     rp, user, authenticator = _enrolled(api, authenticationPolicies={"default": {}, "gone": {}})
     config_gone = rp.ceremony(rp.start_authentication(userId=user["id"]))

@@ -141,7 +141,8 @@ async def consume(
     session_data: str | None,
 ) -> AppkeySession:
     """Delete the session and answer its state, expired or not (the caller judges the expiry
-    once it knows whom to audit). The caller commits the delete with its outcome.
+    once it knows whom to audit). Session data missing, unreadable or not expected leaves the
+    session as it was. The caller commits the delete with its outcome.
 
     Raises ResourceNotFound (9011: unknown, of another ceremony, or used already),
     AppkeySessionDataMissing (1009), AppkeySessionDataUnreadable (1011),
