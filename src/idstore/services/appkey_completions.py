@@ -217,8 +217,9 @@ async def complete_single_shot(
         row = await attempt.key_for(assertion, None)
         await attempt.verify(assertion, row)
         # Kept in its one canonical spelling, so that no other spelling of the time passes.
-        await attempt.remember_single_shot(row, uaf.single_shot_challenge(signed_at))
-        return await attempt.accept(row, assertion.sign_counter)
+        challenge = uaf.single_shot_challenge(signed_at)
+        await attempt.check_single_shot_unused(row, challenge)
+        return await attempt.accept(row, assertion.sign_counter, single_shot=challenge)
 
 
 async def _session(
