@@ -278,6 +278,9 @@ def test_an_rp_id_that_is_not_a_lower_case_domain_is_refused(api: Api, rp_id: st
         "ios:bundle-id:com..example",
         "ios:bundle-id:com.example/app",
         "ftp://example.com",
+        "https://login.example.com:0",
+        "https://a..b",
+        "https://bücher.example",  # an IDN host is written in its xn-- form
     ],
 )
 def test_a_malformed_facet_id_is_refused(api: Api, facet: str) -> None:
