@@ -68,6 +68,24 @@ def test_session_data_for_an_internal_session_is_1014(api: Api) -> None:
     error_of(answer, 400, 1014)
 
 
+@pytest.mark.parametrize("kind", ["registrations", "authentications"])
+def test_session_data_sent_to_a_session_route_is_1014(api: Api, kind: str) -> None:
+    rp, user, _ = _enrolled(api)
+    started = (
+        rp.start_registration(user)
+        if kind == "registrations"
+        else rp.start_authentication(userId=user["id"])
+    )
+    ceremony = rp.ceremony(started)
+
+    answer = api.client.post(
+        f"{rp.base}/{kind}/sessions/{ceremony.session_id}",
+        json={"sessionData": f"{ceremony.session_id}.AAAA", "clientResponse": []},
+    )
+
+    error_of(answer, 400, 1014)
+
+
 def test_an_external_session_without_its_data_is_1009(api: Api) -> None:
     rp, _, _ = _enrolled(api, sessionManagement="EXTERNAL")
 

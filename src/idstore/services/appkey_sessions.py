@@ -149,6 +149,8 @@ async def consume(
     AppkeySessionRelyingPartyGone (1012: a state without a relying party),
     AppkeySessionDataNotExpected (1014) and AppkeySessionPolicyNameMissing (1056).
     """
+    if session_id is not None and session_data is not None:
+        raise AppkeySessionDataNotExpected("sessionData given for a session completed by id")
     _, plain = await take_session(
         conn,
         keyring,
