@@ -88,13 +88,9 @@ def check_root_certificate(encoded: str, field: str) -> x509.Certificate:
         certificate = x509.load_der_x509_certificate(der)
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
         certificate.public_key()  # a root whose key cannot load would refuse every chain
-    except (
-        binascii.Error,
-        ValueError,
-        UnsupportedAlgorithm,
-        x509.InvalidVersion,
-        x509.DuplicateExtension,
-    ):
+    except UnsupportedAlgorithm:
+        raise InvalidField.of(field, "its public key's algorithm is not supported") from None
+    except (binascii.Error, ValueError, x509.InvalidVersion, x509.DuplicateExtension):
         raise InvalidField.of(field, "must be a base64 DER X.509 certificate") from None
     except x509.ExtensionNotFound:
         raise InvalidField.of(field, "must be a CA certificate (basicConstraints)") from None
