@@ -4,6 +4,8 @@ that a refusal leaves as they were."""
 
 from __future__ import annotations
 
+import base64
+import copy
 from typing import Any
 
 import pytest
@@ -81,6 +83,40 @@ def test_a_transaction_text_travels_in_the_request_and_its_hash_is_signed(api: A
     assert json_of(signed_in, 200)["user"]["id"] == user["id"]
 
 
+def _with_transaction(request: list[dict[str, Any]], text: str | None) -> list[dict[str, Any]]:
+    """The request as a client that shows `text` (None: nothing) instead of the server's."""
+    message = copy.deepcopy(request[0])
+    message.pop("transaction", None)
+    if text is not None:
+        content = base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+        message["transaction"] = [{"contentType": "text/plain", "content": content}]
+    return [message]
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("Pay 25.00 EUR to Alice", None),
+        ("Pay 25.00 EUR to Alice", "Pay 9999.00 EUR to Mallory"),
+        (None, "Pay 9999.00 EUR to Mallory"),
+    ],
+)
+def test_an_assertion_not_confirming_the_transaction_text_is_3723_and_counted(
+    api: Api, sent: str | None, shown: str | None
+) -> None:
+    rp, user, authenticator, appkey = _enrolled(api)
+    fields = {} if sent is None else {"transactionText": sent}
+    ceremony = rp.ceremony(rp.start_authentication(userId=user["id"], **fields))
+    response = authenticator.authenticate(_with_transaction(ceremony.request, shown), FACET)
+
+    refusal = refused(rp.complete("authentications", ceremony, ceremony.body(response)), 3723)
+
+    assert AppkeyStore.failed_attempts(refusal["user"]) == 1
+    assert rp.appkey(user, appkey["id"])["signCount"] == appkey["signCount"]
+    record = rp.last_audit(user)
+    assert (record["result"], record["errorCode"]) == ("FAILURE", 3723)
+
+
 def test_a_user_without_an_active_appkey_cannot_start_a_sign_in(api: Api) -> None:
     rp = AppkeyStore.create(api)
     user = api.create_user(rp.store)
@@ -95,6 +131,7 @@ def test_a_user_without_an_active_appkey_cannot_start_a_sign_in(api: Api) -> Non
     [
         (Tamper(bad_signature=True), FACET, 3710, 1),
         (Tamper(challenge="d3Jvbmc"), FACET, 1029, 1),
+        (Tamper(challenge="\ud800"), FACET, 1029, 1),
         (HONEST, "https://evil.example.net", 1026, 1),
         (Tamper(other_fc_params=True), FACET, 3718, 1),
         (Tamper(app_id="https://other.example.org/facets"), FACET, 3717, 1),
@@ -235,5 +272,5 @@ def test_a_disabled_or_locked_user_is_refused_before_the_response_is_read(api: A
     refusal = refused(rp.complete("authentications", ceremony, ceremony.body(response)), 2102)
 
     assert refusal["user"]["id"] == user["id"]
-    assert rp.appkey(user, appkey["id"])["signCount"] == 0
+    assert rp.appkey(user, appkey["id"])["signCount"] == appkey["signCount"]
     assert rp.last_audit(user)["errorCode"] == 2102

@@ -278,6 +278,9 @@ def test_an_rp_id_that_is_not_a_lower_case_domain_is_refused(api: Api, rp_id: st
         "ios:bundle-id:com..example",
         "ios:bundle-id:com.example/app",
         "ftp://example.com",
+        "https://login.example.com:0",
+        "https://a..b",
+        "https://bücher.example",  # an IDN host is written in its xn-- form
     ],
 )
 def test_a_malformed_facet_id_is_refused(api: Api, facet: str) -> None:
@@ -377,6 +380,25 @@ def test_a_root_certificate_that_is_not_a_ca_is_refused(api: Api) -> None:
     )
 
     assert_invalid(refused, "registrationPolicies.default.attestationRootCertificates[1]")
+
+
+def test_a_root_certificate_whose_key_cannot_be_read_is_refused(api: Api) -> None:
+    store = api.create_store()["name"]
+    root_der = AttestationCa(KeyKind.P256_RAW, "ABCD#0001").root_der
+    # id-ecPublicKey (1.2.840.10045.2.1) turned into the unassigned 1.2.840.10045.2.9
+    odd = root_der.replace(bytes.fromhex("2a8648ce3d0201"), bytes.fromhex("2a8648ce3d0209"), 1)
+    assert odd != root_der
+
+    refused = api.client.post(
+        _configs_url(api, store),
+        json={
+            "rpId": "example.com",
+            "registrationPolicies": {"default": {"attestationRootCertificates": [_b64(odd)]}},
+        },
+    )
+
+    assert_invalid(refused, "registrationPolicies.default.attestationRootCertificates[0]")
+    error_of(api.client.get(f"{_configs_url(api, store)}/example.com"), 404, 9011)
 
 
 def test_a_partial_update_cannot_leave_basic_full_without_a_root(api: Api) -> None:

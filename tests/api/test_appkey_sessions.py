@@ -68,6 +68,24 @@ def test_session_data_for_an_internal_session_is_1014(api: Api) -> None:
     error_of(answer, 400, 1014)
 
 
+@pytest.mark.parametrize("kind", ["registrations", "authentications"])
+def test_session_data_sent_to_a_session_route_is_1014(api: Api, kind: str) -> None:
+    rp, user, _ = _enrolled(api)
+    started = (
+        rp.start_registration(user)
+        if kind == "registrations"
+        else rp.start_authentication(userId=user["id"])
+    )
+    ceremony = rp.ceremony(started)
+
+    answer = api.client.post(
+        f"{rp.base}/{kind}/sessions/{ceremony.session_id}",
+        json={"sessionData": f"{ceremony.session_id}.AAAA", "clientResponse": []},
+    )
+
+    error_of(answer, 400, 1014)
+
+
 def test_an_external_session_without_its_data_is_1009(api: Api) -> None:
     rp, _, _ = _enrolled(api, sessionManagement="EXTERNAL")
 
@@ -94,6 +112,34 @@ def test_altered_session_data_is_1011(api: Api) -> None:
     )
 
     error_of(answer, 400, 1011)
+
+
+def test_session_data_refused_as_1011_or_1014_leaves_the_session_usable(api: Api) -> None:
+    internal, user, authenticator = _enrolled(api)
+    external, other, other_authenticator = _enrolled(api, sessionManagement="EXTERNAL")
+    by_id = internal.ceremony(internal.start_authentication(userId=user["id"]))
+    by_data = external.ceremony(external.start_authentication(userId=other["id"]))
+    assert by_data.session_data is not None
+    session_id, _, sealed = by_data.session_data.partition(".")
+    flipped = sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1]
+    response = authenticator.authenticate(by_id.request, FACET)
+    other_response = other_authenticator.authenticate(by_data.request, FACET)
+
+    not_expected = api.client.post(
+        f"{internal.base}/authentications",
+        json={"sessionData": f"{by_id.session_id}.AAAA", "clientResponse": response},
+    )
+    unreadable = api.client.post(
+        f"{external.base}/authentications",
+        json={"sessionData": f"{session_id}.{flipped}", "clientResponse": other_response},
+    )
+
+    error_of(not_expected, 400, 1014)
+    error_of(unreadable, 400, 1011)
+    signed_in = internal.complete("authentications", by_id, by_id.body(response))
+    other_signed_in = external.complete("authentications", by_data, by_data.body(other_response))
+    assert json_of(signed_in, 200)["user"]["id"] == user["id"]
+    assert json_of(other_signed_in, 200)["user"]["id"] == other["id"]
 
 
 def test_a_session_whose_configuration_or_policy_went_is_1012_or_1055(api: Api) -> None:

@@ -137,6 +137,23 @@ def test_a_single_shot_with_a_bad_signature_is_3710_and_keeps_the_time_usable(
     json_of(honest, 200)
 
 
+def test_a_single_shot_refused_for_its_counter_is_1061_and_keeps_the_time_usable(
+    enrolled: Enrolled,
+) -> None:
+    rp, user, authenticator, appkey = enrolled
+    json_of(rp.single_shot(authenticator, NOW - timedelta(seconds=5)), 200)  # counter 1
+    json_of(rp.single_shot(authenticator, NOW - timedelta(seconds=4)), 200)  # counter 2
+    authenticator.set_sign_counter(appkey["keyId"], 0)  # signs 1, under the stored 2
+
+    cloned = refused(rp.single_shot(authenticator, NOW), 1061)
+    authenticator.set_sign_counter(appkey["keyId"], 10)
+    honest = json_of(rp.single_shot(authenticator, NOW), 200)
+
+    assert AppkeyStore.failed_attempts(cloned["user"]) == 1
+    assert honest["appkey"]["signCount"] == 11
+    assert rp.last_audit(user)["id"] == honest["authenticationId"]
+
+
 def test_a_single_shot_from_an_unknown_key_is_1058_unaudited(api: Api, enrolled: Enrolled) -> None:
     rp, user, _, _ = enrolled
     stranger = SoftwareUafAuthenticator(aaid="FFFF#0003")

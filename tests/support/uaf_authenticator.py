@@ -81,6 +81,7 @@ class Tamper:
     assertions: int = 1  # copies of the assertion sent (0 or 2 for the count refusals)
     extension: tuple[str, bytes, bool] | None = None  # (id, data, is critical), signed in
     extensions: tuple[tuple[str, bytes, bool], ...] = ()  # more of the same
+    key_id_length: int | None = None  # a new key's id of this many bytes (default 32)
 
 
 HONEST = Tamper()
@@ -168,6 +169,8 @@ class SoftwareUafAuthenticator:
 
         private_key = self.kind.generate()
         key_id = hashlib.sha256(public_key_bytes(self.kind, private_key)).digest()
+        if tamper.key_id_length is not None:
+            key_id = (key_id * (tamper.key_id_length // len(key_id) + 1))[: tamper.key_id_length]
         key = RegisteredKey(app_id, key_id, private_key)
         self.registration_counter += 1
         krd = self._krd(key, private_key, self._signed_hash(params, tamper), key_type, tamper)

@@ -102,6 +102,7 @@ def test_the_response_may_come_as_a_json_string(registered: Registered) -> None:
     ("tamper", "code"),
     [
         (Tamper(challenge="c29tZXRoaW5nIGVsc2U"), 1029),
+        (Tamper(challenge="\ud800"), 1029),  # a lone surrogate, valid in JSON
         (Tamper(app_id="https://evil.example.com/facets"), 3717),
         (Tamper(op="Reg"), 1017),
         (Tamper(wrong_length=True), 1091),

@@ -116,6 +116,23 @@ def test_an_unknown_algorithm_or_key_encoding_is_refused_with_3715() -> None:
     )
 
 
+def test_an_spki_naming_an_unknown_key_algorithm_is_refused_with_3715() -> None:
+    der = public_key_bytes(KeyKind.P256_RAW_DER_KEY, KeyKind.P256_RAW_DER_KEY.generate())
+    # id-ecPublicKey (1.2.840.10045.2.1) turned into the unassigned 1.2.840.10045.2.9
+    unknown = der.replace(bytes.fromhex("2a8648ce3d0201"), bytes.fromhex("2a8648ce3d0209"))
+    p256 = SignatureAlgorithm.SECP256R1_ECDSA_SHA256_RAW
+
+    assert unknown != der
+    assert (
+        refusal(
+            lambda: public_key_der(
+                KeyEncoding.ECC_X962_DER, unknown, algorithm=p256, error_code=MALFORMED
+            )
+        )
+        == 3715
+    )
+
+
 @pytest.mark.parametrize("unsuitable", ["rsa", "p384"])
 def test_a_key_that_does_not_suit_the_algorithm_is_refused_with_3715(
     rsa_key: rsa.RSAPrivateKey, unsuitable: str

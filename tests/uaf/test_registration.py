@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -82,6 +83,7 @@ def test_the_client_response_may_come_as_a_json_string(
     ("tamper", "code"),
     [
         (Tamper(challenge="c29tZXRoaW5nIGVsc2U"), 1029),
+        (Tamper(challenge="\ud800"), 1029),  # a lone surrogate, valid in JSON
         (Tamper(app_id="https://evil.example.com/facets"), 3717),
         (Tamper(op="Auth"), 3716),
         (Tamper(wrong_length=True), 3711),
@@ -125,20 +127,20 @@ def test_a_facet_not_trusted_is_refused_with_1026(authenticator: SoftwareUafAuth
 
 
 @pytest.mark.parametrize(
-    ("facet_id", "is_trusted"),
+    ("facet_id", "kept"),
     [
-        (APP_ID, True),
-        (FACET_ID, True),
-        ("https://SHOP.example.com/", True),
-        ("https://shop.example.com:8443", False),
-        ("http://shop.example.com", False),
-        ("https://evil.example.com", False),
-        ("https://shop.example.com/other", False),
-        (ANDROID_FACET, False),
+        (APP_ID, APP_ID),
+        (FACET_ID, FACET_ID),
+        ("https://SHOP.example.com/", FACET_ID),  # kept as the origin serializes
+        ("https://shop.example.com:8443", None),
+        ("http://shop.example.com", None),
+        ("https://evil.example.com", None),
+        ("https://shop.example.com/other", None),
+        (ANDROID_FACET, None),
     ],
 )
 def test_with_no_trusted_facet_the_app_id_and_its_origin_may_register(
-    authenticator: SoftwareUafAuthenticator, facet_id: str, is_trusted: bool
+    authenticator: SoftwareUafAuthenticator, facet_id: str, kept: str | None
 ) -> None:
     challenge = new_challenge()
     response = authenticator.register(registration_request(challenge), facet_id)
@@ -146,8 +148,8 @@ def test_with_no_trusted_facet_the_app_id_and_its_origin_may_register(
     def check() -> uaf.NewKey:
         return check_registration(authenticator, response, challenge, trusted_facets=[])
 
-    if is_trusted:
-        assert check().facet_id == facet_id
+    if kept is not None:
+        assert check().facet_id == kept
     else:
         assert refusal(check) == 1026
 
@@ -315,3 +317,46 @@ def test_an_attestation_certificate_that_cannot_be_read_is_refused_with_3713(
         == "CN=idstore test authenticator ABCD#0001"
     )
     assert refusal(verify) == 3713
+
+
+def test_a_ca_certificate_as_the_attestation_certificate_is_refused_with_3713() -> None:
+    ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001")
+
+    def verify() -> object:
+        return verify_chain(
+            [ca.root_der], roots=[ca.root_der], aaid="ABCD#0001", now=datetime.now(UTC)
+        )
+
+    assert refusal(verify) == 3713
+
+
+def test_a_root_whose_key_cannot_be_read_refuses_the_chain_with_3713() -> None:
+    ca = AttestationCa(KeyKind.P256_RAW, "ABCD#0001")
+    # id-ecPublicKey (1.2.840.10045.2.1) turned into the unassigned 1.2.840.10045.2.9
+    odd_root = ca.root_der.replace(
+        bytes.fromhex("2a8648ce3d0201"), bytes.fromhex("2a8648ce3d0209"), 1
+    )
+
+    def verify() -> object:
+        return verify_chain(
+            [ca.attestation_der], roots=[odd_root], aaid="ABCD#0001", now=datetime.now(UTC)
+        )
+
+    assert odd_root != ca.root_der
+    assert refusal(verify) == 3713
+
+
+def test_a_key_id_longer_than_the_store_keeps_is_refused_with_3711(
+    authenticator: SoftwareUafAuthenticator,
+) -> None:
+    def registered(length: int) -> Callable[[], uaf.NewKey]:
+        challenge = new_challenge()
+        response = authenticator.register(
+            registration_request(challenge), FACET_ID, tamper=Tamper(key_id_length=length)
+        )
+        return lambda: check_registration(authenticator, response, challenge)
+
+    # 384 bytes are the 512 base64url characters of user_appkeys.key_id.
+    assert len(registered(384)().key_id) == 512
+    assert refusal(registered(385)) == 3711
+    assert refusal(registered(2048)) == 3711

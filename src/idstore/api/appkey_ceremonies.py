@@ -11,7 +11,6 @@ from idstore.api.routing import segment
 from idstore.api.schemas.appkey_ceremonies import (
     AppkeyCeremonyStartOut,
     AppkeyCompleteIn,
-    AppkeyExternalCompleteIn,
     AppkeyOutcomeOut,
 )
 from idstore.services import appkey_errors as refusals
@@ -98,10 +97,9 @@ def start_out(started: AppkeyCeremonyStart) -> AppkeyCeremonyStartOut:
 
 
 def completion_of(body: AppkeyCompleteIn, *, session_id: str | None) -> AppkeyCompletion:
-    session_data = body.session_data if isinstance(body, AppkeyExternalCompleteIn) else None
     return AppkeyCompletion(
         session_id=session_id,
-        session_data=session_data,
+        session_data=None if body.session_data is None else str(body.session_data),
         client_response=body.client_response,
         client_failure=body.client_failure,
     )

@@ -10,6 +10,7 @@ message, a disabled key, a key type the policy refuses, a cancellation) are audi
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -31,10 +32,12 @@ from idstore.services.appkey_errors import (
     AppkeyTypeNotAllowed,
     AuthenticationResponseMalformed,
     SingleShotChallengeRefused,
+    TransactionNotConfirmed,
 )
 from idstore.services.appkey_rows import appkey_from_row
 from idstore.services.appkey_sessions import AppkeySession
 from idstore.services.attempts import Attempt
+from idstore.services.ceremony_sessions import b64url_decode
 from idstore.services.errors import IdstoreError
 from idstore.services.models import (
     AppkeyStatus,
@@ -174,30 +177,38 @@ class AppkeyAttempt(Attempt):
             malformed=AuthenticationResponseMalformed,
         )
 
-    async def remember_single_shot(self, row: Row[Any], challenge: str) -> None:
-        """Keep the single-shot challenge as accepted for the key; refuse it (1090, counted, as
-        a replayed TOTP code is) when the key had it accepted before. The primary key decides,
-        so two processes cannot both accept it."""
-        now = self.ctx.now
+    async def check_transaction(self, assertion: uaf.SignedAssertion) -> None:
+        """The assertion signs the hash of the session's transaction text, or none when the
+        session has none (3723, counted: the user confirmed something else, or nothing)."""
+        session = self.scope.session
+        wanted = None if session is None else session.transaction_hash
+        expected = b"" if wanted is None else b64url_decode(wanted)
+        if not hmac.compare_digest(expected, assertion.transaction_content_hash):
+            raise await self.refuse(TransactionNotConfirmed(), counts=True)
+
+    async def check_single_shot_unused(self, row: Row[Any], challenge: str) -> None:
+        """Refuse (1090, counted, as a replayed TOTP code is) a single-shot challenge the key had
+        accepted before. Nothing is recorded here: `accept` records it with the success, so
+        that a refused attempt does not use the time up."""
         await self.conn.execute(
             delete(_CHALLENGES).where(
                 _CHALLENGES.c.appkey_id == row.id,
-                _CHALLENGES.c.accepted_dtm < now - _SINGLE_SHOT_MEMORY,
+                _CHALLENGES.c.accepted_dtm < self.ctx.now - _SINGLE_SHOT_MEMORY,
             )
         )
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        kept = await self.conn.execute(
-            dialect.insert(_CHALLENGES)
-            .values(appkey_id=row.id, challenge=challenge, store_id=self.store_id, accepted_dtm=now)
-            .on_conflict_do_nothing(index_elements=["appkey_id", "challenge"])
+        used = await self.conn.execute(
+            select(_CHALLENGES.c.appkey_id).where(
+                _CHALLENGES.c.appkey_id == row.id, _CHALLENGES.c.challenge == challenge
+            )
         )
-        if kept.rowcount != 1:
-            refusal = SingleShotChallengeRefused("the single-shot challenge was accepted before")
-            raise await self.refuse(refusal, counts=True)
+        if used.first() is not None:
+            raise await self._single_shot_replayed()
 
-    async def accept(self, row: Row[Any], sign_counter: int) -> AppkeyAuthentication:
+    async def accept(
+        self, row: Row[Any], sign_counter: int, *, single_shot: str | None = None
+    ) -> AppkeyAuthentication:
         """Store the counter with one conditional UPDATE whose row count decides (1061,
-        counted), then succeed."""
+        counted), record the `single_shot` challenge as accepted for the key, then succeed."""
         now = self.ctx.now
         # The counter only ever goes up, or stays 0 after 0 (authenticators without one).
         counter_moves = (_APPKEYS.c.sign_count < sign_counter) | (
@@ -214,6 +225,8 @@ class AppkeyAttempt(Attempt):
         )
         if accepted.rowcount != 1:
             raise await self.refuse(AppkeySignCountNotIncreased(), counts=True)
+        if single_shot is not None:
+            await self._record_single_shot(row, single_shot)
 
         assert self.appkey is not None  # noqa: S101  # set by key_for
         used = replace(
@@ -223,6 +236,27 @@ class AppkeyAttempt(Attempt):
             last_updated_dtm=now,
         )
         return await self.succeed_with(used)
+
+    async def _record_single_shot(self, row: Row[Any], challenge: str) -> None:
+        # The primary key decides, so two processes cannot both accept the time; under the
+        # user's row lock check_single_shot_unused has already refused a replay.
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        kept = await self.conn.execute(
+            dialect.insert(_CHALLENGES)
+            .values(
+                appkey_id=row.id,
+                challenge=challenge,
+                store_id=self.store_id,
+                accepted_dtm=self.ctx.now,
+            )
+            .on_conflict_do_nothing(index_elements=["appkey_id", "challenge"])
+        )
+        if kept.rowcount != 1:
+            raise await self._single_shot_replayed()
+
+    async def _single_shot_replayed(self) -> IdstoreError:
+        refusal = SingleShotChallengeRefused("the single-shot challenge was accepted before")
+        return await self.refuse(refusal, counts=True)
 
     async def succeed_with(self, appkey: UserAppkey) -> AppkeyAuthentication:
         """Note the appkey on the user (used or new), audit the success, commit."""

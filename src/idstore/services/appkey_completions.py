@@ -115,7 +115,7 @@ async def complete_authentication(
     that names no user also 3720, 1115, 1102, 1104, 1105, 1091-1093, 1017 and 1058. Then,
     audited with the updated user: 3720, 2102, 2100, 502, 2101, 9005; the client's failure
     (1104 counted; 1105, 1102, 1115 not); the response (1091-1093, 1017, 3717, 1026, 1029,
-    3718); the key (1058, 1059, 1060, 1035); 3710 and 1061.
+    3718); the key (1058, 1059, 1060, 1035); 3710, 3723 (transaction not confirmed) and 1061.
     """
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
@@ -165,6 +165,7 @@ async def _signed_in(
     )
     row = await attempt.key_for(assertion, allowed_types)
     await attempt.verify(assertion, row)
+    await attempt.check_transaction(assertion)
     return await attempt.accept(row, assertion.sign_counter)
 
 
@@ -216,8 +217,9 @@ async def complete_single_shot(
         row = await attempt.key_for(assertion, None)
         await attempt.verify(assertion, row)
         # Kept in its one canonical spelling, so that no other spelling of the time passes.
-        await attempt.remember_single_shot(row, uaf.single_shot_challenge(signed_at))
-        return await attempt.accept(row, assertion.sign_counter)
+        challenge = uaf.single_shot_challenge(signed_at)
+        await attempt.check_single_shot_unused(row, challenge)
+        return await attempt.accept(row, assertion.sign_counter, single_shot=challenge)
 
 
 async def _session(

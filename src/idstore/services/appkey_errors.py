@@ -304,3 +304,13 @@ class NoActiveAppkey(IdstoreError):
     code = 3722
     http_status = 400
     default_message = "the user has no active appkey for this relying party"
+
+
+class TransactionNotConfirmed(IdstoreError):
+    """The sign-in was started with a `transactionText`, and the assertion does not sign the
+    SHA-256 of that text (no transaction hash, or another text's); or it signs a transaction
+    hash when none was asked. Counted as a wrong proof."""
+
+    code = 3723
+    http_status = 400
+    default_message = "the assertion does not confirm the transaction text"

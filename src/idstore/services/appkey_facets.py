@@ -58,6 +58,15 @@ def _checked_facet(text: str, field: str) -> str:
             "must be https://host[:port] without a path, android:apk-key-hash:<base64> "
             "or ios:bundle-id:<id>",
         )
+    if origin.port == 0:
+        raise InvalidField.of(field, "a web facet's port must be 1 to 65535")
+    # A UAF client reports the host as its browser serializes it: internationalized names
+    # in their ASCII (xn--) form, no empty label. Other spellings would never match.
+    is_address = origin.host.startswith("[")
+    if not is_address and not all(_LABEL.fullmatch(label) for label in origin.host.split(".")):
+        raise InvalidField.of(
+            field, "a web facet's host must be an ASCII host name (xn-- form for IDN)"
+        )
     return origin.serialized()
 
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from idstore.services.errors import InvalidField
 from idstore.services.models import (
@@ -80,12 +81,16 @@ def _checked_registration(policy: AppkeyRegistrationPolicy, field: str) -> Appke
 
 
 def check_root_certificate(encoded: str, field: str) -> x509.Certificate:
-    """A base64 DER certificate that is a CA (basicConstraints cA true). Raises 9002."""
+    """A base64 DER certificate that is a CA (basicConstraints cA true) with a key this service
+    can verify signatures with. Raises 9002."""
     try:
         der = base64.b64decode(encoded, validate=True)
         certificate = x509.load_der_x509_certificate(der)
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
-    except (binascii.Error, ValueError):
+        certificate.public_key()  # a root whose key cannot load would refuse every chain
+    except UnsupportedAlgorithm:
+        raise InvalidField.of(field, "its public key's algorithm is not supported") from None
+    except (binascii.Error, ValueError, x509.InvalidVersion, x509.DuplicateExtension):
         raise InvalidField.of(field, "must be a base64 DER X.509 certificate") from None
     except x509.ExtensionNotFound:
         raise InvalidField.of(field, "must be a CA certificate (basicConstraints)") from None

@@ -53,7 +53,8 @@ APPKEY_SESSIONS = SessionKind(
 @dataclass(frozen=True)
 class AppkeySession:
     """What a ceremony's completion checks against. The challenge is base64url text, as the
-    UAF request carried it."""
+    UAF request carried it; `transaction_hash` the base64url SHA-256 of the transaction text a
+    sign-in asked the authenticator to show, which its assertion must sign (None: no text)."""
 
     session_id: str
     ceremony: str
@@ -64,6 +65,7 @@ class AppkeySession:
     device_id: str | None
     device_name: str | None
     expiration_dtm: datetime
+    transaction_hash: str | None = None
 
     def check_live(self, now: datetime) -> None:
         """Raises AppkeySessionExpired (3720) past the policy's `timeoutSeconds`."""
@@ -93,6 +95,7 @@ class SessionStart:
     timeout_seconds: int
     device_id: str | None = None
     device_name: str | None = None
+    transaction_hash: bytes | None = None
 
 
 async def start(
@@ -109,6 +112,7 @@ async def start(
         device_id=begun.device_id,
         device_name=begun.device_name,
         expiration_dtm=now + timedelta(seconds=begun.timeout_seconds),
+        transaction_hash=None if begun.transaction_hash is None else b64url(begun.transaction_hash),
     )
     row = NewSession(
         session_id=state.session_id,
@@ -137,13 +141,16 @@ async def consume(
     session_data: str | None,
 ) -> AppkeySession:
     """Delete the session and answer its state, expired or not (the caller judges the expiry
-    once it knows whom to audit). The caller commits the delete with its outcome.
+    once it knows whom to audit). Session data missing, unreadable or not expected leaves the
+    session as it was. The caller commits the delete with its outcome.
 
     Raises ResourceNotFound (9011: unknown, of another ceremony, or used already),
     AppkeySessionDataMissing (1009), AppkeySessionDataUnreadable (1011),
     AppkeySessionRelyingPartyGone (1012: a state without a relying party),
     AppkeySessionDataNotExpected (1014) and AppkeySessionPolicyNameMissing (1056).
     """
+    if session_id is not None and session_data is not None:
+        raise AppkeySessionDataNotExpected("sessionData given for a session completed by id")
     _, plain = await take_session(
         conn,
         keyring,

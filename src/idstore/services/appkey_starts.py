@@ -119,6 +119,9 @@ async def start_authentication(
             policy_name=policy_name,
             user_id=user_id,
             timeout_seconds=policy.timeout_seconds,
+            transaction_hash=(
+                None if transaction_text is None else uaf.transaction_content_hash(transaction_text)
+            ),
         )
         session = await appkey_sessions.start(conn, keyring, begun, now=ctx.now)
         request = uaf.authentication_request(

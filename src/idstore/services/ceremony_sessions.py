@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.crypto.keyring import KeyRing, SealBroken
@@ -117,34 +117,35 @@ async def take_session(
     session_id: str | None,
     session_data: str | None,
 ) -> tuple[str, bytes]:
-    """Delete the session and answer its id and opened state, expired or not: whatever happens
-    next, it is used up. The caller commits the delete with its outcome.
+    """Open the session, then delete it, and answer its id and opened state, expired or not:
+    once taken, it is used up whatever happens next. A request whose session data is missing,
+    not expected or cannot be opened takes nothing: it proves no hold on the session, and must
+    not let whoever knows a session id use it up. The caller commits the delete with its outcome.
 
     Raises ResourceNotFound (9011: unknown, of another ceremony, or used already), and the
     kind's `missing`, `unreadable` and `not_expected` errors.
     """
     sealed_given, session_id = _split_session_data(kind, session_data, session_id)
     table = kind.table
-    # One DELETE … RETURNING reads and removes: of two completions at once, one gets the row.
-    row = (
-        await conn.execute(
-            delete(table)
-            .where(
-                table.c.id == session_id,
-                table.c.store_id == store_id,
-                table.c.ceremony == ceremony,
-            )
-            .returning(table.c.state_sealed)
-        )
-    ).first()
+    this_session = (
+        table.c.id == session_id,
+        table.c.store_id == store_id,
+        table.c.ceremony == ceremony,
+    )
+    row = (await conn.execute(select(table.c.state_sealed).where(*this_session))).first()
     if row is None:
         raise ResourceNotFound(f"{kind.name} session not found, or already used")
-
     if row.state_sealed is not None and sealed_given is not None:
         raise kind.not_expected()
     if row.state_sealed is None and sealed_given is None:
         raise kind.missing()
-    return session_id, _open(keyring, kind, sealed_given or row.state_sealed, session_id)
+    plain = _open(keyring, kind, sealed_given or row.state_sealed, session_id)
+
+    # The DELETE's row count decides: of two completions at once, only one takes the session.
+    taken = await conn.execute(delete(table).where(*this_session))
+    if taken.rowcount != 1:
+        raise ResourceNotFound(f"{kind.name} session not found, or already used")
+    return session_id, plain
 
 
 def _split_session_data(

@@ -69,7 +69,8 @@ class Origin:
             return None
         if ":" in host:
             host = f"[{host}]"
-        return cls(parts.scheme, host, port or _DEFAULT_PORTS[parts.scheme])
+        # Port 0 is kept as written (no client reports it), not read as the default.
+        return cls(parts.scheme, host, _DEFAULT_PORTS[parts.scheme] if port is None else port)
 
     def serialized(self) -> str:
         """The canonical text: the port only when it is not the scheme's default."""

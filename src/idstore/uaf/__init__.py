@@ -28,6 +28,7 @@ from idstore.uaf.messages import (
     authentication_request,
     deregistration_request,
     registration_request,
+    transaction_content_hash,
 )
 from idstore.uaf.responses import (
     AuthenticationResponse,
@@ -65,5 +66,6 @@ __all__ = [
     "registration_request",
     "single_shot_challenge",
     "single_shot_time",
+    "transaction_content_hash",
     "verify_assertion",
 ]

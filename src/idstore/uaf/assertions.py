@@ -22,7 +22,10 @@ UNDERSTOOD_EXTENSIONS = frozenset({KEY_TYPE_EXTENSION})
 
 _AAID = re.compile(r"[0-9A-Fa-f]{4}#[0-9A-Fa-f]{4}")
 _HASH_LENGTH = 32  # SHA-256, the hash of every supported algorithm
-_MAX_KEY_ID = 2048
+# UAF allows key ids of up to 2048 bytes; the store keeps their base64url in 512 characters
+# (user_appkeys.key_id, under PostgreSQL's limit for the unique index it is part of), which hold
+# 384 bytes. A longer one is refused as malformed on every engine, never left to the column.
+_MAX_KEY_ID = 384
 _NONCE_LENGTHS = range(8, 65)
 _MAX_EXTENSION_ID = 32
 # Authentication modes of ASSERTION_INFO: the user was verified; or verified and shown a

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import (
+    InternalError,
+    InvalidKey,
+    InvalidSignature,
+    UnsupportedAlgorithm,
+)
 from cryptography.hazmat.primitives import serialization
 
 from idstore.uaf.errors import UafCode, UafError
@@ -20,10 +25,15 @@ MAX_CHAIN = 5
 # id-fido-uaf-aaid: when an attestation certificate names its AAID, it must be the assertion's.
 AAID_EXTENSION = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.1")
 _OCTET_STRING = 0x04
+# Every error cryptography raises while reading or checking a certificate: the chain comes from
+# the client, so none of them may escape as anything but a refusal.
 _UNREADABLE = (
     ValueError,
     TypeError,
     UnsupportedAlgorithm,
+    InvalidSignature,
+    InvalidKey,
+    InternalError,
     x509.DuplicateExtension,
     x509.InvalidVersion,
     x509.UnsupportedGeneralNameType,
@@ -74,6 +84,8 @@ def _verify_chain(
 
     leaf = chain[0]
     _check_valid(leaf, now)
+    if _is_ca(leaf):  # an authenticator's attestation key is no issuer's (UAF 1.1 metadata)
+        raise UafError(UafCode.ATTESTATION_REFUSED, "the attestation certificate is a CA")
     _check_aaid(leaf, aaid)
     return AttestationCertificate(
         public_key=leaf.public_key().public_bytes(
@@ -104,11 +116,7 @@ def _is_root_of(top: x509.Certificate, root: x509.Certificate, now: datetime) ->
 def _check_issued(certificate: x509.Certificate, issuer: x509.Certificate, now: datetime) -> None:
     _check_valid(certificate, now)
     _check_valid(issuer, now)
-    try:
-        constraints = issuer.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    if constraints is None or not constraints.ca:
+    if not _is_ca(issuer):
         raise UafError(UafCode.ATTESTATION_REFUSED, "an issuing certificate is not a CA")
     try:
         certificate.verify_directly_issued_by(issuer)
@@ -116,6 +124,13 @@ def _check_issued(certificate: x509.Certificate, issuer: x509.Certificate, now: 
         raise UafError(
             UafCode.ATTESTATION_REFUSED, "an attestation certificate is not signed by its issuer"
         ) from exc
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _check_valid(certificate: x509.Certificate, now: datetime) -> None:

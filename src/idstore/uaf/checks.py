@@ -113,7 +113,7 @@ def check_registration(
         authenticator_version=assertion.authenticator_version,
         attestation_type=assertion.attestation_type,
         attestation_subject=subject,
-        facet_id=response.final_challenge.facet_id,
+        facet_id=_trusted_facet(response.final_challenge.facet_id, trusted_facets, app_id),
         key_type=key_type_of(assertion.extensions),
     )
 
@@ -140,7 +140,7 @@ def check_authentication(
         key_id=b64url_encode(assertion.key_id),
         sign_counter=assertion.sign_counter,
         challenge=params.challenge,
-        facet_id=params.facet_id,
+        facet_id=_trusted_facet(params.facet_id, trusted_facets, app_id),
         signed_data=assertion.signed_data,
         signature=assertion.signature,
         signature_algorithm_hint=assertion.signature_algorithm,
@@ -219,7 +219,7 @@ def _check_message(
     """The first server rules of either response: whose message, answering what."""
     params = response.final_challenge
     _check_bound(response.header, params.app_id, app_id)
-    _check_facet(params.facet_id, trusted_facets, app_id)
+    _trusted_facet(params.facet_id, trusted_facets, app_id)
     if challenge is not None:
         _check_challenge(params.challenge, challenge)
     _check_final_challenge_hash(response.fc_params, response.assertion.final_challenge_hash)
@@ -231,15 +231,19 @@ def _check_bound(header: Header, signed_app_id: str, app_id: str) -> None:
         raise UafError(UafCode.APP_ID_MISMATCH, "the response is for another app id")
 
 
-def _check_facet(facet_id: str, trusted_facets: Collection[str], app_id: str) -> None:
+def _trusted_facet(facet_id: str, trusted_facets: Collection[str], app_id: str) -> str:
+    """The facet id in the canonical form it is kept in. Raises UafError 1026 when it is not
+    trusted."""
     if trusted_facets:
-        is_trusted = facet_id in trusted_facets
-    else:
-        # No list: UAF AppID and Facet 1.1 lets the app id itself, or an https origin on the
-        # app id's host, proceed without a TrustedFacets document.
-        is_trusted = facet_id == app_id or _is_origin_of(facet_id, app_id)
-    if not is_trusted:
-        raise UafError(UafCode.FACET_NOT_TRUSTED, "the facet id is not a trusted facet")
+        if facet_id in trusted_facets:
+            return facet_id
+    elif facet_id == app_id:
+        return app_id
+    elif _is_origin_of(facet_id, app_id):
+        # No list: UAF AppID and Facet 1.1 lets an https origin on the app id's host proceed
+        # without a TrustedFacets document; it is kept as that origin, however spelled.
+        return f"https://{urlsplit(app_id).netloc.lower()}"
+    raise UafError(UafCode.FACET_NOT_TRUSTED, "the facet id is not a trusted facet")
 
 
 def _is_origin_of(facet_id: str, app_id: str) -> bool:
@@ -254,7 +258,9 @@ def _is_origin_of(facet_id: str, app_id: str) -> bool:
 
 
 def _check_challenge(received: str, expected: str) -> None:
-    if not hmac.compare_digest(received.encode(), expected.encode()):
+    # JSON lets fcParams carry a lone surrogate, which strict UTF-8 cannot encode; passed
+    # through, it makes bytes no base64url challenge has, so it is simply a mismatch.
+    if not hmac.compare_digest(received.encode(errors="surrogatepass"), expected.encode()):
         raise UafError(UafCode.CHALLENGE_MISMATCH, "the challenge does not match")
 
 

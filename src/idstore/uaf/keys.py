@@ -10,7 +10,7 @@ import enum
 from typing import Any
 
 import cbor2
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
@@ -92,6 +92,10 @@ def public_key_der(
 
     try:
         key = _load(key_format, key_bytes)
+    except UnsupportedAlgorithm:  # a well-formed SPKI naming a key type cryptography lacks
+        raise UafError(
+            UafCode.ALGORITHM_NOT_SUPPORTED, f"the {key_format.name} key's algorithm is unknown"
+        ) from None
     except (ValueError, TypeError, KeyError, IndexError, RecursionError, cbor2.CBORError) as exc:
         raise UafError(error_code, f"the public key is not valid {key_format.name}") from exc
     if key is None:
@@ -166,7 +170,7 @@ def verify_signature(
     """
     try:
         key = serialization.load_der_public_key(public_key)
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise UafError(UafCode.SIGNATURE_INVALID, "the public key cannot be read") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
         raise UafError(UafCode.ALGORITHM_NOT_SUPPORTED, "the public key type is not supported")

@@ -6,6 +6,7 @@ unchanged.
 """
 
 import base64
+import hashlib
 from collections.abc import Sequence
 from typing import Literal
 
@@ -93,6 +94,13 @@ def authentication_request(
         content = base64.urlsafe_b64encode(transaction_text.encode()).rstrip(b"=").decode()
         message["transaction"] = [{"contentType": "text/plain", "content": content}]
     return [message]
+
+
+def transaction_content_hash(transaction_text: str) -> bytes:
+    """The hash an authenticator signs for the text/plain transaction `authentication_request`
+    sends: SHA-256 of the content it shows, the text's UTF-8 bytes (UAF Authenticator Commands
+    1.1, Sign command, TransactionContentHash)."""
+    return hashlib.sha256(transaction_text.encode()).digest()
 
 
 def deregistration_request(

@@ -44,10 +44,12 @@ class AppkeyCeremonyStartOut(ResponseBody):
 
 
 class AppkeyCompleteIn(RequestBody):
-    """Completion of an INTERNAL session: the UAF response, or the failure the client saw."""
+    """Completion of an INTERNAL session: the UAF response, or the failure the client saw.
+    `sessionData` has no place here: sent anyway, it answers 1014, as the changelog says."""
 
     client_response: Any = None
     client_failure: Any = None
+    session_data: Any = None
 
 
 class AppkeyExternalCompleteIn(AppkeyCompleteIn):
