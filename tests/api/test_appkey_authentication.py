@@ -227,10 +227,21 @@ def test_a_key_type_the_authentication_policy_refuses_is_1035(api: Api) -> None:
         api, authenticationPolicies={"strong": {"keyTypes": ["BIOMETRIC"]}}
     )
 
-    refusal = refused(rp.sign_in(authenticator, user=user, policy="strong"), 1035)
+    # No user named: any key of the relying party may answer, and only its answer shows its type.
+    refusal = refused(rp.sign_in(authenticator, policy="strong"), 1035)
 
     assert AppkeyStore.failed_attempts(refusal["user"]) == 0
     assert rp.last_audit(user)["appkeyInfo"]["policyName"] == "strong"
+
+
+def test_a_named_user_without_a_key_the_policy_accepts_is_refused_at_the_start(api: Api) -> None:
+    rp, user, _, _ = _enrolled(api, authenticationPolicies={"strong": {"keyTypes": ["BIOMETRIC"]}})
+    audited = len(rp.audits(user))
+
+    started = rp.start_authentication("strong", userId=user["id"])
+
+    assert json_of(started, 400)["code"] == 3722
+    assert len(rp.audits(user)) == audited  # a start is no attempt: nothing audited
 
 
 @pytest.mark.parametrize(

@@ -299,11 +299,12 @@ class AppkeyAlreadyRegistered(IdstoreError):
 
 
 class NoActiveAppkey(IdstoreError):
-    """An authentication was started for a user who has no active appkey for the relying party."""
+    """An authentication was started for a user who has no active appkey for the relying party
+    of a type the authentication policy accepts."""
 
     code = 3722
     http_status = 400
-    default_message = "the user has no active appkey for this relying party"
+    default_message = "the user has no active appkey for this relying party that the policy accepts"
 
 
 class TransactionNotConfirmed(IdstoreError):

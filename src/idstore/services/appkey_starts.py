@@ -4,6 +4,7 @@ active keys) or for any key of the relying party. Completions: appkey_attempts."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,8 +99,9 @@ async def start_authentication(
     ref: UserRef | None,
     transaction_text: str | None,
 ) -> AppkeyCeremonyStart:
-    """Start a sign-in: for the user's active keys of the relying party, or, with no user, for
-    any key of it. Raises 3000, 3100, 9011, NoActiveAppkey (3722)."""
+    """Start a sign-in: for the user's active keys of the relying party that the policy accepts
+    (its key types), or, with no user, for any key of it. Raises 3000, 3100, 9011,
+    NoActiveAppkey (3722) when the user has no such key, before anyone is asked to sign."""
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         config = await find_config(conn, store_id=store.id, rp_id=rp_id)
@@ -107,7 +109,8 @@ async def start_authentication(
         user_id, keys = None, []
         if ref is not None:
             user_row = await find_user_row(conn, store_id=store.id, ref=ref)
-            user_id, keys = user_row.id, await _active_keys(conn, store.id, user_row.id, rp_id)
+            user_id = user_row.id
+            keys = await _active_keys(conn, store.id, user_id, rp_id, policy.key_types)
             if not keys:
                 raise NoActiveAppkey()
 
@@ -140,9 +143,13 @@ def uaf_key_type(key_type: AppkeyType) -> uaf.KeyType:
 
 
 async def _active_keys(
-    conn: AsyncConnection, store_id: str, user_id: str, rp_id: str
+    conn: AsyncConnection,
+    store_id: str,
+    user_id: str,
+    rp_id: str,
+    key_types: Sequence[AppkeyType],
 ) -> list[tuple[str, str]]:
-    """The (aaid, keyID) of the user's active keys for the relying party."""
+    """The (aaid, keyID) of the user's active keys for the relying party, of those types."""
     rows = await conn.execute(
         select(_APPKEYS.c.aaid, _APPKEYS.c.key_id)
         .where(
@@ -150,6 +157,7 @@ async def _active_keys(
             _APPKEYS.c.user_id == user_id,
             _APPKEYS.c.rp_id == rp_id,
             _APPKEYS.c.status == str(AppkeyStatus.ACTIVE),
+            _APPKEYS.c.key_type.in_([str(key_type) for key_type in key_types]),
         )
         .order_by(_APPKEYS.c.created_dtm, _APPKEYS.c.id)
     )
