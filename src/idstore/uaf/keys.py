@@ -9,7 +9,6 @@ is checked against that form.
 import enum
 from typing import Any
 
-import cbor2
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
@@ -96,7 +95,7 @@ def public_key_der(
         raise UafError(
             UafCode.ALGORITHM_NOT_SUPPORTED, f"the {key_format.name} key's algorithm is unknown"
         ) from None
-    except (ValueError, TypeError, KeyError, IndexError, RecursionError, cbor2.CBORError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
         raise UafError(error_code, f"the public key is not valid {key_format.name}") from exc
     if key is None:
         raise UafError(error_code, f"the public key is not valid {key_format.name}")
@@ -105,6 +104,17 @@ def public_key_der(
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+def _cbor_of(key_bytes: bytes) -> object:
+    """The CBOR item of a COSE key. cbor2 is imported here, on first use, so that a server
+    process that never meets a COSE key does not hold it (tests/test_startup_imports.py)."""
+    import cbor2
+
+    try:
+        return cbor2.loads(key_bytes)
+    except cbor2.CBORError as exc:
+        raise ValueError("the key is not one CBOR item") from exc
 
 
 def _load(key_format: KeyEncoding, key_bytes: bytes) -> PublicKey | None:
@@ -117,7 +127,7 @@ def _load(key_format: KeyEncoding, key_bytes: bytes) -> PublicKey | None:
         exponent = int.from_bytes(key_bytes[_RSA_RAW_MODULUS:], "big")
         return rsa.RSAPublicNumbers(exponent, modulus).public_key()
     if key_format is KeyEncoding.COSE:
-        return _load_cose(cbor2.loads(key_bytes))
+        return _load_cose(_cbor_of(key_bytes))
     # ECC_X962_DER is a SubjectPublicKeyInfo; RSA_2048_DER a PKCS#1 RSAPublicKey: the loader
     # takes both.
     key = serialization.load_der_public_key(key_bytes)
