@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 
@@ -66,6 +67,9 @@ class Revocations:
     def __init__(self) -> None:
         self._revoked: frozenset[str] = frozenset()
         self._not_before: dict[str, int] = {}
+        # The changes this process made while a refresh was reading: the refresh's rows may
+        # predate them, so they are applied again on top of what it read.
+        self._made_while_reading: list[Callable[[], None]] | None = None
 
     def void(self, api_key_id: str, issued_at_ms: int) -> bool:
         """Whether a token of this key, issued at `issued_at_ms` (Unix ms), no longer counts."""
@@ -73,32 +77,52 @@ class Revocations:
 
     def add(self, api_key_id: str) -> None:
         """A key this process itself blocked or deleted stops at once here."""
-        self._revoked = self._revoked | {api_key_id}
+        self._apply(partial(self._revoke, api_key_id))
 
     def restore(self, api_key_id: str, *, not_before: datetime) -> None:
         """A key this process unblocked: only tokens issued from now on count."""
+        self._apply(partial(self._reinstate, api_key_id, _milliseconds(not_before)))
+
+    def _apply(self, change: Callable[[], None]) -> None:
+        change()
+        if self._made_while_reading is not None:
+            self._made_while_reading.append(change)
+
+    def _revoke(self, api_key_id: str) -> None:
+        self._revoked = self._revoked | {api_key_id}
+
+    def _reinstate(self, api_key_id: str, not_before_ms: int) -> None:
         self._revoked = self._revoked - {api_key_id}
-        self._not_before = {**self._not_before, api_key_id: _milliseconds(not_before)}
+        self._not_before = {**self._not_before, api_key_id: not_before_ms}
 
     async def refresh(self, database: Database, *, changed_since: datetime) -> None:
         """Read the keys changed since `changed_since`: a key blocked or deleted before that
         has no token left to void, for no token outlives its TTL and none is issued to it."""
         keys = tables.api_keys.c
-        async with database.transaction(write=False, housekeeping=True) as conn:
-            rows = (
-                await conn.execute(
-                    select(keys.id, keys.status, keys.tokens_not_before).where(
-                        keys.last_updated_dtm >= changed_since,
-                        (keys.status != ACTIVE) | keys.tokens_not_before.is_not(None),
+        made_while_reading = self._made_while_reading = []
+        try:
+            async with database.transaction(write=False, housekeeping=True) as conn:
+                rows = (
+                    await conn.execute(
+                        select(keys.id, keys.status, keys.tokens_not_before).where(
+                            keys.last_updated_dtm >= changed_since,
+                            (keys.status != ACTIVE) | keys.tokens_not_before.is_not(None),
+                        )
                     )
-                )
-            ).all()
+                ).all()
+        finally:
+            self._made_while_reading = None
+
         self._revoked = frozenset(row.id for row in rows if row.status != ACTIVE)
         self._not_before = {
             row.id: _milliseconds(row.tokens_not_before)
             for row in rows
             if row.tokens_not_before is not None
         }
+        # A key blocked here while the rows were on their way must not come back to life until
+        # the next refresh: the block is committed, but the read may have begun before it.
+        for change in made_while_reading:
+            change()
 
     async def keep_fresh(self, database: Database, *, window: Callable[[], datetime]) -> None:
         """Refresh for as long as the process serves; a failed read keeps the last list.
