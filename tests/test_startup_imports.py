@@ -42,3 +42,26 @@ def test_starting_loads_no_passkey_or_face_library(module: str) -> None:
 def test_the_probe_sees_a_library_the_app_does_load() -> None:
     # Guards the test above against a probe that finds nothing whatever is loaded.
     assert _loaded_after_importing("idstore.app", ("fastapi", "webauthn")) == ["fastapi"]
+
+
+# The migration tool and its templates, and the command line: `idstore serve` uses them before it
+# becomes the serving process (idstore.serving), which must not hold them (about 11 MB).
+COMMAND_LINE_ONLY = ("alembic", "mako", "pygments", "idstore.cli", "idstore.startup")
+
+_SERVING_PROBE = """
+import json, os, sys, tempfile
+os.environ.update(IDSTORE_DATA_DIR=tempfile.mkdtemp(), IDSTORE_SECRET_KEYS="k1:" + "A" * 43 + "=")
+from idstore.serving import app_from_environment
+app_from_environment()
+loaded = set(sys.modules) | {{name.split(".")[0] for name in sys.modules}}
+print(json.dumps(sorted(loaded & {wanted!r})))
+"""
+
+
+def test_the_serving_process_holds_no_migration_tool_or_command_line() -> None:
+    probe = _SERVING_PROBE.format(wanted=set(COMMAND_LINE_ONLY + DEFERRED_LIBRARIES))
+    done = subprocess.run(  # this interpreter, a fixed script
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+
+    assert json.loads(done.stdout) == []

@@ -40,8 +40,8 @@ from idstore.api.routing import RawPathRouting
 from idstore.api.runtime import Runtime, operation_of
 from idstore.api.schemas.totps import CodeIn
 from idstore.clock import Clock, SystemClock
-from idstore.crypto.keyring import KeyRing, parse_key_ring
-from idstore.crypto.keysource import FixedKeys, KeyFile, KeySource
+from idstore.crypto.keyring import KeyRing
+from idstore.crypto.keysource import FixedKeys, key_source
 from idstore.db.engine import Database
 from idstore.face import FaceWorkers
 from idstore.services.rate_limits import RedisLimiter, caller_limiter
@@ -95,20 +95,6 @@ TAGS = [
     {"name": "health", "description": "Liveness and readiness; no token needed."},
     {"name": "metrics", "description": "Prometheus metrics; no token needed."},
 ]
-
-
-def key_source(settings: Settings, *, create: bool = False) -> KeySource:
-    """The key ring from IDSTORE_SECRET_KEYS, else from the key file (made only if `create`).
-
-    Raises KeyRingMissing when the key file is missing and may not be made.
-    """
-    if settings.secret_keys:
-        return FixedKeys(parse_key_ring(settings.secret_keys))
-    return KeyFile(settings.resolved_key_file, create=create)
-
-
-def load_keyring(settings: Settings, *, create: bool = False) -> KeyRing:
-    return key_source(settings, create=create).current()
 
 
 def create_app(

@@ -12,8 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from idstore import __version__, logs, metrics
-from idstore.app import create_app, permissions_markdown
+from idstore import __version__, logs, metrics, serving
 from idstore.cli_database import (
     NoDatabase,
     add_database_options,
@@ -37,7 +36,6 @@ from idstore.settings import Settings, reference_markdown
 from idstore.startup import UnsafeStart, prepare
 
 BOOTSTRAP_KEY_FILE = "bootstrap-api-key"
-WORKER_START_SECONDS = 60
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _permissions_reference() -> str:
+    from idstore.app import create_app, permissions_markdown  # the whole app: only when asked
+
     keys = KeyRing((("docs", bytes(32)),))  # the routes need a ring to be built, not to serve
     settings = Settings(database_url="sqlite+aiosqlite://")  # nothing is read or written
     return permissions_markdown(create_app(settings, keyring=keys))
@@ -157,8 +157,6 @@ async def _migrate_database(settings: Settings) -> list[str]:
 
 
 def _serve(arguments: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = settings_from(arguments)
     logs.configure(settings.log_level)
     ensure_data_dir(settings)
@@ -190,20 +188,8 @@ def _serve(arguments: argparse.Namespace) -> int:
     if settings.workers > 1:
         _share_metrics(settings)
     print(f"idstore: serving on http://{settings.host}:{settings.port} (docs at /docs)", flush=True)
-    uvicorn.run(
-        "idstore.cli:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        # A worker that has not started within uvicorn's 5 s default is killed and started again;
-        # on a loaded host (imports, key derivation) that loops forever, so allow it longer.
-        timeout_worker_healthcheck=WORKER_START_SECONDS,
-    )
-    return 0
+    serving.replace_this_process()
+    return 0  # not reached
 
 
 def _share_metrics(settings: Settings) -> None:
@@ -216,13 +202,6 @@ def _share_metrics(settings: Settings) -> None:
     for stale in directory.glob("*.db"):
         stale.unlink()
     os.environ[metrics.MULTIPROCESS_DIRECTORY] = str(directory.resolve())
-
-
-def app_from_environment() -> object:
-    """The ASGI app for one server process, configured from IDSTORE_* variables."""
-    settings = Settings.from_env()
-    logs.configure(settings.log_level)
-    return create_app(settings)
 
 
 def _shown(settings: Settings) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from idstore.app import load_keyring
 from idstore.cli_database import (
     add_database_options,
     opened,
@@ -21,6 +20,7 @@ from idstore.cli_database import (
 from idstore.cli_operations import settings_from
 from idstore.clock import SystemClock
 from idstore.crypto.keyring import KeyRing
+from idstore.crypto.keysource import load_keyring
 from idstore.db.migrate import migrate
 from idstore.services.context import Context
 from idstore.services.errors import IdstoreError

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from idstore.api.schemas.api_keys import PERMISSION_PATTERN
-from idstore.app import key_source, load_keyring
 from idstore.cli_database import add_database_options, opened, require_database
 from idstore.clock import SystemClock
 from idstore.crypto.keyring import KeyRing
+from idstore.crypto.keysource import key_source, load_keyring
 from idstore.keyrotation import (
     STEP_WAIT_SECONDS,
     RotationRunning,

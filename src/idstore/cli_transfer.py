@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy.exc import DBAPIError
 
 from idstore.api.schemas.common import NAME_PATTERN
-from idstore.app import load_keyring
 from idstore.cli_database import (
     add_database_options,
     opened,
@@ -23,6 +22,7 @@ from idstore.cli_database import (
 )
 from idstore.cli_operations import ensure_data_dir, settings_from, show_help_of
 from idstore.clock import SystemClock
+from idstore.crypto.keysource import load_keyring
 from idstore.private_files import private_binary_file
 from idstore.services.errors import StoreNotFound
 from idstore.settings import Settings

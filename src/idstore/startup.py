@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from idstore.app import load_keyring
 from idstore.clock import SystemClock
 from idstore.crypto.keyring import KeyRing, SealBroken, parse_key_ring
+from idstore.crypto.keysource import load_keyring
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate

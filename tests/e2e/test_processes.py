@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -94,3 +95,17 @@ def test_a_blocked_keys_tokens_stop_on_every_process_within_five_seconds(
 
     assert refused is not None, "a token of a blocked key still worked after 5 s"
     assert refused.json()["code"] == 9003
+
+
+def test_the_process_serve_started_serves_without_the_command_line(cluster: Cluster) -> None:
+    # `idstore serve` migrates, then becomes `python -m idstore.serving` under the same process
+    # id: what supervisors watch and signal is the process that answers, and it does not hold
+    # the command line's modules or the migration tool (tests/test_startup_imports.py).
+    serving = [server for server in cluster.servers if server.process.poll() is None]
+    assert serving  # the tests before stop and restart some
+
+    for server in serving:
+        command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes().split(b"\0")
+
+        assert command[-3:] == [b"-m", b"idstore.serving", b""]
+        assert httpx.get(f"{server.base_url}/health/live").status_code == 200

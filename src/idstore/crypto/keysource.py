@@ -16,6 +16,7 @@ from typing import Protocol
 
 from idstore.crypto.keyring import KeyRing, KeyRingError, load_or_create_key_file, parse_key_ring
 from idstore.private_files import private_text_file
+from idstore.settings import Settings
 
 KEY_FILE_CHECK_SECONDS = 2.0
 
@@ -90,3 +91,17 @@ def write_key_file(path: Path, text: str) -> None:
     """Replace the key file in one step (mode 0600): readers see the old or the new, never half."""
     with private_text_file(path) as key_file:
         key_file.write(text)
+
+
+def key_source(settings: Settings, *, create: bool = False) -> KeySource:
+    """The key ring from IDSTORE_SECRET_KEYS, else from the key file (made only if `create`).
+
+    Raises KeyRingMissing when the key file is missing and may not be made.
+    """
+    if settings.secret_keys:
+        return FixedKeys(parse_key_ring(settings.secret_keys))
+    return KeyFile(settings.resolved_key_file, create=create)
+
+
+def load_keyring(settings: Settings, *, create: bool = False) -> KeyRing:
+    return key_source(settings, create=create).current()

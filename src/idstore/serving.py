@@ -1,0 +1,59 @@
+"""The serving process: uvicorn and the app, and nothing else.
+
+`idstore serve` checks the start, migrates and makes the first API key, then replaces itself
+(same process id, same output) with `python -m idstore.serving`, so that the process that answers
+requests never holds the command line's modules or the migration tool (about 11 MB a worker).
+Settings reach it, and each worker process, through the IDSTORE_* environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from idstore import logs
+from idstore.settings import Settings
+
+# A worker that has not started within uvicorn's 5 s default is killed and started again; on a
+# loaded host (imports, key derivation) that loops forever, so allow it longer.
+WORKER_START_SECONDS = 60
+
+
+def replace_this_process() -> None:
+    """Become the serving process. Does not return."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # -P: the working directory is not put on the module path, so a stray idstore/ there is
+    # never the code that serves.
+    os.execv(sys.executable, [sys.executable, "-P", "-m", "idstore.serving"])  # noqa: S606
+
+
+def app_from_environment() -> object:
+    """The ASGI app for one server process, configured from IDSTORE_* variables."""
+    from idstore.app import create_app
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    return create_app(settings)
+
+
+def main() -> None:
+    import uvicorn
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    uvicorn.run(
+        "idstore.serving:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
+    )
+
+
+if __name__ == "__main__":
+    main()
