@@ -33,6 +33,17 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield live
 
 
+@pytest.fixture(autouse=True)
+def _one_connection_per_request(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test of the server fails when a request held two pooled connections at once
+    (tests/support/connection_holds.py)."""
+    yield
+    if "server" in request.fixturenames:
+        live: LiveServer = request.getfixturevalue("server")
+        nested = live.connection_holds.take_nested()
+        assert not nested, "a task checked out a second connection:\n" + nested[0]
+
+
 @pytest.fixture(scope="session")
 def token(server: LiveServer) -> str:
     return issue_token(server.base_url, server.api_key)

@@ -44,7 +44,8 @@ class Settings:
     database_pool_size: int = field(
         default=32,
         metadata=_help(
-            "Connections each process keeps open to PostgreSQL (as many again may open at peaks)."
+            "Connections each process keeps open to PostgreSQL, and never more: a request that "
+            "finds them all busy waits for one (up to 10 s, then 503 / 9010)."
         ),
     )
     database_statement_timeout_seconds: float = field(

@@ -26,6 +26,7 @@ from idstore.db.migrate import migrate
 from idstore.services import api_keys
 from idstore.settings import Settings
 from tests.support.clock import ManualClock
+from tests.support.connection_holds import ConnectionHolds
 from tests.support.databases import async_url
 
 # Tests move the clock to 1970 and to the year 2603; tokens must outlive both.
@@ -67,6 +68,7 @@ class LiveServer:
     api_key: str
     statements: StatementLog
     settings: Settings
+    connection_holds: ConnectionHolds
 
 
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
@@ -114,6 +116,8 @@ def running_server(database_url: str, data_dir: Path, **overrides: Any) -> Itera
     database = Database(settings.resolved_database_url, pool_size=25)
     statements = StatementLog()
     _watch_statements(database, statements)
+    holds = ConnectionHolds()
+    holds.watch(database)
     app = create_app(settings, clock=clock, database=database, keyring=TEST_KEYRING)
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -135,6 +139,7 @@ def running_server(database_url: str, data_dir: Path, **overrides: Any) -> Itera
             api_key=api_key,
             statements=statements,
             settings=settings,
+            connection_holds=holds,
         )
     finally:
         server.should_exit = True
