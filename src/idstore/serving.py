@@ -8,6 +8,7 @@ Settings reach it, and each worker process, through the IDSTORE_* environment va
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -34,7 +35,20 @@ def app_from_environment() -> object:
 
     settings = Settings.from_env()
     logs.configure(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_what_lives_as_long_as_the_process()
+    return app
+
+
+def freeze_what_lives_as_long_as_the_process() -> None:
+    """Move the modules, routes and models made so far out of the collector's sight.
+
+    They live until the process ends, yet a full collection walked all of them while every
+    request in flight waited: in 6,000 wrong-code authentications in process, one full collection
+    of 131 ms over 212,000 objects; frozen first, none (docs/performance.md). Frozen objects are
+    still freed when no longer referenced; only the cycle search skips them."""
+    gc.collect()
+    gc.freeze()
 
 
 def main() -> None:
