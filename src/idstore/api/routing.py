@@ -8,7 +8,8 @@ the route has matched (the `segment` convertor).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, get_type_hints
 from urllib.parse import quote, unquote
 
@@ -17,8 +18,10 @@ from pydantic import AfterValidator
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from idstore.api.common import Responses
+from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.common import check_text
-from idstore.services.context import UserRef
+from idstore.services.context import Context, UserRef
 
 
 class SegmentConvertor(Convertor[str]):
@@ -124,3 +127,39 @@ def _with_user_parameter(
     bound.__name__ = f"{endpoint.__name__}_by_{param}"
     bound.__doc__ = endpoint.__doc__
     return bound
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route that a route factory registers for each of several kinds: its description, its
+    declared answers and, for a route that reads a body, the body's annotated type (the model
+    with its OpenAPI examples)."""
+
+    description: str
+    responses: Responses
+    body: Any = None
+
+    def endpoint(
+        self, handle: Callable[..., Awaitable[Any]], operation_id: str
+    ) -> Callable[..., Awaitable[Any]]:
+        """`handle` with the signature FastAPI reads its parameters from: `body` of this
+        operation's type, `run` the runtime, `ctx` the context of `operation_id`, and any other
+        parameter a path segment (`storeName`, `rpId`)."""
+
+        async def endpoint(**kwargs: Any) -> Any:
+            return await handle(**kwargs)
+
+        annotations = {
+            "body": self.body,
+            "run": RuntimeDep,
+            "ctx": Annotated[Context, context_for(operation_id)],
+        }
+        parameters = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, annotation=annotations.get(name, PathText)
+            )
+            for name in inspect.signature(handle).parameters
+        ]
+        # As in _with_user_parameter: FastAPI reads the parameters from __signature__.
+        endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        return endpoint
