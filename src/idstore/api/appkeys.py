@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from idstore.api.common import answers, page_request
+from idstore.api.common import Responses, answers, page_request
 from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
 from idstore.api.examples.users import USER
@@ -46,16 +46,23 @@ Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 
 
 def _route(
-    method: str, path: str, operation_id: str, **options: Any
+    method: str, path: str, operation_id: str, responses: Responses, **options: Any
 ) -> Callable[[Handler], Handler]:
     """Register a handler of the user's appkeys with its `/ext` twin (routing.user_route): its
-    `run` and `ctx` become dependencies, its `str` parameters path segments."""
+    `run` and `ctx` become dependencies, its `str` parameters path segments; a response leaves
+    out its null fields."""
 
     def register(handle: Handler) -> Handler:
-        endpoint = with_dependencies(handle, operation_id)
-        user_route(router, method, path, operation_id=operation_id, ext_param=EXT, **options)(
-            endpoint
-        )
+        user_route(
+            router,
+            method,
+            path,
+            operation_id=operation_id,
+            ext_param=EXT,
+            responses=responses,
+            response_model_exclude_none=True,
+            **options,
+        )(with_dependencies(handle, operation_id))
         return handle
 
     return register
@@ -66,11 +73,7 @@ def _deregistration_out(done: Deregistration) -> DeregistrationOut:
 
 
 @_route(
-    "GET",
-    USER_APPKEYS,
-    "listUserAppkeys",
-    response_model_exclude_none=True,
-    responses=answers(examples.APPKEY_PAGE, *_USER, PAGE_TOO_LARGE),
+    "GET", USER_APPKEYS, "listUserAppkeys", answers(examples.APPKEY_PAGE, *_USER, PAGE_TOO_LARGE)
 )
 async def list_appkeys(
     storeName: str,
@@ -86,13 +89,7 @@ async def list_appkeys(
     return page_out(page, appkey_out)
 
 
-@_route(
-    "GET",
-    APPKEY,
-    "getUserAppkey",
-    response_model_exclude_none=True,
-    responses=answers(examples.APPKEY, *_APPKEY),
-)
+@_route("GET", APPKEY, "getUserAppkey", answers(examples.APPKEY, *_APPKEY))
 async def get_appkey(
     storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
 ) -> AppkeyOut:
@@ -103,13 +100,7 @@ async def get_appkey(
     return appkey_out(appkey)
 
 
-@_route(
-    "POST",
-    APPKEY,
-    "updateUserAppkey",
-    response_model_exclude_none=True,
-    responses=answers(examples.DISABLED_APPKEY, *_APPKEY),
-)
+@_route("POST", APPKEY, "updateUserAppkey", answers(examples.DISABLED_APPKEY, *_APPKEY))
 async def set_appkey_status(
     storeName: str,
     user: UserRef,
@@ -134,9 +125,9 @@ async def set_appkey_status(
     "DELETE",
     APPKEY,
     "deleteUserAppkey",
+    answers(None, *_APPKEY),
     status_code=204,
     response_class=Response,
-    responses=answers(None, *_APPKEY),
 )
 async def delete_appkey(
     storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
@@ -152,8 +143,7 @@ async def delete_appkey(
     "GET",
     f"{APPKEY}/registrationAudit",
     "getAppkeyRegistrationAudit",
-    response_model_exclude_none=True,
-    responses=answers(examples.REGISTRATION_AUDIT, *_APPKEY),
+    answers(examples.REGISTRATION_AUDIT, *_APPKEY),
 )
 async def get_registration_audit(
     storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
@@ -169,8 +159,7 @@ async def get_registration_audit(
     "POST",
     f"{RELYING_PARTY}/deregistrations",
     "deregisterAppkeys",
-    response_model_exclude_none=True,
-    responses=answers(examples.DEREGISTERED, *_USER, examples.NOTHING_MATCHED),
+    answers(examples.DEREGISTERED, *_USER, examples.NOTHING_MATCHED),
 )
 async def deregister(
     storeName: str,
@@ -198,8 +187,7 @@ async def deregister(
     "DELETE",
     f"{RELYING_PARTY}/registrations/keyIds/{segment('keyId')}",
     "deleteAppkeyByKeyId",
-    response_model_exclude_none=True,
-    responses=answers(examples.DEREGISTERED, *_USER, examples.NOTHING_MATCHED),
+    answers(examples.DEREGISTERED, *_USER, examples.NOTHING_MATCHED),
 )
 async def delete_by_key_id(
     storeName: str, user: UserRef, rpId: str, keyId: str, run: Runtime, ctx: Context
@@ -216,8 +204,7 @@ async def delete_by_key_id(
     "POST",
     f"{RELYING_PARTY}/preferredDevices",
     "setPreferredAppkeyDevice",
-    response_model_exclude_none=True,
-    responses=answers(USER, *_USER, examples.DEVICE_NOT_FOUND),
+    answers(USER, *_USER, examples.DEVICE_NOT_FOUND),
 )
 async def prefer_device(
     storeName: str,
