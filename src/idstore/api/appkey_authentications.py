@@ -12,6 +12,7 @@ from idstore.api.appkey_ceremonies import (
     AUTHENTICATION_REFUSALS,
     EXTERNAL_AUTHENTICATION_REFUSALS,
     STORE,
+    CompletionRoutes,
     completion_of,
     outcome_out,
     start_out,
@@ -19,17 +20,15 @@ from idstore.api.appkey_ceremonies import (
 from idstore.api.common import answers
 from idstore.api.examples import appkey_ceremonies as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
-from idstore.api.routing import PathText, segment
+from idstore.api.routing import Operation, PathText, segment
 from idstore.api.runtime import Runtime, RuntimeDep, context_for
 from idstore.api.schemas.appkey_ceremonies import (
     AppkeyAuthenticationStartIn,
     AppkeyCeremonyStartOut,
     AppkeyCompleteIn,
     AppkeyExternalCompleteIn,
-    AppkeyOutcomeOut,
 )
 from idstore.services import appkey_completions, appkey_starts
-from idstore.services.appkey_completions import AppkeyCompletion
 from idstore.services.appkey_errors import NoActiveAppkey
 from idstore.services.context import Context
 from idstore.services.errors import StoreNotFound, UserNotFound
@@ -79,55 +78,15 @@ async def start_authentication(
     return start_out(started)
 
 
-async def _complete(
-    run: Runtime, ctx: Context, store_name: str, completion: AppkeyCompletion
-) -> Response:
-    signed_in = await appkey_completions.complete_authentication(
-        run.database,
-        run.keyring,
-        ctx,
-        store_name=store_name,
-        completion=completion,
-        rate=run.attempt_rate,
-    )
-    return outcome_out(signed_in)
-
-
-@router.post(
-    f"{AUTHENTICATIONS}/sessions/{segment('sessionId')}",
-    response_model=AppkeyOutcomeOut,
-    responses=answers(examples.AUTHENTICATION, *AUTHENTICATION_REFUSALS, attempt=True),
-    operation_id="completeAppkeyAuthentication",
+COMPLETIONS = CompletionRoutes(
+    "Authentication", AUTHENTICATIONS, appkey_completions.complete_authentication
 )
-async def complete_authentication(
-    storeName: PathText,
-    sessionId: PathText,
-    body: Annotated[AppkeyCompleteIn, Body(openapi_examples=examples.AUTHENTICATION_COMPLETE_IN)],
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("completeAppkeyAuthentication")],
-) -> Response:
-    """Judge the AuthenticationResponse of an INTERNAL session; a refusal answers 400 with its
-    code and the updated user."""
-    return await _complete(run, ctx, storeName, completion_of(body, session_id=sessionId))
 
 
-@router.post(
-    AUTHENTICATIONS,
-    response_model=AppkeyOutcomeOut,
-    responses=answers(examples.AUTHENTICATION, *EXTERNAL_AUTHENTICATION_REFUSALS, attempt=True),
-    operation_id="completeExternalAppkeyAuthentication",
-)
-async def complete_external_authentication(
-    storeName: PathText,
-    body: Annotated[
-        AppkeyExternalCompleteIn,
-        Body(openapi_examples=examples.EXTERNAL_AUTHENTICATION_COMPLETE_IN),
-    ],
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("completeExternalAppkeyAuthentication")],
+async def _complete_external(
+    storeName: str, body: AppkeyExternalCompleteIn, run: Runtime, ctx: Context
 ) -> Response:
-    """Judge the AuthenticationResponse of an EXTERNAL session (`sessionData`), or, without
-    `sessionData`, a single-shot response whose challenge is the client's UTC time."""
+    # Without `sessionData` (and no client failure to report) the response is a single shot.
     if body.session_data is None and body.client_failure is None:
         signed_in = await appkey_completions.complete_single_shot(
             run.database,
@@ -138,4 +97,27 @@ async def complete_external_authentication(
             rate=run.attempt_rate,
         )
         return outcome_out(signed_in)
-    return await _complete(run, ctx, storeName, completion_of(body, session_id=None))
+    return await COMPLETIONS.finish(run, ctx, storeName, completion_of(body, session_id=None))
+
+
+COMPLETIONS.add_to(
+    router,
+    session=Operation(
+        "Judge the AuthenticationResponse of an INTERNAL session; a refusal answers 400 with its\n"
+        "code and the updated user.",
+        answers(examples.AUTHENTICATION, *AUTHENTICATION_REFUSALS, attempt=True),
+        body=Annotated[
+            AppkeyCompleteIn, Body(openapi_examples=examples.AUTHENTICATION_COMPLETE_IN)
+        ],
+    ),
+    external=Operation(
+        "Judge the AuthenticationResponse of an EXTERNAL session (`sessionData`), or, without\n"
+        "`sessionData`, a single-shot response whose challenge is the client's UTC time.",
+        answers(examples.AUTHENTICATION, *EXTERNAL_AUTHENTICATION_REFUSALS, attempt=True),
+        body=Annotated[
+            AppkeyExternalCompleteIn,
+            Body(openapi_examples=examples.EXTERNAL_AUTHENTICATION_COMPLETE_IN),
+        ],
+    ),
+    complete_external=_complete_external,
+)

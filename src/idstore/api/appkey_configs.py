@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
 from idstore.api.common import answers
 from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.presenters import appkey_config_out
-from idstore.api.relying_party_configs import check_path_rp_id, config_changes
-from idstore.api.routing import PathText, segment
+from idstore.api.relying_party_configs import RP_ID, ConfigRoutes
+from idstore.api.routing import Operation, PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.appkeys import (
     AppkeyConfigIn,
@@ -22,6 +22,7 @@ from idstore.api.schemas.appkeys import (
     TrustedFacetsOut,
 )
 from idstore.services import appkey_configs
+from idstore.services.appkey_configs import APPKEY_CONFIGS
 from idstore.services.appkey_management_errors import AppkeyConfigExists
 from idstore.services.context import Context
 from idstore.services.errors import StoreNotFound
@@ -30,7 +31,6 @@ router = APIRouter(prefix="/api/identity-store/stores", tags=["appkey configurat
 _CONFIG = (StoreNotFound, examples.CONFIG_NOT_FOUND, NUL_IN_STORE_NAME)
 
 CONFIGS = f"/{segment('storeName')}/appkeyConfig"
-RP_ID = segment("rpId")
 TRUSTED_FACETS_MEDIA_TYPE = "application/fido.trusted-apps+json"
 
 
@@ -40,43 +40,26 @@ class TrustedFacetsResponse(JSONResponse):
     media_type = TRUSTED_FACETS_MEDIA_TYPE
 
 
-@router.post(
-    CONFIGS,
-    status_code=201,
-    response_model_exclude_none=True,
-    responses=answers(
-        examples.CONFIG, StoreNotFound, AppkeyConfigExists, examples.FACET_REFUSED, status=201
+ConfigRoutes("appkey", CONFIGS, APPKEY_CONFIGS, appkey_config_out, AppkeyConfigOut).add_to(
+    router,
+    create=Operation(
+        "Create a relying party's appkey configuration; an existing rpId is refused (3700).",
+        answers(
+            examples.CONFIG, StoreNotFound, AppkeyConfigExists, examples.FACET_REFUSED, status=201
+        ),
+        body=Annotated[AppkeyConfigIn, Body(openapi_examples=examples.CONFIG_IN)],
     ),
-    operation_id="createAppkeyConfig",
+    get=Operation("One relying party's appkey configuration.", answers(examples.CONFIG, *_CONFIG)),
+    update=Operation(
+        "Merge the given fields; policies merge by name, field by field.",
+        answers(examples.CONFIG, *_CONFIG, examples.FACET_REFUSED),
+        body=Annotated[AppkeyConfigPatch, Body(openapi_examples=examples.CONFIG_PATCH)],
+    ),
+    delete=Operation(
+        "Delete the configuration; users' appkeys stay but cannot be used without one.",
+        answers(None, *_CONFIG),
+    ),
 )
-async def create_appkey_config(
-    storeName: PathText,
-    body: Annotated[AppkeyConfigIn, Body(openapi_examples=examples.CONFIG_IN)],
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("createAppkeyConfig")],
-) -> AppkeyConfigOut:
-    """Create a relying party's appkey configuration; an existing rpId is refused (3700)."""
-    config = await appkey_configs.create_config(
-        run.database, ctx, store_name=storeName, rp_id=body.rp_id, changes=config_changes(body)
-    )
-    return appkey_config_out(config)
-
-
-@router.get(
-    f"{CONFIGS}/{RP_ID}",
-    response_model_exclude_none=True,
-    responses=answers(examples.CONFIG, *_CONFIG),
-    operation_id="getAppkeyConfig",
-)
-async def get_appkey_config(
-    storeName: PathText,
-    rpId: PathText,
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("getAppkeyConfig")],
-) -> AppkeyConfigOut:
-    """One relying party's appkey configuration."""
-    config = await appkey_configs.get_config(run.database, ctx, store_name=storeName, rp_id=rpId)
-    return appkey_config_out(config)
 
 
 @router.get(
@@ -98,42 +81,3 @@ async def get_trusted_facets(
     """The UAF TrustedFacets document of the relying party's AppID: serve it unchanged at
     `https://{rpId}/.well-known/uaf-trusted-facets`, where UAF clients fetch it."""
     return await appkey_configs.trusted_facets(run.database, ctx, store_name=storeName, rp_id=rpId)
-
-
-@router.post(
-    f"{CONFIGS}/{RP_ID}",
-    response_model_exclude_none=True,
-    responses=answers(examples.CONFIG, *_CONFIG, examples.FACET_REFUSED),
-    operation_id="updateAppkeyConfig",
-)
-async def update_appkey_config(
-    storeName: PathText,
-    rpId: PathText,
-    body: Annotated[AppkeyConfigPatch, Body(openapi_examples=examples.CONFIG_PATCH)],
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("updateAppkeyConfig")],
-) -> AppkeyConfigOut:
-    """Merge the given fields; policies merge by name, field by field."""
-    check_path_rp_id(body.rp_id, rpId)
-    config = await appkey_configs.update_config(
-        run.database, ctx, store_name=storeName, rp_id=rpId, changes=config_changes(body)
-    )
-    return appkey_config_out(config)
-
-
-@router.delete(
-    f"{CONFIGS}/{RP_ID}",
-    status_code=204,
-    response_class=Response,
-    responses=answers(None, *_CONFIG),
-    operation_id="deleteAppkeyConfig",
-)
-async def delete_appkey_config(
-    storeName: PathText,
-    rpId: PathText,
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("deleteAppkeyConfig")],
-) -> Response:
-    """Delete the configuration; users' appkeys stay but cannot be used without one."""
-    await appkey_configs.delete_config(run.database, ctx, store_name=storeName, rp_id=rpId)
-    return Response(status_code=204)

@@ -5,29 +5,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body
 
 from idstore.api.appkey_ceremonies import (
     REGISTRATION_REFUSALS,
     STORE,
-    completion_of,
-    outcome_out,
+    CompletionRoutes,
     start_out,
 )
 from idstore.api.common import answers
 from idstore.api.examples import appkey_ceremonies as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
-from idstore.api.routing import PathText, segment, user_route
-from idstore.api.runtime import Runtime, RuntimeDep, context_for
+from idstore.api.routing import Operation, PathText, segment, user_route
+from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.appkey_ceremonies import (
     AppkeyCeremonyStartOut,
     AppkeyCompleteIn,
     AppkeyExternalCompleteIn,
-    AppkeyOutcomeOut,
     AppkeyRegistrationStartIn,
 )
 from idstore.services import appkey_completions, appkey_starts
-from idstore.services.appkey_completions import AppkeyCompletion
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StoreNotFound, UserDisabled, UserNotFound
 
@@ -76,52 +73,22 @@ async def start_registration(
     return start_out(started)
 
 
-async def _complete(
-    run: Runtime, ctx: Context, store_name: str, completion: AppkeyCompletion
-) -> Response:
-    registered = await appkey_completions.complete_registration(
-        run.database,
-        run.keyring,
-        ctx,
-        store_name=store_name,
-        completion=completion,
-        rate=run.attempt_rate,
-    )
-    return outcome_out(registered)
-
-
-@router.post(
-    f"{STORE}/appkeys/registrations/sessions/{segment('sessionId')}",
-    response_model=AppkeyOutcomeOut,
-    responses=answers(examples.REGISTRATION_COMPLETED, *REGISTRATION_REFUSALS, attempt=True),
-    operation_id="completeAppkeyRegistration",
+CompletionRoutes(
+    "Registration", f"{STORE}/appkeys/registrations", appkey_completions.complete_registration
+).add_to(
+    router,
+    session=Operation(
+        "Complete an INTERNAL-session registration with the UAF RegistrationResponse; a refusal\n"
+        "answers 400 with its code and the updated user.",
+        answers(examples.REGISTRATION_COMPLETED, *REGISTRATION_REFUSALS, attempt=True),
+        body=Annotated[AppkeyCompleteIn, Body(openapi_examples=examples.REGISTRATION_COMPLETE_IN)],
+    ),
+    external=Operation(
+        "Complete an EXTERNAL-session registration: `sessionData` and the RegistrationResponse.",
+        answers(examples.REGISTRATION_COMPLETED, *REGISTRATION_REFUSALS, attempt=True),
+        body=Annotated[
+            AppkeyExternalCompleteIn,
+            Body(openapi_examples=examples.EXTERNAL_REGISTRATION_COMPLETE_IN),
+        ],
+    ),
 )
-async def complete_registration(
-    storeName: PathText,
-    sessionId: PathText,
-    body: Annotated[AppkeyCompleteIn, Body(openapi_examples=examples.REGISTRATION_COMPLETE_IN)],
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("completeAppkeyRegistration")],
-) -> Response:
-    """Complete an INTERNAL-session registration with the UAF RegistrationResponse; a refusal
-    answers 400 with its code and the updated user."""
-    return await _complete(run, ctx, storeName, completion_of(body, session_id=sessionId))
-
-
-@router.post(
-    f"{STORE}/appkeys/registrations",
-    response_model=AppkeyOutcomeOut,
-    responses=answers(examples.REGISTRATION_COMPLETED, *REGISTRATION_REFUSALS, attempt=True),
-    operation_id="completeExternalAppkeyRegistration",
-)
-async def complete_external_registration(
-    storeName: PathText,
-    body: Annotated[
-        AppkeyExternalCompleteIn,
-        Body(openapi_examples=examples.EXTERNAL_REGISTRATION_COMPLETE_IN),
-    ],
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("completeExternalAppkeyRegistration")],
-) -> Response:
-    """Complete an EXTERNAL-session registration: `sessionData` and the RegistrationResponse."""
-    return await _complete(run, ctx, storeName, completion_of(body, session_id=None))

@@ -4,17 +4,18 @@ keyed by `extUserId`, as the changelog spells it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from idstore.api.common import answers, page_request
+from idstore.api.common import Responses, answers, page_request
 from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
 from idstore.api.examples.users import USER
 from idstore.api.presenters import appkey_out, page_out, user_out
-from idstore.api.routing import PathText, segment, user_route
-from idstore.api.runtime import RuntimeDep, context_for
+from idstore.api.routing import segment, user_route, with_dependencies
+from idstore.api.runtime import Runtime
 from idstore.api.schemas.appkey_outcomes import DeregistrationOut
 from idstore.api.schemas.appkeys import (
     AppkeyOut,
@@ -41,25 +42,44 @@ EXT = "extUserId"
 _USER = (StoreNotFound, UserNotFound, NUL_IN_STORE_NAME)
 _APPKEY = (*_USER, examples.APPKEY_NOT_FOUND)
 
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+
+
+def _route(
+    method: str, path: str, operation_id: str, responses: Responses, **options: Any
+) -> Callable[[Handler], Handler]:
+    """Register a handler of the user's appkeys with its `/ext` twin (routing.user_route): its
+    `run` and `ctx` become dependencies, its `str` parameters path segments; a response leaves
+    out its null fields."""
+
+    def register(handle: Handler) -> Handler:
+        user_route(
+            router,
+            method,
+            path,
+            operation_id=operation_id,
+            ext_param=EXT,
+            responses=responses,
+            response_model_exclude_none=True,
+            **options,
+        )(with_dependencies(handle, operation_id))
+        return handle
+
+    return register
+
 
 def _deregistration_out(done: Deregistration) -> DeregistrationOut:
     return DeregistrationOut(user=user_out(done.user), deregistration_request=done.request)
 
 
-@user_route(
-    router,
-    "GET",
-    USER_APPKEYS,
-    operation_id="listUserAppkeys",
-    ext_param=EXT,
-    response_model_exclude_none=True,
-    responses=answers(examples.APPKEY_PAGE, *_USER, PAGE_TOO_LARGE),
+@_route(
+    "GET", USER_APPKEYS, "listUserAppkeys", answers(examples.APPKEY_PAGE, *_USER, PAGE_TOO_LARGE)
 )
 async def list_appkeys(
-    storeName: PathText,
+    storeName: str,
     user: UserRef,
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("listUserAppkeys")],
+    run: Runtime,
+    ctx: Context,
     paging: Annotated[PageRequest, Depends(page_request)],
 ) -> PageOut[AppkeyOut]:
     """The user's appkeys, oldest first unless `sort` says otherwise."""
@@ -69,21 +89,9 @@ async def list_appkeys(
     return page_out(page, appkey_out)
 
 
-@user_route(
-    router,
-    "GET",
-    APPKEY,
-    operation_id="getUserAppkey",
-    ext_param=EXT,
-    response_model_exclude_none=True,
-    responses=answers(examples.APPKEY, *_APPKEY),
-)
+@_route("GET", APPKEY, "getUserAppkey", answers(examples.APPKEY, *_APPKEY))
 async def get_appkey(
-    storeName: PathText,
-    user: UserRef,
-    id: PathText,
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("getUserAppkey")],
+    storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
 ) -> AppkeyOut:
     """One of the user's appkeys."""
     appkey = await user_appkeys.get_appkey(
@@ -92,22 +100,14 @@ async def get_appkey(
     return appkey_out(appkey)
 
 
-@user_route(
-    router,
-    "POST",
-    APPKEY,
-    operation_id="updateUserAppkey",
-    ext_param=EXT,
-    response_model_exclude_none=True,
-    responses=answers(examples.DISABLED_APPKEY, *_APPKEY),
-)
+@_route("POST", APPKEY, "updateUserAppkey", answers(examples.DISABLED_APPKEY, *_APPKEY))
 async def set_appkey_status(
-    storeName: PathText,
+    storeName: str,
     user: UserRef,
-    id: PathText,
+    id: str,
     body: Annotated[AppkeyStatusIn, Body(openapi_examples=examples.STATUS_IN)],
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("updateUserAppkey")],
+    run: Runtime,
+    ctx: Context,
 ) -> AppkeyOut:
     """Disable or re-enable an appkey; a disabled one cannot authenticate."""
     appkey = await user_appkeys.set_appkey_status(
@@ -121,22 +121,16 @@ async def set_appkey_status(
     return appkey_out(appkey)
 
 
-@user_route(
-    router,
+@_route(
     "DELETE",
     APPKEY,
-    operation_id="deleteUserAppkey",
-    ext_param=EXT,
+    "deleteUserAppkey",
+    answers(None, *_APPKEY),
     status_code=204,
     response_class=Response,
-    responses=answers(None, *_APPKEY),
 )
 async def delete_appkey(
-    storeName: PathText,
-    user: UserRef,
-    id: PathText,
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("deleteUserAppkey")],
+    storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
 ) -> Response:
     """Delete one of the user's appkeys (the app is not told; deregistrations tell it)."""
     await user_appkeys.delete_appkey(
@@ -145,21 +139,14 @@ async def delete_appkey(
     return Response(status_code=204)
 
 
-@user_route(
-    router,
+@_route(
     "GET",
     f"{APPKEY}/registrationAudit",
-    operation_id="getAppkeyRegistrationAudit",
-    ext_param=EXT,
-    response_model_exclude_none=True,
-    responses=answers(examples.REGISTRATION_AUDIT, *_APPKEY),
+    "getAppkeyRegistrationAudit",
+    answers(examples.REGISTRATION_AUDIT, *_APPKEY),
 )
 async def get_registration_audit(
-    storeName: PathText,
-    user: UserRef,
-    id: PathText,
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("getAppkeyRegistrationAudit")],
+    storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
 ) -> AppkeyRegistrationAuditOut:
     """How the appkey was registered: AAID, attestation type and subject, facet, device."""
     audit = await user_appkeys.registration_audit(
@@ -168,22 +155,19 @@ async def get_registration_audit(
     return AppkeyRegistrationAuditOut.model_validate(audit)
 
 
-@user_route(
-    router,
+@_route(
     "POST",
     f"{RELYING_PARTY}/deregistrations",
-    operation_id="deregisterAppkeys",
-    ext_param=EXT,
-    response_model_exclude_none=True,
-    responses=answers(examples.DEREGISTERED, *_USER, examples.NOTHING_MATCHED),
+    "deregisterAppkeys",
+    answers(examples.DEREGISTERED, *_USER, examples.NOTHING_MATCHED),
 )
 async def deregister(
-    storeName: PathText,
+    storeName: str,
     user: UserRef,
-    rpId: PathText,
+    rpId: str,
     body: Annotated[DeregistrationIn, Body(openapi_examples=examples.DEREGISTRATION_IN)],
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("deregisterAppkeys")],
+    run: Runtime,
+    ctx: Context,
 ) -> DeregistrationOut:
     """Delete the user's appkeys of the relying party of a type (or ALL), on one device when
     `deviceId` is given; answers the DeregistrationRequest for the app."""
@@ -199,22 +183,14 @@ async def deregister(
     return _deregistration_out(done)
 
 
-@user_route(
-    router,
+@_route(
     "DELETE",
     f"{RELYING_PARTY}/registrations/keyIds/{segment('keyId')}",
-    operation_id="deleteAppkeyByKeyId",
-    ext_param=EXT,
-    response_model_exclude_none=True,
-    responses=answers(examples.DEREGISTERED, *_USER, examples.NOTHING_MATCHED),
+    "deleteAppkeyByKeyId",
+    answers(examples.DEREGISTERED, *_USER, examples.NOTHING_MATCHED),
 )
 async def delete_by_key_id(
-    storeName: PathText,
-    user: UserRef,
-    rpId: PathText,
-    keyId: PathText,
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("deleteAppkeyByKeyId")],
+    storeName: str, user: UserRef, rpId: str, keyId: str, run: Runtime, ctx: Context
 ) -> DeregistrationOut:
     """Delete the user's appkey of the relying party with that UAF key id; answers the
     DeregistrationRequest for the app."""
@@ -224,22 +200,19 @@ async def delete_by_key_id(
     return _deregistration_out(done)
 
 
-@user_route(
-    router,
+@_route(
     "POST",
     f"{RELYING_PARTY}/preferredDevices",
-    operation_id="setPreferredAppkeyDevice",
-    ext_param=EXT,
-    response_model_exclude_none=True,
-    responses=answers(USER, *_USER, examples.DEVICE_NOT_FOUND),
+    "setPreferredAppkeyDevice",
+    answers(USER, *_USER, examples.DEVICE_NOT_FOUND),
 )
 async def prefer_device(
-    storeName: PathText,
+    storeName: str,
     user: UserRef,
-    rpId: PathText,
+    rpId: str,
     body: Annotated[PreferredDeviceIn, Body(openapi_examples=examples.PREFERRED_DEVICE_IN)],
-    run: RuntimeDep,
-    ctx: Annotated[Context, context_for("setPreferredAppkeyDevice")],
+    run: Runtime,
+    ctx: Context,
 ) -> UserOut:
     """Make the device's keys for the relying party the preferred ones (pushes go there
     first); the user's other keys for it stop being preferred."""

@@ -1,12 +1,101 @@
-"""What the routes of passkey and appkey configurations share: reading an update's body."""
+"""What the routes of passkey and appkey configurations share: the create, read, update and
+delete routes of one relying party's configuration, registered for each kind from what the kind's
+routes differ in (their examples, refusals and descriptions), and reading an update's body."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic
 
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+
+from idstore.api.routing import Operation, segment
+from idstore.api.runtime import Runtime
 from idstore.api.schemas.common import RequestBody
+from idstore.services.context import Context
 from idstore.services.errors import InvalidField
-from idstore.services.relying_party_configs import ConfigChanges
+from idstore.services.relying_party_configs import Config, ConfigChanges, ConfigKind
+
+RP_ID = segment("rpId")
+
+
+@dataclass(frozen=True)
+class ConfigRoutes(Generic[Config]):
+    """What one kind's configuration routes share: `noun` (`appkey`) names the operations
+    (`getAppkeyConfig`) and their endpoints (`get_appkey_config`); `path` is the store's
+    collection of configurations."""
+
+    noun: str
+    path: str
+    configs: ConfigKind[Config]
+    out: Callable[[Config], BaseModel]
+    out_model: type[BaseModel]
+
+    def add_to(
+        self,
+        router: APIRouter,
+        *,
+        create: Operation,
+        get: Operation,
+        update: Operation,
+        delete: Operation,
+    ) -> None:
+        """Register the four routes on `router`, in the order the OpenAPI document lists them."""
+        one = f"{self.path}/{RP_ID}"
+        answered = {"response_model": self.out_model, "response_model_exclude_none": True}
+        self._add(router, "POST", self.path, create, self._create, status_code=201, **answered)
+        self._add(router, "GET", one, get, self._get, **answered)
+        self._add(router, "POST", one, update, self._update, **answered)
+        self._add(
+            router, "DELETE", one, delete, self._delete, status_code=204, response_class=Response
+        )
+
+    async def _create(self, storeName: str, body: Any, run: Runtime, ctx: Context) -> BaseModel:
+        config = await self.configs.create(
+            run.database, ctx, store_name=storeName, rp_id=body.rp_id, changes=config_changes(body)
+        )
+        return self.out(config)
+
+    async def _get(self, storeName: str, rpId: str, run: Runtime, ctx: Context) -> BaseModel:
+        config = await self.configs.get(run.database, ctx, store_name=storeName, rp_id=rpId)
+        return self.out(config)
+
+    async def _update(
+        self, storeName: str, rpId: str, body: Any, run: Runtime, ctx: Context
+    ) -> BaseModel:
+        check_path_rp_id(body.rp_id, rpId)
+        config = await self.configs.update(
+            run.database, ctx, store_name=storeName, rp_id=rpId, changes=config_changes(body)
+        )
+        return self.out(config)
+
+    async def _delete(self, storeName: str, rpId: str, run: Runtime, ctx: Context) -> Response:
+        await self.configs.delete(run.database, ctx, store_name=storeName, rp_id=rpId)
+        return Response(status_code=204)
+
+    def _add(
+        self,
+        router: APIRouter,
+        method: str,
+        path: str,
+        operation: Operation,
+        handle: Callable[..., Awaitable[Any]],
+        **options: Any,
+    ) -> None:
+        verb = handle.__name__.removeprefix("_")
+        operation_id = f"{verb}{self.noun.capitalize()}Config"
+        router.add_api_route(
+            path,
+            operation.endpoint(handle, operation_id),
+            methods=[method],
+            responses=operation.responses,
+            operation_id=operation_id,
+            name=f"{verb}_{self.noun}_config",
+            description=operation.description,
+            **options,
+        )
 
 
 def config_changes(body: RequestBody) -> ConfigChanges:

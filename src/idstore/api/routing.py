@@ -8,7 +8,8 @@ the route has matched (the `segment` convertor).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, get_type_hints
 from urllib.parse import quote, unquote
 
@@ -17,8 +18,10 @@ from pydantic import AfterValidator
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from idstore.api.common import Responses
+from idstore.api.runtime import Runtime, RuntimeDep, context_for
 from idstore.api.schemas.common import check_text
-from idstore.services.context import UserRef
+from idstore.services.context import Context, UserRef
 
 
 class SegmentConvertor(Convertor[str]):
@@ -124,3 +127,63 @@ def _with_user_parameter(
     bound.__name__ = f"{endpoint.__name__}_by_{param}"
     bound.__doc__ = endpoint.__doc__
     return bound
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route that a route factory registers for each of several kinds: its description, its
+    declared answers and, for a route that reads a body, the body's annotated type (the model
+    with its OpenAPI examples)."""
+
+    description: str
+    responses: Responses
+    body: Any = None
+
+    def endpoint(
+        self, handle: Callable[..., Awaitable[Any]], operation_id: str
+    ) -> Callable[..., Awaitable[Any]]:
+        """`handle` as an endpoint of `operation_id` (see `with_dependencies`) whose `body`
+        has this operation's type."""
+        return with_dependencies(handle, operation_id, body=self.body)
+
+
+def with_dependencies(
+    handle: Callable[..., Awaitable[Any]], operation_id: str, *, body: Any = None
+) -> Callable[..., Any]:
+    """`handle` with the signature FastAPI reads its parameters from: its own annotations, except
+    that a `Runtime` becomes the runtime dependency, a `Context` the context of `operation_id`,
+    a `str` a path segment (`storeName`, `rpId`), and `body` (if given) the body's type."""
+    hints = get_type_hints(handle, include_extras=True)
+    context = Annotated[Context, context_for(operation_id)]
+    annotations = {}
+    for name in inspect.signature(handle).parameters:
+        hint = hints[name]
+        # By identity: an Annotated hint may hold unhashable metadata.
+        if hint is Runtime:
+            hint = RuntimeDep
+        elif hint is Context:
+            hint = context
+        elif hint is str:
+            hint = PathText
+        annotations[name] = hint
+    if body is not None:
+        annotations["body"] = body
+
+    async def endpoint(**kwargs: Any) -> Any:
+        return await handle(**kwargs)
+
+    # As in _with_user_parameter: FastAPI reads the parameters from __signature__; user_route
+    # reads the annotations.
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+            for name, annotation in annotations.items()
+        ],
+        return_annotation=hints.get("return", inspect.Signature.empty),
+    )
+    endpoint.__annotations__ = dict(annotations)
+    if "return" in hints:
+        endpoint.__annotations__["return"] = hints["return"]
+    endpoint.__name__ = handle.__name__
+    endpoint.__doc__ = handle.__doc__
+    return endpoint

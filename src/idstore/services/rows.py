@@ -33,6 +33,7 @@ from idstore.services.models import (
     UserStatus,
     UserTotp,
 )
+from idstore.services.row_fields import from_row, oldest_first
 
 StoreRow = Row[Any]
 T = TypeVar("T")
@@ -108,17 +109,13 @@ async def _configs_of_stores(
 
 def config_from_row(row: Row[Any]) -> PasskeyConfig:
     """A passkey configuration; policy fields unknown to this version are left out."""
-    return PasskeyConfig(
-        id=row.id,
-        store_id=row.store_id,
-        rp_id=row.rp_id,
-        rp_name=row.rp_name,
+    return from_row(
+        PasskeyConfig,
+        row,
         restricted_origins=tuple(row.restricted_origins),
         session_management=SessionManagement(row.session_management),
         registration_policies=_passkey_policies(row.registration_policies),
         authentication_policies=_passkey_policies(row.authentication_policies),
-        created_dtm=row.created_dtm,
-        last_updated_dtm=row.last_updated_dtm,
     )
 
 
@@ -133,22 +130,7 @@ def _passkey_policies(stored: dict[str, dict[str, Any]]) -> dict[str, PasskeyPol
 
 
 def policy_from_row(row: Row[Any]) -> TotpPolicy:
-    return TotpPolicy(
-        id=row.id,
-        store_id=row.store_id,
-        name=row.name,
-        description=row.description,
-        algorithm=Algorithm(row.algorithm),
-        digits=row.digits,
-        period=row.period,
-        issuer=row.issuer,
-        drift_steps=row.drift_steps,
-        secret_length=row.secret_length,
-        registration_timeout_seconds=row.registration_timeout_seconds,
-        allow_secret_retrieval=row.allow_secret_retrieval,
-        created_dtm=row.created_dtm,
-        last_updated_dtm=row.last_updated_dtm,
-    )
+    return from_row(TotpPolicy, row, algorithm=Algorithm(row.algorithm))
 
 
 def user_key_condition(ref: UserRef) -> ColumnElement[bool]:
@@ -196,40 +178,23 @@ async def reload_user(conn: AsyncConnection, row: Row[Any], now: datetime) -> Us
 
 async def totps_of(conn: AsyncConnection, user_id: str) -> tuple[UserTotp, ...]:
     """The user's TOTPs, oldest first, pending registrations past their deadline included."""
-    totp_rows = await conn.execute(
-        select(tables.user_totps)
-        .where(tables.user_totps.c.user_id == user_id)
-        .order_by(tables.user_totps.c.created_dtm, tables.user_totps.c.id)
+    totps = tables.user_totps
+    return await oldest_first(
+        conn, select(totps).where(totps.c.user_id == user_id), totps, totp_from_row
     )
-    return tuple(totp_from_row(totp_row) for totp_row in totp_rows)
 
 
 async def passkeys_of(conn: AsyncConnection, user_id: str) -> tuple[UserPasskey, ...]:
     """The user's passkeys, oldest first."""
-    passkey_rows = await conn.execute(
-        select(tables.user_passkeys)
-        .where(tables.user_passkeys.c.user_id == user_id)
-        .order_by(tables.user_passkeys.c.created_dtm, tables.user_passkeys.c.id)
+    passkeys = tables.user_passkeys
+    return await oldest_first(
+        conn, select(passkeys).where(passkeys.c.user_id == user_id), passkeys, passkey_from_row
     )
-    return tuple(passkey_from_row(passkey_row) for passkey_row in passkey_rows)
 
 
 def passkey_from_row(row: Row[Any]) -> UserPasskey:
-    return UserPasskey(
-        id=row.id,
-        user_id=row.user_id,
-        rp_id=row.rp_id,
-        credential_id=row.credential_id,
-        status=PasskeyStatus(row.status),
-        sign_count=row.sign_count,
-        aaguid=row.aaguid,
-        transports=tuple(row.transports),
-        backup_eligible=row.backup_eligible,
-        backup_state=row.backup_state,
-        user_handle=row.user_handle,
-        created_dtm=row.created_dtm,
-        last_updated_dtm=row.last_updated_dtm,
-        last_authenticated_with_dtm=row.last_authenticated_with_dtm,
+    return from_row(
+        UserPasskey, row, status=PasskeyStatus(row.status), transports=tuple(row.transports)
     )
 
 
@@ -313,23 +278,12 @@ def lock_state_values(state: LockState) -> dict[str, object]:
 def totp_from_row(row: Row[Any], prefix: str = "") -> UserTotp:
     """Build a user TOTP from its columns, named with `prefix` when a join labelled them."""
     column = row._mapping
-    return UserTotp(
-        id=column[prefix + "id"],
-        user_id=column[prefix + "user_id"],
-        policy_id=column[prefix + "policy_id"],
-        policy_name=column[prefix + "policy_name"],
+    return from_row(
+        UserTotp,
+        row,
+        prefix=prefix,
         status=TotpStatus(column[prefix + "status"]),
-        issuer=column[prefix + "issuer"],
-        username=column[prefix + "username"],
         algorithm=Algorithm(column[prefix + "algorithm"]),
-        digits=column[prefix + "digits"],
-        period=column[prefix + "period"],
-        last_used_step=column[prefix + "last_used_step"],
-        created_dtm=column[prefix + "created_dtm"],
-        last_updated_dtm=column[prefix + "last_updated_dtm"],
-        activated_dtm=column[prefix + "activated_dtm"],
-        expiration_dtm=column[prefix + "expiration_dtm"],
-        last_authenticated_with_dtm=column[prefix + "last_authenticated_with_dtm"],
     )
 
 
