@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import jwt
@@ -18,6 +19,7 @@ from tests.support.tenants import make_api_key
 
 KEYS = "/api/arthr/apiKeys"
 STORES = "/api/identity-store/stores"
+EVENTS = "/api/identity-store/events"
 
 
 def _client(server: LiveServer, api_key: str) -> httpx.Client:
@@ -36,6 +38,14 @@ def admin(server: LiveServer) -> Iterator[httpx.Client]:
 
 def _issue(server: LiveServer, api_key: str) -> httpx.Response:
     return httpx.post(f"{server.base_url}{KEYS}/issue", headers={"X-Api-Key": api_key})
+
+
+def _listing_key(admin: httpx.Client) -> dict[str, Any]:
+    """A new key of the admin's tenant that may only list stores, as created (with its key)."""
+    tenant = admin.headers["X-Tenant"]
+    created = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]})
+    assert created.status_code == 201, created.text
+    return dict(created.json())
 
 
 def test_a_created_key_is_shown_once_and_exchanges_for_a_token(
@@ -61,8 +71,7 @@ def test_a_created_key_is_shown_once_and_exchanges_for_a_token(
 def test_a_blocked_key_and_its_tokens_are_refused_at_once(
     server: LiveServer, admin: httpx.Client
 ) -> None:
-    tenant = admin.headers["X-Tenant"]
-    key = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]}).json()
+    key = _listing_key(admin)
     with _client(server, key["key"]) as holder:
         assert holder.get(STORES).status_code == 200
 
@@ -81,11 +90,32 @@ def test_a_blocked_key_and_its_tokens_are_refused_at_once(
         assert _issue(server, key["key"]).status_code == 200
 
 
+def test_unblocking_an_active_key_or_blocking_a_blocked_one_changes_nothing(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    key = _listing_key(admin)
+    live_token = {"Authorization": f"Bearer {issue_token(server.base_url, key['key'])}"}
+
+    unblocked = admin.post(f"{KEYS}/{key['id']}/unblock")
+    still_served = httpx.get(f"{server.base_url}{STORES}", headers=live_token)
+    admin.post(f"{KEYS}/{key['id']}/block")
+    blocked_again = admin.post(f"{KEYS}/{key['id']}/block")
+
+    assert unblocked.status_code == 200
+    assert unblocked.json() == {k: v for k, v in key.items() if k != "key"}
+    assert still_served.status_code == 200  # its live tokens were not voided
+    assert (blocked_again.status_code, blocked_again.json()["status"]) == (200, "BLOCKED")
+    events = admin.get(EVENTS, params={"size": 200}).json()["content"]
+    assert [e["kind"] for e in events if e["subjectId"] == key["id"]] == [
+        "apiKey.created",
+        "apiKey.blocked",
+    ]
+
+
 def test_a_deleted_key_is_gone_and_its_tokens_are_refused(
     server: LiveServer, admin: httpx.Client
 ) -> None:
-    tenant = admin.headers["X-Tenant"]
-    key = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]}).json()
+    key = _listing_key(admin)
     with _client(server, key["key"]) as holder:
         deleted = admin.delete(f"{KEYS}/{key['id']}")
         refused = holder.get(STORES)
