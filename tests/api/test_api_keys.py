@@ -68,6 +68,21 @@ def test_a_created_key_is_shown_once_and_exchanges_for_a_token(
     assert _issue(server, body["key"]).status_code == 200
 
 
+def test_a_key_read_back_is_accepted_as_a_new_key_its_emitted_fields_ignored(
+    admin: httpx.Client,
+) -> None:
+    sent = {**_listing_key(admin), "status": "BLOCKED", "tenantId": "another", "name": "copy"}
+
+    created = admin.post(KEYS, json=sent)
+
+    assert created.status_code == 201, created.text
+    body = created.json()
+    tenant = admin.headers["X-Tenant"]
+    assert (body["status"], body["tenantId"], body["name"]) == ("ACTIVE", tenant, "copy")
+    assert body["id"] != sent["id"] and body["key"] != sent["key"]
+    assert body["permissions"] == sent["permissions"]
+
+
 def test_a_blocked_key_and_its_tokens_are_refused_at_once(
     server: LiveServer, admin: httpx.Client
 ) -> None:

@@ -17,19 +17,6 @@ class TokenOut(ResponseBody):
     ttl: int = Field(description="Seconds the token stays valid.")
 
 
-class ApiKeyIn(RequestBody):
-    name: Annotated[Text, Field(min_length=1, max_length=128)] | None = None
-    permissions: Annotated[
-        list[Permission],
-        Field(
-            min_length=1,
-            max_length=64,
-            description="`TNT#{tenant}#IdentityStore:{operation}` or `…:*`, within the "
-            "caller's own tenant and permissions.",
-        ),
-    ]
-
-
 class ApiKeyOut(ResponseBody):
     id: str
     tenant_id: str
@@ -42,3 +29,18 @@ class ApiKeyOut(ResponseBody):
 
 class ApiKeyCreatedOut(ApiKeyOut):
     key: str = Field(description="The API key itself. It is shown this once and never again.")
+
+
+class ApiKeyIn(RequestBody):
+    emitted_as = (ApiKeyCreatedOut,)
+
+    name: Annotated[Text, Field(min_length=1, max_length=128)] | None = None
+    permissions: Annotated[
+        list[Permission],
+        Field(
+            min_length=1,
+            max_length=64,
+            description="`TNT#{tenant}#IdentityStore:{operation}` or `…:*`, within the "
+            "caller's own tenant and permissions.",
+        ),
+    ]
