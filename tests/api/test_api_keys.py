@@ -218,6 +218,48 @@ def test_malformed_key_requests_are_400_9002(api: Api, body: dict[str, object]) 
     assert (answer.status_code, answer.json()["code"]) == (400, 9002)
 
 
+def test_a_permission_naming_an_unknown_operation_is_400_9002_naming_it(
+    admin: httpx.Client,
+) -> None:
+    tenant = admin.headers["X-Tenant"]
+    granted = [f"TNT#{tenant}#IdentityStore:listStores", f"TNT#{tenant}#IdentityStore:nosuchop"]
+
+    answer = admin.post(KEYS, json={"permissions": granted})
+
+    assert (answer.status_code, answer.json()["code"]) == (400, 9002)
+    [problem] = answer.json()["fieldErrors"]
+    assert problem["field"] == "permissions.1"
+    assert "unknown operation 'nosuchop'" in problem["message"]
+
+
+def test_a_permission_given_twice_is_kept_once(admin: httpx.Client) -> None:
+    tenant = admin.headers["X-Tenant"]
+    listing, reading = (f"TNT#{tenant}#IdentityStore:{op}" for op in ("listStores", "getStore"))
+
+    created = admin.post(KEYS, json={"permissions": [listing, reading, listing, reading]})
+
+    assert created.status_code == 201, created.text
+    assert created.json()["permissions"] == [listing, reading]
+    assert admin.get(f"{KEYS}/{created.json()['id']}").json()["permissions"] == [listing, reading]
+
+
+@pytest.mark.parametrize(
+    "name", ["a\nb", "bell\u0007", "tab\there", "evil\u202etxt.exe", "\u2067x"]
+)
+def test_a_key_name_with_control_or_bidi_characters_is_400_9002(
+    admin: httpx.Client, name: str
+) -> None:
+    tenant = admin.headers["X-Tenant"]
+
+    answer = admin.post(
+        KEYS, json={"name": name, "permissions": [f"TNT#{tenant}#IdentityStore:listStores"]}
+    )
+
+    assert (answer.status_code, answer.json()["code"]) == (400, 9002)
+    assert answer.json()["fieldErrors"][0]["field"] == "name"
+    assert admin.get(KEYS).json()["totalElements"] == 1  # the admin's own key only
+
+
 def test_a_missing_permission_is_403_9004(server: LiveServer) -> None:
     tenant = unique("tenant")
     with _client(server, make_api_key(server, tenant, "listStores")) as reader:

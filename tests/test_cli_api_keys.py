@@ -1,0 +1,41 @@
+"""`idstore api-key create` refuses what the API refuses: odd names, unknown operations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import run_idstore
+
+CREATE = ("api-key", "create", "--tenant", "default")
+
+
+@pytest.mark.parametrize("name", ["x\ny", "bell\u0007", "evil\u202etxt"])
+def test_a_key_name_with_control_or_bidi_characters_is_refused(tmp_path: Path, name: str) -> None:
+    environment = {"IDSTORE_DATA_DIR": str(tmp_path)}
+
+    refused = run_idstore(
+        *CREATE,
+        "--permission",
+        "TNT#default#IdentityStore:*",
+        "--name",
+        name,
+        environment=environment,
+    )
+
+    assert refused.returncode == 2
+    assert "a key name must not contain" in refused.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_permission_naming_an_unknown_operation_is_refused(tmp_path: Path) -> None:
+    environment = {"IDSTORE_DATA_DIR": str(tmp_path)}
+
+    refused = run_idstore(
+        *CREATE, "--permission", "TNT#default#IdentityStore:nosuchop", environment=environment
+    )
+
+    assert refused.returncode == 2
+    assert "'TNT#default#IdentityStore:nosuchop' names an unknown operation" in refused.stderr
+    assert list(tmp_path.iterdir()) == []
