@@ -37,7 +37,17 @@ def _not_reserved(name: str) -> str:
 Issuer = Annotated[
     StrictStr, Field(min_length=1, max_length=255), Storable, AfterValidator(_no_colon)
 ]
-PolicyName = Annotated[Name, AfterValidator(_not_reserved)]
+
+
+def _not_a_dot_segment(name: str) -> str:
+    # RFC 3986 §5.2.4: clients remove `.` and `..` path segments, so no URL would reach it.
+    if name in (".", ".."):
+        raise ValueError("'.' and '..' are not names: a URL path cannot hold them as a segment")
+    return name
+
+
+PathName = Annotated[Name, AfterValidator(_not_a_dot_segment)]
+PolicyName = Annotated[PathName, AfterValidator(_not_reserved)]
 
 
 def _integer(value: Any) -> Any:
@@ -181,7 +191,7 @@ class StoreOut(ResponseBody):
 class StoreIn(RequestBody):
     emitted_as = (StoreOut,)
 
-    name: Name
+    name: PathName
     description: Description | None = None
     configuration: ConfigurationIn | None = None
 
@@ -189,6 +199,6 @@ class StoreIn(RequestBody):
 class StorePatch(RequestBody):
     emitted_as = (StoreOut,)
 
-    name: Annotated[Name | None, NotNull] = None
+    name: Annotated[PathName | None, NotNull] = None
     description: Description | None = None
     configuration: Annotated[ConfigurationIn | None, NotNull] = None
