@@ -28,6 +28,13 @@ def _no_colon(value: str) -> str:
     return value
 
 
+def _not_blank(value: str) -> str:
+    # Authenticator apps show issuer and username: only white space names nothing.
+    if not value.strip():
+        raise ValueError("must not be only white space")
+    return value
+
+
 def _not_reserved(name: str) -> str:
     if name == "ext":
         raise ValueError("'ext' is reserved: it ends the external-id twin of every user path")
@@ -35,7 +42,11 @@ def _not_reserved(name: str) -> str:
 
 
 Issuer = Annotated[
-    StrictStr, Field(min_length=1, max_length=255), Storable, AfterValidator(_no_colon)
+    StrictStr,
+    Field(min_length=1, max_length=255),
+    Storable,
+    AfterValidator(_no_colon),
+    AfterValidator(_not_blank),
 ]
 
 
