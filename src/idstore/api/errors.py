@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 DATABASE_RETRY_AFTER_SECONDS = 2
 BEARER_PATHS = "/api/identity-store/"
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def error_body(error: IdstoreError, request_id: str) -> dict[str, Any]:
