@@ -21,7 +21,7 @@ from idstore.keyrotation import (
     reseal,
     rotation_lock,
 )
-from idstore.services import api_keys
+from idstore.services import api_key_rules, api_keys
 from idstore.services.audit_verification import ChainReport, verify_store
 from idstore.services.errors import StoreNotFound
 from idstore.services.rotation import ResealReport
@@ -176,7 +176,10 @@ async def _walk_chains(settings: Settings, arguments: argparse.Namespace) -> Cha
 def _key_name(text: str) -> str:
     if not 1 <= len(text) <= 128:
         raise argparse.ArgumentTypeError("a key name has 1 to 128 characters")
-    return text
+    try:
+        return api_key_rules.check_key_name(text)
+    except ValueError as refusal:
+        raise argparse.ArgumentTypeError(f"a key name {refusal}") from None
 
 
 def _create_api_key(arguments: argparse.Namespace) -> int:
@@ -189,6 +192,9 @@ def _create_api_key(arguments: argparse.Namespace) -> int:
                 f"idstore: {granted!r} is not a permission of tenant {arguments.tenant!r}",
                 file=sys.stderr,
             )
+            return 2
+        if not api_key_rules.is_known_operation(granted.removeprefix(prefix)):
+            print(f"idstore: {granted!r} names an unknown operation", file=sys.stderr)
             return 2
     key = asyncio.run(_store_api_key(settings, arguments))
     print(key)
@@ -203,7 +209,7 @@ async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> s
             conn,
             keyring,
             tenant_id=arguments.tenant,
-            permissions=tuple(arguments.permission),
+            permissions=tuple(dict.fromkeys(arguments.permission)),  # each once, as the API
             now=SystemClock().now(),
             name=arguments.name,
         )

@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import jwt
@@ -18,6 +19,7 @@ from tests.support.tenants import make_api_key
 
 KEYS = "/api/arthr/apiKeys"
 STORES = "/api/identity-store/stores"
+EVENTS = "/api/identity-store/events"
 
 
 def _client(server: LiveServer, api_key: str) -> httpx.Client:
@@ -36,6 +38,14 @@ def admin(server: LiveServer) -> Iterator[httpx.Client]:
 
 def _issue(server: LiveServer, api_key: str) -> httpx.Response:
     return httpx.post(f"{server.base_url}{KEYS}/issue", headers={"X-Api-Key": api_key})
+
+
+def _listing_key(admin: httpx.Client) -> dict[str, Any]:
+    """A new key of the admin's tenant that may only list stores, as created (with its key)."""
+    tenant = admin.headers["X-Tenant"]
+    created = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]})
+    assert created.status_code == 201, created.text
+    return dict(created.json())
 
 
 def test_a_created_key_is_shown_once_and_exchanges_for_a_token(
@@ -58,11 +68,25 @@ def test_a_created_key_is_shown_once_and_exchanges_for_a_token(
     assert _issue(server, body["key"]).status_code == 200
 
 
+def test_a_key_read_back_is_accepted_as_a_new_key_its_emitted_fields_ignored(
+    admin: httpx.Client,
+) -> None:
+    sent = {**_listing_key(admin), "status": "BLOCKED", "tenantId": "another", "name": "copy"}
+
+    created = admin.post(KEYS, json=sent)
+
+    assert created.status_code == 201, created.text
+    body = created.json()
+    tenant = admin.headers["X-Tenant"]
+    assert (body["status"], body["tenantId"], body["name"]) == ("ACTIVE", tenant, "copy")
+    assert body["id"] != sent["id"] and body["key"] != sent["key"]
+    assert body["permissions"] == sent["permissions"]
+
+
 def test_a_blocked_key_and_its_tokens_are_refused_at_once(
     server: LiveServer, admin: httpx.Client
 ) -> None:
-    tenant = admin.headers["X-Tenant"]
-    key = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]}).json()
+    key = _listing_key(admin)
     with _client(server, key["key"]) as holder:
         assert holder.get(STORES).status_code == 200
 
@@ -81,11 +105,32 @@ def test_a_blocked_key_and_its_tokens_are_refused_at_once(
         assert _issue(server, key["key"]).status_code == 200
 
 
+def test_unblocking_an_active_key_or_blocking_a_blocked_one_changes_nothing(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    key = _listing_key(admin)
+    live_token = {"Authorization": f"Bearer {issue_token(server.base_url, key['key'])}"}
+
+    unblocked = admin.post(f"{KEYS}/{key['id']}/unblock")
+    still_served = httpx.get(f"{server.base_url}{STORES}", headers=live_token)
+    admin.post(f"{KEYS}/{key['id']}/block")
+    blocked_again = admin.post(f"{KEYS}/{key['id']}/block")
+
+    assert unblocked.status_code == 200
+    assert unblocked.json() == {k: v for k, v in key.items() if k != "key"}
+    assert still_served.status_code == 200  # its live tokens were not voided
+    assert (blocked_again.status_code, blocked_again.json()["status"]) == (200, "BLOCKED")
+    events = admin.get(EVENTS, params={"size": 200}).json()["content"]
+    assert [e["kind"] for e in events if e["subjectId"] == key["id"]] == [
+        "apiKey.created",
+        "apiKey.blocked",
+    ]
+
+
 def test_a_deleted_key_is_gone_and_its_tokens_are_refused(
     server: LiveServer, admin: httpx.Client
 ) -> None:
-    tenant = admin.headers["X-Tenant"]
-    key = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:listStores"]}).json()
+    key = _listing_key(admin)
     with _client(server, key["key"]) as holder:
         deleted = admin.delete(f"{KEYS}/{key['id']}")
         refused = holder.get(STORES)
@@ -171,6 +216,48 @@ def test_another_tenants_key_is_not_found(
 def test_malformed_key_requests_are_400_9002(api: Api, body: dict[str, object]) -> None:
     answer = api.client.post(KEYS, json=body)
     assert (answer.status_code, answer.json()["code"]) == (400, 9002)
+
+
+def test_a_permission_naming_an_unknown_operation_is_400_9002_naming_it(
+    admin: httpx.Client,
+) -> None:
+    tenant = admin.headers["X-Tenant"]
+    granted = [f"TNT#{tenant}#IdentityStore:listStores", f"TNT#{tenant}#IdentityStore:nosuchop"]
+
+    answer = admin.post(KEYS, json={"permissions": granted})
+
+    assert (answer.status_code, answer.json()["code"]) == (400, 9002)
+    [problem] = answer.json()["fieldErrors"]
+    assert problem["field"] == "permissions.1"
+    assert "unknown operation 'nosuchop'" in problem["message"]
+
+
+def test_a_permission_given_twice_is_kept_once(admin: httpx.Client) -> None:
+    tenant = admin.headers["X-Tenant"]
+    listing, reading = (f"TNT#{tenant}#IdentityStore:{op}" for op in ("listStores", "getStore"))
+
+    created = admin.post(KEYS, json={"permissions": [listing, reading, listing, reading]})
+
+    assert created.status_code == 201, created.text
+    assert created.json()["permissions"] == [listing, reading]
+    assert admin.get(f"{KEYS}/{created.json()['id']}").json()["permissions"] == [listing, reading]
+
+
+@pytest.mark.parametrize(
+    "name", ["a\nb", "bell\u0007", "tab\there", "evil\u202etxt.exe", "\u2067x"]
+)
+def test_a_key_name_with_control_or_bidi_characters_is_400_9002(
+    admin: httpx.Client, name: str
+) -> None:
+    tenant = admin.headers["X-Tenant"]
+
+    answer = admin.post(
+        KEYS, json={"name": name, "permissions": [f"TNT#{tenant}#IdentityStore:listStores"]}
+    )
+
+    assert (answer.status_code, answer.json()["code"]) == (400, 9002)
+    assert answer.json()["fieldErrors"][0]["field"] == "name"
+    assert admin.get(KEYS).json()["totalElements"] == 1  # the admin's own key only
 
 
 def test_a_missing_permission_is_403_9004(server: LiveServer) -> None:

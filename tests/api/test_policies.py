@@ -175,7 +175,7 @@ def test_a_policy_field_out_of_bounds_is_400_9002_naming_it(
 
 
 @pytest.mark.parametrize(
-    "name", ["ext", "has space", "p" * 65, "", "slash/in", "colon:in", "ümlaut", None, 6]
+    "name", ["ext", ".", "..", "has space", "p" * 65, "", "slash/in", "colon:in", "ümlaut", None, 6]
 )
 def test_an_invalid_policy_name_is_400_9002(api: Api, name: Any) -> None:
     store = api.create_store()["name"]

@@ -199,6 +199,21 @@ def test_a_store_without_a_name_is_400_9002(api: Api) -> None:
     assert_invalid(api.client.post(BASE, json={"description": "nameless"}), "name")
 
 
+@pytest.mark.parametrize("name", [".", ".."])
+def test_a_dot_segment_is_no_store_name_at_creation_or_rename(api: Api, name: str) -> None:
+    store = api.create_store()["name"]
+
+    created = api.client.post(BASE, json={"name": name})
+    renamed = api.client.post(api.store_url(store), json={"name": name})
+
+    for refused in (created, renamed):
+        assert_invalid(refused, "name")
+        assert "'.' and '..' are not names" in refused.json()["fieldErrors"][0]["message"]
+    assert json_of(api.client.get(api.store_url(store)), 200)["name"] == store
+    encoded = name.replace(".", "%2E")  # how a client could still reach such a store
+    error_of(api.client.get(f"{BASE}/{encoded}"), 404, 3000)
+
+
 def test_concurrent_creates_of_one_name_make_one_store(api: Api) -> None:
     name = unique("race")
 

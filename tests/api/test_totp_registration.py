@@ -312,11 +312,14 @@ def test_ampersand_and_non_ascii_are_encoded_as_percent_utf8(api: Api) -> None:
     assert "&issuer=A%26B&" in uri
 
 
-def test_an_issuer_holding_a_colon_is_refused_naming_the_field(api: Api) -> None:
+@pytest.mark.parametrize("issuer", ["Bank:Online", "   "])
+def test_an_issuer_holding_a_colon_or_only_spaces_is_refused_naming_the_field(
+    api: Api, issuer: str
+) -> None:
     store = new_store(api)
 
     response = api.client.post(
-        f"{api.store_url(store)}/totpPolicy", json={"name": "p2", "issuer": "Bank:Online"}
+        f"{api.store_url(store)}/totpPolicy", json={"name": "p2", "issuer": issuer}
     )
 
     assert_error(response, 400, 9002)
@@ -332,6 +335,32 @@ def test_a_username_holding_a_colon_is_refused_naming_the_field(api: Api) -> Non
     assert_error(response, 400, 9002)
     assert [item["field"] for item in response.json()["fieldErrors"]] == ["username"]
     assert_error(api.client.get(registration_url(api, store, user)), 404, 3300)
+
+
+@pytest.mark.parametrize("username", ["  ", "\t", "\u3000"])
+def test_a_username_of_only_white_space_is_refused_naming_the_field(
+    api: Api, username: str
+) -> None:
+    store = new_store(api)
+    user = api.create_user(store)
+
+    response = api.start_registration(store, user, POLICY, username=username)
+
+    assert_error(response, 400, 9002)
+    assert [item["field"] for item in response.json()["fieldErrors"]] == ["username"]
+    assert_error(api.client.get(registration_url(api, store, user)), 404, 3300)
+
+
+def test_an_external_id_of_only_spaces_needs_a_username(api: Api) -> None:
+    store = new_store(api)
+    user = api.create_user(store, "   ")
+
+    refused = api.start_registration(store, user, POLICY)
+
+    assert_error(refused, 400, 9002)
+    assert refused.json()["fieldErrors"] == [
+        {"field": "username", "message": "the username may not be blank or hold ':'"}
+    ]
 
 
 def test_an_external_id_holding_a_colon_needs_a_username(api: Api) -> None:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 DATABASE_RETRY_AFTER_SECONDS = 2
 BEARER_PATHS = "/api/identity-store/"
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def error_body(error: IdstoreError, request_id: str) -> dict[str, Any]:
@@ -76,9 +76,21 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
     problems = list(error.errors())
     if any(problem.get("type") == "json_invalid" for problem in problems):
         return error_response(InvalidJson(), _request_id(request))
+    if _lacks_body(problems) and getattr(request.state, "is_body_empty", False):
+        # RFC 8259 §2: JSON text is one value; an empty body holds none, just as one of white
+        # space does (9001, "not valid JSON"), so both answer alike.
+        empty = InvalidJson("request body is empty: a JSON object is required")
+        return error_response(empty, _request_id(request))
     field_errors = tuple(_field_error(problem) for problem in problems)
     message = "; ".join(f"{item.field}: {item.message}" for item in field_errors)
     return error_response(InvalidField(message, field_errors=field_errors), _request_id(request))
+
+
+def _lacks_body(problems: list[Any]) -> bool:
+    return any(
+        problem.get("type") == "missing" and tuple(problem.get("loc", ())) == ("body",)
+        for problem in problems
+    )
 
 
 def _field_error(problem: dict[str, Any]) -> FieldError:
@@ -88,7 +100,20 @@ def _field_error(problem: dict[str, Any]) -> FieldError:
         location = location[1:]
     if not location:
         return FieldError("body", "a JSON object body is required")
-    return FieldError(".".join(location), str(problem.get("msg", "invalid")))
+    return FieldError(".".join(location), _message(problem))
+
+
+def _message(problem: dict[str, Any]) -> str:
+    # A length bound placed after a validator (or on an optional field) reaches Pydantic as the
+    # generic one, worded for collections ("at most 255 items after validation"); for a string
+    # the client counts characters.
+    bounds = problem.get("ctx") or {}
+    if isinstance(problem.get("input"), str):
+        if problem.get("type") == "too_long" and "max_length" in bounds:
+            return f"String should have at most {bounds['max_length']} characters"
+        if problem.get("type") == "too_short" and "min_length" in bounds:
+            return f"String should have at least {bounds['min_length']} characters"
+    return str(problem.get("msg", "invalid"))
 
 
 async def _on_http_error(request: Request, error: Exception) -> JSONResponse:

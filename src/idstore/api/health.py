@@ -42,7 +42,10 @@ async def prometheus_metrics() -> Response:
 _UP = succeeds(HEALTHY)
 
 
+# Load balancers often probe with HEAD (RFC 9110 §9.3.2: the status of a GET, no body; the
+# server drops the body). Left out of the OpenAPI document: a second operation of the same id.
 @router.get("/live", operation_id="live", responses=_UP)
+@router.head("/live", include_in_schema=False)
 async def live() -> HealthOut:
     """The process answers."""
     return HealthOut(status="UP")
@@ -53,6 +56,7 @@ async def live() -> HealthOut:
     operation_id="ready",
     responses={**_UP, **declare(DatabaseUnavailable)},
 )
+@router.head("/ready", include_in_schema=False)
 async def ready(run: RuntimeDep) -> HealthOut:
     """The process answers and its database does too (503, 9010, when it does not)."""
     async with run.database.transaction(write=False) as conn:

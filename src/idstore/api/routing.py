@@ -39,7 +39,19 @@ class SegmentConvertor(Convertor[str]):
 
 register_url_convertor("segment", SegmentConvertor())
 
-PathText = Annotated[str, AfterValidator(check_text)]
+
+def check_segment(value: str) -> str:
+    """A decoded path segment: refuse what was no UTF-8 (`%FF`) before the text rules."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            "is not valid percent-encoded UTF-8 (a byte such as %FF decodes to no character)"
+        ) from None
+    return check_text(value)
+
+
+PathText = Annotated[str, AfterValidator(check_segment)]
 
 
 def segment(name: str) -> str:

@@ -14,6 +14,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.crypto.keysource import KeySource
 from idstore.db.engine import Database
 from idstore.face import FaceWorkers
+from idstore.services import api_key_rules
 from idstore.services.callers import Caller, Revocations, VerifiedTokens, caller_from_token
 from idstore.services.context import Context
 from idstore.services.errors import TooManyRequests, Unauthenticated
@@ -94,6 +95,7 @@ _Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 def caller_for(operation: str) -> Any:
     """A dependency that verifies the bearer token and the permission `operation` needs."""
+    _require_known(operation)
 
     async def verified_caller(request: Request, credentials: _Credentials) -> Caller:
         return await _verify(request.app.state.runtime, credentials, operation)
@@ -139,8 +141,15 @@ async def bearer_credentials(request: Request) -> HTTPAuthorizationCredentials |
     return await _bearer(request)
 
 
+def _require_known(operation: str) -> None:
+    # At import: a route checking an operation no key can be granted would answer 403 forever.
+    if operation not in api_key_rules.OPERATIONS:
+        raise ValueError(f"operation {operation!r} is missing from api_key_rules.OPERATIONS")
+
+
 def context_for(operation: str) -> Any:
     """A dependency like `caller_for` that answers the request's context: caller, id, instant."""
+    _require_known(operation)
 
     async def verified_context(request: Request, credentials: _Credentials) -> Context:
         return await request_context(request, credentials, operation)

@@ -143,8 +143,9 @@ def parse_otpauth_uri(uri: str, *, default_issuer: str | None = None) -> Otpauth
 
 
 def _check_label(field: str, value: str) -> None:
-    if not value:
-        raise InvalidLabel(field, "is empty")
+    # Authenticator apps show the label: one of only spaces names no account at all.
+    if not value.strip():
+        raise InvalidLabel(field, "is empty or only white space")
 
     # The label is "issuer:username"; a ":" inside either makes the split ambiguous.
     if _LABEL_SEPARATOR in value:

@@ -168,6 +168,9 @@ async def set_status(
     """Block, unblock or delete a key of the caller's tenant. Unblocking voids the tokens issued
     before, so that tokens stolen with a leaked key stay dead.
 
+    Blocking a blocked key or unblocking an active one changes nothing: no event, and above
+    all no tokens voided, so that a retried or idempotent-looking call logs no client out.
+
     Raises 9011, and 9004 when the key holds permissions the caller does not hold itself: a
     caller may not shut out, or bring back, a key more powerful than itself.
     """
@@ -176,6 +179,9 @@ async def set_status(
         key = await _find(conn, caller, key_id, for_update=True)
         if not all(map(caller.can_grant, key.permissions)):
             raise PermissionDenied("the key holds permissions this caller does not hold")
+        if key.status is status:
+            return key
+
         now = ctx.now
         changes: dict[str, Any] = {"status": str(status), "last_updated_dtm": now}
         if status is ApiKeyStatus.ACTIVE:

@@ -165,7 +165,7 @@ def _otpauth_uri(totp: UserTotp, secret: bytes) -> str:
         return otp.build_otpauth_uri(parameters)
     except otp.InvalidLabel as exc:
         # A username defaulted from an external id holding ":" must be passed explicitly.
-        raise InvalidField.of(exc.field, f"the {exc.field} may not be empty or hold ':'") from exc
+        raise InvalidField.of(exc.field, f"the {exc.field} may not be blank or hold ':'") from exc
 
 
 async def _find_totp_row(conn: AsyncConnection, *, user_id: str, policy_id: str) -> Row[Any] | None:

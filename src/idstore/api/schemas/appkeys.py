@@ -26,23 +26,6 @@ Certificate = Annotated[StrictStr, Field(min_length=1, max_length=16384), Storab
 DeviceId = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
 
 
-class AppkeyRegistrationPolicyIn(RequestBody):
-    """A registration policy; absent fields keep their value (or default)."""
-
-    key_types: Annotated[KeyTypes | None, NotNull] = None
-    aaids: Annotated[list[Aaid] | None, NotNull, Field(max_length=64)] = None
-    # Absent accepts either attestation type; null clears a value set before.
-    attestation: Literal["BASIC_FULL", "BASIC_SURROGATE"] | None = None
-    attestation_root_certificates: Annotated[
-        list[Certificate] | None, NotNull, Field(max_length=8)
-    ] = None
-
-
-class AppkeyAuthenticationPolicyIn(RequestBody):
-    key_types: Annotated[KeyTypes | None, NotNull] = None
-    timeout_seconds: Annotated[StrictInt | None, NotNull, Field(ge=10, le=3600)] = None
-
-
 class AppkeyRegistrationPolicyOut(ResponseBody):
     key_types: list[str]
     aaids: list[str]
@@ -55,7 +38,42 @@ class AppkeyAuthenticationPolicyOut(ResponseBody):
     timeout_seconds: int
 
 
+class AppkeyRegistrationPolicyIn(RequestBody):
+    """A registration policy; absent fields keep their value (or default)."""
+
+    emitted_as = (AppkeyRegistrationPolicyOut,)
+
+    key_types: Annotated[KeyTypes | None, NotNull] = None
+    aaids: Annotated[list[Aaid] | None, NotNull, Field(max_length=64)] = None
+    # Absent accepts either attestation type; null clears a value set before.
+    attestation: Literal["BASIC_FULL", "BASIC_SURROGATE"] | None = None
+    attestation_root_certificates: Annotated[
+        list[Certificate] | None, NotNull, Field(max_length=8)
+    ] = None
+
+
+class AppkeyAuthenticationPolicyIn(RequestBody):
+    emitted_as = (AppkeyAuthenticationPolicyOut,)
+
+    key_types: Annotated[KeyTypes | None, NotNull] = None
+    timeout_seconds: Annotated[StrictInt | None, NotNull, Field(ge=10, le=3600)] = None
+
+
+class AppkeyConfigOut(ResponseBody):
+    id: str
+    rp_id: str
+    trusted_facets: list[str]
+    session_management: str
+    single_shot_window_seconds: int
+    registration_policies: dict[str, AppkeyRegistrationPolicyOut]
+    authentication_policies: dict[str, AppkeyAuthenticationPolicyOut]
+    created_dtm: Dtm
+    last_updated_dtm: Dtm
+
+
 class AppkeyConfigFields(RequestBody):
+    emitted_as = (AppkeyConfigOut,)
+
     trusted_facets: Annotated[list[FacetId] | None, NotNull, Field(max_length=64)] = None
     session_management: Annotated[Literal["INTERNAL", "EXTERNAL"] | None, NotNull] = None
     single_shot_window_seconds: Annotated[StrictInt | None, NotNull, Field(ge=1, le=3600)] = None
@@ -77,18 +95,6 @@ class AppkeyConfigPatch(AppkeyConfigFields):
     """A configuration update; `rpId`, if given, must be the one in the path."""
 
     rp_id: Annotated[RpId | None, NotNull] = None
-
-
-class AppkeyConfigOut(ResponseBody):
-    id: str
-    rp_id: str
-    trusted_facets: list[str]
-    session_management: str
-    single_shot_window_seconds: int
-    registration_policies: dict[str, AppkeyRegistrationPolicyOut]
-    authentication_policies: dict[str, AppkeyAuthenticationPolicyOut]
-    created_dtm: Dtm
-    last_updated_dtm: Dtm
 
 
 class TrustedFacetListOut(ResponseBody):

@@ -99,7 +99,12 @@ NotNull = _AbsentNotNull()
 
 
 class RequestBody(BaseModel):
-    """A request body: camelCase fields only, unknown fields refused, server fields ignored."""
+    """A request body: camelCase fields only, unknown fields refused, server fields ignored.
+
+    A body that creates or updates a resource names the resource's representation in
+    `emitted_as`: every field of it the body does not take is ignored too (spec §1), so that a
+    client may send an object back as it read it, `status` and `summaryInfo` included.
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -107,10 +112,21 @@ class RequestBody(BaseModel):
         validate_by_name=False,
         extra="forbid",
     )
-    # Fields the server itself emits: a client may send an object back as it read it.
     server_fields: ClassVar[frozenset[str]] = frozenset(
         {"id", "createdDtm", "lastUpdatedDtm", "tenantId", "storeId"}
     )
+    emitted_as: ClassVar[tuple[type[BaseModel], ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        emitted = {
+            field.alias or name
+            for model in cls.emitted_as
+            for name, field in model.model_fields.items()
+        }
+        taken = {field.alias or name for name, field in cls.model_fields.items()}
+        cls.server_fields = (RequestBody.server_fields | emitted) - taken
 
     @model_validator(mode="before")
     @classmethod

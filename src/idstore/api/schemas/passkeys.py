@@ -24,8 +24,19 @@ Label = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
 SessionData = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$", max_length=8192)]
 
 
+class PasskeyPolicyOut(ResponseBody):
+    user_verification: str
+    resident_key: str
+    attestation: str
+    authenticator_attachment: str | None = None
+    algorithms: list[int]
+    timeout_seconds: int
+
+
 class PasskeyPolicyIn(RequestBody):
     """A registration or authentication policy; absent fields keep their value (or default)."""
+
+    emitted_as = (PasskeyPolicyOut,)
 
     user_verification: Annotated[Requirement | None, NotNull] = None
     resident_key: Annotated[Requirement | None, NotNull] = None
@@ -37,19 +48,24 @@ class PasskeyPolicyIn(RequestBody):
     timeout_seconds: Annotated[StrictInt | None, NotNull, Field(ge=10, le=3600)] = None
 
 
-class PasskeyPolicyOut(ResponseBody):
-    user_verification: str
-    resident_key: str
-    attestation: str
-    authenticator_attachment: str | None = None
-    algorithms: list[int]
-    timeout_seconds: int
-
-
 Policies = Annotated[dict[Name, PasskeyPolicyIn], Field(max_length=32)]
 
 
+class PasskeyConfigOut(ResponseBody):
+    id: str
+    rp_id: str
+    rp_name: str
+    restricted_origins: list[str]
+    session_management: str
+    registration_policies: dict[str, PasskeyPolicyOut]
+    authentication_policies: dict[str, PasskeyPolicyOut]
+    created_dtm: Dtm
+    last_updated_dtm: Dtm
+
+
 class PasskeyConfigFields(RequestBody):
+    emitted_as = (PasskeyConfigOut,)
+
     rp_name: Annotated[Label | None, NotNull] = None
     restricted_origins: Annotated[list[OriginText] | None, NotNull, Field(max_length=64)] = None
     session_management: Annotated[Literal["INTERNAL", "EXTERNAL"] | None, NotNull] = None
@@ -67,18 +83,6 @@ class PasskeyConfigPatch(PasskeyConfigFields):
     """A configuration update; `rpId`, if given, must be the one in the path."""
 
     rp_id: Annotated[RpId | None, NotNull] = None
-
-
-class PasskeyConfigOut(ResponseBody):
-    id: str
-    rp_id: str
-    rp_name: str
-    restricted_origins: list[str]
-    session_management: str
-    registration_policies: dict[str, PasskeyPolicyOut]
-    authentication_policies: dict[str, PasskeyPolicyOut]
-    created_dtm: Dtm
-    last_updated_dtm: Dtm
 
 
 class RegistrationStartIn(RequestBody):

@@ -28,6 +28,13 @@ def _no_colon(value: str) -> str:
     return value
 
 
+def _not_blank(value: str) -> str:
+    # Authenticator apps show issuer and username: only white space names nothing.
+    if not value.strip():
+        raise ValueError("must not be only white space")
+    return value
+
+
 def _not_reserved(name: str) -> str:
     if name == "ext":
         raise ValueError("'ext' is reserved: it ends the external-id twin of every user path")
@@ -35,9 +42,23 @@ def _not_reserved(name: str) -> str:
 
 
 Issuer = Annotated[
-    StrictStr, Field(min_length=1, max_length=255), Storable, AfterValidator(_no_colon)
+    StrictStr,
+    Field(min_length=1, max_length=255),
+    Storable,
+    AfterValidator(_no_colon),
+    AfterValidator(_not_blank),
 ]
-PolicyName = Annotated[Name, AfterValidator(_not_reserved)]
+
+
+def _not_a_dot_segment(name: str) -> str:
+    # RFC 3986 §5.2.4: clients remove `.` and `..` path segments, so no URL would reach it.
+    if name in (".", ".."):
+        raise ValueError("'.' and '..' are not names: a URL path cannot hold them as a segment")
+    return name
+
+
+PathName = Annotated[Name, AfterValidator(_not_a_dot_segment)]
+PolicyName = Annotated[PathName, AfterValidator(_not_reserved)]
 
 
 def _integer(value: Any) -> Any:
@@ -59,8 +80,26 @@ MaxTempLocks = Annotated[StrictInt, Field(ge=0, le=100)]
 Score = Annotated[float, Field(ge=0, le=1, strict=True)]
 
 
+class TotpPolicyOut(ResponseBody):
+    id: str
+    name: str
+    description: str | None = None
+    algorithm: Algorithm
+    digits: int
+    period: int
+    issuer: str
+    drift_steps: int
+    secret_length: int
+    registration_timeout_seconds: int
+    allow_secret_retrieval: bool
+    created_dtm: Dtm
+    last_updated_dtm: Dtm
+
+
 class TotpPolicyFields(RequestBody):
     """The settable fields of a TOTP policy; absent ones keep their value (or default)."""
+
+    emitted_as = (TotpPolicyOut,)
 
     description: Description | None = None
     algorithm: Annotated[Algorithm | None, NotNull] = None
@@ -85,31 +124,6 @@ class TotpPolicyPatch(TotpPolicyFields):
     name: Annotated[PolicyName | None, NotNull] = None
 
 
-class TotpPolicyOut(ResponseBody):
-    id: str
-    name: str
-    description: str | None = None
-    algorithm: Algorithm
-    digits: int
-    period: int
-    issuer: str
-    drift_steps: int
-    secret_length: int
-    registration_timeout_seconds: int
-    allow_secret_retrieval: bool
-    created_dtm: Dtm
-    last_updated_dtm: Dtm
-
-
-class UserLockingIn(RequestBody):
-    enabled: Annotated[StrictBool | None, NotNull] = None
-    modality_lock_threshold: Annotated[Threshold | None, NotNull] = None
-    modality_lock_seconds: Annotated[LockSeconds | None, NotNull] = None
-    user_lock_threshold: Annotated[Threshold | None, NotNull] = None
-    user_temp_lock_seconds: Annotated[TempLockSeconds | None, NotNull] = None
-    max_temp_locks: Annotated[MaxTempLocks | None, NotNull] = None
-
-
 class UserLockingOut(ResponseBody):
     enabled: bool
     modality_lock_threshold: int
@@ -117,6 +131,17 @@ class UserLockingOut(ResponseBody):
     user_lock_threshold: int
     user_temp_lock_seconds: int
     max_temp_locks: int
+
+
+class UserLockingIn(RequestBody):
+    emitted_as = (UserLockingOut,)
+
+    enabled: Annotated[StrictBool | None, NotNull] = None
+    modality_lock_threshold: Annotated[Threshold | None, NotNull] = None
+    modality_lock_seconds: Annotated[LockSeconds | None, NotNull] = None
+    user_lock_threshold: Annotated[Threshold | None, NotNull] = None
+    user_temp_lock_seconds: Annotated[TempLockSeconds | None, NotNull] = None
+    max_temp_locks: Annotated[MaxTempLocks | None, NotNull] = None
 
 
 Locale = Annotated[
@@ -136,7 +161,21 @@ TimeZone = Annotated[StrictStr, Field(max_length=64), Storable, AfterValidator(_
 EmptyMap = Annotated[dict[str, Any], Field(max_length=0, description="Not supported yet.")]
 
 
+class ConfigurationOut(ResponseBody):
+    default_user_status: str
+    default_user_locale: str | None = None
+    default_user_timezone: str | None = None
+    user_locking: UserLockingOut
+    totp_policies: dict[str, TotpPolicyOut]
+    passkey_policies: dict[str, PasskeyConfigOut]
+    appkey_policies: dict[str, AppkeyConfigOut]
+    face_match_threshold: float
+    face_retain_images: bool
+
+
 class ConfigurationIn(RequestBody):
+    emitted_as = (ConfigurationOut,)
+
     default_user_status: Annotated[Literal["ACTIVE", "PENDING_ACTIVE"] | None, NotNull] = None
     default_user_locale: Locale | None = None
     default_user_timezone: TimeZone | None = None
@@ -150,30 +189,6 @@ class ConfigurationIn(RequestBody):
     face_retain_images: Annotated[StrictBool | None, NotNull] = None
 
 
-class ConfigurationOut(ResponseBody):
-    default_user_status: str
-    default_user_locale: str | None = None
-    default_user_timezone: str | None = None
-    user_locking: UserLockingOut
-    totp_policies: dict[str, TotpPolicyOut]
-    passkey_policies: dict[str, PasskeyConfigOut]
-    appkey_policies: dict[str, AppkeyConfigOut]
-    face_match_threshold: float
-    face_retain_images: bool
-
-
-class StoreIn(RequestBody):
-    name: Name
-    description: Description | None = None
-    configuration: ConfigurationIn | None = None
-
-
-class StorePatch(RequestBody):
-    name: Annotated[Name | None, NotNull] = None
-    description: Description | None = None
-    configuration: Annotated[ConfigurationIn | None, NotNull] = None
-
-
 class StoreOut(ResponseBody):
     id: str
     tenant_id: str
@@ -182,3 +197,19 @@ class StoreOut(ResponseBody):
     configuration: ConfigurationOut
     created_dtm: Dtm
     last_updated_dtm: Dtm
+
+
+class StoreIn(RequestBody):
+    emitted_as = (StoreOut,)
+
+    name: PathName
+    description: Description | None = None
+    configuration: ConfigurationIn | None = None
+
+
+class StorePatch(RequestBody):
+    emitted_as = (StoreOut,)
+
+    name: Annotated[PathName | None, NotNull] = None
+    description: Description | None = None
+    configuration: Annotated[ConfigurationIn | None, NotNull] = None

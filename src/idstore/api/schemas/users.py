@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -51,36 +51,6 @@ Email = Annotated[StrictStr, Field(max_length=320), Storable, AfterValidator(_em
 Nationality = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2,3}$"), Storable]
 Attributes = Annotated[dict[str, Any], Field(max_length=100), AfterValidator(check_json)]
 ShortText = Annotated[StrictStr, Field(max_length=255), Storable]
-
-
-class UserFields(RequestBody):
-    """The settable fields of a user; an update changes only those it gives (null clears)."""
-
-    server_fields: ClassVar[frozenset[str]] = RequestBody.server_fields | {
-        "summaryInfo",
-        "locks",
-        "lockCount",
-        "lastSuccessfulAuthenticationDtm",
-    }
-
-    status: Annotated[SettableStatus | None, NotNull] = None
-    type: Annotated[StrictStr, Field(max_length=64), Storable] | None = None
-    locale: Locale | None = None
-    timezone: TimeZone | None = None
-    first_name: ShortText | None = None
-    last_name: ShortText | None = None
-    email: Email | None = None
-    date_of_birth: DateOfBirth | None = None
-    nationalities: Annotated[list[Nationality], Field(max_length=20)] | None = None
-    attributes: Attributes | None = None
-
-
-class UserIn(UserFields):
-    external_id: ExternalId
-
-
-class UserPatch(UserFields):
-    external_id: Annotated[ExternalId | None, NotNull] = None
 
 
 class UnlockIn(RequestBody):
@@ -142,6 +112,31 @@ class UserSlimOut(ResponseBody):
     store_id: str
     created_dtm: Dtm
     last_updated_dtm: Dtm
+
+
+class UserFields(RequestBody):
+    """The settable fields of a user; an update changes only those it gives (null clears)."""
+
+    emitted_as = (UserOut,)
+
+    status: Annotated[SettableStatus | None, NotNull] = None
+    type: Annotated[StrictStr, Field(max_length=64), Storable] | None = None
+    locale: Locale | None = None
+    timezone: TimeZone | None = None
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    email: Email | None = None
+    date_of_birth: DateOfBirth | None = None
+    nationalities: Annotated[list[Nationality], Field(max_length=20)] | None = None
+    attributes: Attributes | None = None
+
+
+class UserIn(UserFields):
+    external_id: ExternalId
+
+
+class UserPatch(UserFields):
+    external_id: Annotated[ExternalId | None, NotNull] = None
 
 
 class AuthenticationErrorOut(ErrorOut):
