@@ -322,6 +322,12 @@ def test_a_body_that_is_not_an_object_is_400_9002(api: Api, content: bytes) -> N
     field_errors_of(response)
 
 
+def test_a_missing_required_body_is_400_9002(api: Api) -> None:
+    response = api.client.post(BASE, headers={"Content-Type": "application/json"})
+
+    field_errors_of(response)
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.api import BASE, Api
+from tests.support.api import Api
 from tests.support.checks import assert_invalid
 
 KEYS = "/api/arthr/apiKeys"
-JSON = {"Content-Type": "application/json"}
 
 
 @pytest.mark.parametrize(
@@ -64,30 +63,3 @@ def test_a_path_segment_that_is_no_utf8_is_400_9002_saying_so(
     [problem] = answer.json()["fieldErrors"]
     assert "not valid percent-encoded UTF-8" in problem["message"]
     assert "surrogate" not in answer.text
-
-
-@pytest.mark.parametrize(
-    ("content", "error_code", "message"),
-    [
-        (b"", 9001, "request body is empty: a JSON object is required"),
-        (b" \r\n\t ", 9001, "request body is not valid JSON"),
-        (b"null", 9002, "body: a JSON object body is required"),
-    ],
-)
-def test_an_empty_body_is_no_json_as_one_of_white_space_is(
-    api: Api, content: bytes, error_code: int, message: str
-) -> None:
-    answer = api.client.post(BASE, content=content, headers=JSON)
-
-    assert (answer.status_code, answer.json()["code"]) == (400, error_code)
-    assert answer.json()["message"] == message
-
-
-def test_an_empty_body_is_still_no_body_where_the_body_is_optional(api: Api) -> None:
-    store = api.create_store()["name"]
-    user = api.create_user(store)
-
-    answer = api.client.post(f"{api.user_url(store, user)}/unlock", content=b"", headers=JSON)
-
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["id"] == user["id"]

@@ -76,21 +76,9 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
     problems = list(error.errors())
     if any(problem.get("type") == "json_invalid" for problem in problems):
         return error_response(InvalidJson(), _request_id(request))
-    if _lacks_body(problems) and getattr(request.state, "is_body_empty", False):
-        # RFC 8259 §2: JSON text is one value; an empty body holds none, just as one of white
-        # space does (9001, "not valid JSON"), so both answer alike.
-        empty = InvalidJson("request body is empty: a JSON object is required")
-        return error_response(empty, _request_id(request))
     field_errors = tuple(_field_error(problem) for problem in problems)
     message = "; ".join(f"{item.field}: {item.message}" for item in field_errors)
     return error_response(InvalidField(message, field_errors=field_errors), _request_id(request))
-
-
-def _lacks_body(problems: list[Any]) -> bool:
-    return any(
-        problem.get("type") == "missing" and tuple(problem.get("loc", ())) == ("body",)
-        for problem in problems
-    )
 
 
 def _field_error(problem: dict[str, Any]) -> FieldError:

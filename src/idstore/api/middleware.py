@@ -208,9 +208,6 @@ async def _screen_body(
             return InvalidField.of("body", "too many JSON strings, arrays or objects"), receive
         if _nesting_depth(structure) > MAX_NESTING:
             return InvalidField.of("body", f"JSON nested deeper than {MAX_NESTING} levels"), receive
-    # For the error handler: a route that needs a body finds none either way when it is empty
-    # or `null`, and only the first is no JSON at all (9001).
-    scope.setdefault("state", {})["is_body_empty"] = not body
     return None, replaying(body, receive)
 
 
