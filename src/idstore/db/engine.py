@@ -65,9 +65,12 @@ class Database:
         of the first one (an export reading in batches); a SQLite read transaction already does.
         """
         async with self.engine.connect() as connection:
-            await connection.execution_options(
-                idstore_write=write, idstore_housekeeping=housekeeping
-            )
+            # Readers take the options' absence as these defaults: most transactions (every
+            # authentication) skip the call and its hop through SQLAlchemy's greenlet bridge.
+            if not write or housekeeping:
+                await connection.execution_options(
+                    idstore_write=write, idstore_housekeeping=housekeeping
+                )
             if snapshot and self.dialect == "postgresql":
                 await connection.execution_options(isolation_level="REPEATABLE READ")
             async with connection.begin():
