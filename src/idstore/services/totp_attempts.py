@@ -38,7 +38,14 @@ from idstore.services.errors import (
     UnexpectedError,
 )
 from idstore.services.face_rows import biometrics_of
-from idstore.services.models import JsonObject, Modality, TotpStatus, User, UserTotp
+from idstore.services.models import (
+    JsonObject,
+    Modality,
+    TotpStatus,
+    User,
+    UserTotp,
+    replaced,
+)
 from idstore.services.rows import (
     TOTP_COLUMNS,
     find_store,
@@ -286,7 +293,7 @@ class _TotpAttempt(Attempt):
             if activating
             else {}
         )
-        used = replace(
+        used = replaced(
             totp,
             last_used_step=step,
             last_authenticated_with_dtm=now,
@@ -307,7 +314,7 @@ class _TotpAttempt(Attempt):
         record = await self.succeed()
         if activating:
             log.info("totp.activated", extra=self.log_fields())
-        user = replace(
+        user = replaced(
             self.user, totps=tuple(used if t.id == used.id else t for t in self.user.totps)
         )
         return TotpAuthentication(user=user, totp=used, authentication_id=record.id)
