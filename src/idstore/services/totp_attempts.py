@@ -194,7 +194,14 @@ class _TotpAttempt(Attempt):
         first = rows[0]
         totp_rows = [row for row in rows if row.totp_id is not None]
         totps = [totp_from_row(row, TOTP_COLUMNS) for row in totp_rows]
-        ours = next((row for row in totp_rows if row.totp_policy_id == first.policy_id), None)
+        ours = next(
+            (
+                _HeldTotp(totp, row.totp_secret_sealed)
+                for row, totp in zip(totp_rows, totps, strict=True)
+                if row.totp_policy_id == first.policy_id
+            ),
+            None,
+        )
         return cls(
             conn=conn,
             ctx=ctx,
@@ -207,9 +214,7 @@ class _TotpAttempt(Attempt):
             keyring=keyring,
             policy_name=policy,
             drift_steps=first.policy_drift_steps,
-            held=None
-            if ours is None
-            else _HeldTotp(totp_from_row(ours, TOTP_COLUMNS), ours.totp_secret_sealed),
+            held=ours,
         )
 
     def audit_details(self) -> JsonObject:
