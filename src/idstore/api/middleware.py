@@ -143,15 +143,16 @@ class RequestFrame:
 
 def _log_request(scope: Scope, status: int, seconds: float) -> None:
     route = getattr(scope.get("route"), "path_format", None)
-    log.info(
-        "request",
-        extra={
-            "method": scope["method"],
-            "route": route,
-            "status": status,
-            "duration_ms": round(seconds * 1000, 2),
-        },
-    )
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "request",
+            extra={
+                "method": scope["method"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )
     # Route templates, never raw paths: one series per route, and no external id in a label.
     metrics.request_seconds(scope["method"], route or "unmatched", status).observe(seconds)
     runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, RootTransaction, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import greenlet_spawn
 
 # How long a SQLite writer waits for the one before it, instead of failing "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -67,14 +70,25 @@ class Database:
         statement counts can leave it out. `snapshot` makes every statement see the database as
         of the first one (an export reading in batches); a SQLite read transaction already does.
         """
-        async with self.engine.connect() as connection:
-            await connection.execution_options(
-                idstore_write=write, idstore_housekeeping=housekeeping
+        options: dict[str, Any] = {}
+        if not write or housekeeping:
+            # Readers take the options' absence as these defaults, which every authentication has.
+            options.update(idstore_write=write, idstore_housekeeping=housekeeping)
+        if snapshot and self.dialect == "postgresql":
+            options.update(isolation_level="REPEATABLE READ")
+        # What `async with engine.connect()` and `connection.begin()` do, in two hops through
+        # SQLAlchemy's greenlet bridge instead of four: checkout, options and BEGIN in one; the
+        # transaction's end and the checkin in the other, run to completion even if the request
+        # is cancelled meanwhile (as AsyncConnection's own exit does).
+        sync, transaction = await greenlet_spawn(_begin, self.engine.sync_engine, options)
+        try:
+            yield AsyncConnection(self.engine, sync)
+        except BaseException as error:
+            await _run_to_completion(
+                greenlet_spawn(_end, sync, transaction, type(error), error, error.__traceback__)
             )
-            if snapshot and self.dialect == "postgresql":
-                await connection.execution_options(isolation_level="REPEATABLE READ")
-            async with connection.begin():
-                yield connection
+            raise
+        await _run_to_completion(greenlet_spawn(_end, sync, transaction, None, None, None))
 
     def connections_in_use(self) -> int:
         """Connections checked out of this process's pool right now."""
@@ -83,6 +97,48 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def _run_to_completion(work: Awaitable[None]) -> None:
+    """Await `work` in a task of its own that a cancellation of this one does not stop; such a
+    cancellation is raised once the work is done, so the caller never leaves it half done."""
+    task = asyncio.ensure_future(work)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError as error:
+            if task.cancelled():
+                raise
+            cancelled = error
+    if cancelled is not None:
+        raise cancelled
+    task.result()
+
+
+def _begin(engine: Engine, options: dict[str, Any]) -> tuple[Connection, RootTransaction]:
+    connection = engine.connect()
+    try:
+        if options:
+            connection.execution_options(**options)
+        return connection, connection.begin()
+    except BaseException:
+        connection.close()
+        raise
+
+
+def _end(
+    connection: Connection,
+    transaction: RootTransaction,
+    kind: type[BaseException] | None,
+    error: BaseException | None,
+    traceback: TracebackType | None,
+) -> None:
+    """Commit (or roll back, after `error`) what is still open, then return the connection."""
+    try:
+        transaction.__exit__(kind, error, traceback)
+    finally:
+        connection.close()
 
 
 def _create_engine(

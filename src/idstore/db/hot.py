@@ -21,6 +21,7 @@ inside the transaction, which a transaction-mode pooler such as PgBouncer passes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Dialect
@@ -29,6 +30,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, Delete, Insert, Select, Update
+
+from idstore.db.types import UtcDateTime
 
 Processor = Callable[[Any], Any] | None
 Statement = Select[Any] | Insert | Update | Delete
@@ -58,7 +61,7 @@ class _Prepared:
         self.sql = str(compiled)
         names = compiled.positiontup or []
         self.binds = [(name, _bind_processor(compiled, name, dialect)) for name in names]
-        self.columns: list[tuple[str, Processor]] | None = None
+        self.columns: list[tuple[str, Processor, bool]] | None = None
 
     def describe(self, attributes: Iterable[Any]) -> None:
         """Learn the result columns' processors from the server's description of the rows
@@ -67,7 +70,11 @@ class _Prepared:
             list(self.statement.selected_columns) if isinstance(self.statement, Select) else []
         )
         self.columns = [
-            (attribute.name, _result_processor(column, attribute.type.oid, self.dialect))
+            (
+                attribute.name,
+                _result_processor(column, attribute.type.oid, self.dialect),
+                isinstance(column.type, UtcDateTime),
+            )
             for column, attribute in zip(selected, attributes, strict=True)
         ]
 
@@ -78,10 +85,15 @@ class _Prepared:
         ]
 
     def row(self, record: Iterable[Any]) -> HotRow:
+        # asyncpg reads a timestamptz as an aware datetime in UTC, which UtcDateTime's processor
+        # returns as it is (and NULL as NULL): it runs only for a value in another zone or in none
+        # (asyncpg reads ±infinity as naive), two calls a timestamp fewer.
         return HotRow(
             {
-                name: value if process is None else process(value)
-                for (name, process), value in zip(self.columns or (), record, strict=True)
+                name: value
+                if process is None or (is_utc and (value is None or value.tzinfo is UTC))
+                else process(value)
+                for (name, process, is_utc), value in zip(self.columns or (), record, strict=True)
             }
         )
 

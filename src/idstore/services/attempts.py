@@ -165,7 +165,8 @@ class Attempt:
         # A success is the attempt's last write: committed here, so that it is logged and
         # counted only once it holds.
         await self.conn.commit()
-        log.info(f"{self.event}.accepted", extra=self.log_fields())
+        if log.isEnabledFor(logging.INFO):  # the fields cost more than the call when it is off
+            log.info(f"{self.event}.accepted", extra=self.log_fields())
         metrics.authentications(self.modality, "SUCCESS", "0").inc()
         return record
 
@@ -195,11 +196,13 @@ class Attempt:
         await self.conn.commit()
 
         # Logged and counted once committed: a metric never counts what was rolled back.
-        log.log(
-            logging.WARNING if error.code in _SUSPICIOUS else logging.INFO,
-            f"{self.event}.refused",
-            extra={**self.log_fields(), "error_code": error.code, "counted": counts},
-        )
+        level = logging.WARNING if error.code in _SUSPICIOUS else logging.INFO
+        if log.isEnabledFor(level):  # the fields cost more than the call when it is off
+            log.log(
+                level,
+                f"{self.event}.refused",
+                extra={**self.log_fields(), "error_code": error.code, "counted": counts},
+            )
         metrics.authentications(self.modality, "FAILURE", str(error.code)).inc()
         for lock in engaged:
             log.warning("lock.engaged", extra={**self.log_fields(), "lock": lock})

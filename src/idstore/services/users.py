@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from idstore.services.models import (
     StoreConfiguration,
     User,
     UserStatus,
+    replaced,
 )
 from idstore.services.paging import Page, PageRequest, fetch_page
 from idstore.services.passkey_user_handles import check_passkey_users_unchanged
@@ -272,7 +273,7 @@ async def unlock_user(
 def with_lock_state(user: User, state: LockState, now: datetime, **changes: Any) -> User:
     """The user as it reads once `state` (and any other `changes` to its fields) is written,
     without reading it back: one copy of the user for all of them."""
-    return replace(
+    return replaced(
         user,
         lock_state=state,
         status=locking.effective_status(user.admin_status, state, now),
