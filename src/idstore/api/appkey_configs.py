@@ -13,7 +13,7 @@ from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.presenters import appkey_config_out
 from idstore.api.relying_party_configs import check_path_rp_id, config_changes
-from idstore.api.routing import PathText, segment
+from idstore.api.routing import PathRpId, PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.appkeys import (
     AppkeyConfigIn,
@@ -70,7 +70,7 @@ async def create_appkey_config(
 )
 async def get_appkey_config(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("getAppkeyConfig")],
 ) -> AppkeyConfigOut:
@@ -91,7 +91,7 @@ async def get_appkey_config(
 )
 async def get_trusted_facets(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("getAppkeyTrustedFacets")],
 ) -> dict[str, Any]:
@@ -108,7 +108,7 @@ async def get_trusted_facets(
 )
 async def update_appkey_config(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     body: Annotated[AppkeyConfigPatch, Body(openapi_examples=examples.CONFIG_PATCH)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateAppkeyConfig")],
@@ -130,7 +130,7 @@ async def update_appkey_config(
 )
 async def delete_appkey_config(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("deleteAppkeyConfig")],
 ) -> Response:

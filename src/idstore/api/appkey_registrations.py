@@ -17,7 +17,7 @@ from idstore.api.appkey_ceremonies import (
 from idstore.api.common import answers
 from idstore.api.examples import appkey_ceremonies as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
-from idstore.api.routing import PathText, segment, user_route
+from idstore.api.routing import PathRpId, PathText, segment, user_route
 from idstore.api.runtime import Runtime, RuntimeDep, context_for
 from idstore.api.schemas.appkey_ceremonies import (
     AppkeyCeremonyStartOut,
@@ -53,7 +53,7 @@ router = APIRouter(prefix="/api/identity-store/stores", tags=["appkeys"])
 async def start_registration(
     storeName: PathText,
     user: UserRef,
-    rpId: PathText,
+    rpId: PathRpId,
     body: Annotated[
         AppkeyRegistrationStartIn, Body(openapi_examples=examples.REGISTRATION_START_IN)
     ],

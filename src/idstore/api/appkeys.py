@@ -13,7 +13,7 @@ from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
 from idstore.api.examples.users import USER
 from idstore.api.presenters import appkey_out, page_out, user_out
-from idstore.api.routing import PathText, segment, user_route
+from idstore.api.routing import PathRpId, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.appkey_outcomes import DeregistrationOut
 from idstore.api.schemas.appkeys import (
@@ -180,7 +180,7 @@ async def get_registration_audit(
 async def deregister(
     storeName: PathText,
     user: UserRef,
-    rpId: PathText,
+    rpId: PathRpId,
     body: Annotated[DeregistrationIn, Body(openapi_examples=examples.DEREGISTRATION_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("deregisterAppkeys")],
@@ -211,7 +211,7 @@ async def deregister(
 async def delete_by_key_id(
     storeName: PathText,
     user: UserRef,
-    rpId: PathText,
+    rpId: PathRpId,
     keyId: PathText,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("deleteAppkeyByKeyId")],
@@ -236,7 +236,7 @@ async def delete_by_key_id(
 async def prefer_device(
     storeName: PathText,
     user: UserRef,
-    rpId: PathText,
+    rpId: PathRpId,
     body: Annotated[PreferredDeviceIn, Body(openapi_examples=examples.PREFERRED_DEVICE_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("setPreferredAppkeyDevice")],

@@ -11,7 +11,7 @@ from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.presenters import passkey_config_out
 from idstore.api.relying_party_configs import check_path_rp_id, config_changes
-from idstore.api.routing import PathText, segment
+from idstore.api.routing import PathRpId, PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.passkeys import (
     PasskeyConfigIn,
@@ -65,7 +65,7 @@ async def create_passkey_config(
 )
 async def get_passkey_config(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("getPasskeyConfig")],
 ) -> PasskeyConfigOut:
@@ -82,7 +82,7 @@ async def get_passkey_config(
 )
 async def update_passkey_config(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     body: Annotated[PasskeyConfigPatch, Body(openapi_examples=examples.CONFIG_PATCH)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updatePasskeyConfig")],
@@ -104,7 +104,7 @@ async def update_passkey_config(
 )
 async def delete_passkey_config(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("deletePasskeyConfig")],
 ) -> Response:

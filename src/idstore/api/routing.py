@@ -17,7 +17,7 @@ from pydantic import AfterValidator
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from idstore.api.schemas.common import check_text
+from idstore.api.schemas.common import NAME_PATTERN, check_text
 from idstore.services.context import UserRef
 
 
@@ -37,6 +37,11 @@ class SegmentConvertor(Convertor[str]):
 register_url_convertor("segment", SegmentConvertor())
 
 PathText = Annotated[str, AfterValidator(check_text)]
+# A policy is only ever created under such a name, so a path naming any other cannot be one:
+# refused before it is looked up, counted, audited or logged.
+PathName = Annotated[str, Path(pattern=NAME_PATTERN, min_length=1, max_length=64)]
+# A relying party id is a domain name (at most 253 characters), as configurations are created.
+PathRpId = Annotated[str, Path(min_length=1, max_length=253), AfterValidator(check_text)]
 
 
 def segment(name: str) -> str:
