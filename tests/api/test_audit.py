@@ -339,3 +339,22 @@ def test_no_log_line_holds_the_secret_the_uri_or_a_submitted_code(
         assert person.secret not in line and "otpauth" not in line
         for code in [right, "987123", "987 123", "987124", "9871255"]:
             assert code not in line, line
+
+
+def test_both_time_bounds_include_their_whole_millisecond(api: Api, clock: ManualClock) -> None:
+    # Records keep microseconds but show milliseconds: a bound written as a record's own
+    # createdDtm must list it and every record of that millisecond, and none of the next.
+    person = Scenario(api, clock)
+    for microseconds in (556_000, 556_381, 556_999, 557_000):
+        clock.set(AUTHENTICATED + microseconds / 1_000_000)
+        person.authenticate("000000")
+    shown = dtm(AUTHENTICATED)[:-5] + ".556Z"
+
+    def times(**params: Any) -> list[str]:
+        return [record["authAuditRecord"]["createdDtm"] for record in person.records(**params)]
+
+    assert times(**{"from": shown, "to": shown}) == [shown] * 3
+    assert times(to=shown)[-3:] == [shown] * 3
+    assert times(**{"from": shown})[:3] == [shown] * 3
+    assert times(**{"from": shown[:-1] + "4999Z", "to": shown[:-1] + "0001Z"}) == [shown] * 3
+    assert times(**{"from": shown[:-5] + ".557Z"}) == [shown[:-5] + ".557Z"]

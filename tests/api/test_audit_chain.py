@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -239,3 +240,20 @@ def test_a_record_edited_into_nonsense_is_named_and_the_walk_goes_on(
     assert [b.user_id for b in report.breaks] == [people[0].user["id"]]
     assert "cannot be read" in report.breaks[0].problem
     assert report.users == 2
+
+
+def test_a_user_erased_with_its_whole_audit_is_not_seen_as_docs_security_says(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    # The chain is anchored in the user's row only (docs/security.md, "What the chain cannot
+    # see"); if this starts failing, a store-wide anchor exists and that page must say so.
+    user_id = people[1].user["id"]
+    for table in (tables.authentication_audit, tables.user_totps, tables.users):
+        column = table.c.id if table is tables.users else table.c.user_id
+        seeder.execute(delete(table).where(column == user_id))
+
+    report = _verify(server, people[0].store_name)
+
+    assert (report.users, report.breaks) == (1, [])
+    page = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    assert "**A user erased with its audit.**" in page

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.support.api import Api, issue_token, unique
+from tests.support.clock import ManualClock
 from tests.support.server import LiveServer
 from tests.support.tenants import make_api_key
 
@@ -116,3 +117,18 @@ def test_events_filter_by_store_kind_and_caller_and_stay_in_the_tenant(
     assert not theirs & {
         s["id"] for s in ours.client.get("/api/identity-store/stores").json()["content"]
     }
+
+
+def test_both_time_bounds_include_their_whole_millisecond(
+    tenant: tuple[Api, str], clock: ManualClock
+) -> None:
+    api, _ = tenant
+    second = 1_800_000_000
+    for microseconds in (556_381, 556_999, 557_000):
+        clock.set(second + microseconds / 1_000_000)
+        api.create_store()
+    shown = "2027-01-15T08:00:00.556Z"
+
+    assert _kinds(api, **{"from": shown, "to": shown}) == ["store.created"] * 2
+    assert _kinds(api, **{"from": "2027-01-15T08:00:00Z", "to": shown}) == ["store.created"] * 2
+    assert _kinds(api, **{"from": "2027-01-15T08:00:00.5569Z"}) == ["store.created"] * 3

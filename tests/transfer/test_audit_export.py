@@ -20,6 +20,7 @@ from idstore.cli_export_audit import instant
 from idstore.transfer.audit_formats import FORMULA_STARTS
 from tests.support.api import RFC_SECRET, Api
 from tests.support.clock import ManualClock
+from tests.support.face_api import enrolled_user, report_failure
 from tests.support.planted import VICTIM_TEXT, plant
 from tests.support.processes import run_idstore
 from tests.support.seeding import Seeder, TotpSpec
@@ -193,6 +194,38 @@ def test_csv_parses_back_with_the_csv_module_and_no_cell_reads_as_a_formula(
     assert {row["totpInfo.policyName"] for row in rows} == {"'-1-1", "no-such-policy"}
 
 
+# Face failure reasons are free text a caller chooses: each row is (reason, its CSV cell).
+REASONS = [
+    ("\n=1+1", "'\n=1+1"),
+    (" =1+1", "' =1+1"),
+    ("\u3000@SUM(A1)", "'\u3000@SUM(A1)"),
+    ("\uff1d1+1", "'\uff1d1+1"),
+    ("\uff0b1", "'\uff0b1"),
+    ("\uff0d1", "'\uff0d1"),
+    ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+    ("liveness check failed", "liveness check failed"),
+    (" spaced out", " spaced out"),
+]
+
+
+def test_csv_neutralises_a_formula_after_whitespace_or_in_full_width_signs(
+    server: LiveServer, api: Api
+) -> None:
+    store = api.create_store(
+        configuration={"userLocking": {"modalityLockThreshold": 50, "userLockThreshold": 100}}
+    )
+    user = enrolled_user(api, store["name"], api.create_user(store["name"]))
+    for reason, _ in REASONS:
+        response = report_failure(api, store["name"], user, type="FACE", reason=reason)
+        assert response.status_code == 200, response.text
+
+    done = export_audit(server, "--store", store["name"], "--format", "csv")
+
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout, newline="")))
+    assert [row["faceInfo.reason"] for row in rows] == [cell for _, cell in REASONS]
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -285,7 +318,12 @@ def test_an_output_file_that_cannot_be_written_is_named(
 
 def test_the_docs_name_every_character_that_is_neutralised_in_csv() -> None:
     page = (Path(__file__).resolve().parents[2] / "docs" / "audit-export.md").read_text()
-    names = {"=": "`=`", "+": "`+`", "-": "`-`", "@": "`@`", "\t": "a tab", "\r": "carriage return"}
+    names = {
+        **{sign: f"`{sign}`" for sign in "=+-@\uff1d\uff0b\uff0d\uff20"},
+        "\t": "a tab",
+        "\r": "carriage return",
+        "\n": "line feed",
+    }
 
     assert set(names) == set(FORMULA_STARTS)
     assert [name for name in names.values() if name not in page] == []

@@ -20,7 +20,7 @@ from idstore.api.appkey_ceremonies import (
 from idstore.api.common import answers
 from idstore.api.examples import appkey_ceremonies as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
-from idstore.api.routing import Operation, PathText, segment
+from idstore.api.routing import Operation, PathRpId, PathText, segment
 from idstore.api.runtime import Runtime, RuntimeDep, context_for
 from idstore.api.schemas.appkey_ceremonies import (
     AppkeyAuthenticationStartIn,
@@ -55,7 +55,7 @@ AUTHENTICATIONS = f"{STORE}/appkeys/authentications"
 )
 async def start_authentication(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     body: Annotated[
         AppkeyAuthenticationStartIn, Body(openapi_examples=examples.AUTHENTICATION_START_IN)
     ],

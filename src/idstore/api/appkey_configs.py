@@ -13,7 +13,7 @@ from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.presenters import appkey_config_out
 from idstore.api.relying_party_configs import RP_ID, ConfigRoutes
-from idstore.api.routing import Operation, PathText, segment
+from idstore.api.routing import Operation, PathRpId, PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.appkeys import (
     AppkeyConfigIn,
@@ -74,7 +74,7 @@ ConfigRoutes("appkey", CONFIGS, APPKEY_CONFIGS, appkey_config_out, AppkeyConfigO
 )
 async def get_trusted_facets(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("getAppkeyTrustedFacets")],
 ) -> dict[str, Any]:

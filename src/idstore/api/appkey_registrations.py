@@ -16,7 +16,7 @@ from idstore.api.appkey_ceremonies import (
 from idstore.api.common import answers
 from idstore.api.examples import appkey_ceremonies as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
-from idstore.api.routing import Operation, PathText, segment, user_route
+from idstore.api.routing import Operation, PathRpId, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.appkey_ceremonies import (
     AppkeyCeremonyStartOut,
@@ -50,7 +50,7 @@ router = APIRouter(prefix="/api/identity-store/stores", tags=["appkeys"])
 async def start_registration(
     storeName: PathText,
     user: UserRef,
-    rpId: PathText,
+    rpId: PathRpId,
     body: Annotated[
         AppkeyRegistrationStartIn, Body(openapi_examples=examples.REGISTRATION_START_IN)
     ],

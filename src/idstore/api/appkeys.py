@@ -14,7 +14,7 @@ from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
 from idstore.api.examples.users import USER
 from idstore.api.presenters import appkey_out, page_out, user_out
-from idstore.api.routing import segment, user_route, with_dependencies
+from idstore.api.routing import PathRpId, segment, user_route, with_dependencies
 from idstore.api.runtime import Runtime
 from idstore.api.schemas.appkey_outcomes import DeregistrationOut
 from idstore.api.schemas.appkeys import (
@@ -164,7 +164,7 @@ async def get_registration_audit(
 async def deregister(
     storeName: str,
     user: UserRef,
-    rpId: str,
+    rpId: PathRpId,
     body: Annotated[DeregistrationIn, Body(openapi_examples=examples.DEREGISTRATION_IN)],
     run: Runtime,
     ctx: Context,
@@ -190,7 +190,7 @@ async def deregister(
     answers(examples.DEREGISTERED, *_USER, examples.NOTHING_MATCHED),
 )
 async def delete_by_key_id(
-    storeName: str, user: UserRef, rpId: str, keyId: str, run: Runtime, ctx: Context
+    storeName: str, user: UserRef, rpId: PathRpId, keyId: str, run: Runtime, ctx: Context
 ) -> DeregistrationOut:
     """Delete the user's appkey of the relying party with that UAF key id; answers the
     DeregistrationRequest for the app."""
@@ -209,7 +209,7 @@ async def delete_by_key_id(
 async def prefer_device(
     storeName: str,
     user: UserRef,
-    rpId: str,
+    rpId: PathRpId,
     body: Annotated[PreferredDeviceIn, Body(openapi_examples=examples.PREFERRED_DEVICE_IN)],
     run: Runtime,
     ctx: Context,

@@ -21,6 +21,7 @@ from idstore.services.context import Context, UserRef
 from idstore.services.errors import InvalidField, ResourceNotFound, StoreNotFound, UserNotFound
 from idstore.services.models import AuditResult, Modality
 from idstore.services.paging import PageRequest
+from idstore.timestamps import millisecond_end, millisecond_start
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["authentication audit"])
 
@@ -37,6 +38,20 @@ def aware(moment: datetime | None, field: str) -> datetime | None:
         return moment.astimezone(UTC)
     except OverflowError:
         raise InvalidField.of(field, "lies outside the years 1 to 9999 in UTC") from None
+
+
+# Records are stored to the microsecond but shown to the millisecond, and both bounds include
+# their instant: `to` set to a record's own createdDtm must list it and its millisecond's peers.
+def from_bound(moment: datetime | None) -> datetime | None:
+    """The `from` filter: from the first microsecond of its millisecond, in UTC."""
+    instant = aware(moment, "from")
+    return None if instant is None else millisecond_start(instant)
+
+
+def to_bound(moment: datetime | None) -> datetime | None:
+    """The `to` filter: up to the last microsecond of its millisecond, in UTC."""
+    instant = aware(moment, "to")
+    return None if instant is None else millisecond_end(instant)
 
 
 @user_route(
@@ -63,8 +78,8 @@ async def list_authentications(
     where = AuditFilter(
         type=None if type is None else Modality(type),
         result=None if result is None else AuditResult(result),
-        created_from=aware(created_from, "from"),
-        created_to=aware(created_to, "to"),
+        created_from=from_bound(created_from),
+        created_to=to_bound(created_to),
     )
     page = await audit.list_records(
         run.database, ctx, store_name=storeName, ref=user, where=where, request=paging

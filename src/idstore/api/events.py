@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from idstore.api.audit import aware
+from idstore.api.audit import from_bound, to_bound
 from idstore.api.common import answers, page_request
 from idstore.api.examples import audit as examples
 from idstore.api.presenters import page_out
@@ -61,8 +61,8 @@ async def list_events(
         store_name=storeName,
         caller_id=callerId,
         kind=kind,
-        created_from=aware(created_from, "from"),
-        created_to=aware(created_to, "to"),
+        created_from=from_bound(created_from),
+        created_to=to_bound(created_to),
     )
     page = await events.list_events(run.database, ctx, where=where, request=paging)
     return page_out(page, _out)

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idstore.api.middleware import replaying
 from idstore.api.runtime import bearer_credentials, operation_of, request_context
-from idstore.api.schemas.common import check_text
+from idstore.api.schemas.common import check_text, is_name
 
 ExceptionHandlers = Mapping[Any, Callable[[Request, Exception], Any]]
 
@@ -62,6 +62,8 @@ class HotRoute:
             for value in values.values():
                 check_text(value)
         except ValueError:
+            return None
+        if not is_name(values["policyName"]):  # the route's PathName rule
             return None
         return values
 

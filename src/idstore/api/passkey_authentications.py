@@ -12,7 +12,7 @@ from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.passkeys import COMPLETION_REFUSALS, ceremony_start_out, completion_of
 from idstore.api.presenters import passkey_out, user_out
-from idstore.api.routing import PathText, segment
+from idstore.api.routing import PathRpId, PathText, segment
 from idstore.api.runtime import Runtime, RuntimeDep, context_for
 from idstore.api.schemas.audit import PasskeyAuthenticationOut
 from idstore.api.schemas.passkeys import (
@@ -103,7 +103,7 @@ def _authentication_out(result: PasskeyAuthentication) -> Response:
 )
 async def start_authentication(
     storeName: PathText,
-    rpId: PathText,
+    rpId: PathRpId,
     body: Annotated[AuthenticationStartIn, Body(openapi_examples=examples.AUTHENTICATION_START_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("startPasskeyAuthentication")],

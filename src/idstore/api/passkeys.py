@@ -11,7 +11,7 @@ from idstore.api.common import answers
 from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.presenters import passkey_out, user_out
-from idstore.api.routing import PathText, segment, user_route
+from idstore.api.routing import PathRpId, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.audit import PasskeyRegistrationOut
 from idstore.api.schemas.passkeys import (
@@ -133,7 +133,7 @@ def completion_of(body: CompleteIn, *, session_id: str | None) -> Completion:
 async def start_registration(
     storeName: PathText,
     user: UserRef,
-    rpId: PathText,
+    rpId: PathRpId,
     body: Annotated[RegistrationStartIn, Body(openapi_examples=examples.REGISTRATION_START_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("startPasskeyRegistration")],

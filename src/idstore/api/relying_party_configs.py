@@ -11,7 +11,7 @@ from typing import Any, Generic
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from idstore.api.routing import Operation, segment
+from idstore.api.routing import Operation, PathRpId, segment
 from idstore.api.runtime import Runtime
 from idstore.api.schemas.common import RequestBody
 from idstore.services.context import Context
@@ -58,12 +58,12 @@ class ConfigRoutes(Generic[Config]):
         )
         return self.out(config)
 
-    async def _get(self, storeName: str, rpId: str, run: Runtime, ctx: Context) -> BaseModel:
+    async def _get(self, storeName: str, rpId: PathRpId, run: Runtime, ctx: Context) -> BaseModel:
         config = await self.configs.get(run.database, ctx, store_name=storeName, rp_id=rpId)
         return self.out(config)
 
     async def _update(
-        self, storeName: str, rpId: str, body: Any, run: Runtime, ctx: Context
+        self, storeName: str, rpId: PathRpId, body: Any, run: Runtime, ctx: Context
     ) -> BaseModel:
         check_path_rp_id(body.rp_id, rpId)
         config = await self.configs.update(
@@ -71,7 +71,7 @@ class ConfigRoutes(Generic[Config]):
         )
         return self.out(config)
 
-    async def _delete(self, storeName: str, rpId: str, run: Runtime, ctx: Context) -> Response:
+    async def _delete(self, storeName: str, rpId: PathRpId, run: Runtime, ctx: Context) -> Response:
         await self.configs.delete(run.database, ctx, store_name=storeName, rp_id=rpId)
         return Response(status_code=204)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,7 +16,13 @@ from idstore.otp import Algorithm
 from idstore.services import events
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context
-from idstore.services.errors import PolicyInUse, PolicyNameTaken, PolicyNotFound, StoreNotFound
+from idstore.services.errors import (
+    InvalidField,
+    PolicyInUse,
+    PolicyNameTaken,
+    PolicyNotFound,
+    StoreNotFound,
+)
 from idstore.services.models import TotpPolicy
 from idstore.services.rows import find_store, policy_from_row
 
@@ -35,6 +41,10 @@ POLICY_DEFAULTS: dict[str, object] = {
 }
 
 SECRET_LENGTH_BY_ALGORITHM = {Algorithm.SHA1: 20, Algorithm.SHA256: 32, Algorithm.SHA512: 64}
+
+# Every store answer carries all its policies and every TOTP authentication loads them: with no
+# bound, one caller could grow a store to megabytes and slow its authentications several times.
+MAX_POLICIES_PER_STORE = 100
 
 
 @dataclass(frozen=True)
@@ -55,10 +65,28 @@ def effective_issuer(policy: TotpPolicy, store_name: str) -> str:
 async def create_policy(
     database: Database, ctx: Context, *, store_name: str, name: str, changes: PolicyChanges
 ) -> TotpPolicy:
-    """Create a policy; absent fields take their defaults. Raises 3000, 3201."""
+    """Create a policy; absent fields take their defaults. Raises 3000, 3201, 9002 (too many)."""
     async with database.transaction() as conn:
-        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        return await insert_policy(conn, ctx, store_id=store.id, name=name, changes=changes)
+        # Locked, so that two creates cannot both take the last place (checked after inserting).
+        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name, for_update=True)
+        policy = await insert_policy(conn, ctx, store_id=store.id, name=name, changes=changes)
+        await check_policy_count(conn, store_id=store.id, field="name")
+        return policy
+
+
+async def check_policy_count(conn: AsyncConnection, *, store_id: str, field: str) -> None:
+    """Refuse a store that now holds more than MAX_POLICIES_PER_STORE policies: 9002 on `field`.
+
+    Called after the transaction's inserts, with the store row locked (or just created)."""
+    count = await conn.scalar(
+        select(func.count())
+        .select_from(tables.totp_policies)
+        .where(tables.totp_policies.c.store_id == store_id)
+    )
+    if (count or 0) > MAX_POLICIES_PER_STORE:
+        raise InvalidField.of(
+            field, f"a store holds at most {MAX_POLICIES_PER_STORE} TOTP policies"
+        )
 
 
 async def insert_policy(

@@ -23,6 +23,7 @@ from idstore.services.paging import Page, PageRequest, fetch_page
 from idstore.services.policies import (
     PolicyChanges,
     apply_policy_changes,
+    check_policy_count,
     find_policy,
     insert_policy,
 )
@@ -44,6 +45,8 @@ class StoreChanges:
     configuration: ConfigurationChanges = field(default_factory=ConfigurationChanges)
     totp_policies: dict[str, PolicyChanges] = field(default_factory=dict)
 
+
+POLICIES_FIELD = "configuration.totpPolicies"
 
 SORTABLE = {
     "createdDtm": tables.stores.c.created_dtm,
@@ -80,6 +83,7 @@ async def create_store(
             await insert_policy(
                 conn, ctx, store_id=store_id, name=policy_name, changes=policy_changes
             )
+        await check_policy_count(conn, store_id=store_id, field=POLICIES_FIELD)
         return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
 
 
@@ -155,6 +159,7 @@ async def update_store(
             await _upsert_policy(
                 conn, ctx, store_id=row.id, name=policy_name, changes=policy_changes
             )
+        await check_policy_count(conn, store_id=row.id, field=POLICIES_FIELD)
         return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
 
 

@@ -20,8 +20,12 @@ from idstore.services.models import AuditRecord
 
 FORMATS = ("jsonl", "csv")
 
-# What a spreadsheet reads as the start of a formula (OWASP's list: tab and carriage return too).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet reads as the start of a formula (OWASP's list), and their full-width forms,
+# which some spreadsheets (with East Asian input) take as the same signs.
+FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# A cell starting with any of these is neutralised; a sign after leading whitespace counts too,
+# since spreadsheets skip spaces and line breaks before a formula.
+FORMULA_STARTS = (*FORMULA_SIGNS, "\t", "\r", "\n")
 
 
 class AuditWriter(Protocol):
@@ -81,13 +85,16 @@ def csv_columns(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 
 def neutralised(value: object) -> str:
-    """The cell text of a value. Text that starts like a formula (`=`, `+`, `-`, `@`, tab, carriage
-    return) gets a leading apostrophe, which spreadsheets show as text instead of evaluating:
-    a policy may be named `-1-1`, and a cell must never run what a caller chose."""
+    """The cell text of a value. Text that starts like a formula (`=`, `+`, `-`, `@` or their
+    full-width forms, possibly after whitespace; a tab, carriage return or line feed) gets a leading
+    apostrophe, which spreadsheets show as text instead of evaluating: a policy may be named
+    `-1-1`, and a cell must never run what a caller chose."""
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_SIGNS):
+        return "'" + text
+    return text
 
 
 def _shown(record: AuditRecord) -> dict[str, Any]:

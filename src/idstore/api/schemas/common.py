@@ -65,6 +65,12 @@ Dtm = Annotated[datetime, PlainSerializer(format_dtm, return_type=str, when_used
 NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 Name = Annotated[StrictStr, Field(pattern=NAME_PATTERN, min_length=1, max_length=64), Storable]
 Description = Annotated[StrictStr, Field(max_length=1024), Storable]
+_NAME = re.compile(NAME_PATTERN)
+
+
+def is_name(value: str) -> bool:
+    """Whether `value` could name a store or policy: 1 to 64 characters of `A-Za-z0-9._-`."""
+    return _NAME.fullmatch(value) is not None
 
 
 def not_null(value: Any) -> Any:
