@@ -18,9 +18,11 @@ _FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 def from_row(kind: type[T], row: Row[Any], *, prefix: str = "", **converted: Any) -> T:
     """A `kind` whose fields are the row's columns of the same names (with `prefix` where a join
     labelled them); `converted` gives the fields whose column is converted (to an enum, a tuple,
-    the policies of a JSON map) or named otherwise."""
-    column = row._mapping
-    given = {name: column[prefix + name] for name in _field_names(kind) if name not in converted}
+    the policies of a JSON map) or named otherwise. Columns are read as attributes, so that an
+    imported record checked as a row (transfer/passkey_records.py) reads the same way."""
+    given = {
+        name: getattr(row, prefix + name) for name in _field_names(kind) if name not in converted
+    }
     return kind(**given, **converted)
 
 
