@@ -105,6 +105,22 @@ def test_import_totp_checks_the_key_ring_first_and_creates_nothing(tmp_path: Pat
     assert _contents(tmp_path) == before
 
 
+def test_migrate_makes_the_database_and_its_lock_private_in_an_open_directory(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o755)
+    environment = {"IDSTORE_DATA_DIR": str(data_dir), "IDSTORE_SECRET_KEYS": KEY_RING}
+
+    migrated = run_idstore("migrate", environment=environment, umask=0o022)
+
+    assert migrated.returncode == 0, migrated.stderr
+    made = {path.name: path.stat().st_mode & 0o777 for path in data_dir.iterdir()}
+    assert made["idstore.db"] == 0o600
+    assert made["idstore.db.migration-lock"] == 0o600
+    assert set(made.values()) == {0o600}  # -wal and -shm, when left, copy the database's mode
+
+
 def test_migrate_creates_the_database_the_others_then_find(tmp_path: Path) -> None:
     environment = {"IDSTORE_DATA_DIR": str(tmp_path / "data"), "IDSTORE_SECRET_KEYS": KEY_RING}
 

@@ -252,12 +252,6 @@ def test_the_embedded_database_file_is_private_whatever_the_umask(tmp_path: Path
         os.umask(previous)
 
     database_file = data_dir / "idstore.db"
-    assert settings.sqlite_file == database_file
     assert database_file.stat().st_mode & 0o777 == 0o600
     assert database_file.stat().st_size > 0  # the migrated database, not just the empty file
 
-
-def test_a_database_url_of_a_server_names_no_sqlite_file(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, database_url="postgresql://u@127.0.0.1:5432/db")
-
-    assert settings.sqlite_file is None

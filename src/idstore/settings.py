@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 
 def _help(text: str) -> dict[str, str]:
     return {"help": text}
@@ -140,14 +138,6 @@ class Settings:
             if url.startswith(plain):
                 return driver + url[len(plain) :]
         return url
-
-    @property
-    def sqlite_file(self) -> Path | None:
-        """The SQLite database's file, when the database is one (not in memory)."""
-        url = make_url(self.resolved_database_url)
-        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-            return None
-        return Path(url.database)
 
     @property
     def resolved_key_file(self) -> Path:

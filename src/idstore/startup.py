@@ -14,7 +14,6 @@ from idstore.crypto.keysource import load_keyring
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
-from idstore.private_files import create_private_file
 from idstore.services import api_keys
 from idstore.settings import Settings
 
@@ -71,9 +70,6 @@ async def prepare(settings: Settings) -> Prepared:
 
     # A development server's first start makes the key file; nothing else ever does.
     keyring = load_keyring(settings, create=not settings.is_production)
-    sqlite_file = settings.sqlite_file
-    if sqlite_file is not None:
-        create_private_file(sqlite_file)
     database = Database(settings.resolved_database_url)
     try:
         await migrate(database)

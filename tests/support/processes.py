@@ -149,13 +149,18 @@ def idstore_process(
 
 
 def run_idstore(
-    *arguments: str, environment: dict[str, str], timeout: float = 600, cwd: Path | None = None
+    *arguments: str,
+    environment: dict[str, str],
+    timeout: float = 600,
+    cwd: Path | None = None,
+    umask: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one `idstore` command as an operator does, with only `environment` (and a PATH),
-    in `cwd` (default: the tests'), and return its exit status and output."""
+    in `cwd` (default: the tests'), and `umask` if given; return its exit status and output."""
     return subprocess.run(
         [str(idstore_command()), *arguments],
         cwd=cwd,
+        umask=-1 if umask is None else umask,
         env={"PATH": "/usr/bin:/bin", **environment},
         capture_output=True,
         text=True,

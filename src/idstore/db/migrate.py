@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db.engine import Database
+from idstore.private_files import create_private_file
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: the PostgreSQL advisory lock that keeps two migrators from running at once.
@@ -49,7 +51,11 @@ async def migrate(
     A concurrent migrator is waited for: `on_wait` is told once, with what is awaited, before
     waiting; `on_apply` hears each revision's id as it is applied.
     """
-    async with _sqlite_file_lock(database, on_wait), database.engine.begin() as connection:
+    sqlite_file = _sqlite_file(database)
+    if sqlite_file is not None:
+        # Whoever migrates first makes the file: serve, migrate and import alike.
+        create_private_file(sqlite_file)
+    async with _sqlite_file_lock(sqlite_file, on_wait), database.engine.begin() as connection:
         if database.dialect == "postgresql":
             await _advisory_lock(connection, on_wait)
         applied: list[str] = await connection.run_sync(_upgrade, on_apply)
@@ -64,19 +70,28 @@ async def _advisory_lock(connection: AsyncConnection, on_wait: Notify) -> None:
     await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
 
 
-@asynccontextmanager
-async def _sqlite_file_lock(database: Database, on_wait: Notify) -> AsyncIterator[None]:
-    """Hold an exclusive lock on `<database file>.migration-lock` (nothing for PostgreSQL or an
-    in-memory database). The operating system drops it if the migrator dies."""
+def _sqlite_file(database: Database) -> Path | None:
+    """The SQLite database's file; None for PostgreSQL or an in-memory database."""
     path = make_url(database.url).database
     if database.dialect != "sqlite" or not path or path == ":memory:":
+        return None
+    return Path(path)
+
+
+@asynccontextmanager
+async def _sqlite_file_lock(sqlite_file: Path | None, on_wait: Notify) -> AsyncIterator[None]:
+    """Hold an exclusive lock on `<database file>.migration-lock` (nothing without a file).
+    The operating system drops it if the migrator dies."""
+    if sqlite_file is None:
         yield
         return
-    with Path(path + MIGRATION_LOCK_SUFFIX).open("a") as lock_file:
+    lock_path = Path(f"{sqlite_file}{MIGRATION_LOCK_SUFFIX}")
+    descriptor = os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "a") as lock_file:
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            on_wait(f"another migrator holds {lock_file.name}")
+            on_wait(f"another migrator holds {lock_path}")
             await asyncio.to_thread(fcntl.flock, lock_file, fcntl.LOCK_EX)
         try:
             yield
