@@ -91,6 +91,9 @@ def test_rotation_reseals_every_secret_while_authentications_go_on(
     new_key = parse_key_ring((data_dir / "keyring").read_text()).current_key_id
     assert new_key != first_key
     assert f"re-sealed 33 of 33 secrets under key {new_key}" in output
+    progress = [line for line in output.splitlines() if "re-sealing secrets:" in line]
+    assert progress and progress[-1].endswith("33/33")
+    assert len(progress) == len(set(progress))  # each step told once, none repeated
     assert answers == [200] * USERS
     assert sealing_key_ids(fresh_database) == {new_key}
     assert "API keys still hashed under them: 1 (they move when next used)" in output

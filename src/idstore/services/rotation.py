@@ -64,7 +64,7 @@ async def reseal_all(
             )
             examined += batch
             resealed += changed
-            if progress is not None:
+            if progress is not None and batch:  # a table with nothing left says nothing new
                 progress(examined, total)
             if batch < BATCH_SIZE:
                 break
