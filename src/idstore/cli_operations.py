@@ -151,11 +151,21 @@ def _verify_audit(arguments: argparse.Namespace) -> int:
         return 2
     for broken in report.breaks:
         print(f"user {broken.user_id}: record {broken.record_id}: {broken.problem}")
-    print(
-        f"idstore: {report.records} records of {report.users} users checked, "
-        f"{report.unchained} written before chaining; {len(report.breaks)} broken chains"
-    )
+    print(chain_summary(report))
     return 1 if report.breaks else 0
+
+
+def chain_summary(report: ChainReport) -> str:
+    """The last line of `verify-audit`: what it checked and how many chains are broken."""
+    return (
+        f"idstore: {_counted(report.records, 'record')} of {_counted(report.users, 'user')} "
+        f"checked, {report.unchained} written before chaining; "
+        f"{_counted(len(report.breaks), 'broken chain')}"
+    )
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 async def _walk_chains(settings: Settings, arguments: argparse.Namespace) -> ChainReport:
