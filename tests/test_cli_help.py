@@ -138,3 +138,14 @@ def test_migrate_says_what_it_does_beyond_its_help_line() -> None:
     _, description = COMMANDS["migrate"]
 
     assert "creating the SQLite file" in description
+
+
+def test_the_demo_help_names_the_settings_its_default_url_follows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["demo", "--help"])
+
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "default http://IDSTORE_HOST:IDSTORE_PORT" in shown
+    assert "http://127.0.0.1:8080 unless they are set" in shown

@@ -111,7 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="enrol an authenticator app against a running service, step by step"
     )
-    demo.add_argument("--url", default=None, help="service URL (default http://127.0.0.1:8080)")
+    demo.add_argument(
+        "--url",
+        default=None,
+        help="service URL (default http://IDSTORE_HOST:IDSTORE_PORT, "
+        "i.e. http://127.0.0.1:8080 unless they are set)",
+    )
     demo.add_argument(
         "--api-key",
         default=None,
