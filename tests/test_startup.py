@@ -254,4 +254,3 @@ def test_the_embedded_database_file_is_private_whatever_the_umask(tmp_path: Path
     database_file = data_dir / "idstore.db"
     assert database_file.stat().st_mode & 0o777 == 0o600
     assert database_file.stat().st_size > 0  # the migrated database, not just the empty file
-

@@ -144,7 +144,8 @@ def _migrate(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
     applied = asyncio.run(_migrate_database(settings))
     if applied:
-        print(f"idstore: applied {len(applied)} migrations; the database schema is up to date")
+        migrations = "1 migration" if len(applied) == 1 else f"{len(applied)} migrations"
+        print(f"idstore: applied {migrations}; the database schema is up to date")
     else:
         print("idstore: the database schema is up to date; nothing to apply")
     return 0
