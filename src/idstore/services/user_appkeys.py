@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.services import events
 from idstore.services.appkey_rows import appkey_from_row
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import ResourceNotFound
 from idstore.services.models import AppkeyStatus, JsonObject, UserAppkey
+from idstore.services.owned_rows import change_status, delete_owned, owned_row
 from idstore.services.paging import Page, PageRequest, fetch_page
 from idstore.services.rows import find_store, find_user_row
 
@@ -84,19 +84,7 @@ async def set_appkey_status(
         appkey = appkey_from_row(row)
         if appkey.status is status:
             return appkey
-        await conn.execute(
-            update(_APPKEYS)
-            .where(_APPKEYS.c.store_id == row.store_id, _APPKEYS.c.id == appkey.id)
-            .values(status=str(status), last_updated_dtm=ctx.now)
-        )
-        await events.record(
-            conn,
-            ctx,
-            "appkey.statusChanged",
-            store_id=row.store_id,
-            subject_id=appkey.id,
-            details={"status": str(status)},
-        )
+        await change_status(conn, ctx, _APPKEYS, row, status, "appkey.statusChanged")
         return replace(appkey, status=status, last_updated_dtm=ctx.now)
 
 
@@ -106,10 +94,7 @@ async def delete_appkey(
     """Raises 3000, 3100, 9011."""
     async with database.transaction() as conn:
         row = await _find(conn, ctx, store_name=store_name, ref=ref, appkey_id=appkey_id)
-        await conn.execute(
-            delete(_APPKEYS).where(_APPKEYS.c.store_id == row.store_id, _APPKEYS.c.id == row.id)
-        )
-        await events.record(conn, ctx, "appkey.deleted", store_id=row.store_id, subject_id=row.id)
+        await delete_owned(conn, ctx, _APPKEYS, row, "appkey.deleted")
 
 
 async def _find(
@@ -121,16 +106,16 @@ async def _find(
     appkey_id: str,
     for_update: bool = False,
 ) -> Row[Any]:
-    store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-    user = await find_user_row(conn, store_id=store.id, ref=ref)
-    query = select(_APPKEYS).where(
-        _APPKEYS.c.store_id == store.id,
-        _APPKEYS.c.user_id == user.id,
-        _APPKEYS.c.id == appkey_id,
+    """Raises 3000, 3100, 9011."""
+    row = await owned_row(
+        conn,
+        ctx,
+        _APPKEYS,
+        store_name=store_name,
+        ref=ref,
+        row_id=appkey_id,
+        for_update=for_update,
     )
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
     if row is None:
         raise ResourceNotFound("appkey not found")
     return row
