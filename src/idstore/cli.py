@@ -23,6 +23,7 @@ from idstore.cli_export_audit import add_export_audit_commands
 from idstore.cli_import_totp import add_import_totp_commands
 from idstore.cli_operations import (
     add_operation_commands,
+    counted,
     ensure_data_dir,
     settings_from,
     whole_number,
@@ -144,7 +145,7 @@ def _migrate(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
     applied = asyncio.run(_migrate_database(settings))
     if applied:
-        migrations = "1 migration" if len(applied) == 1 else f"{len(applied)} migrations"
+        migrations = counted(len(applied), "migration")
         print(f"idstore: applied {migrations}; the database schema is up to date")
     else:
         print("idstore: the database schema is up to date; nothing to apply")

@@ -158,13 +158,14 @@ def _verify_audit(arguments: argparse.Namespace) -> int:
 def chain_summary(report: ChainReport) -> str:
     """The last line of `verify-audit`: what it checked and how many chains are broken."""
     return (
-        f"idstore: {_counted(report.records, 'record')} of {_counted(report.users, 'user')} "
+        f"idstore: {counted(report.records, 'record')} of {counted(report.users, 'user')} "
         f"checked, {report.unchained} written before chaining; "
-        f"{_counted(len(report.breaks), 'broken chain')}"
+        f"{counted(len(report.breaks), 'broken chain')}"
     )
 
 
-def _counted(number: int, noun: str) -> str:
+def counted(number: int, noun: str) -> str:
+    """`number noun`, the noun in the plural (an -s plural) unless the number is one."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 

@@ -63,7 +63,7 @@ class HotRoute:
                 check_text(value)
         except ValueError:
             return None
-        if not is_name(values["policyName"]):  # the route's PathName rule
+        if not is_name(values["policyName"]):  # the route's PathPolicyName rule
             return None
         return values
 

@@ -54,7 +54,7 @@ def check_segment(value: str) -> str:
 PathText = Annotated[str, AfterValidator(check_segment)]
 # A policy is only ever created under such a name, so a path naming any other cannot be one:
 # refused before it is looked up, counted, audited or logged.
-PathName = Annotated[str, Path(pattern=NAME_PATTERN, min_length=1, max_length=64)]
+PathPolicyName = Annotated[str, Path(pattern=NAME_PATTERN, min_length=1, max_length=64)]
 # A relying party id is a domain name (at most 253 characters), as configurations are created.
 PathRpId = Annotated[str, Path(min_length=1, max_length=253), AfterValidator(check_segment)]
 

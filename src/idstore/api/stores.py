@@ -10,7 +10,7 @@ from idstore.api.common import answers, page_request
 from idstore.api.examples import errors as error_examples
 from idstore.api.examples import stores as examples
 from idstore.api.presenters import page_out, policy_out, store_out
-from idstore.api.routing import PathName, PathText, segment
+from idstore.api.routing import PathPolicyName, PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.common import PageOut
 from idstore.api.schemas.stores import (
@@ -198,7 +198,7 @@ async def create_totp_policy(
 )
 async def get_totp_policy(
     storeName: PathText,
-    policyName: PathName,
+    policyName: PathPolicyName,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("getTotpPolicy")],
 ) -> TotpPolicyOut:
@@ -217,7 +217,7 @@ async def get_totp_policy(
 )
 async def update_totp_policy(
     storeName: PathText,
-    policyName: PathName,
+    policyName: PathPolicyName,
     body: Annotated[TotpPolicyPatch, Body(openapi_examples=examples.POLICY_PATCH)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateTotpPolicy")],
@@ -241,7 +241,7 @@ async def update_totp_policy(
 )
 async def delete_totp_policy(
     storeName: PathText,
-    policyName: PathName,
+    policyName: PathPolicyName,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("deleteTotpPolicy")],
     force: Force = False,

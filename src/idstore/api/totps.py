@@ -13,7 +13,7 @@ from idstore.api.examples import totps as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.examples.users import ACTIVE_TOTP
 from idstore.api.presenters import totp_out, user_out
-from idstore.api.routing import PathName, PathText, segment, user_route
+from idstore.api.routing import PathPolicyName, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.audit import TotpAuthenticationOut
 from idstore.api.schemas.totps import (
@@ -123,7 +123,7 @@ def _authentication_out(result: TotpAuthentication) -> Response:
 async def start_registration(
     storeName: PathText,
     user: UserRef,
-    policyName: PathName,
+    policyName: PathPolicyName,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("startTotpRegistration")],
     body: Annotated[
@@ -161,7 +161,7 @@ async def start_registration(
 async def get_registration(
     storeName: PathText,
     user: UserRef,
-    policyName: PathName,
+    policyName: PathPolicyName,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("getTotpRegistration")],
     qrFormat: QrFormat = "png",
@@ -186,7 +186,7 @@ async def get_registration(
 async def complete_registration(
     storeName: PathText,
     user: UserRef,
-    policyName: PathName,
+    policyName: PathPolicyName,
     body: Annotated[CodeIn, Body(openapi_examples=examples.CODE_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("completeTotpRegistration")],
@@ -218,7 +218,7 @@ async def complete_registration(
 async def authenticate(
     storeName: PathText,
     user: UserRef,
-    policyName: PathName,
+    policyName: PathPolicyName,
     body: Annotated[CodeIn, Body(openapi_examples=examples.CODE_IN)],
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("authenticateTotp")],
@@ -250,7 +250,7 @@ async def authenticate(
 async def deregister(
     storeName: PathText,
     user: UserRef,
-    policyName: PathName,
+    policyName: PathPolicyName,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("deregisterTotp")],
 ) -> UserOut:

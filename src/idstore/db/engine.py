@@ -112,7 +112,8 @@ async def _run_to_completion(work: Awaitable[None]) -> None:
                 raise
             cancelled = error
     if cancelled is not None:
-        raise cancelled
+        # The work's own failure (a COMMIT refused, say) goes with the cancellation, not lost.
+        raise cancelled from task.exception()
     task.result()
 
 

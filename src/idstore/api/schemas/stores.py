@@ -57,8 +57,8 @@ def _not_a_dot_segment(name: str) -> str:
     return name
 
 
-PathName = Annotated[Name, AfterValidator(_not_a_dot_segment)]
-PolicyName = Annotated[PathName, AfterValidator(_not_reserved)]
+SegmentName = Annotated[Name, AfterValidator(_not_a_dot_segment)]
+PolicyName = Annotated[SegmentName, AfterValidator(_not_reserved)]
 
 
 def _integer(value: Any) -> Any:
@@ -202,7 +202,7 @@ class StoreOut(ResponseBody):
 class StoreIn(RequestBody):
     emitted_as = (StoreOut,)
 
-    name: PathName
+    name: SegmentName
     description: Description | None = None
     configuration: ConfigurationIn | None = None
 
@@ -210,6 +210,6 @@ class StoreIn(RequestBody):
 class StorePatch(RequestBody):
     emitted_as = (StoreOut,)
 
-    name: Annotated[PathName | None, NotNull] = None
+    name: Annotated[SegmentName | None, NotNull] = None
     description: Description | None = None
     configuration: Annotated[ConfigurationIn | None, NotNull] = None
