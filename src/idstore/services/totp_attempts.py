@@ -206,7 +206,7 @@ class _TotpAttempt(Attempt):
             conn=conn,
             ctx=ctx,
             store_id=first.store_id,
-            locking_policy=configuration.from_json(first.store_configuration).user_locking,
+            locking_policy=configuration.from_text(first.store_configuration).user_locking,
             user=await _with_more_authenticators(
                 conn, user_with_totps(first, totps, ctx.now), first
             ),
