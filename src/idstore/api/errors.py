@@ -111,20 +111,7 @@ def _field_error(problem: dict[str, Any]) -> FieldError:
         location = location[1:]
     if not location:
         return FieldError("body", "a JSON object body is required")
-    return FieldError(".".join(location), _message(problem))
-
-
-def _message(problem: dict[str, Any]) -> str:
-    # A length bound placed after a validator (or on an optional field) reaches Pydantic as the
-    # generic one, worded for collections ("at most 255 items after validation"); for a string
-    # the client counts characters.
-    bounds = problem.get("ctx") or {}
-    if isinstance(problem.get("input"), str):
-        if problem.get("type") == "too_long" and "max_length" in bounds:
-            return f"String should have at most {bounds['max_length']} characters"
-        if problem.get("type") == "too_short" and "min_length" in bounds:
-            return f"String should have at least {bounds['min_length']} characters"
-    return str(problem.get("msg", "invalid"))
+    return FieldError(".".join(location), str(problem.get("msg", "invalid")))
 
 
 async def _on_http_error(request: Request, error: Exception) -> Response:
