@@ -22,9 +22,10 @@ from idstore.services.appkey_facets import app_id_of
 from idstore.services.appkey_sessions import (
     AUTHENTICATION,
     REGISTRATION,
+    AppkeySession,
     SessionStart,
-    StartedAppkeySession,
 )
+from idstore.services.ceremony_sessions import StartedSession
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import UserDisabled
 from idstore.services.models import AppkeyStatus, AppkeyType, UserStatus
@@ -40,7 +41,7 @@ _APPKEYS = tables.user_appkeys
 class AppkeyCeremonyStart:
     """A ceremony started: its session as the caller receives it, and the UAF request."""
 
-    session: StartedAppkeySession
+    session: StartedSession[AppkeySession]
     request: list[dict[str, Any]]
 
 
