@@ -11,7 +11,7 @@ from idstore.api.common import answers
 from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.passkeys import COMPLETION_REFUSALS, ceremony_start_out, completion_of
-from idstore.api.presenters import passkey_out, user_out
+from idstore.api.presenters import json_response, passkey_out, user_out
 from idstore.api.routing import PathRpId, PathText, segment
 from idstore.api.runtime import Runtime, RuntimeDep, context_for
 from idstore.api.schemas.audit import PasskeyAuthenticationOut
@@ -76,15 +76,12 @@ async def _complete(
 
 
 def _authentication_out(result: PasskeyAuthentication) -> Response:
-    # Serialised once, as the TOTP routes do: this is the route the service exists for.
     body = PasskeyAuthenticationOut(
         user=user_out(result.user),
         passkey=passkey_out(result.passkey),
         authentication_id=result.authentication_id,
     )
-    return Response(
-        body.model_dump_json(by_alias=True, exclude_none=True), media_type="application/json"
-    )
+    return json_response(body)
 
 
 @router.post(
