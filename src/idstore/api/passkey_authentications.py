@@ -22,6 +22,7 @@ from idstore.api.schemas.passkeys import (
     ExternalCompleteIn,
 )
 from idstore.services import passkey_attempts, passkey_authentications
+from idstore.services.ceremony_sessions import AUTHENTICATION
 from idstore.services.context import Context
 from idstore.services.errors import (
     ModalityLocked,
@@ -40,7 +41,7 @@ from idstore.services.passkey_errors import (
     SignCountNotIncreased,
     UserHandleMismatch,
 )
-from idstore.services.passkey_sessions import AUTHENTICATION, Completion
+from idstore.services.passkey_sessions import Completion
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkey authentication"])
 

@@ -24,6 +24,7 @@ from idstore.api.schemas.passkeys import (
     RegistrationStartIn,
 )
 from idstore.services import passkey_attempts, passkey_registrations, user_keys, user_passkeys
+from idstore.services.ceremony_sessions import REGISTRATION
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import (
     ModalityLocked,
@@ -55,7 +56,7 @@ from idstore.services.passkey_errors import (
     SignatureInvalid,
 )
 from idstore.services.passkey_registrations import CeremonyStart
-from idstore.services.passkey_sessions import REGISTRATION, Completion
+from idstore.services.passkey_sessions import Completion
 from idstore.services.user_keys import KeyAddress
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkeys"])

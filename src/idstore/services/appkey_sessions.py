@@ -37,8 +37,6 @@ from idstore.services.models import SessionManagement
 
 # UAF 1.1 asks for a challenge of at least 8 bytes; 32 random bytes as passkeys use.
 CHALLENGE_BYTES = 32
-REGISTRATION = "REGISTRATION"
-AUTHENTICATION = "AUTHENTICATION"
 
 APPKEY_SESSIONS = SessionKind(
     name="appkey",

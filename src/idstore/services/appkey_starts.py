@@ -19,13 +19,8 @@ from idstore.services import appkey_sessions
 from idstore.services.appkey_configs import authentication_policy, find_config, registration_policy
 from idstore.services.appkey_errors import NoActiveAppkey
 from idstore.services.appkey_facets import app_id_of
-from idstore.services.appkey_sessions import (
-    AUTHENTICATION,
-    REGISTRATION,
-    AppkeySession,
-    SessionStart,
-)
-from idstore.services.ceremony_sessions import StartedSession
+from idstore.services.appkey_sessions import AppkeySession, SessionStart
+from idstore.services.ceremony_sessions import AUTHENTICATION, REGISTRATION, StartedSession
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import UserDisabled
 from idstore.services.models import AppkeyStatus, AppkeyType, UserStatus

@@ -28,6 +28,10 @@ from idstore.timestamps import format_dtm
 
 log = logging.getLogger(__name__)
 
+# A session's `ceremony`, as its row and the audit records name it, for every kind.
+REGISTRATION = "REGISTRATION"
+AUTHENTICATION = "AUTHENTICATION"
+
 # Sessions never completed are swept by later starts of the store, this long after they expire;
 # until then a late completion still answers "expired" rather than 9011.
 SWEEP_AFTER = timedelta(hours=1)

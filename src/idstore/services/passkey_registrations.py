@@ -15,7 +15,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services import locking, passkey_sessions
-from idstore.services.ceremony_sessions import StartedSession
+from idstore.services.ceremony_sessions import REGISTRATION, StartedSession
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import UserDisabled, UserLocked
 from idstore.services.models import (
@@ -24,11 +24,7 @@ from idstore.services.models import (
     UserStatus,
 )
 from idstore.services.passkey_configs import find_config, registration_policy
-from idstore.services.passkey_sessions import (
-    REGISTRATION,
-    SessionState,
-    b64url_decode,
-)
+from idstore.services.passkey_sessions import SessionState, b64url_decode
 from idstore.services.passkey_user_handles import user_handle
 from idstore.services.rows import find_store, find_user_row, lock_state_from_row
 

@@ -35,8 +35,6 @@ from idstore.services.passkey_errors import (
 
 # WebAuthn asks for at least 16 random bytes; 32 leave a wide margin.
 CHALLENGE_BYTES = 32
-REGISTRATION = "REGISTRATION"
-AUTHENTICATION = "AUTHENTICATION"
 __all__ = ["b64url", "b64url_decode"]  # imported from here by the passkey modules
 
 PASSKEY_SESSIONS = SessionKind(
