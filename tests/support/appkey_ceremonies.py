@@ -37,14 +37,12 @@ class AppkeyStore(CeremonyStore):
     """A store with one relying party's appkey configuration, and the calls of spec §10 on it."""
 
     KEYS = "appkeys"
+    CONFIG = "appkeyConfig"
 
     @classmethod
     def create(cls, api: Api, *, store: str | None = None, **config: Any) -> AppkeyStore:
         name = store or api.create_store()["name"]
-        url = f"{api.store_url(name)}/appkeyConfig"
-        body = {"rpId": RP_ID, "trustedFacets": [FACET], **config}
-        created = json_of(api.client.post(url, json=body), 201)
-        return cls(api, name, RP_ID, created)
+        return cls.configured(api, name, {"rpId": RP_ID, "trustedFacets": [FACET], **config})
 
     @staticmethod
     def roots(*authenticators: SoftwareUafAuthenticator) -> list[str]:

@@ -4,11 +4,12 @@ and the start and completion routes of one relying party of a store."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 
 from tests.support.api import Api, segment
+from tests.support.checks import json_of
 
 RP_ID = "example.com"
 
@@ -33,14 +34,22 @@ class StartedCeremony:
 @dataclass
 class CeremonyStore:
     """A store with one relying party's configuration for a kind of key (`KEYS`: the routes'
-    segment, appkeys or passkeys), and the ceremony routes on it."""
+    segment, appkeys or passkeys; `CONFIG`: the configuration's), and the ceremony routes on it."""
 
     KEYS: ClassVar[str]
+    CONFIG: ClassVar[str]
 
     api: Api
     store: str
     rp_id: str = RP_ID
     config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def configured(cls, api: Api, store: str, config: dict[str, Any]) -> Self:
+        """The store once the configuration `config` (its `rpId` included) is created in it."""
+        url = f"{api.store_url(store)}/{cls.CONFIG}"
+        created = json_of(api.client.post(url, json=config), 201)
+        return cls(api, store, config["rpId"], created)
 
     @property
     def base(self) -> str:

@@ -36,13 +36,11 @@ class PasskeyStore(CeremonyStore):
     """A store with one relying party's configuration, and the calls of spec §9 on it."""
 
     KEYS = "passkeys"
+    CONFIG = "passkeyConfig"
 
     @classmethod
     def create(cls, api: Api, rp_id: str = RP_ID, **config: Any) -> PasskeyStore:
-        store = api.create_store()["name"]
-        url = f"{api.store_url(store)}/passkeyConfig"
-        created = json_of(api.client.post(url, json={"rpId": rp_id, **config}), 201)
-        return cls(api, store, rp_id, created)
+        return cls.configured(api, api.create_store()["name"], {"rpId": rp_id, **config})
 
     def ceremony(self, started: httpx.Response) -> Ceremony:
         body = json_of(started, 200)
