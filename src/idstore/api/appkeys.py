@@ -32,6 +32,7 @@ from idstore.services.context import Context, UserRef
 from idstore.services.errors import StoreNotFound, UserNotFound
 from idstore.services.models import AppkeyStatus
 from idstore.services.paging import PageRequest
+from idstore.services.user_appkeys import APPKEYS
 from idstore.services.user_keys import KeyAddress
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["appkeys"])
@@ -96,10 +97,7 @@ async def get_appkey(
 ) -> AppkeyOut:
     """One of the user's appkeys."""
     appkey = await user_keys.get_key(
-        run.database,
-        ctx,
-        user_appkeys.APPKEYS,
-        KeyAddress(store_name=storeName, ref=user, key_id=id),
+        run.database, ctx, APPKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return appkey_out(appkey)
 
@@ -117,7 +115,7 @@ async def set_appkey_status(
     appkey = await user_keys.set_key_status(
         run.database,
         ctx,
-        user_appkeys.APPKEYS,
+        APPKEYS,
         KeyAddress(store_name=storeName, ref=user, key_id=id),
         status=AppkeyStatus(body.status),
     )
@@ -137,10 +135,7 @@ async def delete_appkey(
 ) -> Response:
     """Delete one of the user's appkeys (the app is not told; deregistrations tell it)."""
     await user_keys.delete_key(
-        run.database,
-        ctx,
-        user_appkeys.APPKEYS,
-        KeyAddress(store_name=storeName, ref=user, key_id=id),
+        run.database, ctx, APPKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return Response(status_code=204)
 
@@ -156,10 +151,7 @@ async def get_registration_audit(
 ) -> AppkeyRegistrationAuditOut:
     """How the appkey was registered: AAID, attestation type and subject, facet, device."""
     audit = await user_keys.registration_audit(
-        run.database,
-        ctx,
-        user_appkeys.APPKEYS,
-        KeyAddress(store_name=storeName, ref=user, key_id=id),
+        run.database, ctx, APPKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return AppkeyRegistrationAuditOut.model_validate(audit)
 

@@ -58,6 +58,7 @@ from idstore.services.passkey_errors import (
 from idstore.services.passkey_registrations import CeremonyStart
 from idstore.services.passkey_sessions import Completion
 from idstore.services.user_keys import KeyAddress
+from idstore.services.user_passkeys import PASSKEYS
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkeys"])
 
@@ -254,10 +255,7 @@ async def get_passkey(
 ) -> PasskeyOut:
     """One of the user's passkeys."""
     passkey = await user_keys.get_key(
-        run.database,
-        ctx,
-        user_passkeys.PASSKEYS,
-        KeyAddress(store_name=storeName, ref=user, key_id=id),
+        run.database, ctx, PASSKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return passkey_out(passkey)
 
@@ -283,7 +281,7 @@ async def set_passkey_status(
     passkey = await user_keys.set_key_status(
         run.database,
         ctx,
-        user_passkeys.PASSKEYS,
+        PASSKEYS,
         KeyAddress(store_name=storeName, ref=user, key_id=id),
         status=PasskeyStatus(body.status),
     )
@@ -309,10 +307,7 @@ async def delete_passkey(
 ) -> Response:
     """Delete one of the user's passkeys."""
     await user_keys.delete_key(
-        run.database,
-        ctx,
-        user_passkeys.PASSKEYS,
-        KeyAddress(store_name=storeName, ref=user, key_id=id),
+        run.database, ctx, PASSKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return Response(status_code=204)
 
@@ -335,9 +330,6 @@ async def get_registration_audit(
 ) -> RegistrationAuditOut:
     """How the passkey was registered: attestation format, AAGUID, origin, flags."""
     audit = await user_keys.registration_audit(
-        run.database,
-        ctx,
-        user_passkeys.PASSKEYS,
-        KeyAddress(store_name=storeName, ref=user, key_id=id),
+        run.database, ctx, PASSKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return RegistrationAuditOut.model_validate(audit)
