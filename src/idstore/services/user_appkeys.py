@@ -15,7 +15,7 @@ from idstore.services.rows import find_store, find_user_row
 from idstore.services.user_keys import KeyKind
 
 _APPKEYS = tables.user_appkeys
-APPKEYS = KeyKind("appkey", _APPKEYS, appkey_from_row, locks_to_restatus=True)
+APPKEYS = KeyKind("appkey", _APPKEYS, appkey_from_row)
 SORTABLE = {
     "createdDtm": _APPKEYS.c.created_dtm,
     "lastAuthenticatedWithDtm": _APPKEYS.c.last_authenticated_with_dtm,

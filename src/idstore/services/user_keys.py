@@ -38,13 +38,11 @@ class KeyAddress:
 @dataclass(frozen=True)
 class KeyKind(Generic[K]):
     """One kind of key: its `name` (in the not-found message and the event kinds), its table and
-    how a row of it reads. `locks_to_restatus`: a status change locks the row first (appkeys
-    do, passkeys do not)."""
+    how a row of it reads."""
 
     name: str
     table: Table
     from_row: Callable[[Row[Any]], K]
-    locks_to_restatus: bool
 
 
 async def get_key(database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress) -> K:
@@ -70,7 +68,9 @@ async def set_key_status(
     """Disable or re-enable the key; the `{name}.statusChanged` event when it changes.
     Raises 3000, 3100, 9011."""
     async with database.transaction() as conn:
-        row = await _find(conn, ctx, kind, key, for_update=kind.locks_to_restatus)
+        # Locked first, as a TOTP's is: of two concurrent changes to one status, the second
+        # sees the first's and changes (and records) nothing.
+        row = await _find(conn, ctx, kind, key, for_update=True)
         found = kind.from_row(row)
         if found.status is status:
             return found

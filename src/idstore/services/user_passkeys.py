@@ -10,7 +10,7 @@ from idstore.services.models import UserPasskey
 from idstore.services.rows import find_store, find_user_row, passkey_from_row, passkeys_of
 from idstore.services.user_keys import KeyKind
 
-PASSKEYS = KeyKind("passkey", tables.user_passkeys, passkey_from_row, locks_to_restatus=False)
+PASSKEYS = KeyKind("passkey", tables.user_passkeys, passkey_from_row)
 
 
 async def list_passkeys(
