@@ -81,3 +81,16 @@ def test_a_permission_given_twice_is_stored_once(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "idstore.db") as database:
         [(stored,)] = database.execute("SELECT permissions FROM api_keys WHERE name = 'twice'")
     assert json.loads(stored) == [listing, reading]
+
+
+def test_more_permissions_than_a_key_may_hold_are_refused_as_the_api_does(tmp_path: Path) -> None:
+    environment = {"IDSTORE_DATA_DIR": str(tmp_path)}
+    many = [
+        argument for _ in range(65) for argument in ("--permission", "TNT#default#IdentityStore:*")
+    ]
+
+    refused = run_idstore(*CREATE, *many, environment=environment)
+
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "idstore: 65 permissions given; a key holds at most 64"
+    assert list(tmp_path.iterdir()) == []

@@ -194,6 +194,13 @@ def _key_name(text: str) -> str:
 
 def _create_api_key(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
+    if len(arguments.permission) > api_key_rules.MAX_PERMISSIONS:
+        print(
+            f"idstore: {len(arguments.permission)} permissions given; a key holds at most "
+            f"{api_key_rules.MAX_PERMISSIONS}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         permissions = api_key_rules.permissions_held(arguments.permission)
     except api_key_rules.PermissionRefused as refused:

@@ -95,6 +95,10 @@ _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e") |
 )
 
 
+# The most permissions one key is given: the API refuses more in its schema, the CLI here.
+MAX_PERMISSIONS = 64
+
+
 class PermissionRefused(ValueError):
     """A permission no API key may hold, and why."""
 

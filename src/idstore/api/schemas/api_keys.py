@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field
 
 from idstore.api.schemas.common import Dtm, RequestBody, ResponseBody, Storable, StrictStr
 from idstore.services import api_key_rules
-from idstore.services.api_key_rules import PERMISSION_PATTERN
+from idstore.services.api_key_rules import MAX_PERMISSIONS, PERMISSION_PATTERN
 
 
 def _held(permissions: list[str]) -> list[str]:
@@ -58,7 +58,7 @@ class ApiKeyIn(RequestBody):
         AfterValidator(_held),
         Field(
             min_length=1,
-            max_length=64,
+            max_length=MAX_PERMISSIONS,
             description="`TNT#{tenant}#IdentityStore:{operation}` or `…:*`, within the "
             "caller's own tenant and permissions.",
         ),
