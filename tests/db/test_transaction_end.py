@@ -1,13 +1,24 @@
 """A transaction's end runs to completion even when its request is cancelled meanwhile: the
-cancellation is raised once the end is done; a failure of the end itself is never lost."""
+cancellation is raised once the end is done; a failure of the end itself is never lost. One its
+use case already committed ends in place, and keeps what it committed."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import insert, select
 
-from idstore.db.engine import _run_to_completion
+from idstore.db import tables
+from idstore.db.engine import Database, _run_to_completion
+from idstore.db.migrate import migrate
+from tests.support.databases import async_url, drop_database, fresh_database_url
+
+T = TypeVar("T")
 
 
 def _cancel_while_ending(fails: bool) -> tuple[BaseException, list[str]]:
@@ -45,3 +56,67 @@ def test_a_failure_of_the_end_is_raised_not_lost_in_the_cancellation() -> None:
 
     assert steps == ["started", "finished"]
     assert isinstance(raised, RuntimeError) and str(raised) == "COMMIT refused"
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    url = fresh_database_url()
+    asyncio.run(_on(url, migrate))
+    yield url
+    drop_database(url)
+
+
+async def _on(url: str, body: Callable[[Database], Awaitable[T]]) -> T:
+    database = Database(async_url(url))
+    try:
+        return await body(database)
+    finally:
+        await database.dispose()
+
+
+def _store(name: str) -> dict[str, Any]:
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    return {
+        "id": str(uuid.uuid4()),
+        "tenant_id": "default",
+        "name": name,
+        "configuration": {},
+        "created_dtm": now,
+        "last_updated_dtm": now,
+    }
+
+
+async def _names(database: Database) -> list[str]:
+    async with database.transaction(write=False) as conn:
+        return list((await conn.execute(select(tables.stores.c.name))).scalars())
+
+
+def test_a_transaction_committed_by_its_use_case_ends_and_returns_its_connection(
+    database_url: str,
+) -> None:
+    # As an attempt does: commit, then raise the refusal. What was committed stays, and the
+    # connection is back in the pool (the end, with nothing left to send, runs in place).
+    class Refused(Exception):
+        pass
+
+    async def body(database: Database) -> tuple[list[str], int]:
+        with pytest.raises(Refused):
+            async with database.transaction() as conn:
+                await conn.execute(insert(tables.stores), _store("committed-then-refused"))
+                await conn.commit()
+                raise Refused
+        async with database.transaction() as conn:
+            await conn.execute(insert(tables.stores), _store("committed-then-returned"))
+            await conn.commit()
+        async with database.transaction() as conn:
+            await conn.execute(insert(tables.stores), _store("committed-at-the-end"))
+        with pytest.raises(Refused):
+            async with database.transaction() as conn:
+                await conn.execute(insert(tables.stores), _store("rolled-back"))
+                raise Refused
+        return sorted(await _names(database)), database.connections_in_use()
+
+    names, in_use = asyncio.run(_on(database_url, body))
+
+    assert names == ["committed-at-the-end", "committed-then-refused", "committed-then-returned"]
+    assert in_use == 0

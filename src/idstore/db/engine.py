@@ -84,11 +84,9 @@ class Database:
         try:
             yield AsyncConnection(self.engine, sync)
         except BaseException as error:
-            await _run_to_completion(
-                greenlet_spawn(_end, sync, transaction, type(error), error, error.__traceback__)
-            )
+            await _finish(sync, transaction, error)
             raise
-        await _run_to_completion(greenlet_spawn(_end, sync, transaction, None, None, None))
+        await _finish(sync, transaction, None)
 
     def connections_in_use(self) -> int:
         """Connections checked out of this process's pool right now."""
@@ -97,6 +95,33 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def _finish(
+    connection: Connection, transaction: RootTransaction, error: BaseException | None
+) -> None:
+    """End the transaction (commit, or roll back after `error`) and return the connection."""
+    kind = None if error is None else type(error)
+    traceback = None if error is None else error.__traceback__
+    if _settled(connection):
+        # Nothing to send to the database: ended here, without a hop through the greenlet
+        # bridge and a task of its own (every authentication, which commits before it answers).
+        _end(connection, transaction, kind, error, traceback)
+        return
+    await _run_to_completion(greenlet_spawn(_end, connection, transaction, kind, error, traceback))
+
+
+def _settled(connection: Connection) -> bool:
+    """Whether ending the transaction and returning the connection need no round trip: on
+    PostgreSQL, when asyncpg holds no open transaction (the use case committed it itself, as
+    every attempt does, or ran no statement), SQLAlchemy's commit or rollback and the pool's
+    reset on return have nothing to send."""
+    if connection.invalidated or connection.closed:
+        return False
+    if connection.dialect.name != "postgresql":
+        return False  # aiosqlite's commit and rollback always wait on its thread
+    adapter = connection.connection.dbapi_connection
+    return adapter is not None and getattr(adapter, "_transaction", True) is None
 
 
 async def _run_to_completion(work: Awaitable[None]) -> None:
