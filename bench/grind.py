@@ -9,7 +9,7 @@ library, the same few instructions for both. Counting is on only while one app i
 (callgrind_control turns it on, dumps and turns it off), so seeding and start-up stay out.
 
     .venv/bin/python -m bench.grind               # a new idstore_bench_<stamp> on 127.0.0.1
-    .venv/bin/python -m bench.grind --requests 1000 --users 200 --keep
+    .venv/bin/python -m bench.grind --requests 1000 --users 200 --keep /tmp/grind
     IDSTORE_DATABASE_URL=postgresql://user@host/db .venv/bin/python -m bench.grind   # empty db
 
 It prints instructions per request of each app and their ratio; `--keep DIR` keeps the callgrind

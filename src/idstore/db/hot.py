@@ -79,12 +79,14 @@ class _Prepared:
             list(self.statement.selected_columns) if isinstance(self.statement, Select) else []
         )
         pairs = list(zip(selected, attributes, strict=True))
-        self.column_names = [attribute.name for _column, attribute in pairs]
         self.column_processors = [
             (attribute.name, process, isinstance(column.type, UtcDateTime))
             for column, attribute in pairs
             if (process := _result_processor(column, attribute.type.oid, self.dialect)) is not None
         ]
+        # Last: once it has names the statement counts as described (hot.py _run), so a
+        # failure above leaves it to be described again.
+        self.column_names = [attribute.name for _column, attribute in pairs]
 
     def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
         values = self.take(parameters)

@@ -137,6 +137,11 @@ def permissions_held(permissions: Sequence[str]) -> tuple[str, ...]:
             check_permission(permission)
         except ValueError as refusal:
             raise PermissionRefused(permission, str(refusal)) from None
+    return each_once(permissions)
+
+
+def each_once(permissions: Sequence[str]) -> tuple[str, ...]:
+    """The permissions with each kept once, in the order first given."""
     return tuple(dict.fromkeys(permissions))
 
 

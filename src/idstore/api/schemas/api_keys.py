@@ -12,7 +12,9 @@ from idstore.services.api_key_rules import MAX_PERMISSIONS, PERMISSION_PATTERN
 
 
 def _held(permissions: list[str]) -> list[str]:
-    return list(api_key_rules.permissions_held(permissions))
+    # Each item was checked as a Permission already: what is left of permissions_held is the
+    # de-duplication.
+    return list(api_key_rules.each_once(permissions))
 
 
 # Each permission checked on its own too, so that a refusal names it (`permissions.1`).
