@@ -35,6 +35,7 @@ from idstore.api import (
     users,
 )
 from idstore.api.hot_path import HotRoute, HotRoutes
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.middleware import RequestFrame
 from idstore.api.routing import RawPathRouting
 from idstore.api.runtime import Runtime, operation_of
@@ -175,6 +176,10 @@ def create_app(
         health.metrics_router,
     )
     for router in routers:
+        # Every route reads its body strictly (api/json_bodies.py); a router built otherwise would
+        # quietly take a key given twice.
+        if router.route_class is not JsonBodyRoute:
+            raise ValueError(f"router {router.tags} does not use JsonBodyRoute")
         router.routes[:] = _ext_twins_first(router.routes)
         app.include_router(router)
     errors.install(app)

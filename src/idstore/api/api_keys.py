@@ -10,6 +10,7 @@ from fastapi.security import APIKeyHeader
 from idstore.api.common import answers, declare, page_request, succeeds
 from idstore.api.examples import callers as examples
 from idstore.api.examples.errors import PAGE_TOO_LARGE
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import page_out
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, caller_for, context_of
@@ -28,7 +29,7 @@ from idstore.services.errors import (
 )
 from idstore.services.paging import PageRequest
 
-router = APIRouter(prefix="/api/arthr/apiKeys", tags=["API keys"])
+router = APIRouter(prefix="/api/arthr/apiKeys", tags=["API keys"], route_class=JsonBodyRoute)
 
 KEY = "/" + segment("id")
 MAX_API_KEY_LENGTH = 256
