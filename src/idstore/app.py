@@ -39,6 +39,8 @@ from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.middleware import RequestFrame
 from idstore.api.routing import RawPathRouting
 from idstore.api.runtime import Runtime, operation_of
+from idstore.api.schemas.biometrics import FACE_ONLY
+from idstore.api.schemas.common import NAME_PATTERN
 from idstore.api.schemas.totps import CodeIn
 from idstore.clock import Clock, SystemClock
 from idstore.crypto.keyring import KeyRing
@@ -259,6 +261,7 @@ def _openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 operation.get("responses", {}).pop("422", None)
+                _declare_path_rules(operation)
                 _errors_as_json(operation)
                 needed = permissions.get((path, method))
                 if needed:
@@ -268,6 +271,25 @@ def _openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
         components.pop("ValidationError", None)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+_EXTERNAL_ID = {"minLength": 1, "maxLength": 255}
+# Path parameters whose rule the service applies with a contract code rather than 9002 (a store
+# name no store can have is 3000, an external id no user can have 3100, a type other than FACE
+# 20115 or 2005): declared in the document so that clients and fuzzers read it.
+PATH_RULES: dict[str, dict[str, Any]] = {
+    "storeName": {"pattern": NAME_PATTERN, "minLength": 1, "maxLength": 64},
+    "extId": _EXTERNAL_ID,
+    "userExtId": _EXTERNAL_ID,
+    "extUserId": _EXTERNAL_ID,
+    "type": FACE_ONLY,
+}
+
+
+def _declare_path_rules(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path":
+            parameter["schema"].update(PATH_RULES.get(parameter["name"], {}))
 
 
 def _errors_as_json(operation: dict[str, Any]) -> None:

@@ -7,26 +7,49 @@ from typing import Annotated
 from pydantic import Field, StrictFloat
 
 from idstore.api.schemas.common import Dtm, NotNull, RequestBody, ResponseBody, StrictStr, Text
+from idstore.services.face_requests import MATCHING_ALGORITHM
+from idstore.services.models import BiometricSubtype, BiometricType
 
-# `data` is checked by the service, not here: absent or null is 20114 and bad base64 is 3502,
-# codes of the changelog rather than 9002.
-ImageData = Annotated[StrictStr | None, Field(description="Base64 of a JPEG or PNG image.")]
+# What the service checks with the changelog's codes rather than 9002 (absent or null `data` is
+# 20114, bad base64 3502, another subtype 2006, algorithm 8, threshold 20125) is declared in the
+# OpenAPI schema alone (`json_schema_extra`), so that clients and fuzzers read the rule applied.
+# The routes' body limit (api/middleware.py MAX_BIOMETRIC_BODY_BYTES) bounds `data`.
+MAX_DATA_LENGTH = 10 * 1024 * 1024
+ImageData = Annotated[
+    StrictStr | None,
+    Field(
+        description="Base64 of a JPEG or PNG image.",
+        json_schema_extra={"maxLength": MAX_DATA_LENGTH},
+    ),
+]
+FACE_ONLY = {"enum": [BiometricType.FACE.value]}
 
 
 class BiometricEnrolIn(RequestBody):
-    subtype: Annotated[StrictStr | None, NotNull, Field(max_length=32)] = None
+    subtype: Annotated[
+        StrictStr | None,
+        NotNull,
+        Field(max_length=32, json_schema_extra={"enum": [str(BiometricSubtype.PORTRAIT)]}),
+    ] = None
     data: ImageData = None
 
 
 class FaceMatchIn(RequestBody):
     data: ImageData = None
-    matching_algorithm: Annotated[StrictStr | None, NotNull, Field(max_length=64)] = None
+    matching_algorithm: Annotated[
+        StrictStr | None,
+        NotNull,
+        Field(max_length=64, json_schema_extra={"enum": [MATCHING_ALGORITHM]}),
+    ] = None
     # Its range (0-1) is the service's check: outside it is 20125, not 9002.
-    match_threshold: Annotated[StrictFloat | None, NotNull] = None
+    match_threshold: Annotated[
+        StrictFloat | None, NotNull, Field(json_schema_extra={"minimum": 0, "maximum": 1})
+    ] = None
 
 
 class BiometricFailureIn(RequestBody):
-    type: Annotated[StrictStr, Field(max_length=32)]
+    # VOICE_TD and VOICE_TI answer 2005 until voice exists; anything else 20115.
+    type: Annotated[StrictStr, Field(max_length=32, json_schema_extra=FACE_ONLY)]
     reason: Annotated[Text | None, NotNull, Field(max_length=255)] = None
 
 
