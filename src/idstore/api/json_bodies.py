@@ -33,13 +33,24 @@ class DuplicateKeys(ValueError):
         super().__init__(", ".join(fields))
 
 
+class _RepeatedKey(Exception):
+    """Raised by the parser at the first object that names a key twice."""
+
+
 class _Repeated(dict[str, Any]):
     """An object that named some of its keys more than once, and which."""
 
     repeated: tuple[str, ...] = ()
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _refuse_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _RepeatedKey
+    return found
+
+
+def _mark_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) == len(pairs):
         return found
@@ -49,16 +60,22 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return repeated
 
 
+# Built once: json.loads with a hook builds a decoder per call, which costs more than the parse
+# of a small body. The second one runs only for a body already found ambiguous, to name fields.
+_STRICT = json.JSONDecoder(object_pairs_hook=_refuse_repeats)
+_MARKING = json.JSONDecoder(object_pairs_hook=_mark_repeats)
+
+
 def loads(body: bytes) -> Any:
     """The body parsed as `json.loads` parses it, unless an object in it names a key twice.
 
     Raises DuplicateKeys for those, and what `json.loads` raises (ValueError) for the rest.
     """
-    value = json.loads(body, object_pairs_hook=_object)
-    fields = tuple(_repeated_fields(value, ()))
-    if fields:
-        raise DuplicateKeys(fields)
-    return value
+    text = body.decode(json.detect_encoding(body), "surrogatepass")  # as json.loads reads bytes
+    try:
+        return _STRICT.decode(text)
+    except _RepeatedKey:
+        raise DuplicateKeys(tuple(_repeated_fields(_MARKING.decode(text), ()))) from None
 
 
 def _repeated_fields(value: Any, path: tuple[str, ...]) -> list[str]:
