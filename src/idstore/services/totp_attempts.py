@@ -9,7 +9,7 @@ audited, so concurrent attempts for one user are decided one after the other.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy import bindparam, delete, select, update
@@ -145,11 +145,11 @@ async def _with_more_authenticators(conn: AsyncConnection, user: User, row: Any)
     """The user with the passkeys, appkeys and faces its summary shows, each read only when
     there are any."""
     if row.has_passkeys:
-        user = replace(user, passkeys=await passkeys_of(conn, user.id))
+        user = replaced(user, passkeys=await passkeys_of(conn, user.id))
     if row.has_biometrics:
-        user = replace(user, biometrics=await biometrics_of(conn, user.id))
+        user = replaced(user, biometrics=await biometrics_of(conn, user.id))
     if row.has_appkeys:
-        user = replace(
+        user = replaced(
             user, appkeys=await appkeys_of(conn, store_id=user.store_id, user_id=user.id)
         )
     return user
@@ -206,7 +206,7 @@ class _TotpAttempt(Attempt):
             conn=conn,
             ctx=ctx,
             store_id=first.store_id,
-            locking_policy=configuration.from_json(first.store_configuration).user_locking,
+            locking_policy=configuration.from_text(first.store_configuration).user_locking,
             user=await _with_more_authenticators(
                 conn, user_with_totps(first, totps, ctx.now), first
             ),
@@ -256,7 +256,7 @@ class _TotpAttempt(Attempt):
 
     async def _forget(self, totp_id: str) -> None:
         await self.conn.execute(delete(tables.user_totps).where(tables.user_totps.c.id == totp_id))
-        self.user = replace(self.user, totps=tuple(t for t in self.user.totps if t.id != totp_id))
+        self.user = replaced(self.user, totps=tuple(t for t in self.user.totps if t.id != totp_id))
 
     async def verify(self, held: _HeldTotp, code: str, *, drift_steps: int) -> int:
         """The time step the code proves, newer than any step accepted before."""
@@ -315,7 +315,7 @@ class _TotpAttempt(Attempt):
         if accepted != 1:
             raise await self._lost_race(totp.id, activating=activating)
 
-        self.held = replace(held, totp=used)
+        self.held = _HeldTotp(used, held.secret_sealed)
         record = await self.succeed()
         if activating:
             log.info("totp.activated", extra=self.log_fields())
@@ -338,13 +338,13 @@ class _TotpAttempt(Attempt):
             )
         ).first()
         if row is None:
-            self.user = replace(
+            self.user = replaced(
                 self.user, totps=tuple(t for t in self.user.totps if t.id != totp_id)
             )
             return await self.refuse(RegistrationNotFound())
 
         current = totp_from_row(row)
-        self.user = replace(
+        self.user = replaced(
             self.user, totps=tuple(current if t.id == totp_id else t for t in self.user.totps)
         )
         self.held = _HeldTotp(current, row.secret_sealed)

@@ -6,7 +6,14 @@ from typing import Annotated
 
 from pydantic import Field, StrictFloat
 
-from idstore.api.schemas.common import Dtm, NotNull, RequestBody, ResponseBody, StrictStr, Text
+from idstore.api.schemas.common import (
+    Dtm,
+    NotNull,
+    RequestBody,
+    ResponseBody,
+    ShortText,
+    StrictStr,
+)
 from idstore.services.face_requests import MATCHING_ALGORITHM
 from idstore.services.models import BiometricSubtype, BiometricType
 
@@ -23,24 +30,25 @@ ImageData = Annotated[
     ),
 ]
 FACE_ONLY = {"enum": [BiometricType.FACE.value]}
+# Not Storable: the service compares these with the names it knows (2006, 8) and never stores
+# what it does not know, so a NUL in one is an unsupported name rather than a 9002.
+Subtype = Annotated[
+    StrictStr,
+    Field(max_length=32, json_schema_extra={"enum": [str(BiometricSubtype.PORTRAIT)]}),
+]
+AlgorithmName = Annotated[
+    StrictStr, Field(max_length=64, json_schema_extra={"enum": [MATCHING_ALGORITHM]})
+]
 
 
 class BiometricEnrolIn(RequestBody):
-    subtype: Annotated[
-        StrictStr | None,
-        NotNull,
-        Field(max_length=32, json_schema_extra={"enum": [str(BiometricSubtype.PORTRAIT)]}),
-    ] = None
+    subtype: Annotated[Subtype | None, NotNull] = None
     data: ImageData = None
 
 
 class FaceMatchIn(RequestBody):
     data: ImageData = None
-    matching_algorithm: Annotated[
-        StrictStr | None,
-        NotNull,
-        Field(max_length=64, json_schema_extra={"enum": [MATCHING_ALGORITHM]}),
-    ] = None
+    matching_algorithm: Annotated[AlgorithmName | None, NotNull] = None
     # Its range (0-1) is the service's check: outside it is 20125, not 9002.
     match_threshold: Annotated[
         StrictFloat | None, NotNull, Field(json_schema_extra={"minimum": 0, "maximum": 1})
@@ -50,7 +58,7 @@ class FaceMatchIn(RequestBody):
 class BiometricFailureIn(RequestBody):
     # VOICE_TD and VOICE_TI answer 2005 until voice exists; anything else 20115.
     type: Annotated[StrictStr, Field(max_length=32, json_schema_extra=FACE_ONLY)]
-    reason: Annotated[Text | None, NotNull, Field(max_length=255)] = None
+    reason: Annotated[ShortText | None, NotNull] = None
 
 
 class BiometricOut(ResponseBody):
