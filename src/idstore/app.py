@@ -35,9 +35,12 @@ from idstore.api import (
     users,
 )
 from idstore.api.hot_path import HotRoute, HotRoutes
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.middleware import RequestFrame
 from idstore.api.routing import RawPathRouting
 from idstore.api.runtime import Runtime, operation_of
+from idstore.api.schemas.biometrics import FACE_ONLY
+from idstore.api.schemas.common import NAME_PATTERN
 from idstore.api.schemas.totps import CodeIn
 from idstore.clock import Clock, SystemClock
 from idstore.crypto.keyring import KeyRing
@@ -180,6 +183,10 @@ def create_app(
         health.metrics_router,
     )
     for router in routers:
+        # Every route reads its body strictly (api/json_bodies.py); a router built otherwise would
+        # quietly take a key given twice.
+        if router.route_class is not JsonBodyRoute:
+            raise ValueError(f"router {router.tags} does not use JsonBodyRoute")
         router.routes[:] = _ext_twins_first(router.routes)
         app.include_router(router)
     errors.install(app)
@@ -259,6 +266,7 @@ def _openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 operation.get("responses", {}).pop("422", None)
+                _declare_path_rules(operation)
                 _errors_as_json(operation)
                 needed = permissions.get((path, method))
                 if needed:
@@ -268,6 +276,25 @@ def _openapi(app: FastAPI, routers: tuple[APIRouter, ...]) -> dict[str, Any]:
         components.pop("ValidationError", None)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+_EXTERNAL_ID = {"minLength": 1, "maxLength": 255}
+# Path parameters whose rule the service applies with a contract code rather than 9002 (a store
+# name no store can have is 3000, an external id no user can have 3100, a type other than FACE
+# 20115 or 2005): declared in the document so that clients and fuzzers read it.
+PATH_RULES: dict[str, dict[str, Any]] = {
+    "storeName": {"pattern": NAME_PATTERN, "minLength": 1, "maxLength": 64},
+    "extId": _EXTERNAL_ID,
+    "userExtId": _EXTERNAL_ID,
+    "extUserId": _EXTERNAL_ID,
+    "type": FACE_ONLY,
+}
+
+
+def _declare_path_rules(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path":
+            parameter["schema"].update(PATH_RULES.get(parameter["name"], {}))
 
 
 def _errors_as_json(operation: dict[str, Any]) -> None:

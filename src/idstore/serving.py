@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from typing import Final
 
 from idstore import logs
 from idstore.settings import Settings
@@ -18,6 +19,12 @@ from idstore.settings import Settings
 # A worker that has not started within uvicorn's 5 s default is killed and started again; on a
 # loaded host (imports, key derivation) that loops forever, so allow it longer.
 WORKER_START_SECONDS = 60
+# How uvicorn speaks HTTP here, named rather than left to "auto", so that what docs/security.md
+# says of malformed requests holds: httptools parses; WebSocket is off (no route uses it), so an
+# Upgrade request is an ordinary request and gets the contract's JSON answer, instead of the
+# WebSocket library's bare 403 once the app declines the handshake.
+HTTP_PARSER: Final = "httptools"
+WEBSOCKETS: Final = "none"
 
 
 def replace_this_process() -> None:
@@ -66,6 +73,8 @@ def main() -> None:
         access_log=False,
         server_header=False,
         timeout_worker_healthcheck=WORKER_START_SECONDS,
+        http=HTTP_PARSER,
+        ws=WEBSOCKETS,
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.openapi import fetch
 from tests.support.server import LiveServer
 
 
@@ -15,3 +17,10 @@ def anonymous(server: LiveServer) -> Iterator[httpx.Client]:
     """A client with no credentials at all, as a browser or a scraper comes."""
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def openapi_document(server: LiveServer) -> dict[str, Any]:
+    """The served /openapi.json, read once per test module."""
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        return fetch(client)

@@ -24,6 +24,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
 from idstore.services import api_keys
+from idstore.serving import HTTP_PARSER, WEBSOCKETS
 from idstore.settings import Settings
 from tests.support.clock import ManualClock
 from tests.support.connection_holds import ConnectionHolds
@@ -125,7 +126,15 @@ def running_server(database_url: str, data_dir: Path, **overrides: Any) -> Itera
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, log_config=None)
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            log_config=None,
+            http=HTTP_PARSER,  # as `idstore serve` speaks HTTP
+            ws=WEBSOCKETS,
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

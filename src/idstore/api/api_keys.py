@@ -6,13 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader
+from starlette.requests import HTTPConnection
 
 from idstore.api.common import answers, declare, page_request, succeeds
 from idstore.api.examples import callers as examples
 from idstore.api.examples.errors import PAGE_TOO_LARGE
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import page_out
 from idstore.api.routing import PathText, segment
-from idstore.api.runtime import RuntimeDep, caller_for, context_of
+from idstore.api.runtime import RuntimeDep, caller_for, context_of, refuse_repeated_header
 from idstore.api.schemas.api_keys import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, TokenOut
 from idstore.api.schemas.common import PageOut
 from idstore.services import api_keys
@@ -28,7 +30,7 @@ from idstore.services.errors import (
 )
 from idstore.services.paging import PageRequest
 
-router = APIRouter(prefix="/api/arthr/apiKeys", tags=["API keys"])
+router = APIRouter(prefix="/api/arthr/apiKeys", tags=["API keys"], route_class=JsonBodyRoute)
 
 KEY = "/" + segment("id")
 MAX_API_KEY_LENGTH = 256
@@ -47,8 +49,19 @@ def _out(key: ApiKey) -> ApiKeyOut:
     )
 
 
-_api_key_header = APIKeyHeader(
-    name="X-Api-Key", auto_error=False, description="An API key, as created or bootstrapped."
+class _OneApiKey(APIKeyHeader):
+    """APIKeyHeader that refuses a request carrying two or more X-Api-Key headers."""
+
+    async def __call__(self, request: HTTPConnection) -> str | None:
+        refuse_repeated_header(request, "X-Api-Key")
+        return await super().__call__(request)
+
+
+_api_key_header = _OneApiKey(
+    name="X-Api-Key",
+    auto_error=False,
+    scheme_name="APIKeyHeader",
+    description="An API key, as created or bootstrapped.",
 )
 
 

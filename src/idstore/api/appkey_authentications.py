@@ -20,6 +20,7 @@ from idstore.api.appkey_ceremonies import (
 from idstore.api.common import answers
 from idstore.api.examples import appkey_ceremonies as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.routing import Operation, PathRpId, PathText, segment
 from idstore.api.runtime import Runtime, RuntimeDep, context_for
 from idstore.api.schemas.appkey_ceremonies import (
@@ -34,7 +35,9 @@ from idstore.services.context import Context
 from idstore.services.errors import StoreNotFound, UserNotFound
 from idstore.services.passkey_authentications import user_ref_of
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["appkey authentication"])
+router = APIRouter(
+    prefix="/api/identity-store/stores", tags=["appkey authentication"], route_class=JsonBodyRoute
+)
 
 AUTHENTICATIONS = f"{STORE}/appkeys/authentications"
 

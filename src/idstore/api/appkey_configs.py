@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from idstore.api.common import answers
 from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import appkey_config_out
 from idstore.api.relying_party_configs import RP_ID, ConfigRoutes
 from idstore.api.routing import Operation, PathRpId, PathText, segment
@@ -27,7 +28,9 @@ from idstore.services.appkey_management_errors import AppkeyConfigExists
 from idstore.services.context import Context
 from idstore.services.errors import StoreNotFound
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["appkey configurations"])
+router = APIRouter(
+    prefix="/api/identity-store/stores", tags=["appkey configurations"], route_class=JsonBodyRoute
+)
 _CONFIG = (StoreNotFound, examples.CONFIG_NOT_FOUND, NUL_IN_STORE_NAME)
 
 CONFIGS = f"/{segment('storeName')}/appkeyConfig"

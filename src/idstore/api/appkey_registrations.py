@@ -16,6 +16,7 @@ from idstore.api.appkey_ceremonies import (
 from idstore.api.common import answers
 from idstore.api.examples import appkey_ceremonies as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.routing import Operation, PathRpId, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.appkey_ceremonies import (
@@ -28,7 +29,7 @@ from idstore.services import appkey_completions, appkey_starts
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StoreNotFound, UserDisabled, UserNotFound
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["appkeys"])
+router = APIRouter(prefix="/api/identity-store/stores", tags=["appkeys"], route_class=JsonBodyRoute)
 
 
 @user_route(

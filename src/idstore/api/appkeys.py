@@ -13,6 +13,7 @@ from idstore.api.common import Responses, answers, page_request
 from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
 from idstore.api.examples.users import USER
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import appkey_out, page_out, user_out
 from idstore.api.routing import PathRpId, segment, user_route, with_dependencies
 from idstore.api.runtime import Runtime
@@ -35,7 +36,7 @@ from idstore.services.paging import PageRequest
 from idstore.services.user_appkeys import APPKEYS
 from idstore.services.user_keys import KeyAddress
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["appkeys"])
+router = APIRouter(prefix="/api/identity-store/stores", tags=["appkeys"], route_class=JsonBodyRoute)
 
 USER_APPKEYS = f"/{segment('storeName')}/users/{{user}}/appkeys"
 APPKEY = f"{USER_APPKEYS}/{segment('id')}"

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from idstore.api.common import answers, page_request
 from idstore.api.examples import audit as examples
 from idstore.api.examples.errors import PAGE_TOO_LARGE
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import audit_record_out, page_out
 from idstore.api.routing import PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
@@ -23,7 +24,9 @@ from idstore.services.models import AuditResult, Modality
 from idstore.services.paging import PageRequest
 from idstore.timestamps import millisecond_end, millisecond_start
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["authentication audit"])
+router = APIRouter(
+    prefix="/api/identity-store/stores", tags=["authentication audit"], route_class=JsonBodyRoute
+)
 
 AUTHENTICATIONS = f"/{segment('storeName')}/users/{{user}}/authentications"
 

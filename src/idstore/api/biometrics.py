@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response
 from idstore.api.common import answers
 from idstore.api.examples import biometrics as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import json_response, user_out
 from idstore.api.routing import PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
@@ -44,7 +45,9 @@ from idstore.services.face_errors import (
     ThresholdOutOfRange,
 )
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["biometrics"])
+router = APIRouter(
+    prefix="/api/identity-store/stores", tags=["biometrics"], route_class=JsonBodyRoute
+)
 
 BIOMETRICS = f"/{segment('storeName')}/users/{{user}}/biometrics"
 _USER = (StoreNotFound, UserNotFound, NUL_IN_STORE_NAME)

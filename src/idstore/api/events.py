@@ -11,6 +11,7 @@ from pydantic import Field
 from idstore.api.audit import from_bound, to_bound
 from idstore.api.common import answers, page_request
 from idstore.api.examples import audit as examples
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import page_out
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.common import Dtm, PageOut, ResponseBody, Storable, StrictStr
@@ -20,7 +21,7 @@ from idstore.services.errors import StoreNotFound
 from idstore.services.events import AdminEvent, EventFilter
 from idstore.services.paging import PageRequest
 
-router = APIRouter(prefix="/api/identity-store", tags=["admin events"])
+router = APIRouter(prefix="/api/identity-store", tags=["admin events"], route_class=JsonBodyRoute)
 
 # Filters, not names: a value no store, key or kind could have finds nothing rather than a 400.
 StoreNameFilter = Annotated[StrictStr, Field(max_length=64), Storable]

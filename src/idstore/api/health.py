@@ -8,18 +8,19 @@ from sqlalchemy import text
 from idstore import metrics
 from idstore.api.common import declare, succeeds
 from idstore.api.examples.callers import HEALTHY, METRICS
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.runtime import RuntimeDep
 from idstore.api.schemas.common import ResponseBody
 from idstore.services.errors import DatabaseUnavailable
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(prefix="/health", tags=["health"], route_class=JsonBodyRoute)
 
 
 class HealthOut(ResponseBody):
     status: str
 
 
-metrics_router = APIRouter(tags=["metrics"])
+metrics_router = APIRouter(tags=["metrics"], route_class=JsonBodyRoute)
 
 
 @metrics_router.get(

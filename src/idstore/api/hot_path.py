@@ -17,7 +17,6 @@ route by id only follows routes ending in `/ext`, which can only match a policy 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from idstore.api import json_bodies
 from idstore.api.middleware import replaying
 from idstore.api.runtime import bearer_credentials, operation_of, request_context
 from idstore.api.schemas.common import check_text, is_name
@@ -72,8 +72,8 @@ class HotRoute:
         if not body or _media_type(scope) != "application/json":
             return None
         try:
-            return self.body_model.model_validate(json.loads(body))
-        except (ValueError, ValidationError):  # JSONDecodeError is a ValueError
+            return self.body_model.model_validate(json_bodies.loads(body))
+        except (ValueError, ValidationError):  # JSONDecodeError, DuplicateKeys are ValueErrors
             return None
 
 

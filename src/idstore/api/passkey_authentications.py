@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response
 from idstore.api.common import answers
 from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.passkeys import COMPLETION_REFUSALS, ceremony_start_out, completion_of
 from idstore.api.presenters import json_response, passkey_out, user_out
 from idstore.api.routing import PathRpId, PathText, segment
@@ -43,7 +44,9 @@ from idstore.services.passkey_errors import (
 )
 from idstore.services.passkey_sessions import Completion
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["passkey authentication"])
+router = APIRouter(
+    prefix="/api/identity-store/stores", tags=["passkey authentication"], route_class=JsonBodyRoute
+)
 
 AUTHENTICATIONS = f"/{segment('storeName')}/passkeys/authentications"
 _ATTEMPT_REFUSALS = (

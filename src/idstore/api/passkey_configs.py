@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body
 from idstore.api.common import answers
 from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import passkey_config_out
 from idstore.api.relying_party_configs import ConfigRoutes
 from idstore.api.routing import Operation, segment
@@ -21,7 +22,9 @@ from idstore.services.errors import StoreNotFound
 from idstore.services.passkey_configs import PASSKEY_CONFIGS
 from idstore.services.passkey_errors import PasskeyConfigExists, RelyingPartyIdRefused
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["passkey configurations"])
+router = APIRouter(
+    prefix="/api/identity-store/stores", tags=["passkey configurations"], route_class=JsonBodyRoute
+)
 _CONFIG = (StoreNotFound, examples.CONFIG_NOT_FOUND, NUL_IN_STORE_NAME)
 
 CONFIGS = f"/{segment('storeName')}/passkeyConfig"

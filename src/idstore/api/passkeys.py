@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response
 from idstore.api.common import answers
 from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import passkey_out, user_out
 from idstore.api.routing import PathRpId, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
@@ -60,7 +61,9 @@ from idstore.services.passkey_sessions import Completion
 from idstore.services.user_keys import KeyAddress
 from idstore.services.user_passkeys import PASSKEYS
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["passkeys"])
+router = APIRouter(
+    prefix="/api/identity-store/stores", tags=["passkeys"], route_class=JsonBodyRoute
+)
 
 STORE = f"/{segment('storeName')}"
 USER_PASSKEYS = f"{STORE}/users/{{user}}/passkeys"

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from idstore.clock import Clock
 from idstore.crypto.keyring import KeyRing
@@ -57,7 +58,32 @@ async def runtime(request: Request) -> Runtime:
 
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
-_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/arthr/apiKeys/issue.")
+
+def refuse_repeated_header(request: HTTPConnection, name: str) -> None:
+    """Refuse a credential header sent more than once.
+
+    Parsers differ on which of two copies counts (the first here; the last in some proxies), so
+    a proxy that checks one while the service reads the other would be fooled.
+
+    Raises Unauthenticated (9003).
+    """
+    if len(request.headers.getlist(name)) > 1:
+        raise Unauthenticated(f"the {name} header must be sent once")
+
+
+class _OneBearer(HTTPBearer):
+    """HTTPBearer that refuses a request carrying two or more Authorization headers."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        refuse_repeated_header(request, "Authorization")
+        return await super().__call__(request)
+
+
+_bearer = _OneBearer(
+    auto_error=False,
+    scheme_name="HTTPBearer",  # the document's name for it, whatever the class is called
+    description="A token from POST /api/arthr/apiKeys/issue.",
+)
 
 
 def request_id(request: Request) -> str:

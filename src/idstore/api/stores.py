@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from idstore.api.common import answers, page_request
 from idstore.api.examples import errors as error_examples
 from idstore.api.examples import stores as examples
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import page_out, policy_out, store_out
 from idstore.api.routing import PathPolicyName, PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
@@ -37,8 +38,10 @@ from idstore.services.paging import PageRequest
 from idstore.services.policies import PolicyChanges
 from idstore.services.stores import StoreChanges
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["stores"])
-policy_router = APIRouter(prefix="/api/identity-store/stores", tags=["TOTP policies"])
+router = APIRouter(prefix="/api/identity-store/stores", tags=["stores"], route_class=JsonBodyRoute)
+policy_router = APIRouter(
+    prefix="/api/identity-store/stores", tags=["TOTP policies"], route_class=JsonBodyRoute
+)
 
 STORE = segment("storeName")
 POLICY = segment("policyName")

@@ -12,6 +12,7 @@ from idstore.api.common import answers
 from idstore.api.examples import totps as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.examples.users import ACTIVE_TOTP
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import json_response, totp_out, user_out
 from idstore.api.routing import PathPolicyName, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
@@ -49,7 +50,9 @@ from idstore.services.models import TotpStatus
 from idstore.services.totp_attempts import TotpAuthentication
 from idstore.services.totp_registrations import Registration
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["user TOTPs"])
+router = APIRouter(
+    prefix="/api/identity-store/stores", tags=["user TOTPs"], route_class=JsonBodyRoute
+)
 
 USER_TOTPS = f"/{segment('storeName')}/users/{{user}}/totps"
 POLICY = segment("policyName")

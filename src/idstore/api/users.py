@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Response
 from idstore.api.common import answers, page_request
 from idstore.api.examples import errors as error_examples
 from idstore.api.examples import users as examples
+from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import page_out, user_out, user_slim_out
 from idstore.api.routing import PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
@@ -29,7 +30,7 @@ from idstore.services.models import Modality, UserStatus
 from idstore.services.paging import PageRequest
 from idstore.services.users import UserChanges, UserFilter
 
-router = APIRouter(prefix="/api/identity-store/stores", tags=["users"])
+router = APIRouter(prefix="/api/identity-store/stores", tags=["users"], route_class=JsonBodyRoute)
 
 USERS = f"/{segment('storeName')}/users"
 _LOOKUP = (StoreNotFound, UserNotFound, error_examples.NUL_IN_STORE_NAME)

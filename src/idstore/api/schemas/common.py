@@ -101,7 +101,27 @@ class _AbsentNotNull:
                 if len(kept) == 1
                 else {**document, "anyOf": kept}
             )
-        return document
+        return _json_schema_keywords(document)
+
+
+# A bound on an optional field reaches the JSON schema under Pydantic's own name, outside the
+# `anyOf` it cannot be pushed into (`ge`, or `maxLength` on a list); once `null` is dropped, the
+# bound is renamed to the keyword of the type it bounds, or clients and fuzzers never see it.
+_BOUND_KEYWORDS = {
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusiveMinimum",
+    "lt": "exclusiveMaximum",
+}
+_LENGTH_KEYWORDS = {
+    "array": {"minLength": "minItems", "maxLength": "maxItems"},
+    "object": {"minLength": "minProperties", "maxLength": "maxProperties"},
+}
+
+
+def _json_schema_keywords(document: JsonSchemaValue) -> JsonSchemaValue:
+    renames = {**_BOUND_KEYWORDS, **_LENGTH_KEYWORDS.get(document.get("type", ""), {})}
+    return {renames.get(keyword, keyword): value for keyword, value in document.items()}
 
 
 NotNull = _AbsentNotNull()

@@ -20,6 +20,7 @@ from idstore.api.schemas.common import (
 )
 from idstore.api.schemas.passkeys import PasskeyConfigOut
 from idstore.otp import Algorithm
+from idstore.services.policies import MAX_POLICIES_PER_STORE
 
 
 def _no_colon(value: str) -> str:
@@ -180,7 +181,10 @@ class ConfigurationIn(RequestBody):
     default_user_locale: Locale | None = None
     default_user_timezone: TimeZone | None = None
     user_locking: Annotated[UserLockingIn | None, NotNull] = None
-    totp_policies: Annotated[dict[PolicyName, TotpPolicyPatch] | None, NotNull] = None
+    # More than a store may hold cannot be written in one request either (services/policies.py).
+    totp_policies: Annotated[
+        dict[PolicyName, TotpPolicyPatch] | None, NotNull, Field(max_length=MAX_POLICIES_PER_STORE)
+    ] = None
     # Passkey and appkey configurations are written through …/passkeyConfig and …/appkeyConfig
     # (each rpId checked there) and shown here. Only an empty map is accepted.
     passkey_policies: EmptyMap | None = None
