@@ -68,7 +68,7 @@ async def set_key_status(
     """Disable or re-enable the key; the `{name}.statusChanged` event when it changes.
     Raises 3000, 3100, 9011."""
     async with database.transaction() as conn:
-        # Locked first, as a TOTP's is: of two concurrent changes to one status, the second
+        # Locked first: of two concurrent changes to one status, the second
         # sees the first's and changes (and records) nothing.
         row = await _find(conn, ctx, kind, key, for_update=True)
         found = kind.from_row(row)
@@ -81,8 +81,12 @@ async def set_key_status(
 async def delete_key(database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress) -> None:
     """Delete the key, with the `{name}.deleted` event. Raises 3000, 3100, 9011."""
     async with database.transaction() as conn:
-        row = await _find(conn, ctx, kind, key)
-        await delete_owned(conn, ctx, kind.table, row, f"{kind.name}.deleted")
+        # Locked first, as for a status change: of concurrent deletes, one deletes the key and
+        # records it; the others find it gone.
+        row = await _find(conn, ctx, kind, key, for_update=True)
+        await delete_owned(
+            conn, ctx, kind.table, row, f"{kind.name}.deleted", missing=lambda: _missing(kind)
+        )
 
 
 async def _find(
@@ -104,5 +108,9 @@ async def _find(
         for_update=for_update,
     )
     if row is None:
-        raise ResourceNotFound(f"{kind.name} not found")
+        raise _missing(kind)
     return row
+
+
+def _missing(kind: KeyKind[K]) -> ResourceNotFound:
+    return ResourceNotFound(f"{kind.name} not found")
