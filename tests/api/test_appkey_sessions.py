@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_concurrency import Call, all_at_once, codes_of
 from tests.support.api import Api
 from tests.support.appkey_ceremonies import FACET, AppkeyStore, refused
 from tests.support.checks import error_of, json_of
 from tests.support.clock import ManualClock
+from tests.support.parallel import Call, all_at_once, codes_of
 from tests.support.server import LiveServer
 from tests.support.uaf_authenticator import SoftwareUafAuthenticator, Tamper
 

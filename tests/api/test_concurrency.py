@@ -6,11 +6,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import delete, update
 
@@ -19,37 +16,13 @@ from idstore.db import tables
 from tests.support.api import RFC_SECRET, Api, code_at
 from tests.support.clock import ManualClock
 from tests.support.databases import is_postgresql
+from tests.support.parallel import Call, all_at_once, codes_of
 from tests.support.seeding import Seeder, TotpSpec, b32
 from tests.support.server import LiveServer
 from tests.support.totp_users import POLICY, TotpUser, totp_user
 
 T0 = 1111111109  # the code is 081804
 HIGH = {"modalityLockThreshold": 1000, "userLockThreshold": 1000}
-
-
-@dataclass(frozen=True)
-class Call:
-    url: str
-    body: dict[str, Any]
-
-
-def all_at_once(server: LiveServer, token: str, calls: list[Call]) -> list[httpx.Response]:
-    """POST every call from its own thread and connection; all leave at one barrier."""
-    barrier = threading.Barrier(len(calls))
-    headers = {"Authorization": f"Bearer {token}"}
-
-    def send(call: Call) -> httpx.Response:
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=120) as client:
-            assert client.get("/health/live").status_code == 200  # connection open before
-            barrier.wait(timeout=60)
-            return client.post(call.url, json=call.body)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(send, calls))
-
-
-def codes_of(responses: list[httpx.Response]) -> Counter[int]:
-    return Counter(200 if r.status_code == 200 else int(r.json()["code"]) for r in responses)
 
 
 def authentication(person: TotpUser, code: str, policy: str = POLICY) -> Call:

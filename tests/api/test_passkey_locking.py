@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tests.api.test_concurrency import Call, all_at_once
 from tests.support.api import Api
 from tests.support.checks import json_of
+from tests.support.parallel import Call, all_at_once
 from tests.support.passkeys import ORIGIN, PasskeyStore
 from tests.support.server import LiveServer
 from tests.support.webauthn_authenticator import Forgery, SoftwareAuthenticator

@@ -9,10 +9,10 @@ from collections import Counter
 import httpx
 import pytest
 
-from tests.api.test_concurrency import Call, all_at_once
 from tests.support.api import Api
 from tests.support.checks import error_of, json_of
 from tests.support.clock import ManualClock
+from tests.support.parallel import Call, all_at_once
 from tests.support.passkeys import ORIGIN, PasskeyStore
 from tests.support.server import LiveServer
 from tests.support.webauthn_authenticator import Forgery, SoftwareAuthenticator

@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert, select
+
+from idstore.db import tables
+from idstore.db.ids import new_id
 from idstore.services.policies import MAX_POLICIES_PER_STORE
 from tests.support.api import BASE, Api, unique
 from tests.support.checks import assert_invalid, error_of, json_of
+from tests.support.seeding import Seeder
 from tests.support.server import LiveServer
 
 LIMIT = 100
@@ -88,6 +93,56 @@ def test_a_full_store_still_updates_its_policies_and_takes_one_after_a_delete(ap
     assert deleted.status_code == 204
     assert json_of(created, 201)["name"] == "replacement"
     assert len(_policy_names(api, store)) == LIMIT
+
+
+def _overfull_store(api: Api, seeder: Seeder) -> str:
+    """A store holding one policy more than the limit, as a store from before the limit may:
+    the 101st is written straight into the database."""
+    store = api.create_store(configuration={"totpPolicies": _policies(LIMIT)})
+    policies = tables.totp_policies
+    [first] = seeder.rows(select(policies).where(policies.c.store_id == store["id"]).limit(1))
+    seeder.execute(insert(policies).values({**first, "id": new_id(), "name": f"p-{LIMIT:03}"}))
+    assert _policy_names(api, store["name"]) == set(_policies(LIMIT + 1))
+    return str(store["name"])
+
+
+def test_a_store_past_the_limit_still_takes_changes_that_add_no_policy(
+    api: Api, seeder: Seeder
+) -> None:
+    store = _overfull_store(api, seeder)
+    url = api.store_url(store)
+
+    described = api.client.post(url, json={"description": "x"})
+    locking = {"userLocking": {"modalityLockThreshold": 7}}
+    configured = api.client.post(url, json={"configuration": locking})
+    tuned = api.client.post(
+        url, json={"configuration": {"totpPolicies": {"p-000": {"digits": 8}, "p-100": {}}}}
+    )
+
+    assert json_of(described, 200)["description"] == "x"
+    assert json_of(configured, 200)["configuration"]["userLocking"]["modalityLockThreshold"] == 7
+    assert json_of(tuned, 200)["configuration"]["totpPolicies"]["p-000"]["digits"] == 8
+    read = json_of(api.client.get(url), 200)
+    assert (read["description"], len(read["configuration"]["totpPolicies"])) == ("x", LIMIT + 1)
+
+
+def test_a_store_past_the_limit_refuses_an_update_that_adds_a_policy(
+    api: Api, seeder: Seeder
+) -> None:
+    store = _overfull_store(api, seeder)
+    url = api.store_url(store)
+    one_more = {"p-000": {"digits": 8}, "one-more": {}}
+
+    response = api.client.post(
+        url, json={"description": "changed", "configuration": {"totpPolicies": one_more}}
+    )
+
+    error_of(response, 400, 9002)
+    assert_invalid(response, "configuration.totpPolicies")
+    read = json_of(api.client.get(url), 200)
+    assert set(read["configuration"]["totpPolicies"]) == set(_policies(LIMIT + 1))
+    assert read["configuration"]["totpPolicies"]["p-000"]["digits"] == 6
+    assert read.get("description") != "changed"
 
 
 WRITES = ("INSERT", "UPDATE", "DELETE")

@@ -4,6 +4,7 @@ Every statement names the row's store, the key the tables are distributed by."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.services import events
 from idstore.services.context import Context, UserRef
+from idstore.services.errors import IdstoreError
 from idstore.services.rows import find_store, find_user_row
 
 
@@ -52,8 +54,23 @@ async def change_status(
 
 
 async def delete_owned(
-    conn: AsyncConnection, ctx: Context, table: Table, row: Row[Any], kind: str
+    conn: AsyncConnection,
+    ctx: Context,
+    table: Table,
+    row: Row[Any],
+    kind: str,
+    *,
+    missing: Callable[[], IdstoreError],
 ) -> None:
-    """Delete the row and record the `kind` event (e.g. passkey.deleted)."""
-    await conn.execute(delete(table).where(table.c.store_id == row.store_id, table.c.id == row.id))
+    """Delete the row and record the `kind` event (e.g. passkey.deleted).
+
+    Raises `missing()` when no row was deleted: a concurrent delete took it first, and only the
+    one that deleted it answers 204 and records the event.
+    """
+    deleted = await conn.execute(
+        delete(table).where(table.c.store_id == row.store_id, table.c.id == row.id)
+    )
+    if deleted.rowcount == 0:
+        raise missing()
+
     await events.record(conn, ctx, kind, store_id=row.store_id, subject_id=row.id)

@@ -9,13 +9,13 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.appkey_rows import appkey_from_row
 from idstore.services.context import Context, UserRef
-from idstore.services.models import UserAppkey
+from idstore.services.models import AppkeyStatus, UserAppkey
 from idstore.services.paging import Page, PageRequest, fetch_page
 from idstore.services.rows import find_store, find_user_row
 from idstore.services.user_keys import KeyKind
 
 _APPKEYS = tables.user_appkeys
-APPKEYS = KeyKind("appkey", _APPKEYS, appkey_from_row)
+APPKEYS = KeyKind("appkey", _APPKEYS, appkey_from_row, AppkeyStatus)
 SORTABLE = {
     "createdDtm": _APPKEYS.c.created_dtm,
     "lastAuthenticatedWithDtm": _APPKEYS.c.last_authenticated_with_dtm,

@@ -17,13 +17,19 @@ from idstore.services.errors import ResourceNotFound
 from idstore.services.models import JsonObject, replaced
 from idstore.services.owned_rows import change_status, delete_owned, owned_row
 
+S = TypeVar("S", bound=StrEnum)
+S_co = TypeVar("S_co", bound=StrEnum, covariant=True)
 
-class Key(Protocol):
+
+class Key(Protocol[S_co]):
+    """What user_keys reads of a passkey or appkey beyond its row: its status, of the kind's own
+    status type (PasskeyStatus, AppkeyStatus)."""
+
     @property
-    def status(self) -> StrEnum: ...
+    def status(self) -> S_co: ...
 
 
-K = TypeVar("K", bound=Key)
+K = TypeVar("K", bound=Key[StrEnum])
 
 
 @dataclass(frozen=True)
@@ -36,16 +42,18 @@ class KeyAddress:
 
 
 @dataclass(frozen=True)
-class KeyKind(Generic[K]):
-    """One kind of key: its `name` (in the not-found message and the event kinds), its table and
-    how a row of it reads."""
+class KeyKind(Generic[S, K]):
+    """One kind of key: its `name` (in the not-found message and the event kinds), its table,
+    how a row of it reads and its status type, so that a status change takes only the kind's
+    own statuses (`found.status is status` would never hold for another enum's member)."""
 
     name: str
     table: Table
     from_row: Callable[[Row[Any]], K]
+    statuses: type[S]
 
 
-async def get_key(database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress) -> K:
+async def get_key(database: Database, ctx: Context, kind: KeyKind[S, K], key: KeyAddress) -> K:
     """Raises StoreNotFound (3000), UserNotFound (3100), ResourceNotFound (9011)."""
     async with database.transaction(write=False) as conn:
         row = await _find(conn, ctx, kind, key)
@@ -53,7 +61,7 @@ async def get_key(database: Database, ctx: Context, kind: KeyKind[K], key: KeyAd
 
 
 async def registration_audit(
-    database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress
+    database: Database, ctx: Context, kind: KeyKind[S, K], key: KeyAddress
 ) -> JsonObject:
     """What the key's registration recorded. Raises 3000, 3100, 9011."""
     async with database.transaction(write=False) as conn:
@@ -63,12 +71,12 @@ async def registration_audit(
 
 
 async def set_key_status(
-    database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress, status: StrEnum
+    database: Database, ctx: Context, kind: KeyKind[S, K], key: KeyAddress, status: S
 ) -> K:
     """Disable or re-enable the key; the `{name}.statusChanged` event when it changes.
     Raises 3000, 3100, 9011."""
     async with database.transaction() as conn:
-        # Locked first, as a TOTP's is: of two concurrent changes to one status, the second
+        # Locked first: of two concurrent changes to one status, the second
         # sees the first's and changes (and records) nothing.
         row = await _find(conn, ctx, kind, key, for_update=True)
         found = kind.from_row(row)
@@ -78,17 +86,23 @@ async def set_key_status(
         return replaced(found, status=status, last_updated_dtm=ctx.now)
 
 
-async def delete_key(database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress) -> None:
+async def delete_key(
+    database: Database, ctx: Context, kind: KeyKind[S, K], key: KeyAddress
+) -> None:
     """Delete the key, with the `{name}.deleted` event. Raises 3000, 3100, 9011."""
     async with database.transaction() as conn:
-        row = await _find(conn, ctx, kind, key)
-        await delete_owned(conn, ctx, kind.table, row, f"{kind.name}.deleted")
+        # Locked first, as for a status change: of concurrent deletes, one deletes the key and
+        # records it; the others find it gone.
+        row = await _find(conn, ctx, kind, key, for_update=True)
+        await delete_owned(
+            conn, ctx, kind.table, row, f"{kind.name}.deleted", missing=lambda: _missing(kind)
+        )
 
 
 async def _find(
     conn: AsyncConnection,
     ctx: Context,
-    kind: KeyKind[K],
+    kind: KeyKind[S, K],
     key: KeyAddress,
     *,
     for_update: bool = False,
@@ -104,5 +118,9 @@ async def _find(
         for_update=for_update,
     )
     if row is None:
-        raise ResourceNotFound(f"{kind.name} not found")
+        raise _missing(kind)
     return row
+
+
+def _missing(kind: KeyKind[S, K]) -> ResourceNotFound:
+    return ResourceNotFound(f"{kind.name} not found")

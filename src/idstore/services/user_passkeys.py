@@ -6,11 +6,11 @@ from __future__ import annotations
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.context import Context, UserRef
-from idstore.services.models import UserPasskey
+from idstore.services.models import PasskeyStatus, UserPasskey
 from idstore.services.rows import find_store, find_user_row, passkey_from_row, passkeys_of
 from idstore.services.user_keys import KeyKind
 
-PASSKEYS = KeyKind("passkey", tables.user_passkeys, passkey_from_row)
+PASSKEYS = KeyKind("passkey", tables.user_passkeys, passkey_from_row, PasskeyStatus)
 
 
 async def list_passkeys(

@@ -51,7 +51,11 @@ async def set_totp_status(
     which only completing its registration can activate; 3000, 3100, 3303.
     """
     async with database.transaction() as conn:
-        row = await _find(conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id)
+        # Locked first: of concurrent changes to one status, the later ones see the first's and
+        # change (and record) nothing.
+        row = await _find(
+            conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id, for_update=True
+        )
         totp = totp_from_row(row)
         if status is TotpStatus.PENDING:
             raise StatusChangeNotAllowed("a TOTP cannot be set back to PENDING")
@@ -68,16 +72,31 @@ async def delete_totp(
 ) -> None:
     """Raises 3000, 3100, 3303."""
     async with database.transaction() as conn:
-        row = await _find(conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id)
-        await delete_owned(conn, ctx, tables.user_totps, row, "totp.deleted")
+        # Locked first, as a status change is: of concurrent deletes, one deletes and records it.
+        row = await _find(
+            conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id, for_update=True
+        )
+        await delete_owned(conn, ctx, tables.user_totps, row, "totp.deleted", missing=TotpNotFound)
 
 
 async def _find(
-    conn: AsyncConnection, ctx: Context, *, store_name: str, ref: UserRef, totp_id: str
+    conn: AsyncConnection,
+    ctx: Context,
+    *,
+    store_name: str,
+    ref: UserRef,
+    totp_id: str,
+    for_update: bool = False,
 ) -> Row[Any]:
     """Raises 3000, 3100, 3303 (a pending registration past its deadline is gone too)."""
     row = await owned_row(
-        conn, ctx, tables.user_totps, store_name=store_name, ref=ref, row_id=totp_id
+        conn,
+        ctx,
+        tables.user_totps,
+        store_name=store_name,
+        ref=ref,
+        row_id=totp_id,
+        for_update=for_update,
     )
     if row is None or totp_from_row(row).is_expired(ctx.now):
         raise TotpNotFound()
