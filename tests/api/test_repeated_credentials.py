@@ -43,8 +43,9 @@ def test_every_route_refuses_two_authorization_headers(
             assert response.request.headers.get_list("Authorization") == list(pair)
             body = error_of(response, 401, 9003)
             assert "Authorization" in body["message"], f"{operation.method} {operation.path}"
-            if operation.path.startswith("/api/identity-store/"):
-                assert response.headers["www-authenticate"].startswith("Bearer")
+            assert response.headers["www-authenticate"] == 'Bearer realm="idstore"', (
+                f"{operation.method} {operation.path}"
+            )
     assert len(secured) >= 80
 
 
@@ -75,4 +76,17 @@ def test_issuing_a_token_refuses_two_api_key_headers(server: LiveServer) -> None
         once = client.post(ISSUE, headers={"X-Api-Key": server.api_key})
 
     assert "X-Api-Key" in error_of(twice, 401, 9003)["message"]
+    assert twice.headers["www-authenticate"] == 'ApiKey realm="idstore", header="X-Api-Key"'
     assert json_of(once, 200)["ttl"] > 0
+
+
+def test_a_401_names_the_scheme_its_route_takes(server: LiveServer) -> None:
+    # RFC 7235 §3.1: every 401 carries a challenge, the API key routes' as much as the store's.
+    with httpx.Client(base_url=server.base_url) as client:
+        no_key = client.post(ISSUE)
+        no_token = client.get("/api/arthr/apiKeys")
+        open_route = client.get("/health/live")
+
+    assert no_key.headers["www-authenticate"] == 'ApiKey realm="idstore", header="X-Api-Key"'
+    assert no_token.headers["www-authenticate"] == 'Bearer realm="idstore"'
+    assert "www-authenticate" not in open_route.headers

@@ -30,7 +30,8 @@ from idstore.services.errors import (
 log = logging.getLogger(__name__)
 
 DATABASE_RETRY_AFTER_SECONDS = 2
-BEARER_PATHS = "/api/identity-store/"
+BEARER_PATHS = ("/api/identity-store/", "/api/arthr/apiKeys")
+ISSUE_PATH = "/api/arthr/apiKeys/issue"
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 # As JSONResponse writes a body, built once rather than by json.dumps on every error.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -88,10 +89,21 @@ def _request_id(request: Request) -> str:
 async def _on_idstore_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, IdstoreError)  # noqa: S101 - registered for this type only
     response = error_response(error, _request_id(request))
-    if error.http_status == 401 and request.url.path.startswith(BEARER_PATHS):
+    challenge = _challenge(request.url.path) if error.http_status == 401 else None
+    if challenge is not None:
         # RFC 7235 §3.1: a 401 names the scheme that would be accepted (RFC 6750 §3).
-        response.headers["WWW-Authenticate"] = 'Bearer realm="idstore"'
+        response.headers["WWW-Authenticate"] = challenge
     return response
+
+
+def _challenge(path: str) -> str | None:
+    """The scheme a 401 on this path asks for: the API key on the token exchange (a scheme of
+    this API's own, named after its header), a bearer token everywhere else it is needed."""
+    if path == ISSUE_PATH:
+        return 'ApiKey realm="idstore", header="X-Api-Key"'
+    if path.startswith(BEARER_PATHS):
+        return 'Bearer realm="idstore"'
+    return None
 
 
 async def _on_validation_error(request: Request, error: Exception) -> Response:
