@@ -81,25 +81,6 @@ KNOWN_VIOLATIONS: frozenset[str] = frozenset(
     }
 )
 
-# The statements of one TOTP authentication that Citus could not route to one worker today, as
-# "<verb> <table>": a distributed table the statement reaches without naming its store_id. The
-# request names its store by name, and the attempt reads it (a reference table) in the same
-# statement that locks the user by id alone; the updates that follow find the user and the TOTP
-# by id. The fix is to carry the store's id into those conditions (`users.store_id = stores.id`
-# pins nothing: the store row is found by tenant and name). tests/api/test_distribution_
-# statements.py fails when this list and the statements disagree.
-KNOWN_UNROUTED_TOTP_AUTHENTICATION: frozenset[str] = frozenset(
-    {
-        "SELECT users",
-        "SELECT user_totps",
-        "SELECT user_passkeys",
-        "SELECT user_biometrics",
-        "SELECT user_appkeys",
-        "UPDATE user_totps",
-        "UPDATE users",
-    }
-)
-
 
 def distributed_tables() -> list[str]:
     """The tables distributed by `store_id`, in name order."""
