@@ -2,7 +2,7 @@
 
 A full collection walks every object the process holds and stops every request in flight while
 it does. `idstore serve` freezes what exists once the app is built (`idstore.serving`); this
-script measures what that buys: the app is built and seeded as `bench.instructions` does, then
+script measures what that buys: the app is built and seeded as `bench.in_process` does, then
 wrong-code authentications are sent with the collector's callbacks timing each collection by
 generation, once as the server runs (frozen after the app is built) and once without the freeze.
 Each run is a fresh interpreter, so neither inherits the other's heap.
@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import instructions
+from bench.in_process import SteppingClock, app_client, bench_settings, drive, seed
 from idstore.serving import freeze_what_lives_as_long_as_the_process
 
 
@@ -62,17 +62,16 @@ class Pauses:
 
 
 async def _one_run(requests: int, users: int, frozen: bool) -> dict[str, Any]:
-    instructions._CLOCK = clock = instructions.SteppingClock()
+    clock = SteppingClock()
     with tempfile.TemporaryDirectory(prefix="idstore-gc-") as work:
-        settings = instructions._settings(Path(work))
-        async with instructions._client(settings, clock) as client:
+        async with app_client(bench_settings(Path(work)), clock) as client:
             if frozen:
                 freeze_what_lives_as_long_as_the_process()
-            seeded = await instructions._seed(client, users)
+            seeded = await seed(client, users, clock)
             pauses = Pauses()
             gc.callbacks.append(pauses)
             try:
-                await instructions._drive(client, seeded, requests, "wrong", clock)
+                await drive(client, seeded, requests, "wrong", clock)
             finally:
                 gc.callbacks.remove(pauses)
     return {"frozen": frozen, "tracked_objects": len(gc.get_objects()), **pauses.report()}

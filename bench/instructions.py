@@ -4,8 +4,8 @@ The machine the benchmark runs on is shared, so wall-clock throughput and even C
 from run to run. The number of Python function calls one request makes does not: this script
 builds the app as `idstore serve` would (log level WARNING, no caller rate limit), seeds one
 store, users and their TOTPs over the API, then sends authentications through an in-process ASGI
-transport with the app (only) under cProfile, and reports calls per request, in total, by
-package and by function.
+transport (all as `bench.in_process` does) with the app (only) under cProfile, and reports calls
+per request, in total, by package and by function.
 
     .venv/bin/python -m bench.instructions                   # SQLite in a temporary directory
     .venv/bin/python -m bench.instructions --requests 500 --top 25
@@ -24,64 +24,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
 import pstats
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pyotp
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from idstore import logs
-from idstore.app import create_app
-from idstore.crypto.keyring import KeyRing, format_key_ring
-from idstore.settings import Settings
-from idstore.startup import prepare
-
-BASE = "/api/identity-store/stores"
-POLICY = "bench"
-PERIOD = 30
-API_KEY = "bench-instructions-bootstrap-key-0123456789"
-KEY_RING = KeyRing((("k1", bytes(range(32))),))
-
-
-class SteppingClock:
-    """A clock the script moves: each right code then falls in a step never used before."""
-
-    def __init__(self) -> None:
-        self.current = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-
-
-@dataclass(frozen=True)
-class Seeded:
-    store: str
-    users: list[tuple[str, str]]  # (user id, base32 secret)
-
-
-def _settings(work: Path) -> Settings:
-    return Settings.from_env(
-        {
-            "IDSTORE_DATABASE_URL": os.environ.get("IDSTORE_DATABASE_URL", ""),
-            "IDSTORE_SECRET_KEYS": format_key_ring(KEY_RING).strip(),
-            "IDSTORE_BOOTSTRAP_API_KEY": API_KEY,
-            "IDSTORE_LOG_LEVEL": "WARNING",
-            "IDSTORE_CALLER_REQUESTS_PER_SECOND": "0",
-            "IDSTORE_DATA_DIR": str(work),
-        }
-    )
+from bench.in_process import (
+    MIXES,
+    Seeded,
+    SteppingClock,
+    app_client,
+    bench_settings,
+    drive,
+    seed,
+)
 
 
 class Profiled:
@@ -116,78 +76,6 @@ class Profiled:
                 profile.disable()
 
 
-@asynccontextmanager
-async def _client(settings: Settings, clock: SteppingClock) -> AsyncIterator[httpx.AsyncClient]:
-    await prepare(settings)
-    logs.configure(settings.log_level)
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=Profiled(app))
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            issued = await client.post("/api/arthr/apiKeys/issue", headers={"X-Api-Key": API_KEY})
-            issued.raise_for_status()
-            client.headers["Authorization"] = f"Bearer {issued.json()['token']}"
-            yield client
-
-
-async def _seed(client: httpx.AsyncClient, users: int) -> Seeded:
-    store = {
-        "name": "bench-instructions",
-        "configuration": {
-            "userLocking": {"enabled": False},
-            "totpPolicies": {POLICY: {"digits": 6, "period": PERIOD, "driftSteps": 1}},
-        },
-    }
-    (await client.post(BASE, json=store)).raise_for_status()
-    made = []
-    for index in range(users):
-        user = await client.post(
-            f"{BASE}/bench-instructions/users", json={"externalId": f"u{index}"}
-        )
-        user.raise_for_status()
-        user_id = user.json()["id"]
-        url = f"{BASE}/bench-instructions/users/{user_id}/totps/registrations/{POLICY}"
-        started = await client.post(f"{url}?qrFormat=none")
-        started.raise_for_status()
-        secret = started.json()["secret"]
-        done = await client.post(f"{url}/complete", json={"code": _code(secret)})
-        done.raise_for_status()
-        made.append((user_id, secret))
-    return Seeded("bench-instructions", made)
-
-
-_CLOCK: SteppingClock | None = None
-
-
-def _code(secret: str) -> str:
-    assert _CLOCK is not None
-    return str(pyotp.TOTP(secret, interval=PERIOD).at(_CLOCK.now()))
-
-
-def _wrong(secret: str) -> str:
-    """A code that matches none of the steps the drift window accepts now."""
-    assert _CLOCK is not None
-    totp = pyotp.TOTP(secret, interval=PERIOD)
-    near = {totp.at(_CLOCK.now() + timedelta(seconds=PERIOD * d)) for d in (-1, 0, 1)}
-    return next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in near)
-
-
-async def _drive(
-    client: httpx.AsyncClient, seeded: Seeded, requests: int, mix: str, clock: SteppingClock
-) -> Counter[int]:
-    """Send `requests` authentications of the mix; returns the answers by status."""
-    answers: Counter[int] = Counter()
-    for index in range(requests):
-        user_id, secret = seeded.users[index % len(seeded.users)]
-        if index % len(seeded.users) == 0:
-            # A new step for every user: their codes are fresh again, their attempts refilled.
-            clock.advance(PERIOD)
-        code = _code(secret) if mix == "right" else _wrong(secret)
-        url = f"{BASE}/{seeded.store}/users/{user_id}/totps/authentications/{POLICY}"
-        answers[(await client.post(url, json={"code": code})).status_code] += 1
-    return answers
-
-
 def _package(filename: str) -> str:
     if filename.startswith("~") or filename.startswith("<"):
         return "builtins"
@@ -216,29 +104,35 @@ def _calls(stats: pstats.Stats) -> tuple[Counter[str], Counter[str]]:
     return by_package, by_function
 
 
-async def _measure(client: httpx.AsyncClient, seeded: Seeded, options: argparse.Namespace) -> None:
-    assert _CLOCK is not None
+async def _measure(
+    client: httpx.AsyncClient, seeded: Seeded, clock: SteppingClock, options: argparse.Namespace
+) -> None:
     transport = client._transport
     assert isinstance(transport, httpx.ASGITransport) and isinstance(transport.app, Profiled)
-    for mix in ("wrong", "right"):
-        await _drive(client, seeded, 20, mix, _CLOCK)  # warm: caches, compiled statements
+    for mix in MIXES:
+        await drive(client, seeded, 20, mix, clock)  # warm: caches, compiled statements
         transport.app.profile = profile = cProfile.Profile()
-        answers = await _drive(client, seeded, options.requests, mix, _CLOCK)
+        answers = await drive(client, seeded, options.requests, mix, clock)
         transport.app.profile = None
         _check(mix, answers, options.requests)
         if options.save:
             profile.dump_stats(f"{options.save}-{mix}.pstats")
         _print(mix, options, *_calls(pstats.Stats(profile)))
-        cpu = await _cpu_per_request(client, seeded, options.cpu_requests, mix, transport.app)
+        app = transport.app
+        cpu = await _cpu_per_request(client, seeded, clock, options.cpu_requests, mix, app)
         print(f"  CPU of the app's thread, unprofiled: {cpu * 1e6:.0f} µs a request")
 
 
 async def _cpu_per_request(
-    client: httpx.AsyncClient, seeded: Seeded, requests: int, mix: str, app: Profiled
+    client: httpx.AsyncClient,
+    seeded: Seeded,
+    clock: SteppingClock,
+    requests: int,
+    mix: str,
+    app: Profiled,
 ) -> float:
-    assert _CLOCK is not None
     app.cpu_seconds = 0.0
-    answers = await _drive(client, seeded, requests, mix, _CLOCK)
+    answers = await drive(client, seeded, requests, mix, clock)
     _check(mix, answers, requests)
     return app.cpu_seconds / requests
 
@@ -262,13 +156,12 @@ def _print(
 
 
 async def main(options: argparse.Namespace) -> None:
-    global _CLOCK
-    _CLOCK = SteppingClock()
+    clock = SteppingClock()
     with tempfile.TemporaryDirectory(prefix="idstore-instructions-") as work:
-        settings = _settings(Path(work))
-        async with _client(settings, _CLOCK) as client:
-            seeded = await _seed(client, options.users)
-            await _measure(client, seeded, options)
+        settings = bench_settings(Path(work))
+        async with app_client(settings, clock, wrap=Profiled) as client:
+            seeded = await seed(client, options.users, clock)
+            await _measure(client, seeded, clock, options)
 
 
 def _parser() -> argparse.ArgumentParser:

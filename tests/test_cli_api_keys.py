@@ -33,15 +33,39 @@ def test_a_key_name_with_control_or_bidi_characters_is_refused(tmp_path: Path, n
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_permission_naming_an_unknown_operation_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("permission", "said"),
+    [
+        (
+            "TNT#default#IdentityStore:nosuchop",
+            "permission 'TNT#default#IdentityStore:nosuchop': unknown operation 'nosuchop' "
+            "(see docs/permissions.md)",
+        ),
+        (
+            "everything",
+            "permission 'everything': not of the form TNT#{tenant}#IdentityStore:{operation}",
+        ),
+        (
+            "TNT#other#IdentityStore:listStores",
+            "'TNT#other#IdentityStore:listStores' is not a permission of tenant 'default'",
+        ),
+    ],
+    ids=["unknown-operation", "malformed", "another-tenant"],
+)
+def test_a_permission_the_api_would_refuse_is_refused_saying_why(
+    tmp_path: Path, permission: str, said: str
+) -> None:
     environment = {"IDSTORE_DATA_DIR": str(tmp_path)}
+    well_formed = "TNT#default#IdentityStore:listStores"
 
     refused = run_idstore(
-        *CREATE, "--permission", "TNT#default#IdentityStore:nosuchop", environment=environment
+        *CREATE,
+        *("--permission", well_formed, "--permission", permission),
+        environment=environment,
     )
 
     assert refused.returncode == 2
-    assert "'TNT#default#IdentityStore:nosuchop' names an unknown operation" in refused.stderr
+    assert refused.stderr.strip() == f"idstore: {said}"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -57,3 +81,16 @@ def test_a_permission_given_twice_is_stored_once(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "idstore.db") as database:
         [(stored,)] = database.execute("SELECT permissions FROM api_keys WHERE name = 'twice'")
     assert json.loads(stored) == [listing, reading]
+
+
+def test_more_permissions_than_a_key_may_hold_are_refused_as_the_api_does(tmp_path: Path) -> None:
+    environment = {"IDSTORE_DATA_DIR": str(tmp_path)}
+    many = [
+        argument for _ in range(65) for argument in ("--permission", "TNT#default#IdentityStore:*")
+    ]
+
+    refused = run_idstore(*CREATE, *many, environment=environment)
+
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "idstore: 65 permissions given; a key holds at most 64"
+    assert list(tmp_path.iterdir()) == []

@@ -152,6 +152,11 @@ def create_app(
         redirect_slashes=False,
         docs_url=None,
         redoc_url=None,
+        # idstore reports through its own metrics and logs. FastAPI's OpenTelemetry support
+        # would only act on providers configured inside this process, which `idstore serve`
+        # never does, yet it asks for them on every request (about a tenth of an
+        # authentication's Python work).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     logs.tag_records_with_request_id()

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from idstore.api.schemas.api_keys import PERMISSION_PATTERN
 from idstore.cli_database import add_database_options, opened, require_database
 from idstore.clock import SystemClock
 from idstore.crypto.keyring import KeyRing
@@ -21,7 +20,7 @@ from idstore.keyrotation import (
     reseal,
     rotation_lock,
 )
-from idstore.services import api_key_rules, api_keys
+from idstore.services import api_key_rules, api_keys, callers
 from idstore.services.audit_verification import ChainReport, verify_store
 from idstore.services.errors import StoreNotFound
 from idstore.services.rotation import ResealReport
@@ -195,24 +194,34 @@ def _key_name(text: str) -> str:
 
 def _create_api_key(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
-    pattern = re.compile(PERMISSION_PATTERN)
-    prefix = f"TNT#{arguments.tenant}#IdentityStore:"
-    for granted in arguments.permission:
-        if not pattern.fullmatch(granted) or not granted.startswith(prefix):
-            print(
-                f"idstore: {granted!r} is not a permission of tenant {arguments.tenant!r}",
-                file=sys.stderr,
-            )
-            return 2
-        if not api_key_rules.is_known_operation(granted.removeprefix(prefix)):
-            print(f"idstore: {granted!r} names an unknown operation", file=sys.stderr)
-            return 2
-    key = asyncio.run(_store_api_key(settings, arguments))
+    if len(arguments.permission) > api_key_rules.MAX_PERMISSIONS:
+        print(
+            f"idstore: {len(arguments.permission)} permissions given; a key holds at most "
+            f"{api_key_rules.MAX_PERMISSIONS}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        permissions = api_key_rules.permissions_held(arguments.permission)
+    except api_key_rules.PermissionRefused as refused:
+        print(f"idstore: permission {refused}", file=sys.stderr)
+        return 2
+    prefix = callers.PERMISSION_PREFIX.format(tenant=arguments.tenant)
+    foreign = [granted for granted in permissions if not granted.startswith(prefix)]
+    if foreign:
+        print(
+            f"idstore: {foreign[0]!r} is not a permission of tenant {arguments.tenant!r}",
+            file=sys.stderr,
+        )
+        return 2
+    key = asyncio.run(_store_api_key(settings, arguments, permissions))
     print(key)
     return 0
 
 
-async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> str:
+async def _store_api_key(
+    settings: Settings, arguments: argparse.Namespace, permissions: tuple[str, ...]
+) -> str:
     keyring = load_keyring(settings)  # first: raises KeyRingMissing before touching anything
     require_database(settings)
     async with opened(settings, migrated=True) as database, database.transaction() as conn:
@@ -220,7 +229,7 @@ async def _store_api_key(settings: Settings, arguments: argparse.Namespace) -> s
             conn,
             keyring,
             tenant_id=arguments.tenant,
-            permissions=tuple(dict.fromkeys(arguments.permission)),  # each once, as the API
+            permissions=permissions,
             now=SystemClock().now(),
             name=arguments.name,
         )

@@ -149,3 +149,35 @@ def test_a_policy_named_ext_is_left_to_the_route_the_router_picks(
 
     assert direct == via_fastapi
     assert direct[2]["code"] != 3200
+
+
+def test_a_refusal_carries_the_user_exactly_as_the_user_route_shows_it(
+    api: Api, seeder: Seeder
+) -> None:
+    # The refusal's user is written straight to JSON (api/errors.py error_json), the user route's
+    # through FastAPI: every kind of field must come out the same, absent ones absent.
+    person = totp_user(
+        api,
+        seeder,
+        locking={"enabled": True},
+        firstName="Zoë",
+        lastName="Ødegård 山田",
+        email="zoe@example.org",
+        dateOfBirth="1990-02-28",
+        nationalities=["NO", "JP"],
+        attributes={"tier": "gold", "score": 1.5, "nested": {"on": True, "list": [1, "二"]}},
+        locale="nb-NO",
+    )
+
+    refused = _post(api.client, _url(person), {"code": "000000"}, DIRECT)
+
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["code"] == 3401
+    assert body["user"] == person.current()
+    assert body["user"]["firstName"] == "Zoë"
+    assert body["user"]["attributes"]["nested"] == {"on": True, "list": [1, "二"]}
+    assert body["user"]["locks"]["modalities"]["TOTP"]["failedAttempts"] == 1
+    assert "timezone" not in body["user"]
+    assert refused.headers["content-type"] == "application/json"
+    assert int(refused.headers["content-length"]) == len(refused.content)

@@ -1,4 +1,4 @@
-"""A store holds at most 100 TOTP policies (docs/configuration.md); one more is 400 9002."""
+"""A store holds at most 100 TOTP policies (docs/decisions.md); one more is 400 9002."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from idstore.services.policies import MAX_POLICIES_PER_STORE
 from tests.support.api import BASE, Api, unique
 from tests.support.checks import assert_invalid, error_of, json_of
+from tests.support.server import LiveServer
 
 LIMIT = 100
 
@@ -87,3 +88,34 @@ def test_a_full_store_still_updates_its_policies_and_takes_one_after_a_delete(ap
     assert deleted.status_code == 204
     assert json_of(created, 201)["name"] == "replacement"
     assert len(_policy_names(api, store)) == LIMIT
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _writes(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if sql.lstrip().upper().startswith(WRITES)]
+
+
+def test_a_refusal_for_the_limit_comes_before_any_write(server: LiveServer, api: Api) -> None:
+    store = _full_store(api)
+    url = api.store_url(store)
+    one_more: dict[str, Any] = {"configuration": {"totpPolicies": {"one-more": {}}}}
+    too_many = {"name": unique("store"), "configuration": {"totpPolicies": _policies(LIMIT + 1)}}
+
+    with server.statements.capture() as statements:
+        created = api.client.post(f"{url}/totpPolicy", json={"name": "one-more"})
+        updated = api.client.post(url, json={"description": "changed", **one_more})
+        made = api.client.post(BASE, json=too_many)
+
+    assert [response.json()["code"] for response in (created, updated, made)] == [9002] * 3
+    assert _writes(statements) == []
+
+
+def test_a_name_the_full_store_has_already_is_still_409_3201(api: Api) -> None:
+    store = _full_store(api)
+
+    response = api.client.post(f"{api.store_url(store)}/totpPolicy", json={"name": "p-000"})
+
+    error_of(response, 409, 3201)
+    assert _policy_names(api, store) == set(_policies(LIMIT))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from idstore.db.ids import new_id
+from idstore.db.ids import hyphenated, new_id
 
 
 def test_ids_are_uuid7_and_sort_in_the_order_they_were_made() -> None:
@@ -14,3 +14,13 @@ def test_ids_are_uuid7_and_sort_in_the_order_they_were_made() -> None:
     assert len(set(ids)) == len(ids)
     parsed = uuid.UUID(ids[0])
     assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+
+
+def test_hyphenated_writes_what_uuid_writes() -> None:
+    for value in (0, 1, 2**128 - 1, 0x0123456789ABCDEF0123456789ABCDEF, uuid.uuid4().int):
+        assert hyphenated(value) == str(uuid.UUID(int=value))
+
+
+def test_every_id_reads_back_as_the_uuid_it_spells() -> None:
+    for made in (new_id() for _ in range(200)):
+        assert str(uuid.UUID(made)) == made

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from idstore.services import configuration
 from idstore.services.models import (
     JsonObject,
@@ -38,3 +40,15 @@ def test_values_equal_in_python_but_not_in_json_are_told_apart() -> None:
 
     assert type(as_number.user_locking.max_temp_locks) is int
     assert type(as_boolean.user_locking.max_temp_locks) is bool
+
+
+def test_stored_text_reads_as_the_object_it_spells_each_time() -> None:
+    for stored in (_stored(enabled=True, modality_lock_threshold=3), _stored(max_temp_locks=True)):
+        text = json.dumps(stored)
+
+        for _ in range(2):
+            assert configuration.from_text(text) == configuration.from_json(stored)
+
+    assert configuration.from_text('{"userLocking": {"enabled": false}}').user_locking == (
+        LockingPolicy(enabled=False)
+    )

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from tests.support.api import Api, segment
+from tests.support.ceremonies import RP_ID as RP_ID  # the tests import it from here
+from tests.support.ceremonies import CeremonyStore, StartedCeremony
 from tests.support.checks import json_of
 from tests.support.uaf_authenticator import HONEST, SoftwareUafAuthenticator, Tamper, b64url
 
-RP_ID = "example.com"
 FACET = "https://login.example.com"
 APP_ID = f"https://{RP_ID}/.well-known/uaf-trusted-facets"
 
@@ -25,70 +26,32 @@ def single_shot_challenge(at: datetime) -> str:
 
 
 @dataclass
-class UafCeremony:
+class UafCeremony(StartedCeremony):
     """A started ceremony: how to complete it, and the UAF request for the authenticator."""
 
-    session_id: str | None
-    session_data: str | None
     request: list[dict[str, Any]]
-
-    def body(self, client_response: Any = None, **extra: Any) -> dict[str, Any]:
-        body: dict[str, Any] = dict(extra)
-        if client_response is not None:
-            body["clientResponse"] = client_response
-        if self.session_data is not None:
-            body["sessionData"] = self.session_data
-        return body
 
 
 @dataclass
-class AppkeyStore:
+class AppkeyStore(CeremonyStore):
     """A store with one relying party's appkey configuration, and the calls of spec §10 on it."""
 
-    api: Api
-    store: str
-    rp_id: str = RP_ID
-    config: dict[str, Any] = field(default_factory=dict)
+    KEYS = "appkeys"
+    CONFIG = "appkeyConfig"
 
     @classmethod
     def create(cls, api: Api, *, store: str | None = None, **config: Any) -> AppkeyStore:
         name = store or api.create_store()["name"]
-        url = f"{api.store_url(name)}/appkeyConfig"
-        body = {"rpId": RP_ID, "trustedFacets": [FACET], **config}
-        created = json_of(api.client.post(url, json=body), 201)
-        return cls(api, name, RP_ID, created)
+        return cls.configured(api, name, {"rpId": RP_ID, "trustedFacets": [FACET], **config})
 
     @staticmethod
     def roots(*authenticators: SoftwareUafAuthenticator) -> list[str]:
         """The authenticators' test roots, as `attestationRootCertificates` holds them."""
         return [base64.b64encode(a.root_der).decode("ascii") for a in authenticators]
 
-    @property
-    def base(self) -> str:
-        return f"{self.api.store_url(self.store)}/appkeys"
-
-    def start_registration(
-        self, user: dict[str, Any], policy: str = "default", *, ext: bool = False, **fields: Any
-    ) -> httpx.Response:
-        suffix = f"appkeys/registrations/relyingParties/{segment(self.rp_id)}"
-        url = self.api.user_url(self.store, user, suffix, ext=ext)
-        return self.api.client.post(url, json={"policyName": policy, **fields})
-
-    def start_authentication(self, policy: str = "default", **fields: Any) -> httpx.Response:
-        url = f"{self.base}/authentications/relyingParties/{segment(self.rp_id)}"
-        return self.api.client.post(url, json={"policyName": policy, **fields})
-
     def ceremony(self, started: httpx.Response) -> UafCeremony:
         body = json_of(started, 200)
         return UafCeremony(body.get("sessionId"), body.get("sessionData"), body["request"])
-
-    def complete(self, kind: str, ceremony: UafCeremony, body: dict[str, Any]) -> httpx.Response:
-        """POST a completion to the session's route (`kind`: registrations or authentications)."""
-        if ceremony.session_id is not None:
-            url = f"{self.base}/{kind}/sessions/{segment(ceremony.session_id)}"
-        else:
-            url = f"{self.base}/{kind}"
-        return self.api.client.post(url, json=body)
 
     def register(
         self,

@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import httpx
 
 from tests.support.api import Api, segment
+from tests.support.ceremonies import RP_ID as RP_ID  # the tests import it from here
+from tests.support.ceremonies import CeremonyStore, StartedCeremony
 from tests.support.checks import json_of
 from tests.support.webauthn_authenticator import HONEST, Forgery, SoftwareAuthenticator
 
-RP_ID = "example.com"
 ORIGIN = "https://login.example.com"
 
 
 @dataclass
-class Ceremony:
+class Ceremony(StartedCeremony):
     """A started ceremony: how to complete it, and the options for the authenticator."""
 
-    store: str
-    session_id: str | None
-    session_data: str | None
     options: dict[str, Any]
-
-    def body(self, client_response: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-        body: dict[str, Any] = dict(extra)
-        if client_response is not None:
-            body["clientResponse"] = client_response
-        if self.session_data is not None:
-            body["sessionData"] = self.session_data
-        return body
 
 
 class Enrolment(NamedTuple):
@@ -42,47 +32,19 @@ class Enrolment(NamedTuple):
 
 
 @dataclass
-class PasskeyStore:
+class PasskeyStore(CeremonyStore):
     """A store with one relying party's configuration, and the calls of spec §9 on it."""
 
-    api: Api
-    store: str
-    rp_id: str = RP_ID
-    config: dict[str, Any] = field(default_factory=dict)
+    KEYS = "passkeys"
+    CONFIG = "passkeyConfig"
 
     @classmethod
     def create(cls, api: Api, rp_id: str = RP_ID, **config: Any) -> PasskeyStore:
-        store = api.create_store()["name"]
-        url = f"{api.store_url(store)}/passkeyConfig"
-        created = json_of(api.client.post(url, json={"rpId": rp_id, **config}), 201)
-        return cls(api, store, rp_id, created)
-
-    @property
-    def base(self) -> str:
-        return f"{self.api.store_url(self.store)}/passkeys"
-
-    def start_registration(
-        self, user: dict[str, Any], policy: str = "default", *, ext: bool = False
-    ) -> httpx.Response:
-        suffix = f"passkeys/registrations/relyingParties/{segment(self.rp_id)}"
-        url = self.api.user_url(self.store, user, suffix, ext=ext)
-        return self.api.client.post(url, json={"policyName": policy})
-
-    def start_authentication(self, policy: str = "default", **user: str) -> httpx.Response:
-        url = f"{self.base}/authentications/relyingParties/{segment(self.rp_id)}"
-        return self.api.client.post(url, json={"policyName": policy, **user})
+        return cls.configured(api, api.create_store()["name"], {"rpId": rp_id, **config})
 
     def ceremony(self, started: httpx.Response) -> Ceremony:
         body = json_of(started, 200)
-        return Ceremony(self.store, body.get("sessionId"), body.get("sessionData"), body["options"])
-
-    def complete(self, kind: str, ceremony: Ceremony, body: dict[str, Any]) -> httpx.Response:
-        """POST a completion to the session's route (`kind`: registrations or authentications)."""
-        if ceremony.session_id is not None:
-            url = f"{self.base}/{kind}/sessions/{segment(ceremony.session_id)}"
-        else:
-            url = f"{self.base}/{kind}"
-        return self.api.client.post(url, json=body)
+        return Ceremony(body.get("sessionId"), body.get("sessionData"), body["options"])
 
     def register(
         self,

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
+from idstore.db.ids import new_id
+from idstore.services.policies import MAX_POLICIES_PER_STORE
 from idstore.transfer import export_writer, import_reader
 from idstore.transfer.import_file import FileRefused, ImportRefused, UnknownFormat
 from idstore.transfer.import_reader import ImportOptions, ImportSummary, import_store
@@ -200,3 +202,24 @@ def test_a_store_of_several_batches_moves_whole_and_reports_progress(
     assert (summary.users, summary.authenticators) == (5, 1)
     imported = {row.id for row in query(empty_database, select(tables.users.c.id))}
     assert imported == {owner.user["id"], *(user["id"] for user in more)}
+
+
+def test_a_store_with_more_policies_than_a_store_holds_is_refused_writing_nothing(
+    api: Api, seeder: Seeder, server: LiveServer, database_url: str, empty_database: str
+) -> None:
+    full: dict[str, Any] = {f"p-{number:03}": {} for number in range(MAX_POLICIES_PER_STORE)}
+    store = api.create_store(configuration={"totpPolicies": full})
+    policies = tables.totp_policies
+    [first] = seeder.rows(select(policies).where(policies.c.store_id == store["id"]).limit(1))
+    # One more than the API lets a store have: a store from before the limit.
+    seeder.execute(insert(policies).values({**first, "id": new_id(), "name": "p-100"}))
+    identity = Identity.generate()
+    written = write_export(database_url, server.keyring, store["name"], identity)
+
+    with pytest.raises(FileRefused) as refused:
+        run_import(empty_database, identity, written.splitlines(keepends=True))
+
+    assert str(refused.value) == (
+        "line 2: the store has 101 TOTP policies; a store holds at most 100 (docs/decisions.md)"
+    )
+    assert row_counts(empty_database) == EMPTY

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from idstore.api.examples import appkey_ceremonies as examples
-from idstore.api.presenters import appkey_out, user_out
+from idstore.api.presenters import appkey_out, json_response, user_out
 from idstore.api.routing import Operation, segment
 from idstore.api.runtime import Runtime
 from idstore.api.schemas.appkey_ceremonies import (
@@ -114,15 +114,12 @@ def completion_of(body: AppkeyCompleteIn, *, session_id: str | None) -> AppkeyCo
 
 
 def outcome_out(result: AppkeyAuthentication) -> Response:
-    # Serialised once, as the other authentication routes do.
     body = AppkeyOutcomeOut(
         user=user_out(result.user),
         appkey=appkey_out(result.appkey),
         authentication_id=result.authentication_id,
     )
-    return Response(
-        body.model_dump_json(by_alias=True, exclude_none=True), media_type="application/json"
-    )
+    return json_response(body)
 
 
 # appkey_completions.complete_registration or complete_authentication.

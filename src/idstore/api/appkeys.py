@@ -26,12 +26,14 @@ from idstore.api.schemas.appkeys import (
 )
 from idstore.api.schemas.common import PageOut
 from idstore.api.schemas.users import UserOut
-from idstore.services import appkey_deregistrations, user_appkeys
+from idstore.services import appkey_deregistrations, user_appkeys, user_keys
 from idstore.services.appkey_deregistrations import Deregistration
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StoreNotFound, UserNotFound
 from idstore.services.models import AppkeyStatus
 from idstore.services.paging import PageRequest
+from idstore.services.user_appkeys import APPKEYS
+from idstore.services.user_keys import KeyAddress
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["appkeys"])
 
@@ -94,8 +96,8 @@ async def get_appkey(
     storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
 ) -> AppkeyOut:
     """One of the user's appkeys."""
-    appkey = await user_appkeys.get_appkey(
-        run.database, ctx, store_name=storeName, ref=user, appkey_id=id
+    appkey = await user_keys.get_key(
+        run.database, ctx, APPKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return appkey_out(appkey)
 
@@ -110,12 +112,11 @@ async def set_appkey_status(
     ctx: Context,
 ) -> AppkeyOut:
     """Disable or re-enable an appkey; a disabled one cannot authenticate."""
-    appkey = await user_appkeys.set_appkey_status(
+    appkey = await user_keys.set_key_status(
         run.database,
         ctx,
-        store_name=storeName,
-        ref=user,
-        appkey_id=id,
+        APPKEYS,
+        KeyAddress(store_name=storeName, ref=user, key_id=id),
         status=AppkeyStatus(body.status),
     )
     return appkey_out(appkey)
@@ -133,8 +134,8 @@ async def delete_appkey(
     storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
 ) -> Response:
     """Delete one of the user's appkeys (the app is not told; deregistrations tell it)."""
-    await user_appkeys.delete_appkey(
-        run.database, ctx, store_name=storeName, ref=user, appkey_id=id
+    await user_keys.delete_key(
+        run.database, ctx, APPKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return Response(status_code=204)
 
@@ -149,8 +150,8 @@ async def get_registration_audit(
     storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
 ) -> AppkeyRegistrationAuditOut:
     """How the appkey was registered: AAID, attestation type and subject, facet, device."""
-    audit = await user_appkeys.registration_audit(
-        run.database, ctx, store_name=storeName, ref=user, appkey_id=id
+    audit = await user_keys.registration_audit(
+        run.database, ctx, APPKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return AppkeyRegistrationAuditOut.model_validate(audit)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Response
 from idstore.api.common import answers
 from idstore.api.examples import biometrics as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
-from idstore.api.presenters import user_out
+from idstore.api.presenters import json_response, user_out
 from idstore.api.routing import PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.audit import FaceAuthenticationOut
@@ -143,9 +143,7 @@ async def authenticate(
         score=matched.score,
         authentication_id=matched.authentication_id,
     )
-    return Response(
-        answer.model_dump_json(by_alias=True, exclude_none=True), media_type="application/json"
-    )
+    return json_response(answer)
 
 
 @user_route(

@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import Field
 
 from idstore.api.audit import from_bound, to_bound
 from idstore.api.common import answers, page_request
 from idstore.api.examples import audit as examples
 from idstore.api.presenters import page_out
 from idstore.api.runtime import RuntimeDep, context_for
-from idstore.api.schemas.common import Dtm, PageOut, ResponseBody, Text
+from idstore.api.schemas.common import Dtm, PageOut, ResponseBody, Storable, StrictStr
 from idstore.services import events
 from idstore.services.context import Context
 from idstore.services.errors import StoreNotFound
@@ -20,6 +21,11 @@ from idstore.services.events import AdminEvent, EventFilter
 from idstore.services.paging import PageRequest
 
 router = APIRouter(prefix="/api/identity-store", tags=["admin events"])
+
+# Filters, not names: a value no store, key or kind could have finds nothing rather than a 400.
+StoreNameFilter = Annotated[StrictStr, Field(max_length=64), Storable]
+CallerIdFilter = Annotated[StrictStr, Field(max_length=36), Storable]
+KindFilter = Annotated[StrictStr, Field(max_length=48), Storable]
 
 
 class AdminEventOut(ResponseBody):
@@ -48,10 +54,10 @@ async def list_events(
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("listEvents")],
     paging: Annotated[PageRequest, Depends(page_request)],
-    storeName: Annotated[Text | None, Query(max_length=64)] = None,
-    callerId: Annotated[Text | None, Query(max_length=36, description="An API key id.")] = None,
+    storeName: StoreNameFilter | None = None,
+    callerId: Annotated[CallerIdFilter | None, Query(description="An API key id.")] = None,
     kind: Annotated[
-        Text | None, Query(max_length=48, description="e.g. user.created, apiKey.blocked")
+        KindFilter | None, Query(description="e.g. user.created, apiKey.blocked")
     ] = None,
     created_from: Annotated[datetime | None, Query(alias="from")] = None,
     created_to: Annotated[datetime | None, Query(alias="to")] = None,

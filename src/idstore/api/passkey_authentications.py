@@ -11,7 +11,7 @@ from idstore.api.common import answers
 from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.passkeys import COMPLETION_REFUSALS, ceremony_start_out, completion_of
-from idstore.api.presenters import passkey_out, user_out
+from idstore.api.presenters import json_response, passkey_out, user_out
 from idstore.api.routing import PathRpId, PathText, segment
 from idstore.api.runtime import Runtime, RuntimeDep, context_for
 from idstore.api.schemas.audit import PasskeyAuthenticationOut
@@ -22,6 +22,7 @@ from idstore.api.schemas.passkeys import (
     ExternalCompleteIn,
 )
 from idstore.services import passkey_attempts, passkey_authentications
+from idstore.services.ceremony_sessions import AUTHENTICATION
 from idstore.services.context import Context
 from idstore.services.errors import (
     ModalityLocked,
@@ -40,7 +41,7 @@ from idstore.services.passkey_errors import (
     SignCountNotIncreased,
     UserHandleMismatch,
 )
-from idstore.services.passkey_sessions import AUTHENTICATION, Completion
+from idstore.services.passkey_sessions import Completion
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkey authentication"])
 
@@ -76,15 +77,12 @@ async def _complete(
 
 
 def _authentication_out(result: PasskeyAuthentication) -> Response:
-    # Serialised once, as the TOTP routes do: this is the route the service exists for.
     body = PasskeyAuthenticationOut(
         user=user_out(result.user),
         passkey=passkey_out(result.passkey),
         authentication_id=result.authentication_id,
     )
-    return Response(
-        body.model_dump_json(by_alias=True, exclude_none=True), media_type="application/json"
-    )
+    return json_response(body)
 
 
 @router.post(

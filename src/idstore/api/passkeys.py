@@ -23,7 +23,8 @@ from idstore.api.schemas.passkeys import (
     RegistrationAuditOut,
     RegistrationStartIn,
 )
-from idstore.services import passkey_attempts, passkey_registrations, user_passkeys
+from idstore.services import passkey_attempts, passkey_registrations, user_keys, user_passkeys
+from idstore.services.ceremony_sessions import REGISTRATION
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import (
     ModalityLocked,
@@ -55,7 +56,9 @@ from idstore.services.passkey_errors import (
     SignatureInvalid,
 )
 from idstore.services.passkey_registrations import CeremonyStart
-from idstore.services.passkey_sessions import REGISTRATION, Completion
+from idstore.services.passkey_sessions import Completion
+from idstore.services.user_keys import KeyAddress
+from idstore.services.user_passkeys import PASSKEYS
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["passkeys"])
 
@@ -251,8 +254,8 @@ async def get_passkey(
     ctx: Annotated[Context, context_for("getUserPasskey")],
 ) -> PasskeyOut:
     """One of the user's passkeys."""
-    passkey = await user_passkeys.get_passkey(
-        run.database, ctx, store_name=storeName, ref=user, passkey_id=id
+    passkey = await user_keys.get_key(
+        run.database, ctx, PASSKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return passkey_out(passkey)
 
@@ -275,12 +278,11 @@ async def set_passkey_status(
     ctx: Annotated[Context, context_for("updateUserPasskey")],
 ) -> PasskeyOut:
     """Disable or re-enable a passkey; a disabled one is refused with 348."""
-    passkey = await user_passkeys.set_passkey_status(
+    passkey = await user_keys.set_key_status(
         run.database,
         ctx,
-        store_name=storeName,
-        ref=user,
-        passkey_id=id,
+        PASSKEYS,
+        KeyAddress(store_name=storeName, ref=user, key_id=id),
         status=PasskeyStatus(body.status),
     )
     return passkey_out(passkey)
@@ -304,8 +306,8 @@ async def delete_passkey(
     ctx: Annotated[Context, context_for("deleteUserPasskey")],
 ) -> Response:
     """Delete one of the user's passkeys."""
-    await user_passkeys.delete_passkey(
-        run.database, ctx, store_name=storeName, ref=user, passkey_id=id
+    await user_keys.delete_key(
+        run.database, ctx, PASSKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return Response(status_code=204)
 
@@ -327,7 +329,7 @@ async def get_registration_audit(
     ctx: Annotated[Context, context_for("getPasskeyRegistrationAudit")],
 ) -> RegistrationAuditOut:
     """How the passkey was registered: attestation format, AAGUID, origin, flags."""
-    audit = await user_passkeys.registration_audit(
-        run.database, ctx, store_name=storeName, ref=user, passkey_id=id
+    audit = await user_keys.registration_audit(
+        run.database, ctx, PASSKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
     return RegistrationAuditOut.model_validate(audit)

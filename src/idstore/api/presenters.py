@@ -6,6 +6,9 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
+from fastapi import Response
+from pydantic import BaseModel
+
 from idstore.api.schemas.appkeys import AppkeyConfigOut, AppkeyOut
 from idstore.api.schemas.audit import (
     AppkeyInfoOut,
@@ -43,6 +46,7 @@ from idstore.services.appkey_policies import (
 from idstore.services.models import (
     AppkeyConfig,
     AuditRecord,
+    JsonObject,
     PasskeyConfig,
     PasskeyPolicy,
     Store,
@@ -58,6 +62,16 @@ from idstore.services.policies import effective_issuer, effective_secret_length
 
 T = TypeVar("T")
 Out = TypeVar("Out")
+Info = TypeVar("Info", bound=BaseModel)
+
+
+def json_response(body: BaseModel) -> Response:
+    """The body serialised here, once, as an authentication route answers it: FastAPI would
+    validate the model again before dumping it, on the route the service exists for. The
+    route's declared response_model still documents the body."""
+    return Response(
+        body.model_dump_json(by_alias=True, exclude_none=True), media_type="application/json"
+    )
 
 
 def page_out(page: Page[T], present: Callable[[T], Out]) -> PageOut[Out]:
@@ -297,11 +311,7 @@ def user_slim_out(user: User) -> UserSlimOut:
 
 
 def audit_record_out(record: AuditRecord) -> AuditRecordOut:
-    stored = record.details.get("totpInfo")
-    passkey_info = record.details.get("passkeyInfo")
-    face_info = record.details.get("faceInfo")
-    appkey_info = record.details.get("appkeyInfo")
-    totp_info = TotpInfoOut.model_validate(stored) if isinstance(stored, dict) else None
+    totp_info = _stored_info(TotpInfoOut, record.details, "totpInfo")
     display = AuthAuditDisplayInfoOut()
     if totp_info is not None:
         display = AuthAuditDisplayInfoOut(
@@ -324,15 +334,15 @@ def audit_record_out(record: AuditRecord) -> AuditRecordOut:
             error_code=record.error_code,
             created_dtm=record.created_dtm,
             totp_info=totp_info,
-            passkey_info=PasskeyInfoOut.model_validate(passkey_info)
-            if isinstance(passkey_info, dict)
-            else None,
-            face_info=FaceInfoOut.model_validate(face_info)
-            if isinstance(face_info, dict)
-            else None,
-            appkey_info=AppkeyInfoOut.model_validate(appkey_info)
-            if isinstance(appkey_info, dict)
-            else None,
+            passkey_info=_stored_info(PasskeyInfoOut, record.details, "passkeyInfo"),
+            face_info=_stored_info(FaceInfoOut, record.details, "faceInfo"),
+            appkey_info=_stored_info(AppkeyInfoOut, record.details, "appkeyInfo"),
         ),
         auth_audit_display_info=display,
     )
+
+
+def _stored_info(model: type[Info], details: JsonObject, name: str) -> Info | None:
+    """The record's `name` details read as `model`; None where the record has none."""
+    stored = details.get(name)
+    return model.model_validate(stored) if isinstance(stored, dict) else None

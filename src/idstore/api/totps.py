@@ -12,7 +12,7 @@ from idstore.api.common import answers
 from idstore.api.examples import totps as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.examples.users import ACTIVE_TOTP
-from idstore.api.presenters import totp_out, user_out
+from idstore.api.presenters import json_response, totp_out, user_out
 from idstore.api.routing import PathPolicyName, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.audit import TotpAuthenticationOut
@@ -91,16 +91,12 @@ def _registration_out(registration: Registration, qr_format: str) -> Registratio
 
 
 def _authentication_out(result: TotpAuthentication) -> Response:
-    # Serialised here, once: FastAPI would validate the model again before dumping it, on the
-    # route the service exists for. The declared response_model still documents the body.
     body = TotpAuthenticationOut(
         user=user_out(result.user),
         totp=totp_out(result.totp),
         authentication_id=result.authentication_id,
     )
-    return Response(
-        body.model_dump_json(by_alias=True, exclude_none=True), media_type="application/json"
-    )
+    return json_response(body)
 
 
 @user_route(

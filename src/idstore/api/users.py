@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Response
 
 from idstore.api.common import answers, page_request
 from idstore.api.examples import errors as error_examples
@@ -12,7 +12,7 @@ from idstore.api.examples import users as examples
 from idstore.api.presenters import page_out, user_out, user_slim_out
 from idstore.api.routing import PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
-from idstore.api.schemas.common import PageOut, Text
+from idstore.api.schemas.common import PageOut, ShortText
 from idstore.api.schemas.users import (
     Status,
     UnlockIn,
@@ -72,7 +72,7 @@ async def list_users(
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("listUsers")],
     paging: Annotated[PageRequest, Depends(page_request)],
-    externalId: Annotated[Text | None, Query(max_length=255)] = None,
+    externalId: ShortText | None = None,
     status: Status | None = None,
 ) -> PageOut[UserSlimOut]:
     """One page of the store's users, optionally filtered by external id or status."""

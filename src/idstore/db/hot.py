@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect
@@ -60,8 +61,16 @@ class _Prepared:
         self.dialect = dialect
         self.sql = str(compiled)
         names = compiled.positiontup or []
-        self.binds = [(name, _bind_processor(compiled, name, dialect)) for name in names]
-        self.columns: list[tuple[str, Processor, bool]] | None = None
+        # The values in bind order are taken in one C call; only the few binds with a processor
+        # (a timestamp, a JSON document) are then visited one by one.
+        self.take = _taker(names)
+        self.bind_processors = [
+            (index, process)
+            for index, name in enumerate(names)
+            if (process := _bind_processor(compiled, name, dialect)) is not None
+        ]
+        self.column_names: list[str] | None = None
+        self.column_processors: list[tuple[str, Callable[[Any], Any], bool]] = []
 
     def describe(self, attributes: Iterable[Any]) -> None:
         """Learn the result columns' processors from the server's description of the rows
@@ -69,33 +78,40 @@ class _Prepared:
         selected: list[ColumnElement[Any]] = (
             list(self.statement.selected_columns) if isinstance(self.statement, Select) else []
         )
-        self.columns = [
-            (
-                attribute.name,
-                _result_processor(column, attribute.type.oid, self.dialect),
-                isinstance(column.type, UtcDateTime),
-            )
-            for column, attribute in zip(selected, attributes, strict=True)
+        pairs = list(zip(selected, attributes, strict=True))
+        self.column_names = [attribute.name for _column, attribute in pairs]
+        self.column_processors = [
+            (attribute.name, process, isinstance(column.type, UtcDateTime))
+            for column, attribute in pairs
+            if (process := _result_processor(column, attribute.type.oid, self.dialect)) is not None
         ]
 
     def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
-        return [
-            parameters[name] if process is None else process(parameters[name])
-            for name, process in self.binds
-        ]
+        values = self.take(parameters)
+        for index, process in self.bind_processors:
+            values[index] = process(values[index])
+        return values
 
     def row(self, record: Iterable[Any]) -> HotRow:
-        # asyncpg reads a timestamptz as an aware datetime in UTC, which UtcDateTime's processor
-        # returns as it is (and NULL as NULL): it runs only for a value in another zone or in none
-        # (asyncpg reads ±infinity as naive), two calls a timestamp fewer.
-        return HotRow(
-            {
-                name: value
-                if process is None or (is_utc and (value is None or value.tzinfo is UTC))
-                else process(value)
-                for (name, process, is_utc), value in zip(self.columns or (), record, strict=True)
-            }
-        )
+        values = dict(zip(self.column_names or (), record, strict=True))
+        for name, process, is_utc in self.column_processors:
+            value = values[name]
+            # asyncpg reads a timestamptz as an aware datetime in UTC, which UtcDateTime's
+            # processor returns as it is (and NULL as NULL): it runs only for a value in another
+            # zone or in none (asyncpg reads ±infinity as naive).
+            if not (is_utc and (value is None or value.tzinfo is UTC)):
+                values[name] = process(value)
+        return HotRow(values)
+
+
+def _taker(names: list[str]) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """A function of the parameters that lists their values in the order of `names`."""
+    if not names:
+        return lambda _parameters: []
+    get = itemgetter(*names)
+    if len(names) == 1:
+        return lambda parameters: [get(parameters)]
+    return lambda parameters: list(get(parameters))
 
 
 def _result_processor(column: ColumnElement[Any], oid: int, dialect: Dialect) -> Processor:
@@ -169,7 +185,7 @@ async def _run(
         if adapter._transaction is None:
             await adapter._start_transaction()
         if fetch:
-            if prepared.columns is None:
+            if prepared.column_names is None:
                 # Once a process: an unnamed statement, described and not run.
                 prepared.describe((await driver.prepare(prepared.sql)).get_attributes())
             return await driver.fetch(prepared.sql, *arguments)

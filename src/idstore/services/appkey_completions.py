@@ -39,7 +39,8 @@ from idstore.services.appkey_errors import (
 )
 from idstore.services.appkey_facets import app_id_of
 from idstore.services.appkey_registrations import register
-from idstore.services.appkey_sessions import AUTHENTICATION, REGISTRATION, AppkeySession
+from idstore.services.appkey_sessions import AppkeySession
+from idstore.services.ceremony_sessions import AUTHENTICATION, REGISTRATION
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import IdstoreError, ResourceNotFound
 from idstore.services.models import AppkeyConfig, AppkeyType

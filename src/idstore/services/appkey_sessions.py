@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,19 +27,16 @@ from idstore.services.appkey_errors import (
     AppkeySessionRelyingPartyGone,
 )
 from idstore.services.ceremony_sessions import (
-    NewSession,
     SessionKind,
+    StartedSession,
     b64url,
-    insert_session,
+    start_session,
     take_session,
 )
 from idstore.services.models import SessionManagement
-from idstore.timestamps import format_dtm
 
 # UAF 1.1 asks for a challenge of at least 8 bytes; 32 random bytes as passkeys use.
 CHALLENGE_BYTES = 32
-REGISTRATION = "REGISTRATION"
-AUTHENTICATION = "AUTHENTICATION"
 
 APPKEY_SESSIONS = SessionKind(
     name="appkey",
@@ -74,15 +71,6 @@ class AppkeySession:
 
 
 @dataclass(frozen=True)
-class StartedAppkeySession:
-    """A session as the caller receives it: one of `session_id` and `session_data`."""
-
-    state: AppkeySession
-    session_id: str | None
-    session_data: str | None
-
-
-@dataclass(frozen=True)
 class SessionStart:
     """What a ceremony's start knows of its session."""
 
@@ -100,7 +88,7 @@ class SessionStart:
 
 async def start(
     conn: AsyncConnection, keyring: KeyRing, begun: SessionStart, *, now: datetime
-) -> StartedAppkeySession:
+) -> StartedSession[AppkeySession]:
     """Insert a session with a fresh challenge; answer it as the configuration's mode asks."""
     state = AppkeySession(
         session_id=new_id(),
@@ -114,21 +102,9 @@ async def start(
         expiration_dtm=now + timedelta(seconds=begun.timeout_seconds),
         transaction_hash=None if begun.transaction_hash is None else b64url(begun.transaction_hash),
     )
-    row = NewSession(
-        session_id=state.session_id,
-        store_id=begun.store_id,
-        user_id=begun.user_id,
-        rp_id=begun.rp_id,
-        ceremony=begun.ceremony,
-        now=now,
-        expiration_dtm=state.expiration_dtm,
+    return await start_session(
+        conn, keyring, APPKEY_SESSIONS, state, store_id=begun.store_id, mode=begun.mode, now=now
     )
-    is_internal = begun.mode is SessionManagement.INTERNAL
-    session_data = await insert_session(
-        conn, keyring, APPKEY_SESSIONS, row, state=_encode(state), is_internal=is_internal
-    )
-    session_id = state.session_id if is_internal else None
-    return StartedAppkeySession(state, session_id=session_id, session_data=session_data)
 
 
 async def consume(
@@ -161,12 +137,6 @@ async def consume(
         session_data=session_data,
     )
     return _decode(plain)
-
-
-def _encode(state: AppkeySession) -> bytes:
-    values = asdict(state)
-    values["expiration_dtm"] = format_dtm(state.expiration_dtm)
-    return json.dumps(values, separators=(",", ":")).encode()
 
 
 def _decode(plain: bytes) -> AppkeySession:

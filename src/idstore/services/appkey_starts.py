@@ -19,12 +19,8 @@ from idstore.services import appkey_sessions
 from idstore.services.appkey_configs import authentication_policy, find_config, registration_policy
 from idstore.services.appkey_errors import NoActiveAppkey
 from idstore.services.appkey_facets import app_id_of
-from idstore.services.appkey_sessions import (
-    AUTHENTICATION,
-    REGISTRATION,
-    SessionStart,
-    StartedAppkeySession,
-)
+from idstore.services.appkey_sessions import AppkeySession, SessionStart
+from idstore.services.ceremony_sessions import AUTHENTICATION, REGISTRATION, StartedSession
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import UserDisabled
 from idstore.services.models import AppkeyStatus, AppkeyType, UserStatus
@@ -40,7 +36,7 @@ _APPKEYS = tables.user_appkeys
 class AppkeyCeremonyStart:
     """A ceremony started: its session as the caller receives it, and the UAF request."""
 
-    session: StartedAppkeySession
+    session: StartedSession[AppkeySession]
     request: list[dict[str, Any]]
 
 

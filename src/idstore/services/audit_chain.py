@@ -23,6 +23,8 @@ from idstore.services.models import JsonObject
 PURPOSE = "audit-chain"
 HEAD_PURPOSE = "audit-head"
 GENESIS = ""  # the `previous` of a user's first record
+# Built once: json.dumps with arguments builds an encoder on every call, and every attempt links.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class AuditContent:
             "created_dtm": self.created_dtm.astimezone(UTC).isoformat(timespec="microseconds"),
             "previous": previous,
         }
-        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        return _CANONICAL.encode(fields).encode()
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def seal_head(keyring: KeyRing, key_id: str, *, user_id: str, length: int, head:
     and counting again, needs the key."""
     key = keyring.subkey(key_id, HEAD_PURPOSE)
     message = f"{user_id}|{length}|{head}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.digest(key, message, hashlib.sha256).hex()
 
 
 def head_holds(
@@ -92,4 +94,4 @@ def head_holds(
 
 def _digest(keyring: KeyRing, key_id: str, content: AuditContent, previous: str) -> str:
     key = keyring.subkey(key_id, PURPOSE)
-    return hmac.new(key, content.canonical(previous), hashlib.sha256).hexdigest()
+    return hmac.digest(key, content.canonical(previous), hashlib.sha256).hex()

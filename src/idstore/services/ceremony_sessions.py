@@ -12,17 +12,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.crypto.keyring import KeyRing, SealBroken
 from idstore.services.errors import IdstoreError, ResourceNotFound
+from idstore.services.models import SessionManagement
+from idstore.timestamps import format_dtm
 
 log = logging.getLogger(__name__)
+
+# A session's `ceremony`, as its row and the audit records name it, for every kind.
+REGISTRATION = "REGISTRATION"
+AUTHENTICATION = "AUTHENTICATION"
 
 # Sessions never completed are swept by later starts of the store, this long after they expire;
 # until then a late completion still answers "expired" rather than 9011.
@@ -48,6 +56,35 @@ class SessionKind:
         return f"{self.name}-session:{session_id}"
 
 
+class CeremonyState(Protocol):
+    """What every kind's session state (a frozen dataclass) holds for its row."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def ceremony(self) -> str: ...
+    @property
+    def rp_id(self) -> str: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def expiration_dtm(self) -> datetime: ...
+
+
+State = TypeVar("State", bound=CeremonyState)
+
+
+@dataclass(frozen=True)
+class StartedSession(Generic[State]):
+    """A session as the caller receives it: one of `session_id` and `session_data`."""
+
+    state: State
+    session_id: str | None
+    session_data: str | None
+
+
 @dataclass(frozen=True)
 class NewSession:
     """A session's row values other than the sealed state."""
@@ -71,6 +108,43 @@ def b64url_decode(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise ValueError("not base64url") from exc
+
+
+async def start_session(
+    conn: AsyncConnection,
+    keyring: KeyRing,
+    kind: SessionKind,
+    state: State,
+    *,
+    store_id: str,
+    mode: SessionManagement,
+    now: datetime,
+) -> StartedSession[State]:
+    """Keep a new session of the store with its `state` (insert_session), and answer it as the
+    configuration's `mode` asks: INTERNAL by its `sessionId`, EXTERNAL by its `sessionData`."""
+    row = NewSession(
+        session_id=state.session_id,
+        store_id=store_id,
+        user_id=state.user_id,
+        rp_id=state.rp_id,
+        ceremony=state.ceremony,
+        now=now,
+        expiration_dtm=state.expiration_dtm,
+    )
+    is_internal = mode is SessionManagement.INTERNAL
+    session_data = await insert_session(
+        conn, keyring, kind, row, state=encode_state(state), is_internal=is_internal
+    )
+    session_id = state.session_id if is_internal else None
+    return StartedSession(state, session_id=session_id, session_data=session_data)
+
+
+def encode_state(state: CeremonyState) -> bytes:
+    """The state as compact JSON, its fields in their order, `expiration_dtm` as the contract
+    writes instants; each kind decodes its own (the names it checks differ)."""
+    values = asdict(state)
+    values["expiration_dtm"] = format_dtm(state.expiration_dtm)
+    return json.dumps(values, separators=(",", ":")).encode()
 
 
 async def insert_session(

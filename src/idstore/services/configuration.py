@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -46,9 +47,11 @@ def to_json(configuration: StoreConfiguration) -> JsonObject:
 
 
 # Parsed configurations by the stored JSON's repr, which tells apart every value JSON can hold
-# (1, 1.0, True, "1"). Every attempt reads its store's configuration, and stores are few: past
-# this many distinct ones the cache starts over, so it stays bounded.
+# (1, 1.0, True, "1"), and by the stored text (the attempt query reads the column as text).
+# Every attempt reads its store's configuration, and stores are few: past this many distinct
+# ones a cache starts over, so it stays bounded.
 _PARSED: dict[str, StoreConfiguration] = {}
+_PARSED_TEXT: dict[str, StoreConfiguration] = {}
 _PARSED_LIMIT = 256
 
 
@@ -60,6 +63,16 @@ def from_json(stored: JsonObject) -> StoreConfiguration:
         if len(_PARSED) >= _PARSED_LIMIT:
             _PARSED.clear()
         parsed = _PARSED[key] = _parse(stored)
+    return parsed
+
+
+def from_text(stored: str) -> StoreConfiguration:
+    """The configuration the stored JSON text holds, parsed once per distinct text."""
+    parsed = _PARSED_TEXT.get(stored)
+    if parsed is None:
+        if len(_PARSED_TEXT) >= _PARSED_LIMIT:
+            _PARSED_TEXT.clear()
+        parsed = _PARSED_TEXT[stored] = from_json(json.loads(stored))
     return parsed
 
 

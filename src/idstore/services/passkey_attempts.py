@@ -25,6 +25,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.attempts import Attempt
+from idstore.services.ceremony_sessions import REGISTRATION
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import IdstoreError
 from idstore.services.models import JsonObject, Modality, PasskeyStatus, User, UserPasskey
@@ -39,7 +40,7 @@ from idstore.services.passkey_errors import (
     SignCountNotIncreased,
     UserHandleMismatch,
 )
-from idstore.services.passkey_sessions import REGISTRATION, Completion, SessionState
+from idstore.services.passkey_sessions import Completion, SessionState
 from idstore.services.rows import find_store, passkey_from_row
 from idstore.services.throttle import AttemptRate
 from idstore.services.webauthn_terms import Expected, VerifiedAssertion, client_response_of

@@ -13,13 +13,14 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services import passkey_sessions
+from idstore.services.ceremony_sessions import AUTHENTICATION
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import InvalidField
 from idstore.services.models import PasskeyPolicy, PasskeyStatus
 from idstore.services.passkey_configs import authentication_policy, find_config
 from idstore.services.passkey_errors import CredentialNotAllowed
 from idstore.services.passkey_registrations import CeremonyStart
-from idstore.services.passkey_sessions import AUTHENTICATION, SessionState, b64url_decode
+from idstore.services.passkey_sessions import SessionState, b64url_decode
 from idstore.services.rows import find_store, find_user_row
 
 _PASSKEYS = tables.user_passkeys

@@ -14,6 +14,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.ids import new_id
 from idstore.services import passkey_sessions
+from idstore.services.ceremony_sessions import REGISTRATION
 from idstore.services.context import Context
 from idstore.services.models import (
     JsonObject,
@@ -148,7 +149,7 @@ async def open_session(
         conn, keyring, store_id=store_id, ceremony=ceremony, completion=completion
     )
     config = await find_config(conn, store_id=store_id, rp_id=state.rp_id)
-    if ceremony == passkey_sessions.REGISTRATION:
+    if ceremony == REGISTRATION:
         policy = registration_policy(config, state.policy_name)
     else:
         policy = authentication_policy(config, state.policy_name)

@@ -15,6 +15,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services import locking, passkey_sessions
+from idstore.services.ceremony_sessions import REGISTRATION, StartedSession
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import UserDisabled, UserLocked
 from idstore.services.models import (
@@ -23,11 +24,7 @@ from idstore.services.models import (
     UserStatus,
 )
 from idstore.services.passkey_configs import find_config, registration_policy
-from idstore.services.passkey_sessions import (
-    REGISTRATION,
-    StartedSession,
-    b64url_decode,
-)
+from idstore.services.passkey_sessions import SessionState, b64url_decode
 from idstore.services.passkey_user_handles import user_handle
 from idstore.services.rows import find_store, find_user_row, lock_state_from_row
 
@@ -36,7 +33,7 @@ from idstore.services.rows import find_store, find_user_row, lock_state_from_row
 class CeremonyStart:
     """A ceremony started: its session as the caller receives it, and the browser's options."""
 
-    session: StartedSession
+    session: StartedSession[SessionState]
     options: dict[str, Any]
 
 
@@ -100,7 +97,7 @@ async def start_registration(
 def _creation_options(
     config: PasskeyConfig,
     policy: PasskeyPolicy,
-    state: passkey_sessions.SessionState,
+    state: SessionState,
     *,
     user_name: str,
     display_name: str | None,

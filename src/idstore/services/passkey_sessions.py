@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,11 +18,11 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.ids import new_id
 from idstore.services.ceremony_sessions import (
-    NewSession,
     SessionKind,
+    StartedSession,
     b64url,
     b64url_decode,
-    insert_session,
+    start_session,
     take_session,
 )
 from idstore.services.models import SessionManagement
@@ -32,12 +32,9 @@ from idstore.services.passkey_errors import (
     SessionDataUnreadable,
     SessionExpired,
 )
-from idstore.timestamps import format_dtm
 
 # WebAuthn asks for at least 16 random bytes; 32 leave a wide margin.
 CHALLENGE_BYTES = 32
-REGISTRATION = "REGISTRATION"
-AUTHENTICATION = "AUTHENTICATION"
 __all__ = ["b64url", "b64url_decode"]  # imported from here by the passkey modules
 
 PASSKEY_SESSIONS = SessionKind(
@@ -82,15 +79,6 @@ class Completion:
     client_failure: str | None
 
 
-@dataclass(frozen=True)
-class StartedSession:
-    """A session as the caller receives it: one of `session_id` and `session_data`."""
-
-    state: SessionState
-    session_id: str | None
-    session_data: str | None
-
-
 async def start(
     conn: AsyncConnection,
     keyring: KeyRing,
@@ -105,7 +93,7 @@ async def start(
     allowed_credentials: tuple[str, ...],
     now: datetime,
     timeout_seconds: int,
-) -> StartedSession:
+) -> StartedSession[SessionState]:
     """Insert a session with a fresh challenge; answer it as the configuration's mode asks.
     Sweeps the store's sessions long expired (ceremony_sessions.SWEEP_AFTER)."""
     state = SessionState(
@@ -119,21 +107,9 @@ async def start(
         allowed_credentials=allowed_credentials,
         expiration_dtm=now + timedelta(seconds=timeout_seconds),
     )
-    row = NewSession(
-        session_id=state.session_id,
-        store_id=store_id,
-        user_id=user_id,
-        rp_id=rp_id,
-        ceremony=ceremony,
-        now=now,
-        expiration_dtm=state.expiration_dtm,
+    return await start_session(
+        conn, keyring, PASSKEY_SESSIONS, state, store_id=store_id, mode=mode, now=now
     )
-    is_internal = mode is SessionManagement.INTERNAL
-    session_data = await insert_session(
-        conn, keyring, PASSKEY_SESSIONS, row, state=_encode(state), is_internal=is_internal
-    )
-    session_id = state.session_id if is_internal else None
-    return StartedSession(state, session_id=session_id, session_data=session_data)
 
 
 async def consume(
@@ -161,13 +137,6 @@ async def consume(
         session_data=completion.session_data,
     )
     return _decode(plain)
-
-
-def _encode(state: SessionState) -> bytes:
-    values = asdict(state)
-    values["allowed_credentials"] = list(state.allowed_credentials)
-    values["expiration_dtm"] = format_dtm(state.expiration_dtm)
-    return json.dumps(values, separators=(",", ":")).encode()
 
 
 def _decode(plain: bytes) -> SessionState:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -67,26 +67,33 @@ async def create_policy(
 ) -> TotpPolicy:
     """Create a policy; absent fields take their defaults. Raises 3000, 3201, 9002 (too many)."""
     async with database.transaction() as conn:
-        # Locked, so that two creates cannot both take the last place (checked after inserting).
+        # Locked, so that two creates cannot both take the last place.
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name, for_update=True)
-        policy = await insert_policy(conn, ctx, store_id=store.id, name=name, changes=changes)
-        await check_policy_count(conn, store_id=store.id, field="name")
-        return policy
+        # A name the store has already stays 3201, full store or not: the insert says so.
+        names = await policy_names(conn, store_id=store.id) | {name}
+        check_policy_count(len(names), field="name")
+
+        return await insert_policy(conn, ctx, store_id=store.id, name=name, changes=changes)
 
 
-async def check_policy_count(conn: AsyncConnection, *, store_id: str, field: str) -> None:
-    """Refuse a store that now holds more than MAX_POLICIES_PER_STORE policies: 9002 on `field`.
+def check_policy_count(count: int, *, field: str) -> None:
+    """Refuse, before anything is written, a store that would hold `count` TOTP policies when
+    that is more than MAX_POLICIES_PER_STORE.
 
-    Called after the transaction's inserts, with the store row locked (or just created)."""
-    count = await conn.scalar(
-        select(func.count())
-        .select_from(tables.totp_policies)
-        .where(tables.totp_policies.c.store_id == store_id)
-    )
-    if (count or 0) > MAX_POLICIES_PER_STORE:
+    Raises InvalidField (9002) on `field`.
+    """
+    if count > MAX_POLICIES_PER_STORE:
         raise InvalidField.of(
             field, f"a store holds at most {MAX_POLICIES_PER_STORE} TOTP policies"
         )
+
+
+async def policy_names(conn: AsyncConnection, *, store_id: str) -> set[str]:
+    """The names of the store's TOTP policies; lock the store row first to count on them."""
+    names = await conn.scalars(
+        select(tables.totp_policies.c.name).where(tables.totp_policies.c.store_id == store_id)
+    )
+    return set(names)
 
 
 async def insert_policy(

@@ -7,7 +7,18 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import BindParameter, ColumnElement, Row, Select, Table, bindparam, exists, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
@@ -319,7 +330,9 @@ def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
     return (
         select(
             users,
-            stores.c.configuration.label("store_configuration"),
+            # As text: the parsed configuration is cached by it (configuration.from_text),
+            # so a JSON document is not decoded on every attempt.
+            cast(stores.c.configuration, Text).label("store_configuration"),
             policies.c.id.label("policy_id"),
             policies.c.drift_steps.label("policy_drift_steps"),
             # Whether the user's passkeys and faces need a read of their own: most TOTP users

@@ -26,6 +26,7 @@ from idstore.services.policies import (
     check_policy_count,
     find_policy,
     insert_policy,
+    policy_names,
 )
 from idstore.services.rows import (
     find_store,
@@ -58,7 +59,9 @@ SORTABLE = {
 async def create_store(
     database: Database, ctx: Context, *, name: str, changes: StoreChanges
 ) -> Store:
-    """Create a store with its configuration and TOTP policies. Raises 3001."""
+    """Create a store with its configuration and TOTP policies. Raises 3001, 9002 (too many
+    policies)."""
+    check_policy_count(len(changes.totp_policies), field=POLICIES_FIELD)
     store_id = new_id()
     config = configuration.merged(StoreConfiguration(), changes.configuration)
     async with database.transaction() as conn:
@@ -83,7 +86,6 @@ async def create_store(
             await insert_policy(
                 conn, ctx, store_id=store_id, name=policy_name, changes=policy_changes
             )
-        await check_policy_count(conn, store_id=store_id, field=POLICIES_FIELD)
         return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
 
 
@@ -128,9 +130,15 @@ async def get_store(database: Database, ctx: Context, *, name: str) -> Store:
 async def update_store(
     database: Database, ctx: Context, *, name: str, changes: StoreChanges
 ) -> Store:
-    """Merge the given fields into the store; a policy given is created or updated by name."""
+    """Merge the given fields into the store; a policy given is created or updated by name.
+
+    Raises 3000, 9002 (too many policies).
+    """
     async with database.transaction() as conn:
         row = await find_store(conn, tenant_id=ctx.tenant_id, name=name, for_update=True)
+        held = await policy_names(conn, store_id=row.id)
+        check_policy_count(len(held.union(changes.totp_policies)), field=POLICIES_FIELD)
+
         current = configuration.from_json(row.configuration)
         merged = configuration.merged(current, changes.configuration)
         description = changes.values.get("description", row.description)
@@ -159,7 +167,6 @@ async def update_store(
             await _upsert_policy(
                 conn, ctx, store_id=row.id, name=policy_name, changes=policy_changes
             )
-        await check_policy_count(conn, store_id=row.id, field=POLICIES_FIELD)
         return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
 
 

@@ -9,7 +9,7 @@ audited, so concurrent attempts for one user are decided one after the other.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, bindparam, delete, select, update
@@ -147,11 +147,11 @@ async def _with_more_authenticators(conn: AsyncConnection, user: User, row: Any)
     there are any."""
     owner = {"store_id": user.store_id, "user_id": user.id}
     if row.has_passkeys:
-        user = replace(user, passkeys=await passkeys_of(conn, **owner))
+        user = replaced(user, passkeys=await passkeys_of(conn, **owner))
     if row.has_biometrics:
-        user = replace(user, biometrics=await biometrics_of(conn, **owner))
+        user = replaced(user, biometrics=await biometrics_of(conn, **owner))
     if row.has_appkeys:
-        user = replace(user, appkeys=await appkeys_of(conn, **owner))
+        user = replaced(user, appkeys=await appkeys_of(conn, **owner))
     return user
 
 
@@ -214,7 +214,7 @@ class _TotpAttempt(Attempt):
             conn=conn,
             ctx=ctx,
             store_id=first.store_id,
-            locking_policy=configuration.from_json(first.store_configuration).user_locking,
+            locking_policy=configuration.from_text(first.store_configuration).user_locking,
             user=await _with_more_authenticators(
                 conn, user_with_totps(first, totps, ctx.now), first
             ),
@@ -264,7 +264,7 @@ class _TotpAttempt(Attempt):
 
     async def _forget(self, totp_id: str) -> None:
         await self.conn.execute(delete(tables.user_totps).where(self._the_totp(totp_id)))
-        self.user = replace(self.user, totps=tuple(t for t in self.user.totps if t.id != totp_id))
+        self.user = replaced(self.user, totps=tuple(t for t in self.user.totps if t.id != totp_id))
 
     def _the_totp(self, totp_id: str) -> ColumnElement[bool]:
         return (_TOTPS.store_id == self.store_id) & (_TOTPS.id == totp_id)
@@ -332,7 +332,7 @@ class _TotpAttempt(Attempt):
         if accepted != 1:
             raise await self._lost_race(totp.id, activating=activating)
 
-        self.held = replace(held, totp=used)
+        self.held = _HeldTotp(used, held.secret_sealed)
         record = await self.succeed()
         if activating:
             log.info("totp.activated", extra=self.log_fields())
@@ -353,13 +353,13 @@ class _TotpAttempt(Attempt):
             await self.conn.execute(select(tables.user_totps).where(self._the_totp(totp_id)))
         ).first()
         if row is None:
-            self.user = replace(
+            self.user = replaced(
                 self.user, totps=tuple(t for t in self.user.totps if t.id != totp_id)
             )
             return await self.refuse(RegistrationNotFound())
 
         current = totp_from_row(row)
-        self.user = replace(
+        self.user = replaced(
             self.user, totps=tuple(current if t.id == totp_id else t for t in self.user.totps)
         )
         self.held = _HeldTotp(current, row.secret_sealed)

@@ -23,6 +23,7 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
 from idstore.services import configuration, locking
+from idstore.services.policies import MAX_POLICIES_PER_STORE
 from idstore.transfer import export_format as fmt
 from idstore.transfer.import_file import (
     ExportLines,
@@ -123,6 +124,7 @@ async def _insert_store(
     where = lines.where()
     values = _checked(fmt.from_json, fmt.STORE_FIELDS, record, f"{where} (store)")
     _check_configuration(values["configuration"], where)
+    policies = _policy_records(record, where)
     file_store_id = values["id"]
     values["id"] = ids(file_store_id)
     values["tenant_id"] = options.tenant_id or values["tenant_id"]
@@ -133,20 +135,31 @@ async def _insert_store(
         await conn.execute(insert(tables.stores).values(values))
     except IntegrityError:  # made by someone else since the check
         raise StoreExists(f"the store {values['name']!r} was created meanwhile") from None
-    policies = await _insert_policies(conn, record, values["id"], ids, where)
+    inserted = await _insert_policies(conn, policies, values["id"], ids, where)
     await _insert_passkey_configs(conn, record, values["id"], ids, lines)
     return _Target(
-        values["tenant_id"], values["name"], values["id"], file_store_id, policies, lines.version
+        values["tenant_id"], values["name"], values["id"], file_store_id, inserted, lines.version
     )
 
 
-async def _insert_policies(
-    conn: AsyncConnection, record: dict[str, Any], store_id: str, ids: _Ids, where: str
-) -> dict[str, tuple[str, str]]:
-    """Insert the store's TOTP policies; return each file id's new id and the policy's name."""
+def _policy_records(record: dict[str, Any], where: str) -> list[Any]:
+    """The store's TOTP policies as the file gives them, refused (before anything is written)
+    when they are more than a store holds here."""
     policies = record.get("totpPolicies")
     if not isinstance(policies, list):
         raise FileRefused(f"{where}: field 'totpPolicies' is not a list")
+    if len(policies) > MAX_POLICIES_PER_STORE:
+        raise FileRefused(
+            f"{where}: the store has {len(policies)} TOTP policies; a store holds at most "
+            f"{MAX_POLICIES_PER_STORE} (docs/decisions.md)"
+        )
+    return policies
+
+
+async def _insert_policies(
+    conn: AsyncConnection, policies: list[Any], store_id: str, ids: _Ids, where: str
+) -> dict[str, tuple[str, str]]:
+    """Insert the store's TOTP policies; return each file id's new id and the policy's name."""
     inserted = {}
     for number, policy in enumerate(policies):
         row = _checked(fmt.from_json, fmt.POLICY_FIELDS, policy, f"{where} policy {number}")

@@ -6,6 +6,11 @@ from __future__ import annotations
 from fastapi.openapi.models import Example
 
 from idstore.api.examples.appkeys import AAID, APPKEY, CONFIG_NOT_FOUND, DEVICE_ID, RP_ID
+from idstore.api.examples.ceremonies import (
+    client_cancelled,
+    completion_in,
+    external_completion_in,
+)
 from idstore.api.examples.users import NEW_USER, USER
 from idstore.api.examples.values import (
     ACTIVATED,
@@ -105,39 +110,21 @@ def _response(op: str, assertion: str) -> list[Json]:
 
 _REGISTRATION_RESPONSE = _response("Reg", "EXAMPLE-base64url-of-a-UAFV1TLV-registration")
 _AUTHENTICATION_RESPONSE = _response("Auth", "EXAMPLE-base64url-of-a-UAFV1TLV-authentication")
-_FAILURE: Example = {
-    "summary": "The UAF client failed (here: the user cancelled)",
-    "value": {"clientFailure": {"reason": "CANCELLED", "message": "USER_CANCELLED"}},
-}
+_FAILURE = client_cancelled("UAF client", "USER_CANCELLED")
 
-REGISTRATION_COMPLETE_IN: dict[str, Example] = {
-    "response": {
-        "summary": "The UAF client's RegistrationResponse array",
-        "value": {"clientResponse": _REGISTRATION_RESPONSE},
-    },
-    "failure": _FAILURE,
-}
-
-EXTERNAL_REGISTRATION_COMPLETE_IN: dict[str, Example] = {
-    "response": {
-        "summary": "The sessionData from the start and the RegistrationResponse",
-        "value": {"sessionData": SESSION_DATA, "clientResponse": _REGISTRATION_RESPONSE},
-    },
-}
-
-AUTHENTICATION_COMPLETE_IN: dict[str, Example] = {
-    "response": {
-        "summary": "The UAF client's AuthenticationResponse array",
-        "value": {"clientResponse": _AUTHENTICATION_RESPONSE},
-    },
-    "failure": _FAILURE,
-}
-
+REGISTRATION_COMPLETE_IN = completion_in(
+    "response", "The UAF client's RegistrationResponse array", _REGISTRATION_RESPONSE, _FAILURE
+)
+EXTERNAL_REGISTRATION_COMPLETE_IN = external_completion_in(
+    "response", "the RegistrationResponse", SESSION_DATA, _REGISTRATION_RESPONSE
+)
+AUTHENTICATION_COMPLETE_IN = completion_in(
+    "response", "The UAF client's AuthenticationResponse array", _AUTHENTICATION_RESPONSE, _FAILURE
+)
 EXTERNAL_AUTHENTICATION_COMPLETE_IN: dict[str, Example] = {
-    "response": {
-        "summary": "The sessionData from the start and the AuthenticationResponse",
-        "value": {"sessionData": SESSION_DATA, "clientResponse": _AUTHENTICATION_RESPONSE},
-    },
+    **external_completion_in(
+        "response", "the AuthenticationResponse", SESSION_DATA, _AUTHENTICATION_RESPONSE
+    ),
     "single-shot": {
         "summary": "No start: the challenge signed is the client's UTC time, base64url",
         "value": {"clientResponse": _AUTHENTICATION_RESPONSE},

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from fastapi.openapi.models import Example
 
+from idstore.api.examples.ceremonies import (
+    client_cancelled,
+    completion_in,
+    external_completion_in,
+)
 from idstore.api.examples.users import NEW_USER, USER
 from idstore.api.examples.values import (
     ACTIVATED,
@@ -178,40 +183,20 @@ _ASSERTION_RESPONSE: Json = {
     "clientExtensionResults": {},
 }
 
-_FAILURE: Example = {
-    "summary": "The browser call failed (here: the user cancelled)",
-    "value": {"clientFailure": {"reason": "CANCELLED", "message": "NotAllowedError"}},
-}
+_FAILURE = client_cancelled("browser call", "NotAllowedError")
 
-REGISTRATION_COMPLETE_IN: dict[str, Example] = {
-    "credential": {
-        "summary": "The credential's toJSON()",
-        "value": {"clientResponse": _ATTESTATION_RESPONSE},
-    },
-    "failure": _FAILURE,
-}
-
-EXTERNAL_REGISTRATION_COMPLETE_IN: dict[str, Example] = {
-    "credential": {
-        "summary": "The sessionData from the start and the credential's toJSON()",
-        "value": {"sessionData": SESSION_DATA, "clientResponse": _ATTESTATION_RESPONSE},
-    },
-}
-
-AUTHENTICATION_COMPLETE_IN: dict[str, Example] = {
-    "assertion": {
-        "summary": "The assertion's toJSON()",
-        "value": {"clientResponse": _ASSERTION_RESPONSE},
-    },
-    "failure": _FAILURE,
-}
-
-EXTERNAL_AUTHENTICATION_COMPLETE_IN: dict[str, Example] = {
-    "assertion": {
-        "summary": "The sessionData from the start and the assertion's toJSON()",
-        "value": {"sessionData": SESSION_DATA, "clientResponse": _ASSERTION_RESPONSE},
-    },
-}
+REGISTRATION_COMPLETE_IN = completion_in(
+    "credential", "The credential's toJSON()", _ATTESTATION_RESPONSE, _FAILURE
+)
+EXTERNAL_REGISTRATION_COMPLETE_IN = external_completion_in(
+    "credential", "the credential's toJSON()", SESSION_DATA, _ATTESTATION_RESPONSE
+)
+AUTHENTICATION_COMPLETE_IN = completion_in(
+    "assertion", "The assertion's toJSON()", _ASSERTION_RESPONSE, _FAILURE
+)
+EXTERNAL_AUTHENTICATION_COMPLETE_IN = external_completion_in(
+    "assertion", "the assertion's toJSON()", SESSION_DATA, _ASSERTION_RESPONSE
+)
 
 REGISTRATION_COMPLETED: Json = {
     "user": {

@@ -8,27 +8,19 @@ from pydantic import AfterValidator, Field
 
 from idstore.api.schemas.common import Dtm, RequestBody, ResponseBody, Storable, StrictStr
 from idstore.services import api_key_rules
-
-PERMISSION_PATTERN = r"^TNT#[A-Za-z0-9._-]{1,64}#IdentityStore:(\*|[A-Za-z]{1,64})$"
-
-
-def _known_operation(granted: str) -> str:
-    operation = granted.rsplit(":", 1)[-1]
-    if not api_key_rules.is_known_operation(operation):
-        raise ValueError(f"unknown operation {operation!r} (see docs/permissions.md)")
-    return granted
+from idstore.services.api_key_rules import MAX_PERMISSIONS, PERMISSION_PATTERN
 
 
-def _each_once(permissions: list[str]) -> list[str]:
-    # A permission given twice grants nothing more: keep the first of each (docs/security.md).
-    return list(dict.fromkeys(permissions))
+def _held(permissions: list[str]) -> list[str]:
+    return list(api_key_rules.permissions_held(permissions))
 
 
+# Each permission checked on its own too, so that a refusal names it (`permissions.1`).
 Permission = Annotated[
     StrictStr,
     Field(pattern=PERMISSION_PATTERN, max_length=160),
     Storable,
-    AfterValidator(_known_operation),
+    AfterValidator(api_key_rules.check_permission),
 ]
 KeyName = Annotated[
     StrictStr,
@@ -63,10 +55,10 @@ class ApiKeyIn(RequestBody):
     name: KeyName | None = None
     permissions: Annotated[
         list[Permission],
-        AfterValidator(_each_once),
+        AfterValidator(_held),
         Field(
             min_length=1,
-            max_length=64,
+            max_length=MAX_PERMISSIONS,
             description="`TNT#{tenant}#IdentityStore:{operation}` or `…:*`, within the "
             "caller's own tenant and permissions.",
         ),

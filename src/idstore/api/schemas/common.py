@@ -57,7 +57,9 @@ def check_json(value: Any, depth: int = 0) -> Any:
 
 
 # Constraints (pattern, lengths) go on StrictStr, before Storable: placed after a validator
-# function they still validate but vanish from the OpenAPI schema clients and fuzzers read.
+# function (or on `X | None`) they still validate but vanish from the OpenAPI schema clients and
+# fuzzers read, and Pydantic words their refusal for collections ("items"), not characters. A
+# bound on the string itself also refuses an unpaired surrogate before Storable sees it.
 StrictStr = Annotated[str, Field(strict=True)]
 Storable = AfterValidator(check_text)
 Text = Annotated[StrictStr, Storable]
@@ -65,6 +67,7 @@ Dtm = Annotated[datetime, PlainSerializer(format_dtm, return_type=str, when_used
 NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 Name = Annotated[StrictStr, Field(pattern=NAME_PATTERN, min_length=1, max_length=64), Storable]
 Description = Annotated[StrictStr, Field(max_length=1024), Storable]
+ShortText = Annotated[StrictStr, Field(max_length=255), Storable]
 _NAME = re.compile(NAME_PATTERN)
 
 

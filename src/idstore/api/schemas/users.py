@@ -16,6 +16,7 @@ from idstore.api.schemas.common import (
     NotNull,
     RequestBody,
     ResponseBody,
+    ShortText,
     Storable,
     StrictStr,
     check_json,
@@ -50,7 +51,6 @@ DateOfBirth = Annotated[date, BeforeValidator(_iso_date)]
 Email = Annotated[StrictStr, Field(max_length=320), Storable, AfterValidator(_email)]
 Nationality = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2,3}$"), Storable]
 Attributes = Annotated[dict[str, Any], Field(max_length=100), AfterValidator(check_json)]
-ShortText = Annotated[StrictStr, Field(max_length=255), Storable]
 
 
 class UnlockIn(RequestBody):

@@ -1,0 +1,108 @@
+"""A user's passkey or appkey by its id (spec §9, §10): read it, its registration audit, enable
+or disable it, delete it; one transaction each, the same for either kind of key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import Row, Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idstore.db.engine import Database
+from idstore.services.context import Context, UserRef
+from idstore.services.errors import ResourceNotFound
+from idstore.services.models import JsonObject, replaced
+from idstore.services.owned_rows import change_status, delete_owned, owned_row
+
+
+class Key(Protocol):
+    @property
+    def status(self) -> StrEnum: ...
+
+
+K = TypeVar("K", bound=Key)
+
+
+@dataclass(frozen=True)
+class KeyAddress:
+    """Where the key asked for is: the store's name, its user, the key's id."""
+
+    store_name: str
+    ref: UserRef
+    key_id: str
+
+
+@dataclass(frozen=True)
+class KeyKind(Generic[K]):
+    """One kind of key: its `name` (in the not-found message and the event kinds), its table and
+    how a row of it reads."""
+
+    name: str
+    table: Table
+    from_row: Callable[[Row[Any]], K]
+
+
+async def get_key(database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress) -> K:
+    """Raises StoreNotFound (3000), UserNotFound (3100), ResourceNotFound (9011)."""
+    async with database.transaction(write=False) as conn:
+        row = await _find(conn, ctx, kind, key)
+        return kind.from_row(row)
+
+
+async def registration_audit(
+    database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress
+) -> JsonObject:
+    """What the key's registration recorded. Raises 3000, 3100, 9011."""
+    async with database.transaction(write=False) as conn:
+        row = await _find(conn, ctx, kind, key)
+        audit: JsonObject = dict(row.registration_audit)
+        return audit
+
+
+async def set_key_status(
+    database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress, status: StrEnum
+) -> K:
+    """Disable or re-enable the key; the `{name}.statusChanged` event when it changes.
+    Raises 3000, 3100, 9011."""
+    async with database.transaction() as conn:
+        # Locked first, as a TOTP's is: of two concurrent changes to one status, the second
+        # sees the first's and changes (and records) nothing.
+        row = await _find(conn, ctx, kind, key, for_update=True)
+        found = kind.from_row(row)
+        if found.status is status:
+            return found
+        await change_status(conn, ctx, kind.table, row, status, f"{kind.name}.statusChanged")
+        return replaced(found, status=status, last_updated_dtm=ctx.now)
+
+
+async def delete_key(database: Database, ctx: Context, kind: KeyKind[K], key: KeyAddress) -> None:
+    """Delete the key, with the `{name}.deleted` event. Raises 3000, 3100, 9011."""
+    async with database.transaction() as conn:
+        row = await _find(conn, ctx, kind, key)
+        await delete_owned(conn, ctx, kind.table, row, f"{kind.name}.deleted")
+
+
+async def _find(
+    conn: AsyncConnection,
+    ctx: Context,
+    kind: KeyKind[K],
+    key: KeyAddress,
+    *,
+    for_update: bool = False,
+) -> Row[Any]:
+    """Raises 3000, 3100, 9011."""
+    row = await owned_row(
+        conn,
+        ctx,
+        kind.table,
+        store_name=key.store_name,
+        ref=key.ref,
+        row_id=key.key_id,
+        for_update=for_update,
+    )
+    if row is None:
+        raise ResourceNotFound(f"{kind.name} not found")
+    return row
