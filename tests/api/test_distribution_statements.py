@@ -1,47 +1,49 @@
-"""Every statement of one TOTP authentication, read as Citus would route it (docs/scaling.md).
+"""Every statement of a TOTP attempt, read as Citus would route it (docs/scaling.md).
 
 Distributed by `store_id`, a statement reaches one worker only when each distributed table in it
 is pinned to one store. The statements the server really runs are captured, as
-tests/api/test_statements.py does, and read by tests/support/routing.py; what cannot be routed
-today is listed in KNOWN_UNROUTED_TOTP_AUTHENTICATION.
+tests/api/test_statements.py does, and read by tests/support/routing.py: none may reach a
+distributed table without naming its store.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from idstore.db.distribution import KNOWN_UNROUTED_TOTP_AUTHENTICATION
-from tests.support.api import Api
+from tests.support.api import RFC_SECRET, Api
 from tests.support.clock import ManualClock
 from tests.support.routing import referenced_tables, unrouted_tables, verb
-from tests.support.seeding import Seeder
+from tests.support.seeding import Seeder, TotpSpec
 from tests.support.server import LiveServer
-from tests.support.totp_users import totp_user
+from tests.support.totp_users import TotpUser, totp_user
 
 T0 = 1111111109  # the code is 081804
 
 
-def unrouted(statements: list[str]) -> set[str]:
-    return {f"{verb(s)} {table}" for s in statements for table in unrouted_tables(s)}
+def unrouted(statements: list[str]) -> list[str]:
+    return sorted({f"{verb(s)} {table}" for s in statements for table in unrouted_tables(s)})
 
 
-# A wrong code leaves the TOTP row as it is: no UPDATE of user_totps.
-WRONG_CODE_UNROUTED = KNOWN_UNROUTED_TOTP_AUTHENTICATION - {"UPDATE user_totps"}
+def reached(statements: list[str]) -> set[str]:
+    # Seen at all: statements run past SQLAlchemy's events would make the checks empty.
+    return set().union(*(referenced_tables(s) for s in statements))
 
 
 @pytest.mark.parametrize(
-    ("code", "status", "known"),
-    [("081804", 200, KNOWN_UNROUTED_TOTP_AUTHENTICATION), ("000000", 400, WRONG_CODE_UNROUTED)],
+    ("code", "status", "error_code"),
+    [("081804", 200, None), ("000000", 400, 3401)],
     ids=["right-code", "wrong-code"],
 )
-def test_the_statements_of_a_totp_authentication_name_their_store_except_where_known(
+def test_every_statement_of_a_totp_authentication_names_its_store(
     server: LiveServer,
     api: Api,
     seeder: Seeder,
     clock: ManualClock,
     code: str,
     status: int,
-    known: frozenset[str],
+    error_code: int | None,
 ) -> None:
     person = totp_user(api, seeder)
     clock.set(T0)
@@ -50,14 +52,46 @@ def test_the_statements_of_a_totp_authentication_name_their_store_except_where_k
         response = person.authenticate(code)
 
     assert response.status_code == status, response.text
-    # Seen at all: statements run past SQLAlchemy's events would make this check empty.
-    reached = set().union(*(referenced_tables(s) for s in statements))
-    assert {"users", "user_totps", "authentication_audit"} <= reached, statements
-    found = unrouted(statements)
-    new = sorted(found - known)
-    assert new == [], f"statements that reach a store's shards without its store_id: {new}"
-    routed = sorted(known - found)
-    assert routed == [], f"now routed: remove {routed} from KNOWN_UNROUTED_TOTP_AUTHENTICATION"
+    assert response.json().get("code") == error_code
+    assert {"users", "user_totps", "authentication_audit"} <= reached(statements), statements
+    assert unrouted(statements) == [], statements
+    if status == 200:
+        assert any(verb(s) == "UPDATE" and "user_totps" in s for s in statements), statements
+
+
+def _pending(api: Api, seeder: Seeder, *, registered_at: float) -> TotpUser:
+    spec = TotpSpec(RFC_SECRET, status="PENDING")
+    return totp_user(api, seeder, spec=spec, now=datetime.fromtimestamp(registered_at, UTC))
+
+
+def test_every_statement_of_a_registration_completion_names_its_store(
+    server: LiveServer, api: Api, seeder: Seeder, clock: ManualClock
+) -> None:
+    person = _pending(api, seeder, registered_at=T0)
+    clock.set(T0)
+
+    with server.statements.capture() as statements:
+        response = person.complete("081804")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["totp"]["status"] == "ACTIVE"
+    assert {"users", "user_totps", "authentication_audit"} <= reached(statements), statements
+    assert unrouted(statements) == [], statements
+
+
+def test_an_expired_registration_is_removed_by_a_statement_that_names_its_store(
+    server: LiveServer, api: Api, seeder: Seeder, clock: ManualClock
+) -> None:
+    person = _pending(api, seeder, registered_at=T0 - 3600)  # ten minutes to complete
+    clock.set(T0)
+
+    with server.statements.capture() as statements:
+        response = person.complete("081804")
+
+    assert (response.status_code, response.json()["code"]) == (400, 3302), response.text
+    assert any(verb(s) == "DELETE" and "user_totps" in s for s in statements), statements
+    assert unrouted(statements) == [], statements
+    assert seeder.totp_rows(person.user["id"]) == []
 
 
 @pytest.mark.parametrize(

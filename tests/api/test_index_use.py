@@ -130,7 +130,7 @@ def test_a_totp_authentication_reads_indexes_only(scaled: Scaled, ext: bool) -> 
 
     expected = "uq_users_store_id_external_id" if ext else "pk_users"
     assert_indexed(plans, expected)
-    assert_indexed(plans, "uq_user_totps_user_id_policy_id")
+    assert_indexed(plans, "uq_user_totps_store_id_user_id_policy_id")
 
 
 AUDIT_QUERIES = {

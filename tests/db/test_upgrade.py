@@ -18,17 +18,18 @@ from pathlib import Path
 import httpx
 import pyotp
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db.engine import Database
 from idstore.db.migrate import MIGRATION_LOCK_KEY, MIGRATION_LOCK_SUFFIX, alembic_config
 from idstore.db.tables import metadata
-from tests.support.databases import async_url, drop_database, fresh_database_url, is_postgresql
+from tests.support.databases import async_url, is_postgresql
+from tests.support.old_schemas import database_at
 from tests.support.processes import Launcher, idstore_process
 
 FIXTURE = Path(__file__).parent / "fixtures" / "revision_0003.sql"
@@ -49,27 +50,13 @@ COMMAND_TIMEOUT_SECONDS = 180
 @pytest.fixture
 def old_database(tmp_path: Path) -> Iterator[str]:
     """A database at revision 0003 holding the fixture's rows; its plain URL."""
-    url = fresh_database_url(tmp_path / "database")
-    asyncio.run(_make_old_database(url))
-    yield url
-    drop_database(url)
+    with database_at("0003", _load_fixture, tmp_path / "database") as url:
+        yield url
 
 
-async def _make_old_database(url: str) -> None:
-    database = Database(async_url(url))
-    try:
-        async with database.engine.begin() as conn:
-            await conn.run_sync(_upgrade_to_0003)
-            for statement in _fixture_statements(database.dialect):
-                await conn.exec_driver_sql(statement)
-    finally:
-        await database.dispose()
-
-
-def _upgrade_to_0003(connection: Connection) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, "0003")
+async def _load_fixture(conn: AsyncConnection, dialect: str) -> None:
+    for statement in _fixture_statements(dialect):
+        await conn.exec_driver_sql(statement)
 
 
 def _fixture_statements(dialect: str) -> list[str]:

@@ -53,52 +53,12 @@ PLACEMENTS: dict[str, Placement] = {
     "admin_events": Placement.COORDINATOR,
 }
 
-# Where the schema breaks Citus's rules today, as tests/db/test_distribution.py finds them.
-# Citus refuses `create_distributed_table` on these tables until each is fixed by a migration
-# (a primary key `(store_id, id)`, unique constraints and foreign keys that include `store_id`).
+# Where the schema may break Citus's rules, as tests/db/test_distribution.py finds them: none
+# since migration 0013 (primary keys `(store_id, id)`, unique constraints and foreign keys that
+# include `store_id`). Citus would refuse `create_distributed_table` on a table listed here.
 # The test fails when this list and the schema disagree, in either direction: a fix must remove
 # its line, and a new table or constraint must not add to the list unnoticed.
-KNOWN_VIOLATIONS: frozenset[str] = frozenset(
-    {
-        "appkey_sessions: foreign key (user_id) -> users lacks store_id",
-        "appkey_sessions: primary key (id) lacks store_id",
-        "appkey_single_shot_challenges: foreign key (appkey_id) -> user_appkeys lacks store_id",
-        "appkey_single_shot_challenges: primary key (appkey_id, challenge) lacks store_id",
-        "authentication_audit: primary key (id) lacks store_id",
-        "passkey_sessions: primary key (id) lacks store_id",
-        "passkey_sessions: foreign key (user_id) -> users lacks store_id",
-        "user_appkeys: foreign key (user_id) -> users lacks store_id",
-        "user_appkeys: primary key (id) lacks store_id",
-        "user_biometrics: foreign key (user_id) -> users lacks store_id",
-        "user_biometrics: primary key (id) lacks store_id",
-        "user_biometrics: unique (user_id, type, subtype) lacks store_id",
-        "user_passkeys: primary key (id) lacks store_id",
-        "user_passkeys: foreign key (user_id) -> users lacks store_id",
-        "user_totps: primary key (id) lacks store_id",
-        "user_totps: unique (user_id, policy_id) lacks store_id",
-        "user_totps: foreign key (user_id) -> users lacks store_id",
-        "users: primary key (id) lacks store_id",
-    }
-)
-
-# The statements of one TOTP authentication that Citus could not route to one worker today, as
-# "<verb> <table>": a distributed table the statement reaches without naming its store_id. The
-# request names its store by name, and the attempt reads it (a reference table) in the same
-# statement that locks the user by id alone; the updates that follow find the user and the TOTP
-# by id. The fix is to carry the store's id into those conditions (`users.store_id = stores.id`
-# pins nothing: the store row is found by tenant and name). tests/api/test_distribution_
-# statements.py fails when this list and the statements disagree.
-KNOWN_UNROUTED_TOTP_AUTHENTICATION: frozenset[str] = frozenset(
-    {
-        "SELECT users",
-        "SELECT user_totps",
-        "SELECT user_passkeys",
-        "SELECT user_biometrics",
-        "SELECT user_appkeys",
-        "UPDATE user_totps",
-        "UPDATE users",
-    }
-)
+KNOWN_VIOLATIONS: frozenset[str] = frozenset()
 
 
 def distributed_tables() -> list[str]:

@@ -50,16 +50,50 @@ async def migrate(
 
     A concurrent migrator is waited for: `on_wait` is told once, with what is awaited, before
     waiting; `on_apply` hears each revision's id as it is applied.
+
+    On SQLite, foreign keys are not enforced while migrations run, as SQLite's own procedure for
+    changing a table asks: a migration that rebuilds a parent table (batch mode drops the old
+    one) would otherwise delete every child row with it. Every foreign key is checked before the
+    commit instead; a row that breaks one fails the migration, which changes nothing.
     """
     sqlite_file = _sqlite_file(database)
     if sqlite_file is not None:
         # Whoever migrates first makes the file: serve, migrate and import alike.
         create_private_file(sqlite_file)
-    async with _sqlite_file_lock(sqlite_file, on_wait), database.engine.begin() as connection:
-        if database.dialect == "postgresql":
-            await _advisory_lock(connection, on_wait)
-        applied: list[str] = await connection.run_sync(_upgrade, on_apply)
+    async with _sqlite_file_lock(sqlite_file, on_wait), database.engine.connect() as connection:
+        is_sqlite = database.dialect == "sqlite"
+        if is_sqlite:
+            await connection.run_sync(_enforce_foreign_keys, False)
+        try:
+            async with connection.begin():
+                if database.dialect == "postgresql":
+                    await _advisory_lock(connection, on_wait)
+                applied: list[str] = await connection.run_sync(_upgrade, on_apply)
+                if is_sqlite and applied:
+                    await connection.run_sync(_check_foreign_keys)
+        finally:
+            if is_sqlite:
+                await connection.run_sync(_enforce_foreign_keys, True)
         return applied
+
+
+def _enforce_foreign_keys(connection: Connection, enforce: bool) -> None:
+    # On the driver's connection: a statement through SQLAlchemy would begin a transaction
+    # first, inside which SQLite ignores this pragma.
+    driver_connection = connection.connection.dbapi_connection
+    if driver_connection is None:
+        raise RuntimeError("the migration's connection is closed")
+    cursor = driver_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enforce else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the migrated rows break foreign keys (table, rowid, parent): {broken}")
 
 
 async def _advisory_lock(connection: AsyncConnection, on_wait: Notify) -> None:

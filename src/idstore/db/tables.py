@@ -9,10 +9,12 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -20,6 +22,21 @@ from sqlalchemy import (
 )
 
 from idstore.db.types import UtcDateTime, json_column_type
+
+# The tables distributed by store on Citus (db/distribution.py) name `store_id` first in every
+# primary key and unique constraint, and in every foreign key between them (migration 0013).
+
+
+def _store_key(*columns: str) -> PrimaryKeyConstraint:
+    return PrimaryKeyConstraint("store_id", *columns)
+
+
+def _owned_by(column: str, parent: str) -> ForeignKeyConstraint:
+    """(store_id, column) -> parent (store_id, id): a row of the parent's store, deleted with it."""
+    return ForeignKeyConstraint(
+        ["store_id", column], [f"{parent}.store_id", f"{parent}.id"], ondelete="CASCADE"
+    )
+
 
 metadata = MetaData(
     naming_convention={
@@ -86,7 +103,7 @@ totp_policies = Table(
 users = Table(
     "users",
     metadata,
-    Column("id", String(ID), primary_key=True),
+    Column("id", String(ID), nullable=False),
     Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
     Column("external_id", String(255), nullable=False),
     # The status an administrator set; a lock shows as TEMP_LOCKED / LOCKED on top of it.
@@ -119,6 +136,7 @@ users = Table(
     # How many records the chain holds, and a keyed hash over user, length and head.
     Column("audit_chain_length", Integer),
     Column("audit_chain_seal", String(64)),
+    _store_key("id"),
     UniqueConstraint("store_id", "external_id"),
     Index("ix_users_store_id_created_dtm_id", "store_id", "created_dtm", "id"),
 )
@@ -141,9 +159,9 @@ store_user_counts = Table(
 user_totps = Table(
     "user_totps",
     metadata,
-    Column("id", String(ID), primary_key=True),
+    Column("id", String(ID), nullable=False),
     Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), nullable=False),
     Column(
         "policy_id", String(ID), ForeignKey("totp_policies.id", ondelete="CASCADE"), nullable=False
     ),
@@ -162,7 +180,9 @@ user_totps = Table(
     Column("activated_dtm", UtcDateTime),
     Column("expiration_dtm", UtcDateTime),
     Column("last_authenticated_with_dtm", UtcDateTime),
-    UniqueConstraint("user_id", "policy_id"),
+    _store_key("id"),
+    UniqueConstraint("store_id", "user_id", "policy_id"),
+    _owned_by("user_id", "users"),
     Index("ix_user_totps_policy_id", "policy_id"),
 )
 
@@ -170,7 +190,7 @@ user_totps = Table(
 authentication_audit = Table(
     "authentication_audit",
     metadata,
-    Column("id", String(ID), primary_key=True),
+    Column("id", String(ID), nullable=False),
     Column("tenant_id", String(64), nullable=False),
     Column("store_id", String(ID), nullable=False),
     Column("user_id", String(ID), nullable=False),
@@ -184,6 +204,7 @@ authentication_audit = Table(
     Column("chain_key_id", String(32)),
     Column("chain_previous", String(64)),
     Column("chain_hash", String(64)),
+    _store_key("id"),
     # A user's records in order; type and result ride along so that counting a user's records,
     # filtered or not, reads the index alone (migration 0009).
     Index(
@@ -235,9 +256,9 @@ passkey_configs = Table(
 user_passkeys = Table(
     "user_passkeys",
     metadata,
-    Column("id", String(ID), primary_key=True),
+    Column("id", String(ID), nullable=False),
     Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), nullable=False),
     Column("rp_id", String(253), nullable=False),
     # base64url of the credential id (at most 1023 bytes by WebAuthn level 3).
     Column("credential_id", String(1400), nullable=False),
@@ -256,7 +277,9 @@ user_passkeys = Table(
     Column("created_dtm", UtcDateTime, nullable=False),
     Column("last_updated_dtm", UtcDateTime, nullable=False),
     Column("last_authenticated_with_dtm", UtcDateTime),
+    _store_key("id"),
     UniqueConstraint("store_id", "rp_id", "credential_id"),
+    _owned_by("user_id", "users"),
     Index("ix_user_passkeys_user_id", "user_id"),
 )
 
@@ -268,14 +291,17 @@ def ceremony_sessions(name: str) -> Table:
     return Table(
         name,
         metadata,
-        Column("id", String(ID), primary_key=True),
+        Column("id", String(ID), nullable=False),
         Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-        Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE")),
+        Column("user_id", String(ID)),
         Column("rp_id", String(253), nullable=False),
         Column("ceremony", String(16), nullable=False),
         Column("state_sealed", LargeBinary),
         Column("created_dtm", UtcDateTime, nullable=False),
         Column("expiration_dtm", UtcDateTime, nullable=False),
+        _store_key("id"),
+        # A session without a user yet (a discoverable passkey) is not checked: MATCH SIMPLE.
+        _owned_by("user_id", "users"),
         Index(f"ix_{name}_expiration_dtm", "expiration_dtm"),
     )
 
@@ -303,9 +329,9 @@ appkey_configs = Table(
 user_appkeys = Table(
     "user_appkeys",
     metadata,
-    Column("id", String(ID), primary_key=True),
+    Column("id", String(ID), nullable=False),
     Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), nullable=False),
     Column("rp_id", String(253), nullable=False),
     Column("aaid", String(9), nullable=False),
     Column("key_id", String(512), nullable=False),
@@ -326,7 +352,9 @@ user_appkeys = Table(
     Column("created_dtm", UtcDateTime, nullable=False),
     Column("last_updated_dtm", UtcDateTime, nullable=False),
     Column("last_authenticated_with_dtm", UtcDateTime),
+    _store_key("id"),
     UniqueConstraint("store_id", "rp_id", "aaid", "key_id"),
+    _owned_by("user_id", "users"),
     Index("ix_user_appkeys_store_id_user_id", "store_id", "user_id"),
 )
 
@@ -337,15 +365,12 @@ appkey_sessions = ceremony_sessions("appkey_sessions")
 appkey_single_shot_challenges = Table(
     "appkey_single_shot_challenges",
     metadata,
-    Column(
-        "appkey_id",
-        String(ID),
-        ForeignKey("user_appkeys.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("challenge", String(64), primary_key=True),
+    Column("appkey_id", String(ID), nullable=False),
+    Column("challenge", String(64), nullable=False),
     Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
     Column("accepted_dtm", UtcDateTime, nullable=False),
+    _store_key("appkey_id", "challenge"),
+    _owned_by("appkey_id", "user_appkeys"),
 )
 
 # A user's face (spec §11): one per user, type and subtype; a re-enrolment replaces the template.
@@ -354,9 +379,9 @@ appkey_single_shot_challenges = Table(
 user_biometrics = Table(
     "user_biometrics",
     metadata,
-    Column("id", String(ID), primary_key=True),
+    Column("id", String(ID), nullable=False),
     Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(ID), nullable=False),
     Column("type", String(16), nullable=False),
     Column("subtype", String(16), nullable=False),
     Column("status", String(16), nullable=False),
@@ -367,5 +392,7 @@ user_biometrics = Table(
     Column("image_sealed", LargeBinary),
     Column("created_dtm", UtcDateTime, nullable=False),
     Column("last_updated_dtm", UtcDateTime, nullable=False),
-    UniqueConstraint("user_id", "type", "subtype"),
+    _store_key("id"),
+    UniqueConstraint("store_id", "user_id", "type", "subtype"),
+    _owned_by("user_id", "users"),
 )

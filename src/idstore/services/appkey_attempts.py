@@ -192,13 +192,16 @@ class AppkeyAttempt(Attempt):
         that a refused attempt does not use the time up."""
         await self.conn.execute(
             delete(_CHALLENGES).where(
+                _CHALLENGES.c.store_id == self.store_id,
                 _CHALLENGES.c.appkey_id == row.id,
                 _CHALLENGES.c.accepted_dtm < self.ctx.now - _SINGLE_SHOT_MEMORY,
             )
         )
         used = await self.conn.execute(
             select(_CHALLENGES.c.appkey_id).where(
-                _CHALLENGES.c.appkey_id == row.id, _CHALLENGES.c.challenge == challenge
+                _CHALLENGES.c.store_id == self.store_id,
+                _CHALLENGES.c.appkey_id == row.id,
+                _CHALLENGES.c.challenge == challenge,
             )
         )
         if used.first() is not None:
@@ -217,6 +220,7 @@ class AppkeyAttempt(Attempt):
         accepted = await self.conn.execute(
             update(_APPKEYS)
             .where(
+                _APPKEYS.c.store_id == self.store_id,
                 _APPKEYS.c.id == row.id,
                 _APPKEYS.c.status == str(AppkeyStatus.ACTIVE),
                 counter_moves,
@@ -249,7 +253,7 @@ class AppkeyAttempt(Attempt):
                 store_id=self.store_id,
                 accepted_dtm=self.ctx.now,
             )
-            .on_conflict_do_nothing(index_elements=["appkey_id", "challenge"])
+            .on_conflict_do_nothing(index_elements=["store_id", "appkey_id", "challenge"])
         )
         if kept.rowcount != 1:
             raise await self._single_shot_replayed()

@@ -55,7 +55,9 @@ _SUSPICIOUS = frozenset(
 
 _CHAIN_HEAD_COLUMNS = ("audit_chain_head", "audit_chain_length", "audit_chain_seal")
 # Built once, one for each SET clause the hot path writes: after a refusal, after a success.
-_UPDATE_USER = update(tables.users).where(tables.users.c.id == bindparam("b_user_id"))
+_UPDATE_USER = update(tables.users).where(
+    tables.users.c.store_id == bindparam("b_store_id"), tables.users.c.id == bindparam("b_user_id")
+)
 _USER_REFUSED = HotStatement(_UPDATE_USER, column_keys=LOCK_STATE_COLUMNS + _CHAIN_HEAD_COLUMNS)
 _USER_SUCCEEDED = HotStatement(
     _UPDATE_USER,
@@ -151,6 +153,7 @@ class Attempt:
                 **lock_state_values(state),
                 **head,
                 "last_successful_authentication_dtm": now,
+                "b_store_id": self.store_id,
                 "b_user_id": self.user.id,
             },
         )
@@ -184,7 +187,13 @@ class Attempt:
         record = await self._audit(error=error)
         head = self._chain_head(record)
         await _USER_REFUSED.rowcount(
-            self.conn, {**lock_state_values(state), **head, "b_user_id": self.user.id}
+            self.conn,
+            {
+                **lock_state_values(state),
+                **head,
+                "b_store_id": self.store_id,
+                "b_user_id": self.user.id,
+            },
         )
         user = with_lock_state(
             self.user,

@@ -87,7 +87,11 @@ def _records_of(tenant_id: str, store_id: str) -> Any:
             users.c.audit_chain_seal,
             users.c.id.label("living_user_id"),
         )
-        .select_from(audit.outerjoin(users, users.c.id == audit.c.user_id))
+        .select_from(
+            audit.outerjoin(
+                users, (users.c.store_id == audit.c.store_id) & (users.c.id == audit.c.user_id)
+            )
+        )
         .where(audit.c.tenant_id == tenant_id, audit.c.store_id == store_id)
         .order_by(audit.c.user_id, audit.c.created_dtm, audit.c.id)
         .execution_options(yield_per=1000)
@@ -99,7 +103,7 @@ def _heads_without_records(store_id: str) -> Any:
     return select(users.c.id).where(
         users.c.store_id == store_id,
         users.c.audit_chain_head.is_not(None),
-        ~exists().where(audit.c.user_id == users.c.id),
+        ~exists().where(audit.c.store_id == users.c.store_id, audit.c.user_id == users.c.id),
     )
 
 

@@ -92,7 +92,9 @@ async def _replace_face(
     """Delete the user's face of the subtype, if any, and insert the new one; its id."""
     old = await face_row(conn, user_id=user_id, subtype=subtype)
     if old is not None:
-        await conn.execute(delete(BIOMETRICS).where(BIOMETRICS.c.id == old.id))
+        await conn.execute(
+            delete(BIOMETRICS).where(BIOMETRICS.c.store_id == store_id, BIOMETRICS.c.id == old.id)
+        )
 
     biometric_id = new_id()
     # The row id is the associated data: a sealed template moved to another row does not open.

@@ -23,11 +23,13 @@ _SUMMARY_COLUMNS = [
 ]
 
 
-async def biometrics_of(conn: AsyncConnection, user_id: str) -> tuple[UserBiometric, ...]:
+async def biometrics_of(
+    conn: AsyncConnection, *, store_id: str, user_id: str
+) -> tuple[UserBiometric, ...]:
     """The user's enrolled biometrics, oldest first, without their sealed template or image."""
     rows = await conn.execute(
         select(*_SUMMARY_COLUMNS)
-        .where(BIOMETRICS.c.user_id == user_id)
+        .where(BIOMETRICS.c.store_id == store_id, BIOMETRICS.c.user_id == user_id)
         .order_by(BIOMETRICS.c.created_dtm, BIOMETRICS.c.id)
     )
     return tuple(biometric_from_row(row) for row in rows)

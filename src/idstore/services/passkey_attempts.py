@@ -270,6 +270,7 @@ class PasskeyAttempt(Attempt):
         accepted = await self.conn.execute(
             update(_PASSKEYS)
             .where(
+                _PASSKEYS.c.store_id == self.store_id,
                 _PASSKEYS.c.id == row.id,
                 _PASSKEYS.c.status == str(PasskeyStatus.ACTIVE),
                 counter_moves,

@@ -76,7 +76,7 @@ async def user_handle(conn: AsyncConnection, ctx: Context, user_row: Row[Any], r
         attributes[PASSKEY_USERS] = passkey_users
         await conn.execute(
             update(tables.users)
-            .where(tables.users.c.id == user_row.id)
+            .where(tables.users.c.store_id == user_row.store_id, tables.users.c.id == user_row.id)
             .values(attributes=attributes, last_updated_dtm=ctx.now)
         )
     return handle

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, select, tuple_, update
 
 from idstore.crypto.keyring import KeyRing, SealBroken
 from idstore.db import tables
 from idstore.db.engine import Database
 
 BATCH_SIZE = 500
+# Where a batch resumes: the last row's primary key, (store_id, id).
+_Key = tuple[str, str]
 
 # Every column that holds a sealed value, with the table it is in; the row id is the context.
 # A face's kept image may be absent (NULL): only values present are examined.
@@ -57,10 +59,10 @@ async def reseal_all(
     examined = resealed = 0
     unopenable: list[str] = []
     for table, column in SEALED_COLUMNS:
-        last_id = ""
+        last: _Key = ("", "")
         while True:
-            batch, changed, last_id = await _reseal_batch(
-                database, ring, table, column, last_id, unopenable
+            batch, changed, last = await _reseal_batch(
+                database, ring, table, column, last, unopenable
             )
             examined += batch
             resealed += changed
@@ -77,21 +79,21 @@ async def _reseal_batch(
     ring: KeyRing,
     table: Table,
     column: str,
-    after_id: str,
+    after: _Key,
     unopenable: list[str],
-) -> tuple[int, int, str]:
+) -> tuple[int, int, _Key]:
     sealed = table.c[column]
     changed = 0
     async with database.transaction() as conn:
         rows = (
             await conn.execute(
-                select(table.c.id, sealed)
-                .where(table.c.id > after_id, sealed.is_not(None))
-                .order_by(table.c.id)
+                select(table.c.store_id, table.c.id, sealed)
+                .where(tuple_(table.c.store_id, table.c.id) > tuple_(*after), sealed.is_not(None))
+                .order_by(table.c.store_id, table.c.id)
                 .limit(BATCH_SIZE)
             )
         ).all()
-        for row_id, value in rows:
+        for store_id, row_id, value in rows:
             try:
                 if ring.sealed_key_id(value) == ring.current_key_id:
                     continue
@@ -101,10 +103,12 @@ async def _reseal_batch(
                 continue
             # Only if the row still holds what was read: a concurrent change wins.
             result = await conn.execute(
-                update(table).where(table.c.id == row_id, sealed == value).values({column: fresh})
+                update(table)
+                .where(table.c.store_id == store_id, table.c.id == row_id, sealed == value)
+                .values({column: fresh})
             )
             changed += result.rowcount
-    return len(rows), changed, rows[-1][0] if rows else after_id
+    return len(rows), changed, (rows[-1][0], rows[-1][1]) if rows else after
 
 
 async def _api_keys_on_older_keys(database: Database, ring: KeyRing) -> int:

@@ -7,13 +7,24 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, Table, Text, bindparam, cast, exists, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.db.hot import HotStatement
 from idstore.otp import Algorithm
-from idstore.services import configuration, locking
+from idstore.services import configuration, locking, store_ids
 from idstore.services.appkey_rows import appkey_config_from_row, appkeys_of
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StoreNotFound, UserNotFound
@@ -44,7 +55,10 @@ TOTP_COLUMNS = "totp_"
 async def find_store(
     conn: AsyncConnection, *, tenant_id: str, name: str, for_update: bool = False
 ) -> StoreRow:
-    """The tenant's store of that name. Another tenant's store is as missing as no store (3000)."""
+    """The tenant's store of that name. Another tenant's store is as missing as no store (3000).
+
+    The id read is remembered for the hot path (services/store_ids.py).
+    """
     query = select(tables.stores).where(
         tables.stores.c.tenant_id == tenant_id, tables.stores.c.name == name
     )
@@ -52,7 +66,9 @@ async def find_store(
         query = query.with_for_update()
     row = (await conn.execute(query)).first()
     if row is None:
+        store_ids.forget(conn, tenant_id=tenant_id, name=name)
         raise StoreNotFound(f"store {name!r} not found")
+    store_ids.remember(conn, tenant_id=tenant_id, name=name, store_id=row.id)
     return row
 
 
@@ -167,29 +183,30 @@ async def load_user(
 
 async def reload_user(conn: AsyncConnection, row: Row[Any], now: datetime) -> User:
     """Complete a user row with its TOTPs, passkeys, appkeys and biometrics."""
-    user = user_with_totps(row, await totps_of(conn, row.id), now)
+    owner = {"store_id": row.store_id, "user_id": row.id}
+    user = user_with_totps(row, await totps_of(conn, **owner), now)
     return replace(
         user,
-        passkeys=await passkeys_of(conn, row.id),
-        appkeys=await appkeys_of(conn, store_id=row.store_id, user_id=row.id),
-        biometrics=await biometrics_of(conn, row.id),
+        passkeys=await passkeys_of(conn, **owner),
+        appkeys=await appkeys_of(conn, **owner),
+        biometrics=await biometrics_of(conn, **owner),
     )
 
 
-async def totps_of(conn: AsyncConnection, user_id: str) -> tuple[UserTotp, ...]:
+async def totps_of(conn: AsyncConnection, *, store_id: str, user_id: str) -> tuple[UserTotp, ...]:
     """The user's TOTPs, oldest first, pending registrations past their deadline included."""
     totps = tables.user_totps
-    return await oldest_first(
-        conn, select(totps).where(totps.c.user_id == user_id), totps, totp_from_row
-    )
+    query = select(totps).where(totps.c.store_id == store_id, totps.c.user_id == user_id)
+    return await oldest_first(conn, query, totps, totp_from_row)
 
 
-async def passkeys_of(conn: AsyncConnection, user_id: str) -> tuple[UserPasskey, ...]:
+async def passkeys_of(
+    conn: AsyncConnection, *, store_id: str, user_id: str
+) -> tuple[UserPasskey, ...]:
     """The user's passkeys, oldest first."""
     passkeys = tables.user_passkeys
-    return await oldest_first(
-        conn, select(passkeys).where(passkeys.c.user_id == user_id), passkeys, passkey_from_row
-    )
+    query = select(passkeys).where(passkeys.c.store_id == store_id, passkeys.c.user_id == user_id)
+    return await oldest_first(conn, query, passkeys, passkey_from_row)
 
 
 def passkey_from_row(row: Row[Any]) -> UserPasskey:
@@ -294,14 +311,22 @@ def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
         tables.totp_policies,
         tables.user_totps,
     )
+    # Each distributed table is compared with the store's id, a value: Citus routes the
+    # statement to that store's worker (docs/scaling.md). The store is still found by tenant and
+    # name too, so that an id remembered from a store since deleted finds no row.
+    store_id: BindParameter[str] = bindparam("store_id")
     joined = (
         stores.join(users, users.c.store_id == stores.c.id)
         .outerjoin(
             policies,
             (policies.c.store_id == stores.c.id) & (policies.c.name == bindparam("policy_name")),
         )
-        .outerjoin(totps, totps.c.user_id == users.c.id)
+        .outerjoin(totps, (totps.c.store_id == store_id) & (totps.c.user_id == users.c.id))
     )
+
+    def owned_by_user(table: Table) -> ColumnElement[bool]:
+        return exists().where(table.c.store_id == store_id, table.c.user_id == users.c.id)
+
     return (
         select(
             users,
@@ -312,20 +337,17 @@ def _totp_attempt_query(user_key: ColumnElement[Any]) -> Select[Any]:
             policies.c.drift_steps.label("policy_drift_steps"),
             # Whether the user's passkeys and faces need a read of their own: most TOTP users
             # have none, and their attempts keep to the hot path's statement budget.
-            exists().where(tables.user_passkeys.c.user_id == users.c.id).label("has_passkeys"),
-            exists().where(tables.user_biometrics.c.user_id == users.c.id).label("has_biometrics"),
-            exists()
-            .where(
-                tables.user_appkeys.c.store_id == users.c.store_id,
-                tables.user_appkeys.c.user_id == users.c.id,
-            )
-            .label("has_appkeys"),
+            owned_by_user(tables.user_passkeys).label("has_passkeys"),
+            owned_by_user(tables.user_biometrics).label("has_biometrics"),
+            owned_by_user(tables.user_appkeys).label("has_appkeys"),
             *[column.label(TOTP_COLUMNS + column.name) for column in totps.c],
         )
         .select_from(joined)
         .where(
             stores.c.tenant_id == bindparam("tenant_id"),
             stores.c.name == bindparam("store_name"),
+            stores.c.id == store_id,
+            users.c.store_id == store_id,
             user_key == bindparam("user_key"),
         )
         .with_for_update(of=users)
@@ -340,9 +362,10 @@ _ATTEMPT_BY_EXTERNAL_ID = HotStatement(_totp_attempt_query(tables.users.c.extern
 def totp_attempt_query(
     ctx: Context, store_name: str, ref: UserRef, policy_name: str
 ) -> tuple[HotStatement, dict[str, str]]:
-    """The one statement an attempt starts with, and its parameters: the store's locking
-    policy, the policy's drift, the user and all of the user's TOTPs, the user row locked
-    (FOR UPDATE OF users)."""
+    """The one statement an attempt starts with, and its parameters but `store_id` (the
+    store's id, which the caller adds): the store's locking policy, the policy's drift, the
+    user and all of the user's TOTPs, the user row locked (FOR UPDATE OF users). No row when
+    the store, the user, or the store under that id is missing."""
     query = _ATTEMPT_BY_EXTERNAL_ID if ref.is_external else _ATTEMPT_BY_ID
     return query, {
         "tenant_id": ctx.tenant_id,

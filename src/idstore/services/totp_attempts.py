@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore import otp
@@ -20,7 +20,7 @@ from idstore.crypto.keyring import KeyRing, SealBroken
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.hot import HotStatement
-from idstore.services import audit, configuration
+from idstore.services import audit, configuration, store_ids
 from idstore.services.appkey_rows import appkeys_of
 from idstore.services.attempts import Attempt
 from idstore.services.context import Context, UserRef
@@ -64,6 +64,7 @@ _TOTPS = tables.user_totps.c
 # Built once, the SET clause from the parameters: accepts a step only past the last one used.
 _ACCEPT_STEP = HotStatement(
     update(tables.user_totps).where(
+        _TOTPS.store_id == bindparam("b_store_id"),
         _TOTPS.id == bindparam("b_id"),
         _TOTPS.status == bindparam("b_status"),
         _TOTPS.last_used_step < bindparam("b_step"),
@@ -144,14 +145,13 @@ async def complete_registration(
 async def _with_more_authenticators(conn: AsyncConnection, user: User, row: Any) -> User:
     """The user with the passkeys, appkeys and faces its summary shows, each read only when
     there are any."""
+    owner = {"store_id": user.store_id, "user_id": user.id}
     if row.has_passkeys:
-        user = replaced(user, passkeys=await passkeys_of(conn, user.id))
+        user = replaced(user, passkeys=await passkeys_of(conn, **owner))
     if row.has_biometrics:
-        user = replaced(user, biometrics=await biometrics_of(conn, user.id))
+        user = replaced(user, biometrics=await biometrics_of(conn, **owner))
     if row.has_appkeys:
-        user = replaced(
-            user, appkeys=await appkeys_of(conn, store_id=user.store_id, user_id=user.id)
-        )
+        user = replaced(user, appkeys=await appkeys_of(conn, **owner))
     return user
 
 
@@ -185,11 +185,19 @@ class _TotpAttempt(Attempt):
     ) -> _TotpAttempt:
         """Read and lock everything the attempt needs in one statement."""
         query, parameters = totp_attempt_query(ctx, store_name, ref, policy)
-        rows = await query.rows(conn, parameters)
+        store_id = store_ids.remembered(conn, tenant_id=ctx.tenant_id, name=store_name)
+        rows = (
+            [] if store_id is None else await query.rows(conn, {**parameters, "store_id": store_id})
+        )
         if not rows:
-            # Only on this error path: tell a missing store (3000) from a missing user (3100).
+            # A missing store (3000) or user (3100), or a store this process has not read yet or
+            # knows by an id that is no longer its own (deleted, then created anew): reading it
+            # remembers its id, and the attempt tries once more with that.
             store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-            await find_user_row(conn, store_id=store.id, ref=ref)
+            if store.id != store_id:
+                rows = await query.rows(conn, {**parameters, "store_id": store.id})
+            if not rows:
+                await find_user_row(conn, store_id=store.id, ref=ref)
 
         first = rows[0]
         totp_rows = [row for row in rows if row.totp_id is not None]
@@ -255,8 +263,11 @@ class _TotpAttempt(Attempt):
         return held
 
     async def _forget(self, totp_id: str) -> None:
-        await self.conn.execute(delete(tables.user_totps).where(tables.user_totps.c.id == totp_id))
+        await self.conn.execute(delete(tables.user_totps).where(self._the_totp(totp_id)))
         self.user = replaced(self.user, totps=tuple(t for t in self.user.totps if t.id != totp_id))
+
+    def _the_totp(self, totp_id: str) -> ColumnElement[bool]:
+        return (_TOTPS.store_id == self.store_id) & (_TOTPS.id == totp_id)
 
     async def verify(self, held: _HeldTotp, code: str, *, drift_steps: int) -> int:
         """The time step the code proves, newer than any step accepted before."""
@@ -310,7 +321,13 @@ class _TotpAttempt(Attempt):
         expected = TotpStatus.PENDING if activating else TotpStatus.ACTIVE
         accepted = await _ACCEPT_STEP.rowcount(
             self.conn,
-            {**_used_values(used), "b_id": totp.id, "b_status": str(expected), "b_step": step},
+            {
+                **_used_values(used),
+                "b_store_id": self.store_id,
+                "b_id": totp.id,
+                "b_status": str(expected),
+                "b_step": step,
+            },
         )
         if accepted != 1:
             raise await self._lost_race(totp.id, activating=activating)
@@ -333,9 +350,7 @@ class _TotpAttempt(Attempt):
         and this re-read names the refusal as SQLite, which serialises whole attempts, does.
         """
         row = (
-            await self.conn.execute(
-                select(tables.user_totps).where(tables.user_totps.c.id == totp_id)
-            )
+            await self.conn.execute(select(tables.user_totps).where(self._the_totp(totp_id)))
         ).first()
         if row is None:
             self.user = replaced(

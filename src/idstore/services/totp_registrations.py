@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select
+from sqlalchemy import ColumnElement, Row, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -78,7 +78,9 @@ async def start_registration(
         user = user_with_totps(user_row, (), ctx.now)
         _check_may_enrol(user, ctx)
 
-        existing = await _find_totp_row(conn, user_id=user.id, policy_id=policy.id)
+        existing = await _find_totp_row(
+            conn, store_id=store.id, user_id=user.id, policy_id=policy.id
+        )
         if existing is not None and existing.status != TotpStatus.PENDING:
             raise TotpAlreadyRegistered()
 
@@ -93,7 +95,9 @@ async def start_registration(
 
         if existing is not None:
             await conn.execute(
-                delete(tables.user_totps).where(tables.user_totps.c.id == existing.id)
+                delete(tables.user_totps).where(
+                    tables.user_totps.c.store_id == store.id, tables.user_totps.c.id == existing.id
+                )
             )
         try:
             await conn.execute(
@@ -168,14 +172,20 @@ def _otpauth_uri(totp: UserTotp, secret: bytes) -> str:
         raise InvalidField.of(exc.field, f"the {exc.field} may not be blank or hold ':'") from exc
 
 
-async def _find_totp_row(conn: AsyncConnection, *, user_id: str, policy_id: str) -> Row[Any] | None:
+async def _find_totp_row(
+    conn: AsyncConnection, *, store_id: str, user_id: str, policy_id: str
+) -> Row[Any] | None:
     return (
         await conn.execute(
-            select(tables.user_totps).where(
-                tables.user_totps.c.user_id == user_id, tables.user_totps.c.policy_id == policy_id
-            )
+            select(tables.user_totps).where(*_of_policy(store_id, user_id, policy_id))
         )
     ).first()
+
+
+def _of_policy(store_id: str, user_id: str, policy_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The user's TOTP for the policy, by the unique key (store_id, user_id, policy_id)."""
+    totps = tables.user_totps.c
+    return (totps.store_id == store_id, totps.user_id == user_id, totps.policy_id == policy_id)
 
 
 async def get_registration(
@@ -194,7 +204,7 @@ async def get_registration(
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         policy = await find_policy(conn, store_id=store.id, name=policy_name)
         user = await find_user_row(conn, store_id=store.id, ref=ref)
-        row = await _find_totp_row(conn, user_id=user.id, policy_id=policy.id)
+        row = await _find_totp_row(conn, store_id=store.id, user_id=user.id, policy_id=policy.id)
 
     if row is None:
         raise RegistrationNotFound()
@@ -218,9 +228,7 @@ async def deregister(
         user = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
 
         removed = await conn.execute(
-            delete(tables.user_totps).where(
-                tables.user_totps.c.user_id == user.id, tables.user_totps.c.policy_id == policy.id
-            )
+            delete(tables.user_totps).where(*_of_policy(store.id, user.id, policy.id))
         )
         if removed.rowcount == 0:
             raise RegistrationNotFound()

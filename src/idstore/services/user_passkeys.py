@@ -20,4 +20,4 @@ async def list_passkeys(
     async with database.transaction(write=False) as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         user = await find_user_row(conn, store_id=store.id, ref=ref)
-        return await passkeys_of(conn, user.id)
+        return await passkeys_of(conn, store_id=store.id, user_id=user.id)

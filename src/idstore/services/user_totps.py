@@ -24,7 +24,11 @@ async def list_totps(
     async with database.transaction(write=False) as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         user = await find_user_row(conn, store_id=store.id, ref=ref)
-        return tuple(totp for totp in await totps_of(conn, user.id) if not totp.is_expired(ctx.now))
+        return tuple(
+            totp
+            for totp in await totps_of(conn, store_id=store.id, user_id=user.id)
+            if not totp.is_expired(ctx.now)
+        )
 
 
 async def get_totp(

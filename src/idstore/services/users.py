@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idstore.db import tables
@@ -204,9 +204,7 @@ async def update_user(
             values.update(status=str(admin_status), **lock_state_values(state))
 
         try:
-            await conn.execute(
-                update(tables.users).where(tables.users.c.id == row.id).values(values)
-            )
+            await conn.execute(update(tables.users).where(_the_user(row)).values(values))
         except IntegrityError as exc:
             raise conflict(
                 exc,
@@ -230,8 +228,11 @@ async def delete_user(database: Database, ctx: Context, *, store_name: str, ref:
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
-        await conn.execute(delete(tables.user_totps).where(tables.user_totps.c.user_id == row.id))
-        await conn.execute(delete(tables.users).where(tables.users.c.id == row.id))
+        totps = tables.user_totps.c
+        await conn.execute(
+            delete(tables.user_totps).where(totps.store_id == store.id, totps.user_id == row.id)
+        )
+        await conn.execute(delete(tables.users).where(_the_user(row)))
         await events.record(conn, ctx, "user.deleted", store_id=store.id, subject_id=row.id)
 
 
@@ -252,7 +253,7 @@ async def unlock_user(
         state = locking.unlocked(user.lock_state, modalities)
         await conn.execute(
             update(tables.users)
-            .where(tables.users.c.id == row.id)
+            .where(_the_user(row))
             .values(**lock_state_values(state), last_updated_dtm=ctx.now)
         )
         named: list[JsonValue] = [str(m) for m in modalities] if modalities is not None else []
@@ -264,9 +265,7 @@ async def unlock_user(
             subject_id=row.id,
             details={"modalities": named} if modalities is not None else {},
         )
-        refreshed = (
-            await conn.execute(select(tables.users).where(tables.users.c.id == row.id))
-        ).one()
+        refreshed = (await conn.execute(select(tables.users).where(_the_user(row)))).one()
         return await reload_user(conn, refreshed, ctx.now)
 
 
@@ -279,3 +278,10 @@ def with_lock_state(user: User, state: LockState, now: datetime, **changes: Any)
         status=locking.effective_status(user.admin_status, state, now),
         **changes,
     )
+
+
+def _the_user(row: Row[Any]) -> ColumnElement[bool]:
+    """The user's row by its key, (store_id, id)."""
+    users = tables.users.c
+    key: ColumnElement[bool] = (users.store_id == row.store_id) & (users.id == row.id)
+    return key

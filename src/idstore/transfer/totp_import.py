@@ -276,7 +276,10 @@ async def _write(
     for users in _chunks(plan.new_users):
         await conn.execute(insert(tables.users), users)
     for ids in _chunks(plan.replaced_totp_ids):
-        await conn.execute(delete(tables.user_totps).where(tables.user_totps.c.id.in_(ids)))
+        totps = tables.user_totps.c
+        await conn.execute(
+            delete(tables.user_totps).where(totps.store_id == store.id, totps.id.in_(ids))
+        )
 
     done = 0
     for chunk in _chunks(plan.totps):
