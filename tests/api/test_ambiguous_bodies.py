@@ -11,7 +11,7 @@ import httpx
 import pyotp
 import pytest
 
-from idstore.api.json_bodies import REPEATED_KEY
+from idstore.api.json_bodies import MAX_NAMED, MAX_SHOWN, REPEATED_KEY
 from tests.support.api import BASE, Api, unique
 from tests.support.checks import error_of, json_of
 from tests.support.clock import ManualClock
@@ -154,3 +154,46 @@ def test_every_operation_refuses_a_body_that_is_not_json(
         )
         assert response.json()["code"] == 9001, f"{operation.method} {operation.path}"
         error_of(response, 400, 9001)
+
+
+def test_a_refusal_names_a_few_repeated_fields_and_stays_small(anonymous: httpx.Client) -> None:
+    # Every key repeated under one long parent: naming each by its full path would answer
+    # megabytes to a small request, before any caller is verified.
+    parent = "p" * 25_000
+    repeats = ",".join(f'"k{index}":0,"k{index}":0' for index in range(1800))
+    body = ('{"' + parent + '":{' + repeats + "}}").encode()
+
+    response = anonymous.request("GET", "/health/live", content=body, headers=JSON)
+
+    fields = [item["field"] for item in _field_errors(response)]
+    shown = "p" * MAX_SHOWN + "…"
+    assert fields == [f"{shown}.k{index}" for index in range(MAX_NAMED)]
+    assert len(response.content) < 2_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"\\ud800": 1, "\\ud800": 2}', b'{"a": {"\\udfff": 1, "\\udfff": 2}}'],
+    ids=["top", "nested"],
+)
+def test_a_repeated_key_json_spells_but_utf8_cannot_is_named_by_its_escape(
+    anonymous: httpx.Client, body: bytes
+) -> None:
+    for method, path in (("GET", "/health/live"), ("POST", ISSUE), ("POST", BASE)):
+        response = anonymous.request(method, path, content=body, headers=JSON)
+
+        [field] = [item["field"] for item in _field_errors(response)]
+        assert field.endswith(("\\ud800", "\\udfff")), path
+        assert response.content.decode("utf-8")  # the answer itself is UTF-8
+
+
+def test_null_where_a_body_is_optional_is_refused_and_changes_nothing(api: Api) -> None:
+    store = api.create_store(configuration={"totpPolicies": {"otp": {}}})
+    user = api.create_user(store["name"])
+    url = f"{api.user_url(store['name'], user)}/totps/registrations/otp"
+
+    refused = api.client.post(url, content=b"null", headers=JSON)
+
+    assert [item["field"] for item in _field_errors(refused)] == ["body"]
+    assert _field_errors(refused)[0]["message"] == "a JSON object body is required"
+    assert api.get_user(store["name"], user)["summaryInfo"]["totps"] == []

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from idstore.api.json_bodies import OBJECT_REQUIRED
 from idstore.api.presenters import user_out
 from idstore.crypto.keyring import SealBroken
 from idstore.db.errors import is_unavailability
@@ -49,10 +50,12 @@ def error_json(error: IdstoreError, request_id: str) -> bytes:
     to JSON (pydantic's serialiser) instead of through a dict of dicts and json.dumps: it is most
     of the body, and an authentication refused is the commonest answer there is."""
     text = _ENCODER.encode(_envelope(error, request_id))
-    if error.user is None:
-        return text.encode()
-    user = user_out(error.user).model_dump_json(exclude_none=True)
-    return f'{text[:-1]},"user":{user}}}'.encode()
+    if error.user is not None:
+        user = user_out(error.user).model_dump_json(exclude_none=True)
+        text = f'{text[:-1]},"user":{user}}}'
+    # A message quoting the client's text may hold a lone surrogate (JSON can spell one, UTF-8
+    # cannot carry it): written back as its \u escape, which is still the same JSON string.
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _envelope(error: IdstoreError, request_id: str) -> dict[str, Any]:
@@ -122,7 +125,7 @@ def _field_error(problem: dict[str, Any]) -> FieldError:
     if location and location[0] in ("body", "query", "path", "header"):
         location = location[1:]
     if not location:
-        return FieldError("body", "a JSON object body is required")
+        return FieldError("body", OBJECT_REQUIRED)
     return FieldError(".".join(location), str(problem.get("msg", "invalid")))
 
 

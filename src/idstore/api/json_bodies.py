@@ -23,6 +23,11 @@ from starlette.responses import Response
 from idstore.services.errors import FieldError, InvalidField, InvalidJson
 
 REPEATED_KEY = "is given more than once in one JSON object"
+# A refusal names the first few repeated fields, each key in a path cut short: enough to mend the
+# body, and an answer no larger than a small request however its keys repeat.
+MAX_NAMED = 5
+MAX_SHOWN = 64
+OBJECT_REQUIRED = "a JSON object body is required"
 
 
 class DuplicateKeys(ValueError):
@@ -78,18 +83,36 @@ def loads(body: bytes) -> Any:
         raise DuplicateKeys(tuple(_repeated_fields(_MARKING.decode(text), ()))) from None
 
 
-def _repeated_fields(value: Any, path: tuple[str, ...]) -> list[str]:
+def _repeated_fields(
+    value: Any, path: tuple[str, ...], found: list[str] | None = None
+) -> list[str]:
+    """The paths of the first MAX_NAMED repeated keys, in the order of the body."""
     # Bodies reach here nested at most MAX_NESTING deep (the request frame refuses deeper).
-    found: list[str] = []
+    found = [] if found is None else found
     if isinstance(value, dict):
         if isinstance(value, _Repeated):
-            found += [".".join((*path, name)) for name in value.repeated]
+            found += [_path((*path, name)) for name in value.repeated]
         for name, item in value.items():
-            found += _repeated_fields(item, (*path, name))
+            if len(found) >= MAX_NAMED:
+                break
+            _repeated_fields(item, (*path, name), found)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found += _repeated_fields(item, (*path, str(index)))
-    return found
+            if len(found) >= MAX_NAMED:
+                break
+            _repeated_fields(item, (*path, str(index)), found)
+    return found[:MAX_NAMED]
+
+
+def _path(keys: tuple[str, ...]) -> str:
+    return ".".join(_shown(key) for key in keys)
+
+
+def _shown(key: str) -> str:
+    """The key as a message may show it: a lone surrogate (which a JSON escape can spell
+    but UTF-8 cannot carry) written as its escape, and at most MAX_SHOWN characters."""
+    safe = key.encode("utf-8", "backslashreplace").decode("utf-8")
+    return safe if len(safe) <= MAX_SHOWN else safe[:MAX_SHOWN] + "…"
 
 
 def parse(body: bytes) -> Any:
@@ -131,10 +154,14 @@ class JsonBodyRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         answer = super().get_route_handler()
 
+        takes_body = self.body_field is not None
+
         async def read_body_first(request: Request) -> Response:
             strict = JsonBodyRequest(request.scope, request.receive)
-            if await strict.body():
-                await strict.json()
+            if await strict.body() and await strict.json() is None and takes_body:
+                # FastAPI reads `null` as no body, which a route whose body is optional takes;
+                # a body that is there must be an object, as for every other route.
+                raise InvalidField.of("body", OBJECT_REQUIRED)
             return await answer(strict)
 
         return read_body_first
