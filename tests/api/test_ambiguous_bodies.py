@@ -197,3 +197,21 @@ def test_null_where_a_body_is_optional_is_refused_and_changes_nothing(api: Api) 
     assert [item["field"] for item in _field_errors(refused)] == ["body"]
     assert _field_errors(refused)[0]["message"] == "a JSON object body is required"
     assert api.get_user(store["name"], user)["summaryInfo"]["totps"] == []
+
+
+@pytest.mark.parametrize("value", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+def test_numbers_json_does_not_have_are_malformed_bodies(
+    api: Api, seeder: Seeder, value: bytes
+) -> None:
+    person = totp_user(api, seeder)
+    authentication = person.url("totps/authentications/otp")
+    store_body = b'{"name": "n", "configuration": {"faceMatchThreshold": ' + value + b"}}"
+
+    for content_type in CONTENT_TYPES:
+        headers = {"Content-Type": content_type}
+        store = api.client.post(BASE, content=store_body, headers=headers)
+        code = api.client.post(authentication, content=b'{"code": ' + value + b"}", headers=headers)
+
+        error_of(store, 400, 9001)
+        error_of(code, 400, 9001)
+    assert person.audit() == []

@@ -243,6 +243,22 @@ def test_a_permission_given_twice_is_kept_once(admin: httpx.Client) -> None:
     assert admin.get(f"{KEYS}/{created.json()['id']}").json()["permissions"] == [listing, reading]
 
 
+def test_more_than_64_permissions_given_are_refused_even_when_repeated(
+    admin: httpx.Client,
+) -> None:
+    # The bound the OpenAPI document states (maxItems 64) holds for what is sent, as the CLI's.
+    tenant = admin.headers["X-Tenant"]
+    every = f"TNT#{tenant}#IdentityStore:*"
+
+    answer = admin.post(KEYS, json={"permissions": [every] * 65})
+    taken = admin.post(KEYS, json={"permissions": [every] * 64})
+
+    assert (answer.status_code, answer.json()["code"]) == (400, 9002)
+    assert answer.json()["fieldErrors"][0]["field"] == "permissions"
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["permissions"] == [every]
+
+
 @pytest.mark.parametrize(
     "name", ["a\nb", "bell\u0007", "tab\there", "evil\u202etxt.exe", "\u2067x"]
 )

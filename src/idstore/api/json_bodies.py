@@ -12,6 +12,7 @@ token, blocking a key) answers a malformed body as every other route does (9001)
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -65,10 +66,26 @@ def _mark_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return repeated
 
 
+def _not_json(constant: str) -> Any:
+    # NaN, Infinity and -Infinity: Python's parser takes them, RFC 8259 does not.
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if math.isinf(value):  # 1e999: JSON, but no number a field could hold
+        raise ValueError(f"{number} is out of range")
+    return value
+
+
 # Built once: json.loads with a hook builds a decoder per call, which costs more than the parse
 # of a small body. The second one runs only for a body already found ambiguous, to name fields.
-_STRICT = json.JSONDecoder(object_pairs_hook=_refuse_repeats)
-_MARKING = json.JSONDecoder(object_pairs_hook=_mark_repeats)
+_STRICT = json.JSONDecoder(
+    object_pairs_hook=_refuse_repeats, parse_constant=_not_json, parse_float=_finite
+)
+_MARKING = json.JSONDecoder(
+    object_pairs_hook=_mark_repeats, parse_constant=_not_json, parse_float=_finite
+)
 
 
 def loads(body: bytes) -> Any:

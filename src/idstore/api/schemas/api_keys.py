@@ -56,7 +56,8 @@ class ApiKeyIn(RequestBody):
 
     name: KeyName | None = None
     permissions: Annotated[
-        list[Permission],
+        # The count holds for what is given, before duplicates are dropped (_held after it).
+        Annotated[list[Permission], Field(max_length=MAX_PERMISSIONS)],
         AfterValidator(_held),
         Field(
             min_length=1,
