@@ -206,7 +206,14 @@ def test_a_body_that_is_not_json_is_400_9001(api: Api, content: bytes) -> None:
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/xml"],
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "application/xml",
+        "application/json; charset=latin-1",
+        "application/json; charset=utf-16",
+    ],
 )
 def test_a_body_of_another_content_type_is_415_9008(api: Api, content_type: str) -> None:
     name = unique("store")
@@ -227,7 +234,11 @@ def test_a_body_without_a_content_type_is_415_9008(api: Api) -> None:
 
 
 def test_json_with_a_charset_or_a_json_suffix_type_is_accepted(api: Api) -> None:
-    for content_type in ("application/json; charset=utf-8", "Application/JSON"):
+    for content_type in (
+        "application/json; charset=utf-8",
+        'application/json; charset="UTF-8"',
+        "Application/JSON",
+    ):
         name = unique("store")
         response = api.client.post(
             BASE, content=json.dumps({"name": name}), headers={"Content-Type": content_type}

@@ -242,10 +242,20 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def _is_json(content_type: str | None) -> bool:
     if content_type is None:
         return False
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (
+    media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
+    is_json_type = media_type == "application/json" or (
         media_type.startswith("application/") and media_type.endswith("+json")
     )
+    return is_json_type and all(_means_utf8(parameter) for parameter in parameters)
+
+
+def _means_utf8(parameter: str) -> bool:
+    """JSON is UTF-8 (RFC 8259 §8.1): a charset naming another encoding is a body in a form the
+    service does not read (415), not one to read as UTF-8 anyway."""
+    name, _, value = parameter.partition("=")
+    if name.strip() != "charset":
+        return True
+    return value.strip().strip('"') in ("utf-8", "utf8")
 
 
 def _is_utf8(body: bytes) -> bool:
