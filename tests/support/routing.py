@@ -52,3 +52,14 @@ def unrouted_tables(statement: str) -> set[str]:
 
 def verb(statement: str) -> str:
     return statement.lstrip().split(None, 1)[0].upper()
+
+
+def unrouted(statements: list[str]) -> list[str]:
+    """`VERB table` for each distributed table a statement reaches without naming its store."""
+    return sorted({f"{verb(s)} {table}" for s in statements for table in unrouted_tables(s)})
+
+
+def reached(statements: list[str]) -> set[str]:
+    """The distributed tables the statements name at all."""
+    # Checked by the tests: statements run past SQLAlchemy's events would make `unrouted` empty.
+    return set().union(*(referenced_tables(s) for s in statements))
