@@ -3,8 +3,8 @@
 Citus sends a statement to one worker only when every distributed table in it is pinned to one
 `store_id`: compared with a bound value, or joined on `store_id` with a table that is. This reads
 the statements SQLAlchemy compiles for idstore (qualified column names, `$1` or `?` parameters),
-not any SQL: enough for the statements of the hot path (tests/api/test_distribution_statements.py,
-which also checks this reading on examples).
+not any SQL: enough for the statements of the attempts (tests/api/test_distribution_statements.py,
+which also checks this reading on examples, and tests/api/test_distribution_ceremonies.py).
 """
 
 from __future__ import annotations
