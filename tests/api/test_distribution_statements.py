@@ -14,21 +14,12 @@ import pytest
 
 from tests.support.api import RFC_SECRET, Api
 from tests.support.clock import ManualClock
-from tests.support.routing import referenced_tables, unrouted_tables, verb
+from tests.support.routing import reached, unrouted, unrouted_tables, verb
 from tests.support.seeding import Seeder, TotpSpec
 from tests.support.server import LiveServer
 from tests.support.totp_users import TotpUser, totp_user
 
 T0 = 1111111109  # the code is 081804
-
-
-def unrouted(statements: list[str]) -> list[str]:
-    return sorted({f"{verb(s)} {table}" for s in statements for table in unrouted_tables(s)})
-
-
-def reached(statements: list[str]) -> set[str]:
-    # Seen at all: statements run past SQLAlchemy's events would make the checks empty.
-    return set().union(*(referenced_tables(s) for s in statements))
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@
 Citus sends a statement to one worker only when every distributed table in it is pinned to one
 `store_id`: compared with a bound value, or joined on `store_id` with a table that is. This reads
 the statements SQLAlchemy compiles for idstore (qualified column names, `$1` or `?` parameters),
-not any SQL: enough for the statements of the hot path (tests/api/test_distribution_statements.py,
-which also checks this reading on examples).
+not any SQL: enough for the statements of the attempts (tests/api/test_distribution_statements.py,
+which also checks this reading on examples, and tests/api/test_distribution_ceremonies.py).
 """
 
 from __future__ import annotations
@@ -52,3 +52,14 @@ def unrouted_tables(statement: str) -> set[str]:
 
 def verb(statement: str) -> str:
     return statement.lstrip().split(None, 1)[0].upper()
+
+
+def unrouted(statements: list[str]) -> list[str]:
+    """`VERB table` for each distributed table a statement reaches without naming its store."""
+    return sorted({f"{verb(s)} {table}" for s in statements for table in unrouted_tables(s)})
+
+
+def reached(statements: list[str]) -> set[str]:
+    """The distributed tables the statements name at all."""
+    # Checked by the tests: statements run past SQLAlchemy's events would make `unrouted` empty.
+    return set().union(*(referenced_tables(s) for s in statements))

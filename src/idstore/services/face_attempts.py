@@ -151,7 +151,12 @@ async def record_failure(
         attempt.client_reason = reason
         await attempt.check_standing(enrolling=False)
         await attempt.check_modality()
-        enrolled = await face_row(conn, user_id=attempt.user.id, subtype=BiometricSubtype.PORTRAIT)
+        enrolled = await face_row(
+            conn,
+            store_id=attempt.store_id,
+            user_id=attempt.user.id,
+            subtype=BiometricSubtype.PORTRAIT,
+        )
         attempt.judged = _Judgement(biometric_id=None if enrolled is None else enrolled.id)
         refused = await attempt.refuse(ClientReportedFailure(), counts=True)
         assert refused.user is not None  # noqa: S101  # refuse always attaches the user
@@ -165,7 +170,9 @@ async def _read_enrolled(
     async with database.transaction(write=False) as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         user_row = await find_user_row(conn, store_id=store.id, ref=ref)
-        row = await face_row(conn, user_id=user_row.id, subtype=BiometricSubtype.PORTRAIT)
+        row = await face_row(
+            conn, store_id=store.id, user_id=user_row.id, subtype=BiometricSubtype.PORTRAIT
+        )
     threshold = configuration.from_json(store.configuration).face_match_threshold
     blocked_by = _blocked_by(user_with_totps(user_row, (), ctx.now), ctx)
     if row is None or blocked_by is not None:
@@ -272,7 +279,12 @@ class FaceAttempt(Attempt):
         judged = self.judged
         if judged.refusal is not None:
             raise await self.refuse(judged.refusal)
-        current = await face_row(self.conn, user_id=self.user.id, subtype=BiometricSubtype.PORTRAIT)
+        current = await face_row(
+            self.conn,
+            store_id=self.store_id,
+            user_id=self.user.id,
+            subtype=BiometricSubtype.PORTRAIT,
+        )
         # Replaced or removed while the model worked: the score is of a face no longer held.
         if current is None or current.id != judged.biometric_id:
             raise await self.refuse(NoEnrolledFace())

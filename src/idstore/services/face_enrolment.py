@@ -90,7 +90,7 @@ async def _replace_face(
     image: bytes | None,
 ) -> str:
     """Delete the user's face of the subtype, if any, and insert the new one; its id."""
-    old = await face_row(conn, user_id=user_id, subtype=subtype)
+    old = await face_row(conn, store_id=store_id, user_id=user_id, subtype=subtype)
     if old is not None:
         await conn.execute(
             delete(BIOMETRICS).where(BIOMETRICS.c.store_id == store_id, BIOMETRICS.c.id == old.id)

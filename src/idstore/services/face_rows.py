@@ -36,12 +36,13 @@ async def biometrics_of(
 
 
 async def face_row(
-    conn: AsyncConnection, *, user_id: str, subtype: BiometricSubtype
+    conn: AsyncConnection, *, store_id: str, user_id: str, subtype: BiometricSubtype
 ) -> Row[Any] | None:
     """The user's face of that subtype with its sealed template, or None."""
     return (
         await conn.execute(
             select(BIOMETRICS).where(
+                BIOMETRICS.c.store_id == store_id,  # routes the read to the store's shard
                 BIOMETRICS.c.user_id == user_id,
                 BIOMETRICS.c.type == str(BiometricType.FACE),
                 BIOMETRICS.c.subtype == str(subtype),

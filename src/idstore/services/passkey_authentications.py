@@ -46,7 +46,9 @@ async def start_authentication(
         user_id, user_handle, allowed = None, None, []
         if ref is not None:
             user_row = await find_user_row(conn, store_id=store.id, ref=ref)
-            allowed = await _active_passkeys(conn, user_row.id, rp_id)
+            allowed = await _active_passkeys(
+                conn, store_id=store.id, user_id=user_row.id, rp_id=rp_id
+            )
             # The passkeys carry the handle they were made with, whatever the attributes say now.
             user_id, user_handle = user_row.id, allowed[0].user_handle if allowed else None
             if not allowed:
@@ -69,9 +71,12 @@ async def start_authentication(
         return CeremonyStart(session, _request_options(rp_id, policy, session.state, allowed))
 
 
-async def _active_passkeys(conn: AsyncConnection, user_id: str, rp_id: str) -> list[Any]:
+async def _active_passkeys(
+    conn: AsyncConnection, *, store_id: str, user_id: str, rp_id: str
+) -> list[Any]:
     rows = await conn.execute(
         select(_PASSKEYS.c.credential_id, _PASSKEYS.c.transports, _PASSKEYS.c.user_handle).where(
+            _PASSKEYS.c.store_id == store_id,
             _PASSKEYS.c.user_id == user_id,
             _PASSKEYS.c.rp_id == rp_id,
             _PASSKEYS.c.status == str(PasskeyStatus.ACTIVE),

@@ -65,6 +65,7 @@ async def start_registration(
         handle = await user_handle(conn, ctx, user_row, rp_id)
         registered = await conn.execute(
             select(tables.user_passkeys.c.credential_id).where(
+                tables.user_passkeys.c.store_id == store.id,
                 tables.user_passkeys.c.user_id == user_row.id,
                 tables.user_passkeys.c.rp_id == rp_id,
             )

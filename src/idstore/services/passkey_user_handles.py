@@ -86,7 +86,11 @@ async def _passkeys_handle(conn: AsyncConnection, user_row: Row[Any], rp_id: str
     passkeys = tables.user_passkeys
     handle = await conn.scalar(
         select(passkeys.c.user_handle)
-        .where(passkeys.c.user_id == user_row.id, passkeys.c.rp_id == rp_id)
+        .where(
+            passkeys.c.store_id == user_row.store_id,
+            passkeys.c.user_id == user_row.id,
+            passkeys.c.rp_id == rp_id,
+        )
         .limit(1)
     )
     return None if handle is None else str(handle)
