@@ -39,9 +39,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(","
 
 
 def error_body(error: IdstoreError, request_id: str) -> dict[str, Any]:
-    body = _envelope(error, request_id)
-    if error.user is not None:
-        body["user"] = user_out(error.user).model_dump(mode="json", exclude_none=True)
+    """The body as a JSON object: what `error_json` writes, read back (for the docs' examples)."""
+    body: dict[str, Any] = json.loads(error_json(error, request_id))
     return body
 
 

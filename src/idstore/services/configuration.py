@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -57,22 +58,22 @@ _PARSED_LIMIT = 256
 
 def from_json(stored: JsonObject) -> StoreConfiguration:
     """The configuration a stored JSON object holds; the result is shared (it is frozen)."""
-    key = repr(stored)
-    parsed = _PARSED.get(key)
-    if parsed is None:
-        if len(_PARSED) >= _PARSED_LIMIT:
-            _PARSED.clear()
-        parsed = _PARSED[key] = _parse(stored)
-    return parsed
+    return _remembered(_PARSED, repr(stored), lambda: _parse(stored))
 
 
 def from_text(stored: str) -> StoreConfiguration:
     """The configuration the stored JSON text holds, parsed once per distinct text."""
-    parsed = _PARSED_TEXT.get(stored)
+    return _remembered(_PARSED_TEXT, stored, lambda: _parse(json.loads(stored)))
+
+
+def _remembered(
+    cache: dict[str, StoreConfiguration], key: str, parse: Callable[[], StoreConfiguration]
+) -> StoreConfiguration:
+    parsed = cache.get(key)
     if parsed is None:
-        if len(_PARSED_TEXT) >= _PARSED_LIMIT:
-            _PARSED_TEXT.clear()
-        parsed = _PARSED_TEXT[stored] = from_json(json.loads(stored))
+        if len(cache) >= _PARSED_LIMIT:
+            cache.clear()
+        parsed = cache[key] = parse()
     return parsed
 
 
