@@ -67,7 +67,7 @@ class KeyRing:
         """Encrypt with the current key, bound to `context` (the owning row's id)."""
         key_id = self.current_key_id
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        cipher = AESGCM(self.subkey(key_id, "seal"))
+        cipher = _cipher(self.subkey(key_id, "seal"))
         header = _FORMAT_VERSION + bytes([len(key_id)]) + key_id.encode()
         return header + nonce + cipher.encrypt(nonce, plaintext, _aad(header, context))
 
@@ -77,7 +77,7 @@ class KeyRing:
         if key_id not in self._by_id:
             raise SealBroken(f"sealed under key {key_id!r}, which is not in the key ring")
 
-        cipher = AESGCM(self.subkey(key_id, "seal"))
+        cipher = _cipher(self.subkey(key_id, "seal"))
         try:
             return cipher.decrypt(body[:_NONCE_BYTES], body[_NONCE_BYTES:], _aad(header, context))
         except InvalidTag as exc:
@@ -94,6 +94,13 @@ def _derive(key: bytes, purpose: str) -> bytes:
     info = b"idstore " + purpose.encode()
     hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info)
     return hkdf.derive(key)
+
+
+@cache
+def _cipher(key: bytes) -> AESGCM:
+    # One per key, like the key itself: every attempt opens a secret, and building the cipher
+    # expands its key schedule each time.
+    return AESGCM(key)
 
 
 def _aad(header: bytes, context: str) -> bytes:
