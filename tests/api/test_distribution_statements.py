@@ -109,6 +109,22 @@ def test_an_expired_registration_is_removed_by_a_statement_that_names_its_store(
         ("INSERT INTO authentication_audit (id, store_id, user_id) VALUES ($1, $2, $3)", set()),
         ("INSERT INTO users (id, external_id) VALUES (?, ?)", {"users"}),
         ("SELECT stores.id FROM stores WHERE stores.name = $1", set()),
+        (
+            "WITH write_1 AS \n(UPDATE users SET failed_attempts=$3 WHERE users.store_id = $4 "
+            "AND users.id = $5)\n INSERT INTO authentication_audit (id, store_id) VALUES ($1, $2)",
+            set(),
+        ),
+        (
+            "WITH write_1 AS (UPDATE users SET lock_count=(1) WHERE users.id = $3) "
+            "INSERT INTO authentication_audit (id, store_id) VALUES ($1, $2)",
+            {"users"},
+        ),
+        (
+            "WITH write_1 AS (UPDATE users SET lock_count=$3 WHERE users.store_id = $4), "
+            "write_2 AS (DELETE FROM user_totps WHERE user_totps.id = $5) "
+            "INSERT INTO authentication_audit (id, user_id) VALUES ($1, $2)",
+            {"user_totps", "authentication_audit"},
+        ),
     ],
 )
 def test_the_reading_of_a_statement(statement: str, expected: set[str]) -> None:

@@ -31,7 +31,35 @@ def referenced_tables(statement: str) -> set[str]:
 
 
 def unrouted_tables(statement: str) -> set[str]:
-    """The distributed tables of `statement` not pinned to one store."""
+    """The distributed tables of `statement`, or of any of its WITH clauses, not pinned to one
+    store (Citus routes a statement to one worker only when each part is)."""
+    return set().union(*(_unrouted_in_part(part) for part in parts(statement)))
+
+
+def parts(statement: str) -> list[str]:
+    """The bodies of the statement's WITH clauses, then the statement after them."""
+    found = []
+    rest = statement.lstrip()
+    while (opening := _WITH_CLAUSE.match(rest)) is not None:
+        end = _closing_parenthesis(rest, opening.end() - 1)
+        found.append(rest[opening.end() : end])
+        rest = rest[end + 1 :].lstrip()
+    return [*found, rest]
+
+
+_WITH_CLAUSE = re.compile(r"^(?:WITH|,)\s+\w+\s+AS\s*\(", re.IGNORECASE)
+
+
+def _closing_parenthesis(text: str, opening: int) -> int:
+    depth = 0
+    for index in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    raise ValueError(f"unbalanced parentheses: {text!r}")
+
+
+def _unrouted_in_part(statement: str) -> set[str]:
     tables = referenced_tables(statement)
     inserted = _INSERT.match(statement)
     if inserted:
@@ -51,12 +79,20 @@ def unrouted_tables(statement: str) -> set[str]:
 
 
 def verb(statement: str) -> str:
-    return statement.lstrip().split(None, 1)[0].upper()
+    """The statement's verb: of the statement after its WITH clauses, if it has any."""
+    return parts(statement)[-1].split(None, 1)[0].upper()
 
 
 def unrouted(statements: list[str]) -> list[str]:
     """`VERB table` for each distributed table a statement reaches without naming its store."""
-    return sorted({f"{verb(s)} {table}" for s in statements for table in unrouted_tables(s)})
+    return sorted(
+        {
+            f"{verb(part)} {table}"
+            for statement in statements
+            for part in parts(statement)
+            for table in _unrouted_in_part(part)
+        }
+    )
 
 
 def reached(statements: list[str]) -> set[str]:

@@ -13,6 +13,10 @@ The engine's `before_cursor_execute` listeners still see each statement (tests c
 them). A driver error becomes the same `DBAPIError` SQLAlchemy would raise, and a connection found
 closed is invalidated, so callers tell a lost database (503) from a wrong statement as before.
 
+`HotWrites` are writes an attempt always makes together (the audit record and the user row): on
+PostgreSQL one statement, the first writes as data-modifying WITH clauses, so they cost one round
+trip instead of one each.
+
 The asyncpg connection's statement cache decides whether the statement is named: with
 `statement_cache_size=0` (`?prepared_statements=false` on the database URL) it is prepared unnamed
 inside the transaction, which a transaction-mode pooler such as PgBouncer passes through.
@@ -156,6 +160,37 @@ class HotStatement:
         if self._prepared is None:
             self._prepared = _Prepared(self.statement, dialect, self.column_keys)
         return self._prepared
+
+
+class HotWrites:
+    """Writes the hot path always makes together, sent as one statement on PostgreSQL.
+
+    PostgreSQL runs each data-modifying WITH clause of a statement exactly once, whether or not
+    the rest reads it, so `WITH write_1 AS (UPDATE …) INSERT …` makes both writes, atomically,
+    in one round trip. SQLite allows no writes in WITH: there they run one after the other in the
+    order given, each with its own parameters. Every write names its values with explicit bind
+    parameters (no SET or VALUES columns taken from the parameters), and no two writes share a
+    bind name, so one set of parameters serves the statement either way.
+    """
+
+    def __init__(self, *writes: Insert | Update | Delete) -> None:
+        self.apart = [(HotStatement(write), sorted(write.compile().params)) for write in writes]
+        names = [name for _write, own in self.apart for name in own]
+        if not writes or len(names) != len(set(names)):
+            raise ValueError("writes sent together need distinct bind names")
+
+        *withs, last = writes
+        for number, write in enumerate(withs, start=1):
+            last = last.add_cte(write.cte(f"write_{number}"))
+        self.together = HotStatement(last)
+
+    async def run(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> None:
+        """Make every write, with the values `parameters` give their binds."""
+        if _dialect(conn).name == "postgresql":
+            await self.together.rowcount(conn, parameters)
+            return
+        for write, names in self.apart:
+            await write.rowcount(conn, {name: parameters[name] for name in names})
 
 
 def _dialect(conn: AsyncConnection) -> Dialect:

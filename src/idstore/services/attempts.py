@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
-from sqlalchemy import Row, bindparam, update
+from sqlalchemy import Row, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore import metrics
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
-from idstore.db.hot import HotStatement
+from idstore.db.hot import HotWrites
 from idstore.services import audit, audit_chain, configuration, locking, throttle
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import (
@@ -54,18 +54,27 @@ _SUSPICIOUS = frozenset(
 
 
 _CHAIN_HEAD_COLUMNS = ("audit_chain_head", "audit_chain_length", "audit_chain_seal")
-# Built once, one for each SET clause the hot path writes: after a refusal, after a success.
-_UPDATE_USER = update(tables.users).where(
-    tables.users.c.store_id == bindparam("b_store_id"), tables.users.c.id == bindparam("b_user_id")
+
+
+def _user_update(*columns: str) -> Update:
+    return (
+        update(tables.users)
+        .where(
+            tables.users.c.store_id == bindparam("b_store_id"),
+            tables.users.c.id == bindparam("b_user_id"),
+        )
+        .values({column: bindparam(column) for column in columns})
+    )
+
+
+# Built once, one for each way an attempt ends: the user row's counters and chain head, and the
+# audit record, in one round trip on PostgreSQL.
+_REFUSAL_WRITES = HotWrites(
+    _user_update(*LOCK_STATE_COLUMNS, *_CHAIN_HEAD_COLUMNS), audit.RECORD_INSERT
 )
-_USER_REFUSED = HotStatement(_UPDATE_USER, column_keys=LOCK_STATE_COLUMNS + _CHAIN_HEAD_COLUMNS)
-_USER_SUCCEEDED = HotStatement(
-    _UPDATE_USER,
-    column_keys=(
-        *LOCK_STATE_COLUMNS,
-        *_CHAIN_HEAD_COLUMNS,
-        "last_successful_authentication_dtm",
-    ),
+_SUCCESS_WRITES = HotWrites(
+    _user_update(*LOCK_STATE_COLUMNS, *_CHAIN_HEAD_COLUMNS, "last_successful_authentication_dtm"),
+    audit.RECORD_INSERT,
 )
 
 
@@ -145,11 +154,12 @@ class Attempt:
         """Reset the counters, note the success on the user, audit it, commit."""
         now = self.ctx.now
         state = locking.after_success(self.user.lock_state, self.modality, now)
-        record = await self._audit(error=None)
+        record, record_values = self._audit_record(error=None)
         head = self._chain_head(record)
-        await _USER_SUCCEEDED.rowcount(
+        await _SUCCESS_WRITES.run(
             self.conn,
             {
+                **record_values,
                 **lock_state_values(state),
                 **head,
                 "last_successful_authentication_dtm": now,
@@ -183,12 +193,13 @@ class Attempt:
             state = locking.after_failure(self.locking_policy, state, self.modality, self.ctx.now)
             engaged = self._locks_engaged(state)
 
-        # One UPDATE of the user row carries the counters and the audit chain's new head.
-        record = await self._audit(error=error)
+        # The user row takes the counters and the audit chain's new head as the record is written.
+        record, record_values = self._audit_record(error=error)
         head = self._chain_head(record)
-        await _USER_REFUSED.rowcount(
+        await _REFUSAL_WRITES.run(
             self.conn,
             {
+                **record_values,
                 **lock_state_values(state),
                 **head,
                 "b_store_id": self.store_id,
@@ -231,9 +242,8 @@ class Attempt:
         )
         return {"audit_chain_head": head, "audit_chain_length": length, "audit_chain_seal": seal}
 
-    async def _audit(self, *, error: IdstoreError | None) -> AuditRecord:
-        return await audit.record(
-            self.conn,
+    def _audit_record(self, *, error: IdstoreError | None) -> tuple[AuditRecord, dict[str, Any]]:
+        return audit.new_record(
             self.ctx,
             self.keyring,
             store_id=self.store_id,

@@ -6,13 +6,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, insert, select
 
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.db.hot import HotStatement
 from idstore.db.ids import new_id
 from idstore.services import audit_chain
 from idstore.services.audit_chain import AuditContent
@@ -24,15 +22,16 @@ from idstore.services.rows import find_store, find_user_row
 from idstore.timestamps import format_dtm
 
 SORTABLE = {"createdDtm": tables.authentication_audit.c.created_dtm}
-# Built once, naming every column an attempt's record fills: every attempt runs it.
-_INSERT = HotStatement(
-    insert(tables.authentication_audit),
-    column_keys=(
-        *(field.name for field in fields(AuditContent)),
-        "chain_key_id",
-        "chain_previous",
-        "chain_hash",
-    ),
+_RECORD_COLUMNS = (
+    *(field.name for field in fields(AuditContent)),
+    "chain_key_id",
+    "chain_previous",
+    "chain_hash",
+)
+# Every column an attempt's record fills, bound by its own name: the attempt writes it together
+# with the user's new chain head (attempts.py).
+RECORD_INSERT = insert(tables.authentication_audit).values(
+    {name: bindparam(name) for name in _RECORD_COLUMNS}
 )
 
 
@@ -44,8 +43,7 @@ class AuditFilter:
     created_to: datetime | None = None
 
 
-async def record(
-    conn: AsyncConnection,
+def new_record(
     ctx: Context,
     keyring: KeyRing,
     *,
@@ -55,9 +53,10 @@ async def record(
     error: IdstoreError | None,
     details: JsonObject,
     previous: str | None,
-) -> AuditRecord:
-    """Write the record of one attempt (a success when `error` is None, else its failure code),
-    linked after `previous`, the user's chain head. The caller stores the new head."""
+) -> tuple[AuditRecord, dict[str, Any]]:
+    """The record of one attempt (a success when `error` is None, else its failure code), linked
+    after `previous`, the user's chain head; and the values RECORD_INSERT writes it with. The
+    caller writes it and stores the new head in the attempt's transaction."""
     content = AuditContent(
         id=new_id(),
         tenant_id=ctx.tenant_id,
@@ -71,16 +70,13 @@ async def record(
         request_id=ctx.request_id,
     )
     chained = audit_chain.link(keyring, content, previous or audit_chain.GENESIS)
-    await _INSERT.rowcount(
-        conn,
-        {
-            **content.__dict__,
-            "chain_key_id": chained.key_id,
-            "chain_previous": chained.previous,
-            "chain_hash": chained.hash,
-        },
-    )
-    return AuditRecord(
+    values = {
+        **content.__dict__,
+        "chain_key_id": chained.key_id,
+        "chain_previous": chained.previous,
+        "chain_hash": chained.hash,
+    }
+    record = AuditRecord(
         id=content.id,
         tenant_id=content.tenant_id,
         store_id=store_id,
@@ -92,6 +88,7 @@ async def record(
         details=details,
         chain_hash=chained.hash,
     )
+    return record, values
 
 
 def totp_details(totp: UserTotp | None, *, policy_name: str) -> JsonObject:
