@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.errors import Violation, violation_of
-from idstore.db.hot import HotStatement
+from idstore.db.hot import HotStatement, HotWrites
 from idstore.db.migrate import migrate
 from tests.support.databases import async_url, drop_database, fresh_database_url, is_postgresql
 
@@ -33,6 +33,19 @@ _READ_USER = HotStatement(
 _COUNT_FAILURE = HotStatement(
     update(tables.users).where(USERS.id == bindparam("b_id")),
     column_keys=("failed_attempts", "locked_dtm", "modality_locks"),
+)
+# Two writes in one: a store's row (bound by its columns' names) and a user's counter.
+_STORE_AND_COUNTER = HotWrites(
+    update(tables.users)
+    .where(USERS.id == bindparam("b_id"))
+    .values(failed_attempts=bindparam("failed_attempts")),
+    insert(tables.stores).values(
+        {
+            **{name: bindparam(name) for name in ("id", "tenant_id", "name", "configuration")},
+            "created_dtm": bindparam("created_dtm"),
+            "last_updated_dtm": bindparam("created_dtm_again"),
+        }
+    ),
 )
 _INSERT_STORE = HotStatement(
     insert(tables.stores),
@@ -224,3 +237,69 @@ def test_statements_stay_prepared_on_the_connection_only_if_the_setting_allows(
     named = _run(url, kept)
 
     assert (named >= 2) if prepared else (named == 0)
+
+
+def test_writes_sent_together_make_every_write_in_one_statement_of_the_transaction(
+    database_url: str,
+) -> None:
+    seen: list[str] = []
+    store = _store()
+    values = {
+        **{name: store[name] for name in ("id", "tenant_id", "name", "configuration")},
+        "created_dtm": NOW,
+        "created_dtm_again": NOW,
+        "failed_attempts": 7,
+    }
+
+    async def write(database: Database) -> tuple[Any, Any, Any]:
+        user_id = await _seed(database)
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as conn:
+                await _STORE_AND_COUNTER.run(conn, {**values, "b_id": user_id})
+                raise RuntimeError("rolled back")
+        rolled_back = (await _read(database, user_id), await _store_named(database, store))
+
+        @event.listens_for(database.engine.sync_engine, "before_cursor_execute")
+        def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            seen.append(statement)
+
+        async with database.transaction() as conn:
+            await _STORE_AND_COUNTER.run(conn, {**values, "b_id": user_id})
+        return rolled_back, await _read(database, user_id), await _store_named(database, store)
+
+    rolled_back, counters, stored = _run(database_url, write)
+
+    assert rolled_back == ((2, None, {"TOTP": {"failedAttempts": 2}}), None)
+    assert counters[0] == 7
+    assert stored == (store["id"], NOW, NOW)
+    writes = [
+        s.lstrip().upper()
+        for s in seen
+        if s.lstrip().upper().startswith(("WITH", "INSERT", "UPDATE"))
+    ]
+    if is_postgresql():
+        assert len(writes) == 1 and writes[0].startswith("WITH WRITE_1 AS"), writes
+        assert "UPDATE USERS" in writes[0] and "INSERT INTO STORES" in writes[0]
+    else:
+        assert [w.split()[0] for w in writes] == ["UPDATE", "INSERT"], writes
+
+
+async def _store_named(database: Database, store: dict[str, Any]) -> Any:
+    stores = tables.stores.c
+    async with database.transaction(write=False) as conn:
+        row = (
+            await conn.execute(
+                select(stores.id, stores.created_dtm, stores.last_updated_dtm).where(
+                    stores.name == store["name"]
+                )
+            )
+        ).first()
+    return None if row is None else tuple(row)
+
+
+def test_writes_sent_together_may_not_share_a_bind_name() -> None:
+    counter = update(tables.users).values(failed_attempts=bindparam("n"))
+    another = update(tables.users).values(lock_count=bindparam("n"))
+
+    with pytest.raises(ValueError, match="distinct bind names"):
+        HotWrites(counter, another)
