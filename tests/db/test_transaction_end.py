@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from idstore.db import tables
-from idstore.db.engine import Database, _run_to_completion
+from idstore.db.engine import Database
 from idstore.db.migrate import migrate
+from idstore.db.pooled import run_to_completion
 from tests.support.databases import async_url, drop_database, fresh_database_url
 
 T = TypeVar("T")
@@ -33,7 +34,7 @@ def _cancel_while_ending(fails: bool) -> tuple[BaseException, list[str]]:
             raise RuntimeError("COMMIT refused")
 
     async def run() -> BaseException:
-        request = asyncio.ensure_future(_run_to_completion(end_of_transaction()))
+        request = asyncio.ensure_future(run_to_completion(end_of_transaction()))
         await asyncio.sleep(0.01)
         request.cancel()
         with pytest.raises((asyncio.CancelledError, RuntimeError)) as raised:

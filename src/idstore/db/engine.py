@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, RootTransaction, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import greenlet_spawn
+
+from idstore.db import pooled
 
 # How long a SQLite writer waits for the one before it, instead of failing "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -47,6 +48,8 @@ class Database:
         self.prepared_statements = True
         if not url.startswith("sqlite"):
             url, self.prepared_statements = _prepared_statements(url)
+        # PostgreSQL: requests' transactions on a pooled connection (see `transaction`).
+        self._pooled_transactions = not url.startswith("sqlite")
         self.engine: AsyncEngine = _create_engine(
             url,
             pool_size=pool_size,
@@ -69,7 +72,21 @@ class Database:
         `housekeeping` marks work no request asked for (refreshing caches), so that per-request
         statement counts can leave it out. `snapshot` makes every statement see the database as
         of the first one (an export reading in batches); a SQLite read transaction already does.
+
+        On PostgreSQL the transactions of requests run on a pooled connection that builds
+        SQLAlchemy's Connection only if the work asks for it (db/pooled.py): an authentication,
+        whose statements run straight on asyncpg, never does.
         """
+        if self._pooled_transactions and not housekeeping and not snapshot:
+            conn = await pooled.checkout(self.engine)
+            try:
+                yield conn
+            except BaseException as error:
+                await pooled.finish(conn, error)
+                raise
+            await pooled.finish(conn, None)
+            return
+
         options: dict[str, Any] = {}
         if not write or housekeeping:
             # Readers take the options' absence as these defaults, which every authentication has.
@@ -105,41 +122,25 @@ async def _finish(
     traceback = None if error is None else error.__traceback__
     if _settled(connection):
         # Nothing to send to the database: ended here, without a hop through the greenlet
-        # bridge and a task of its own (every authentication, which commits before it answers).
+        # bridge and a task of its own.
         _end(connection, transaction, kind, error, traceback)
         return
-    await _run_to_completion(greenlet_spawn(_end, connection, transaction, kind, error, traceback))
+    await pooled.run_to_completion(
+        greenlet_spawn(_end, connection, transaction, kind, error, traceback)
+    )
 
 
 def _settled(connection: Connection) -> bool:
     """Whether ending the transaction and returning the connection need no round trip: on
-    PostgreSQL, when asyncpg holds no open transaction (the use case committed it itself, as
-    every attempt does, or ran no statement), SQLAlchemy's commit or rollback and the pool's
-    reset on return have nothing to send."""
+    PostgreSQL, when asyncpg holds no open transaction (the use case committed it itself, or ran
+    no statement), SQLAlchemy's commit or rollback and the pool's reset on return have nothing
+    to send."""
     if connection.invalidated or connection.closed:
         return False
     if connection.dialect.name != "postgresql":
         return False  # aiosqlite's commit and rollback always wait on its thread
     adapter = connection.connection.dbapi_connection
     return adapter is not None and getattr(adapter, "_transaction", True) is None
-
-
-async def _run_to_completion(work: Awaitable[None]) -> None:
-    """Await `work` in a task of its own that a cancellation of this one does not stop; such a
-    cancellation is raised once the work is done, so the caller never leaves it half done."""
-    task = asyncio.ensure_future(work)
-    cancelled: asyncio.CancelledError | None = None
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError as error:
-            if task.cancelled():
-                raise
-            cancelled = error
-    if cancelled is not None:
-        # The work's own failure (a COMMIT refused, say) goes with the cancellation, not lost.
-        raise cancelled from task.exception()
-    task.result()
 
 
 def _begin(engine: Engine, options: dict[str, Any]) -> tuple[Connection, RootTransaction]:
@@ -196,6 +197,7 @@ def _create_engine(
         connect_args=connect_args,
     )
     _drop_closed_connections(engine)
+    pooled.watch_invalidations(engine.sync_engine)
     return engine
 
 
@@ -233,11 +235,7 @@ _WITHOUT_STATEMENT_CACHES: dict[str, Any] = {
 def _drop_closed_connections(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(_dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
-        # The database closed this pooled connection (it restarted, say); asyncpg knows without a
-        # round trip, unlike a pre-ping. DisconnectionError makes the pool open a new one instead.
-        driver = record.driver_connection
-        if driver is not None and driver.is_closed():
-            raise DisconnectionError("the database closed this pooled connection")
+        pooled.check_open_at_checkout(record.driver_connection)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -4,9 +4,10 @@ An authentication runs the same three or four statements every time, and on Post
 SQLAlchemy's per-statement machinery (compiling the cache key, the execution context, the result
 objects, the hop through the greenlet bridge) costs more Python than asyncpg's own work. A
 `HotStatement` is compiled once; on PostgreSQL it runs as an asyncpg prepared statement on the
-connection of the transaction SQLAlchemy began, so it shares that transaction, its row locks and
-its commit. Values go through the bind and result processors the tables declare (UtcDateTime,
-JSONB through the codecs SQLAlchemy put on the connection), so a row reads the same either way.
+transaction's pooled connection (db/pooled.py), in the same database transaction as any statement
+SQLAlchemy runs there, so they share its row locks and its commit. Values go through the bind and
+result processors the tables declare (UtcDateTime, JSONB through the codecs SQLAlchemy put on the
+connection), so a row reads the same either way.
 On SQLite it runs through SQLAlchemy unchanged.
 
 The engine's `before_cursor_execute` listeners still see each statement (tests count and explain
@@ -31,11 +32,11 @@ from typing import Any
 
 from sqlalchemy import Dialect
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, Delete, Insert, Select, Update
 
+from idstore.db.pooled import PooledConnection, driver_error
 from idstore.db.types import UtcDateTime
 
 Processor = Callable[[Any], Any] | None
@@ -194,31 +195,44 @@ class HotWrites:
 
 
 def _dialect(conn: AsyncConnection) -> Dialect:
-    # The synchronous connection's attribute: AsyncConnection.dialect costs a proxy lookup.
-    return _sync(conn).dialect
+    # The engine's attribute: AsyncConnection.dialect costs a proxy lookup (and a Connection).
+    return conn.sync_engine.dialect
 
 
-def _sync(conn: AsyncConnection) -> Connection:
+def _adapter(conn: AsyncConnection) -> Any:
+    """SQLAlchemy's adapter of the transaction's asyncpg connection."""
+    if isinstance(conn, PooledConnection):
+        return conn.adapter
     sync = conn.sync_connection
     if sync is None:
         raise RuntimeError("the connection is not open")
-    return sync
+    return sync.connection.dbapi_connection
+
+
+def _listened(conn: AsyncConnection) -> Connection:
+    """The Connection the engine's statement listeners are handed (tests count statements): the
+    transaction's own if it has one, else one made around its pooled connection for them."""
+    if conn.sync_connection is not None:
+        return conn.sync_connection
+    assert isinstance(conn, PooledConnection)  # noqa: S101  # any other is made with one
+    return Connection(conn.sync_engine, connection=conn.pooled, _has_events=False)
 
 
 async def _run(
     conn: AsyncConnection, prepared: _Prepared, parameters: Mapping[str, Any], *, fetch: bool
 ) -> Any:
     arguments = prepared.arguments(parameters)
-    sync = _sync(conn)
-    if sync._has_events or sync.engine._has_events:  # as Connection checks before dispatching
-        for listener in sync.dispatch.before_cursor_execute:
-            listener(sync, None, prepared.sql, tuple(arguments), None, False)
+    engine = conn.sync_engine
+    if engine._has_events:  # as Connection checks before dispatching
+        listened = _listened(conn)
+        for listener in engine.dispatch.before_cursor_execute:
+            listener(listened, None, prepared.sql, tuple(arguments), None, False)
 
-    adapter: Any = sync.connection.dbapi_connection
+    adapter: Any = _adapter(conn)
     driver: Any = adapter._connection
     try:
         # SQLAlchemy's asyncpg adapter begins its transaction at the first statement; begun
-        # here the same way, the rest of the transaction (and its COMMIT) stays SQLAlchemy's.
+        # here the same way, so that SQLAlchemy's statements and these share it.
         if adapter._transaction is None:
             await adapter._start_transaction()
         if fetch:
@@ -228,29 +242,4 @@ async def _run(
             return await driver.fetch(prepared.sql, *arguments)
         return await driver.execute(prepared.sql, *arguments)
     except Exception as error:
-        raise await _translated(conn, adapter, prepared.sql, arguments, error) from error
-
-
-async def _translated(
-    conn: AsyncConnection, adapter: Any, sql: str, arguments: list[Any], error: Exception
-) -> Exception:
-    """The exception SQLAlchemy raises for this driver error; a closed connection invalidated."""
-    try:
-        adapter._handle_exception(error)  # raises asyncpg's error as the adapter's DBAPI error
-    except Exception as adapted:
-        dbapi_error = conn.dialect.loaded_dbapi.Error
-        if not isinstance(adapted, dbapi_error):
-            return adapted
-        closed = bool(adapter._connection.is_closed())
-        if closed:
-            await conn.invalidate(adapted)
-        return DBAPIError.instance(
-            sql,
-            arguments,
-            adapted,
-            dbapi_error,
-            hide_parameters=True,
-            connection_invalidated=closed,
-            dialect=conn.dialect,
-        )
-    return error
+        raise await driver_error(conn, adapter, prepared.sql, arguments, error) from error

@@ -1,0 +1,224 @@
+"""A PostgreSQL transaction on a pooled asyncpg connection, with SQLAlchemy's Connection only on
+demand.
+
+SQLAlchemy begins a transaction with a Connection and a RootTransaction, built in one hop through
+its greenlet bridge, and commits it in another: about 110 µs of CPU a transaction on this
+machine, a tenth of a whole authentication, which runs its statements straight on asyncpg
+(db/hot.py) and needs none of it. A `PooledConnection` is checked out of the same pool (its size,
+its wait and its closed-connection check hold as before), runs hot statements and commits on the
+driver, and builds the Connection around the same pooled connection, in the same database
+transaction, only when code asks for SQLAlchemy (a query, an ORM-free `execute`, `run_sync`).
+
+The transaction itself is the driver's either way: SQLAlchemy's asyncpg adapter begins it at the
+first statement and keeps it in `_transaction`, which is where this module commits or rolls it
+back, so a transaction mixing both kinds of statement ends once, with everything in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, MissingGreenlet
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
+from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util.concurrency import in_greenlet
+
+
+class PooledConnection(AsyncConnection):
+    """An AsyncConnection whose synchronous Connection is made the first time it is needed."""
+
+    __slots__ = ("pooled",)
+
+    def __init__(self, engine: AsyncEngine, pooled: PoolProxiedConnection) -> None:
+        super().__init__(engine)
+        self.pooled = pooled
+
+    @property
+    def _proxied(self) -> Connection:
+        if self.sync_connection is None:
+            connection = Connection(self.sync_engine, connection=self.pooled)
+            connection.begin()  # no round trip: asyncpg's BEGIN waits for the first statement
+            self.sync_connection = self._assign_proxied(connection)
+        return self.sync_connection
+
+    @property
+    def adapter(self) -> Any:
+        """SQLAlchemy's adapter of the asyncpg connection (None once invalidated)."""
+        return self.pooled.dbapi_connection
+
+    async def commit(self) -> None:
+        """Commit what the transaction holds so far, whichever kind of statement wrote it."""
+        await commit_on_driver(self)
+
+    async def invalidate(self, exception: BaseException | None = None) -> None:
+        if self.sync_connection is not None:
+            await super().invalidate(exception)
+        elif self.pooled.dbapi_connection is not None:
+            self.pooled.invalidate(exception)
+
+
+async def checkout(engine: AsyncEngine) -> PooledConnection:
+    """A connection of the pool: taken in place when one is idle and open (no await at all), else
+    through the greenlet bridge, which may wait for one to come back or connect a new one."""
+    sync_engine = engine.sync_engine
+    pool = sync_engine.pool
+    if isinstance(pool, QueuePool) and pool.checkedin() and not _reconnecting(sync_engine):
+        try:
+            return PooledConnection(engine, sync_engine.raw_connection())
+        except (ClosedOutsideBridge, MissingGreenlet):
+            pass  # the idle one had to be connected again: the pool took it back unconnected
+    return PooledConnection(engine, await greenlet_spawn(_raw_connection, sync_engine))
+
+
+# After a pooled connection is invalidated (the database restarted, say), idle ones may need a new
+# connection at checkout, which only the bridge can make: the next checkouts of that engine, as
+# many as its pool holds, go through it. (Trying in place would work too, but leaves a "never
+# awaited" warning of the connect it could not run.) Empty, as it nearly always is, it costs one
+# test per checkout.
+_BRIDGED_CHECKOUTS_LEFT: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+
+
+def _reconnecting(engine: Engine) -> bool:
+    if not _BRIDGED_CHECKOUTS_LEFT:
+        return False
+    left = _BRIDGED_CHECKOUTS_LEFT.pop(engine, 0)
+    if left > 1:
+        _BRIDGED_CHECKOUTS_LEFT[engine] = left - 1
+    return left > 0
+
+
+def watch_invalidations(engine: Engine) -> None:
+    """Send the engine's checkouts through the bridge for a while after any of its pooled
+    connections is invalidated (see _BRIDGED_CHECKOUTS_LEFT)."""
+
+    def _on_invalidate(*_arguments: Any) -> None:
+        pool = engine.pool  # the current one: `dispose` replaces it, listeners included
+        held = pool.size() + pool.overflow() if isinstance(pool, QueuePool) else 1
+        _BRIDGED_CHECKOUTS_LEFT[engine] = max(held, 1)
+
+    event.listen(engine.pool, "invalidate", _on_invalidate)
+    event.listen(engine.pool, "soft_invalidate", _on_invalidate)
+
+
+class ClosedOutsideBridge(Exception):
+    """A pooled connection found closed by a checkout made in place, where no new one can be
+    connected: the pool invalidates it and takes it back, and `checkout` goes through the bridge."""
+
+
+def check_open_at_checkout(driver: Any) -> None:
+    """Refuse a pooled asyncpg connection the database has closed (it restarted, say); asyncpg
+    knows without a round trip, unlike a pre-ping. In the bridge a DisconnectionError makes the
+    pool connect a new one at once; in place ClosedOutsideBridge leaves that to the bridge."""
+    if driver is None or not driver.is_closed():
+        return
+    if not in_greenlet():
+        raise ClosedOutsideBridge
+    raise DisconnectionError("the database closed this pooled connection")
+
+
+def _raw_connection(engine: Engine) -> PoolProxiedConnection:
+    try:
+        return engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as error:
+        # The DBAPIError a Connection raises when it cannot connect (a 503 to the caller).
+        Connection._handle_dbapi_exception_noconnection(error, engine.dialect, engine)
+        raise
+
+
+async def commit_on_driver(conn: PooledConnection) -> None:
+    """COMMIT the driver's open transaction, if any; a failure is raised as SQLAlchemy would."""
+    adapter = conn.adapter
+    transaction = None if adapter is None else adapter._transaction
+    if transaction is None:
+        return
+    try:
+        await transaction.commit()
+    except Exception as error:
+        raise await driver_error(conn, adapter, "COMMIT", [], error) from error
+    finally:
+        adapter._transaction = None
+
+
+async def finish(conn: PooledConnection, error: BaseException | None) -> None:
+    """End the transaction (commit, or roll back after `error`) and return the connection."""
+    try:
+        adapter = conn.adapter
+        if adapter is not None and adapter._transaction is not None:
+            # A round trip: in a task of its own, which a cancelled request does not stop midway.
+            await run_to_completion(_end_open(conn, adapter, commit=error is None))
+    finally:
+        _give_back(conn)
+
+
+async def _end_open(conn: PooledConnection, adapter: Any, *, commit: bool) -> None:
+    if commit:
+        await commit_on_driver(conn)
+        return
+    try:
+        await adapter._transaction.rollback()
+    except Exception as failure:  # the request's own error is the one to raise
+        await conn.invalidate(failure)
+    finally:
+        adapter._transaction = None
+
+
+def _give_back(conn: PooledConnection) -> None:
+    """Return the connection to the pool. A transaction still open here (its end was cancelled
+    before it ran) is dropped with the connection: the pool's reset would need a round trip."""
+    adapter = conn.adapter
+    if adapter is not None and adapter._transaction is not None:
+        conn.pooled.invalidate()
+    if conn.sync_connection is not None:
+        conn.sync_connection.close()  # its RootTransaction's rollback finds nothing to send
+    else:
+        conn.pooled.close()
+
+
+async def driver_error(
+    conn: AsyncConnection, adapter: Any, sql: str, arguments: list[Any], error: Exception
+) -> Exception:
+    """The exception SQLAlchemy raises for this asyncpg error; a closed connection invalidated."""
+    dialect = conn.sync_engine.dialect
+    try:
+        adapter._handle_exception(error)  # raises asyncpg's error as the adapter's DBAPI error
+    except Exception as adapted:
+        dbapi_error = dialect.loaded_dbapi.Error
+        if not isinstance(adapted, dbapi_error):
+            return adapted
+        closed = bool(adapter._connection.is_closed())
+        if closed:
+            await conn.invalidate(adapted)
+        return DBAPIError.instance(
+            sql,
+            arguments,
+            adapted,
+            dbapi_error,
+            hide_parameters=True,
+            connection_invalidated=closed,
+            dialect=dialect,
+        )
+    return error
+
+
+async def run_to_completion(work: Awaitable[None]) -> None:
+    """Await `work` in a task of its own that a cancellation of this one does not stop; such a
+    cancellation is raised once the work is done, so the caller never leaves it half done."""
+    task = asyncio.ensure_future(work)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError as error:
+            if task.cancelled():
+                raise
+            cancelled = error
+    if cancelled is not None:
+        # The work's own failure (a COMMIT refused, say) goes with the cancellation, not lost.
+        raise cancelled from task.exception()
+    task.result()
