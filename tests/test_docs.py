@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from prometheus_client import REGISTRY
 import idstore.metrics
 import idstore.services.passkey_attempts
 import idstore.services.totp_attempts  # noqa: F401  (defines an Attempt)
-from idstore.cli import _permissions_reference
+from idstore.cli import _parser, _permissions_reference
 from idstore.error_reference import errors_markdown
 from idstore.services.attempts import Attempt
 from idstore.services.errors import IdstoreError
@@ -30,6 +31,34 @@ def test_the_readme_links_every_page_of_the_docs() -> None:
     unlinked = [page.name for page in DOCS.glob("*.md") if f"(docs/{page.name})" not in readme]
 
     assert unlinked == []
+
+
+def _cli_commands() -> set[str]:
+    (commands,) = [
+        action for action in _parser()._actions if isinstance(action, argparse._SubParsersAction)
+    ]
+    return set(commands.choices)
+
+
+def test_the_readme_runs_idstore_from_the_checkouts_venv_as_an_existing_command() -> None:
+    # `make run` installs the command as .venv/bin/idstore and puts nothing on PATH, so a
+    # newcomer copying a bare `idstore …` from the README would get "command not found".
+    readme = (DOCS.parent / "README.md").read_text()
+    blocks = re.findall(r"```\w*\n(.*?)```", readme, re.DOTALL)
+    spans = re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", readme, flags=re.DOTALL))
+    code = [*blocks, *spans]
+    # A word that is `idstore` or a path to a bin/idstore, and the word after it (a URL naming a
+    # database idstore is no command).
+    runs = [
+        (prefix, command)
+        for text in code
+        for prefix, command in re.findall(r"(?<!\S)(\S*?)idstore\s+([a-z][a-z-]*)", text)
+        if prefix in ("", "(") or prefix.endswith("bin/")
+    ]
+
+    assert runs, "the README names no idstore command"
+    assert [run for run in runs if run[0] != ".venv/bin/"] == []
+    assert {command for _, command in runs} <= _cli_commands()
 
 
 def test_the_operations_page_names_every_metric_the_service_exports() -> None:

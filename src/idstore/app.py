@@ -37,6 +37,7 @@ from idstore.api import (
 from idstore.api.hot_path import HotRoute, HotRoutes
 from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.middleware import RequestFrame
+from idstore.api.route_precedence import literal_routes_first
 from idstore.api.routing import RawPathRouting
 from idstore.api.runtime import Runtime, operation_of
 from idstore.api.schemas.biometrics import FACE_ONLY
@@ -189,6 +190,7 @@ def create_app(
             raise ValueError(f"router {router.tags} does not use JsonBodyRoute")
         router.routes[:] = _ext_twins_first(router.routes)
         app.include_router(router)
+    literal_routes_first([route for router in routers for route in router.routes])
     errors.install(app)
     docs_pages.install(app)
     # Innermost: the routes' own answers, then CORS and the request frame around both paths.

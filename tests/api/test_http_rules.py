@@ -24,6 +24,7 @@ from tests.support.clock import ManualClock
 from tests.support.server import LiveServer, running_server
 
 MAX_BODY = 64 * 1024
+KEYS = "/api/arthr/apiKeys"
 
 
 @pytest.fixture
@@ -167,6 +168,13 @@ def test_an_unknown_route_is_404_9006(api: Api, path: str) -> None:
         ("PUT", f"{BASE}/some-store/totpPolicy/p", {"GET", "POST", "DELETE"}),
         ("GET", f"{BASE}/some-store/totpPolicy", {"POST"}),
         ("POST", "/health/ready", {"GET", "HEAD"}),
+        # A literal segment is its route's path: `/apiKeys/{id}` (GET, DELETE) does not take it.
+        ("OPTIONS", f"{KEYS}/issue", {"POST"}),
+        ("GET", f"{KEYS}/issue", {"POST"}),
+        ("DELETE", f"{KEYS}/issue", {"POST"}),
+        ("OPTIONS", f"{KEYS}/some-key", {"GET", "DELETE"}),
+        ("DELETE", f"{BASE}/some-store/users/u1/passkeys/ext", {"GET"}),
+        ("POST", f"{BASE}/some-store/users/u1/totps/ext", {"GET"}),
     ],
 )
 def test_a_wrong_method_is_405_9007_naming_every_allowed_method(

@@ -242,7 +242,7 @@ async def _migrate_then_delete_the_first_user(url: str) -> dict[str, Any]:
 def test_the_keys_migration_keeps_every_row_and_the_cascades(database_at_0012: str) -> None:
     outcome = asyncio.run(_migrate_then_delete_the_first_user(database_at_0012))
 
-    assert outcome["applied"] == ["0013"]
+    assert outcome["applied"] == ["0013", "0014"]
     sessions = {"passkey_sessions": 3}  # one without a user
     assert outcome["migrated"] == {name: sessions.get(name, 2) for name in CHANGED}
     assert (outcome["user_count"], outcome["steps"]) == (2, 1)

@@ -35,6 +35,7 @@ PASSKEY_TABLES = (
     tables.user_totps,
     tables.passkey_configs,
     tables.user_passkeys,
+    tables.passkey_user_handles,  # filled from the passkeys: whose each user handle is
 )
 
 
@@ -63,7 +64,7 @@ def refused(url: str, exported: Exported, change: Callable[[bytes], bytes]) -> s
     lines = [*exported.lines[:2], change(exported.lines[2]), *exported.lines[3:]]
     with pytest.raises(FileRefused) as refusal:
         run_import(url, exported.identity, lines)
-    assert counts(url) == [0, 0, 0, 0, 0]
+    assert counts(url) == [0, 0, 0, 0, 0, 0]
     return str(refusal.value)
 
 
@@ -79,13 +80,15 @@ def test_the_passkey_and_its_relying_party_are_imported_as_they_were(
     summary = run_import(empty_database, exported.identity, exported.lines)
 
     assert (summary.users, summary.authenticators) == (1, 2)
-    assert counts(empty_database) == [1, 1, 1, 1, 1]
+    assert counts(empty_database) == [1, 1, 1, 1, 1, 1]
     store_id = exported.owner.store["id"]
     for table in (tables.passkey_configs, tables.user_passkeys):
         statement = select(table).where(table.c.store_id == store_id)
         assert query(empty_database, statement) == query(database_url, statement)
     (passkey,) = query(empty_database, select(tables.user_passkeys))
     assert (passkey.sign_count, passkey.user_id) == (1, exported.owner.user["id"])
+    (handle,) = query(empty_database, select(tables.passkey_user_handles))
+    assert tuple(handle) == (store_id, "example.com", passkey.user_handle, passkey.user_id)
     assert passkey_of(exported.lines[2])["type"] == "Passkey"
 
 
@@ -137,7 +140,7 @@ def test_a_version_1_header_on_a_file_with_passkeys_is_refused(
         run_import(empty_database, exported.identity, lines)
 
     assert str(refusal.value) == "line 2: field 'passkeyConfigs' is not in version 1"
-    assert counts(empty_database) == [0, 0, 0, 0, 0]
+    assert counts(empty_database) == [0, 0, 0, 0, 0, 0]
 
 
 def test_a_copy_with_new_ids_gives_its_passkeys_and_relying_party_to_the_copy(
@@ -151,7 +154,7 @@ def test_a_copy_with_new_ids_gives_its_passkeys_and_relying_party_to_the_copy(
         ImportOptions(store_name="copy", new_ids=True),
     )
 
-    assert counts(empty_database) == [2, 2, 2, 2, 2]
+    assert counts(empty_database) == [2, 2, 2, 2, 2, 2]
     passkeys = tables.user_passkeys
     copied = query(empty_database, select(passkeys).where(passkeys.c.store_id == copy.store_id))
     (users,) = query(

@@ -17,10 +17,10 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idstore.api.route_precedence import LiteralFirstRoute
 from idstore.services.errors import FieldError, InvalidField, InvalidJson
 
 REPEATED_KEY = "is given more than once in one JSON object"
@@ -162,10 +162,11 @@ class JsonBodyRequest(Request):
         return self._parsed
 
 
-class JsonBodyRoute(APIRoute):
+class JsonBodyRoute(LiteralFirstRoute):
     """A route that reads any body it is sent as strict JSON before anything else.
 
-    The request frame has refused a body not declared JSON (415), so a body here is one.
+    The request frame has refused a body not declared JSON (415), so a body here is one. Like
+    every route, it leaves the paths of more specific routes to them (route_precedence).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -37,6 +37,7 @@ PLACEMENTS: dict[str, Placement] = {
     "user_totps": Placement.DISTRIBUTED,
     "authentication_audit": Placement.DISTRIBUTED,
     "user_passkeys": Placement.DISTRIBUTED,
+    "passkey_user_handles": Placement.DISTRIBUTED,
     "passkey_sessions": Placement.DISTRIBUTED,
     "user_biometrics": Placement.DISTRIBUTED,
     "user_appkeys": Placement.DISTRIBUTED,

@@ -283,6 +283,22 @@ user_passkeys = Table(
     Index("ix_user_passkeys_user_id", "user_id"),
 )
 
+# Which user a WebAuthn user handle names, per relying party: discoverable sign-in finds the user
+# by it, so the primary key makes the database refuse a second user with the same handle, across
+# processes (migration 0014). A user's passkeys of one relying party share one row; a row outlives
+# the passkeys, so a handle once given never passes to another user.
+passkey_user_handles = Table(
+    "passkey_user_handles",
+    metadata,
+    Column("store_id", String(ID), ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("rp_id", String(253), nullable=False),
+    Column("user_handle", String(64), nullable=False),
+    Column("user_id", String(ID), nullable=False),
+    _store_key("rp_id", "user_handle"),
+    _owned_by("user_id", "users"),
+    Index("ix_passkey_user_handles_store_id_user_id", "store_id", "user_id"),
+)
+
 
 def ceremony_sessions(name: str) -> Table:
     """An authenticator kind's ceremonies under way (services/ceremony_sessions.py). INTERNAL

@@ -39,8 +39,10 @@ from idstore.services.passkey_errors import (
     PasskeyOfAnotherUser,
     SignCountNotIncreased,
     UserHandleMismatch,
+    UserHandleTaken,
 )
 from idstore.services.passkey_sessions import Completion, SessionState
+from idstore.services.passkey_user_handles import claim
 from idstore.services.rows import find_store, passkey_from_row
 from idstore.services.throttle import AttemptRate
 from idstore.services.webauthn_terms import Expected, VerifiedAssertion, client_response_of
@@ -82,7 +84,8 @@ async def complete(
     user (_note_unattributed). Then, audited
     with the updated user: 3606 (late), 2102, 2100, 502 (sign-in only), 2101, 9005; 395, 397,
     398, 403 (not counted). A registration then: the refusals of
-    webauthn_checks.verify_registration, and 3605 (registered already, not counted). A sign-in:
+    webauthn_checks.verify_registration, 3605 (registered already) and 3608 (the user handle
+    another user's), neither counted. A sign-in:
     362, 363, 364, 365, 348, and the refusals of webauthn_checks.verify_assertion (352, 353,
     354, 382, 383, 3601, 3604, 372).
     """
@@ -300,6 +303,20 @@ class PasskeyAttempt(Attempt):
         record = await self.succeed()
         return PasskeyAuthentication(user=self.user, passkey=used, authentication_id=record.id)
 
+    async def claim_user_handle(self) -> None:
+        """The session's user handle made the user's for the relying party (3608, uncounted,
+        when another user's registration with the same handle completed first)."""
+        handle = self.state.user_handle
+        assert handle is not None  # noqa: S101  # registration sessions always carry one
+        if not await claim(
+            self.conn,
+            store_id=self.store_id,
+            user_id=self.user.id,
+            rp_id=self.state.rp_id,
+            handle=handle,
+        ):
+            raise await self.refuse(UserHandleTaken())
+
     async def register(self, completion: Completion, expected: Expected) -> PasskeyAuthentication:
         """A registration's completion, an attempt as a TOTP registration's is: the new passkey
         kept, counters reset, audited, committed."""
@@ -312,6 +329,7 @@ class PasskeyAttempt(Attempt):
         )
         if await is_registered(self.conn, self.store_id, self.state.rp_id, credential):
             raise await self.refuse(CredentialAlreadyRegistered())
+        await self.claim_user_handle()
         passkey = await insert_passkey(self.conn, self.ctx, self.store_id, self.state, credential)
         self.passkey = passkey
         self.user = replace(self.user, passkeys=(*self.user.passkeys, passkey))

@@ -221,3 +221,13 @@ class RelyingPartyIdRefused(IdstoreError):
     code = 3607
     http_status = 400
     default_message = "the relying party id is a public suffix or not a domain"
+
+
+class UserHandleTaken(IdstoreError):
+    """The registration's user handle names another user of the store for the relying party: a
+    registration of that user completed first with the same handle. Starting again gives a new
+    handle."""
+
+    code = 3608
+    http_status = 409
+    default_message = "the user handle names another user; start the registration again"

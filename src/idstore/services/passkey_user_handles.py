@@ -4,7 +4,9 @@ The server owns `attributes.passkeyUsers.{rpId}.USER_HANDLE`: the user API refus
 (`check_passkey_users_unchanged`), and a registration trusts a handle only when it is base64url of
 1 to 64 bytes, fits the passkeys' column and no other user of the store has it for the relying
 party; any other value is replaced. A handle names one user: discoverable sign-in finds the user
-by it, so a handle shared by two users would let one sign in as the other.
+by it, so a handle shared by two users would let one sign in as the other. The database holds
+that rule (`passkey_user_handles`, migration 0014): a registration's completion claims its handle
+there, so that of two registrations given one handle at once, in any processes, one keeps it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import Row, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
@@ -96,17 +99,40 @@ async def _passkeys_handle(conn: AsyncConnection, user_row: Row[Any], rp_id: str
     return None if handle is None else str(handle)
 
 
-async def _taken(conn: AsyncConnection, user_row: Row[Any], rp_id: str, handle: object) -> bool:
-    """Whether another user of the store has a passkey of the relying party with the handle."""
-    passkeys = tables.user_passkeys
-    other = await conn.scalar(
-        select(passkeys.c.id)
-        .where(
-            passkeys.c.store_id == user_row.store_id,
-            passkeys.c.rp_id == rp_id,
-            passkeys.c.user_handle == handle,
-            passkeys.c.user_id != user_row.id,
-        )
-        .limit(1)
+async def claim(
+    conn: AsyncConnection, *, store_id: str, user_id: str, rp_id: str, handle: str
+) -> bool:
+    """Record the handle as the user's for the relying party, unless it is another user's
+    already; whether it is the user's now. Called in the registration's transaction, so the
+    claim stands or goes with the passkey."""
+    handles = tables.passkey_user_handles
+    # The primary key decides: a concurrent claim of the handle waits for this one's transaction
+    # and then does nothing, and the owner read below (a new snapshot) names the winner.
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    await conn.execute(
+        dialect.insert(handles)
+        .values(store_id=store_id, rp_id=rp_id, user_handle=handle, user_id=user_id)
+        .on_conflict_do_nothing(index_elements=["store_id", "rp_id", "user_handle"])
     )
-    return other is not None
+
+    owner = await conn.scalar(
+        select(handles.c.user_id).where(
+            handles.c.store_id == store_id,
+            handles.c.rp_id == rp_id,
+            handles.c.user_handle == handle,
+        )
+    )
+    return owner == user_id
+
+
+async def _taken(conn: AsyncConnection, user_row: Row[Any], rp_id: str, handle: object) -> bool:
+    """Whether the handle names another user of the store for the relying party."""
+    handles = tables.passkey_user_handles
+    owner = await conn.scalar(
+        select(handles.c.user_id).where(
+            handles.c.store_id == user_row.store_id,
+            handles.c.rp_id == rp_id,
+            handles.c.user_handle == handle,
+        )
+    )
+    return owner is not None and owner != user_row.id

@@ -249,7 +249,18 @@ class _Rows:
             (tables.users, self.users),
             (tables.user_totps, self.totps),
             (tables.user_passkeys, self.passkeys),
+            (tables.passkey_user_handles, self.user_handles()),
         ]
+
+    def user_handles(self) -> list[dict[str, Any]]:
+        """Whose each of the passkeys' user handles is (passkey_user_handles): a user's passkeys
+        of one relying party share one; two users with one handle break the table's key."""
+        owned = {
+            (passkey["store_id"], passkey["rp_id"], passkey["user_handle"], passkey["user_id"])
+            for passkey in self.passkeys
+        }
+        columns = ("store_id", "rp_id", "user_handle", "user_id")
+        return [dict(zip(columns, handle, strict=True)) for handle in sorted(owned)]
 
 
 async def _insert_users(
@@ -285,7 +296,8 @@ async def _flush(conn: AsyncConnection, rows: _Rows) -> None:
     except IntegrityError:
         raise StoreExists(
             "the file's user or authenticator ids are in this database already, or an external "
-            "id or a passkey's credential id repeats: import a copy with --new-ids"
+            "id, a passkey's credential id or a user handle of two users repeats: import a copy "
+            "with --new-ids"
         ) from None
     for _, waiting in rows.tables():
         waiting.clear()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from idstore.api.schemas.common import (
     Dtm,
+    Integer,
     Name,
     NotNull,
     RequestBody,
@@ -56,7 +57,7 @@ class AppkeyAuthenticationPolicyIn(RequestBody):
     emitted_as = (AppkeyAuthenticationPolicyOut,)
 
     key_types: Annotated[KeyTypes | None, NotNull] = None
-    timeout_seconds: Annotated[StrictInt | None, NotNull, Field(ge=10, le=3600)] = None
+    timeout_seconds: Annotated[Integer | None, NotNull, Field(ge=10, le=3600)] = None
 
 
 class AppkeyConfigOut(ResponseBody):
@@ -76,7 +77,7 @@ class AppkeyConfigFields(RequestBody):
 
     trusted_facets: Annotated[list[FacetId] | None, NotNull, Field(max_length=64)] = None
     session_management: Annotated[Literal["INTERNAL", "EXTERNAL"] | None, NotNull] = None
-    single_shot_window_seconds: Annotated[StrictInt | None, NotNull, Field(ge=1, le=3600)] = None
+    single_shot_window_seconds: Annotated[Integer | None, NotNull, Field(ge=1, le=3600)] = None
     registration_policies: Annotated[
         dict[Name, AppkeyRegistrationPolicyIn] | None, NotNull, Field(max_length=32)
     ] = None

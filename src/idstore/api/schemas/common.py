@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -69,6 +70,24 @@ Name = Annotated[StrictStr, Field(pattern=NAME_PATTERN, min_length=1, max_length
 Description = Annotated[StrictStr, Field(max_length=1024), Storable]
 ShortText = Annotated[StrictStr, Field(max_length=255), Storable]
 _NAME = re.compile(NAME_PATTERN)
+
+
+def json_integer(value: Any) -> int:
+    """A JSON Schema integer: an int, or a number whose fractional part is zero (`163.0` is
+    163; JSON texts may write an integer so, and a JSON parser then hands over a float).
+    Anything else, a boolean or a string of digits included, is refused."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is not int:
+        raise ValueError("must be an integer")
+    return value
+
+
+# Every integer a request body holds: `Annotated[int, Field(ge=1), JsonInteger]`, the bounds
+# first so that they stay in the OpenAPI schema, or `Integer`; a choice among integers is
+# `Annotated[Literal[...], JsonInteger]`.
+JsonInteger = BeforeValidator(json_integer)
+Integer = Annotated[int, JsonInteger]
 
 
 def is_name(value: str) -> bool:

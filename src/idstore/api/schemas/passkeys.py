@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from idstore.api.schemas.common import (
     Dtm,
+    Integer,
+    JsonInteger,
     Name,
     NotNull,
     RequestBody,
@@ -17,7 +19,7 @@ from idstore.api.schemas.common import (
 )
 
 Requirement = Literal["required", "preferred", "discouraged"]
-Algorithm = Literal[-7, -8, -257]
+Algorithm = Annotated[Literal[-7, -8, -257], JsonInteger]
 RpId = Annotated[StrictStr, Field(min_length=1, max_length=253), Storable]
 OriginText = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
 Label = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
@@ -45,7 +47,7 @@ class PasskeyPolicyIn(RequestBody):
     )
     authenticator_attachment: Literal["platform", "cross-platform"] | None = None
     algorithms: Annotated[list[Algorithm] | None, NotNull, Field(min_length=1, max_length=3)] = None
-    timeout_seconds: Annotated[StrictInt | None, NotNull, Field(ge=10, le=3600)] = None
+    timeout_seconds: Annotated[Integer | None, NotNull, Field(ge=10, le=3600)] = None
 
 
 Policies = Annotated[dict[Name, PasskeyPolicyIn], Field(max_length=32)]

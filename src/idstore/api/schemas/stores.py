@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, Field, StrictBool
 
 from idstore.api.schemas.appkeys import AppkeyConfigOut
 from idstore.api.schemas.common import (
     Description,
     Dtm,
+    JsonInteger,
     Name,
     NotNull,
     RequestBody,
@@ -62,22 +63,15 @@ SegmentName = Annotated[Name, AfterValidator(_not_a_dot_segment)]
 PolicyName = Annotated[SegmentName, AfterValidator(_not_reserved)]
 
 
-def _integer(value: Any) -> Any:
-    # Literal validation is lax (7.0 passes as 7); strict like every other number here.
-    if type(value) is not int:
-        raise ValueError("must be an integer")
-    return value
-
-
-Digits = Annotated[Literal[6, 7, 8], BeforeValidator(_integer)]
-Period = Annotated[StrictInt, Field(ge=10, le=300)]
-DriftSteps = Annotated[StrictInt, Field(ge=0, le=10)]
-SecretLength = Annotated[StrictInt, Field(ge=20, le=64)]
-RegistrationTimeout = Annotated[StrictInt, Field(ge=30, le=7 * 24 * 3600)]
-Threshold = Annotated[StrictInt, Field(ge=1, le=1000)]
-LockSeconds = Annotated[StrictInt, Field(ge=0, le=31_536_000)]
-TempLockSeconds = Annotated[StrictInt, Field(ge=1, le=31_536_000)]
-MaxTempLocks = Annotated[StrictInt, Field(ge=0, le=100)]
+Digits = Annotated[Literal[6, 7, 8], JsonInteger]
+Period = Annotated[int, Field(ge=10, le=300), JsonInteger]
+DriftSteps = Annotated[int, Field(ge=0, le=10), JsonInteger]
+SecretLength = Annotated[int, Field(ge=20, le=64), JsonInteger]
+RegistrationTimeout = Annotated[int, Field(ge=30, le=7 * 24 * 3600), JsonInteger]
+Threshold = Annotated[int, Field(ge=1, le=1000), JsonInteger]
+LockSeconds = Annotated[int, Field(ge=0, le=31_536_000), JsonInteger]
+TempLockSeconds = Annotated[int, Field(ge=1, le=31_536_000), JsonInteger]
+MaxTempLocks = Annotated[int, Field(ge=0, le=100), JsonInteger]
 Score = Annotated[float, Field(ge=0, le=1, strict=True)]
 
 
