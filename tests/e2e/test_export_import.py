@@ -320,12 +320,14 @@ def test_an_unknown_version_is_refused_with_status_4(
     export_file: Path, identity: tuple[Path, str], fresh_database: str, tmp_path: Path
 ) -> None:
     def next_version(lines: list[str]) -> list[str]:
-        return [lines[0].replace('"version":2', '"version":3'), *lines[1:]]
+        return [lines[0].replace('"version":3', '"version":4'), *lines[1:]]
 
     result = import_altered(next_version, export_file, identity, fresh_database, tmp_path)
 
     assert result.returncode == 4, result.stderr
-    assert "version 3 of the export format; this idstore reads versions 1 and 2" in result.stderr
+    assert "version 4 of the export format; this idstore reads versions 1, 2 and 3" in (
+        result.stderr
+    )
 
 
 def test_a_store_already_there_is_refused_with_status_5_and_left_as_it_was(
