@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from idstore.db import tables
 from idstore.transfer.import_file import FileRefused
+from idstore.transfer.import_reader import ImportOptions
 from idstore.transfer.recipient import Identity, encode
 from tests.support.api import Api, issue_token
 from tests.support.appkey_ceremonies import RP_ID, AppkeyStore
@@ -167,6 +168,50 @@ def test_the_face_template_is_resealed_with_the_importing_key_ring(
     text = b"".join(moving.exported.lines)
     assert encode(opened).encode() not in text
     assert encode(original["template_sealed"]).encode() not in text
+
+
+def test_a_kept_image_moves_sealed_like_the_template(
+    api: Api, seeder: Seeder, server: LiveServer, database_url: str, empty_database: str
+) -> None:
+    store = api.create_store(configuration={"faceRetainImages": True})["name"]
+    user = api.create_user(store)
+    enrolled_user(api, store, user)
+    identity = Identity.generate()
+    lines = write_export(database_url, server.keyring, store, identity).splitlines(keepends=True)
+
+    run_import(empty_database, identity, lines)
+
+    biometrics = tables.user_biometrics
+    (imported,) = query(empty_database, select(biometrics))
+    (original,) = seeder.rows(select(biometrics).where(biometrics.c.id == imported.id))
+    image = TARGET_KEYRING.open(imported.image_sealed, context=imported.id)
+    assert image == seeder.keyring.open(original["image_sealed"], context=original["id"])
+    assert authenticator_of(lines[2], "Face")["image"]["sealed"]
+
+
+def test_a_copy_with_new_ids_reseals_the_face_and_keeps_the_appkeys_challenges(
+    moving: Moving, empty_database: str
+) -> None:
+    exported = moving.exported
+    run_import(empty_database, exported.identity, exported.lines)
+
+    copy = run_import(
+        empty_database,
+        exported.identity,
+        exported.lines,
+        ImportOptions(store_name="copy", new_ids=True),
+    )
+
+    assert counts(empty_database) == [2, 2, 2, 2, 2, 2, 2]
+    appkeys, faces = tables.user_appkeys, tables.user_biometrics
+    challenges = tables.appkey_single_shot_challenges
+    (appkey,) = query(empty_database, select(appkeys).where(appkeys.c.store_id == copy.store_id))
+    (face,) = query(empty_database, select(faces).where(faces.c.store_id == copy.store_id))
+    assert moving.appkey["id"] != appkey.id
+    assert face.id != authenticator_of(exported.lines[2], "Face")["id"]
+    assert len(TARGET_KEYRING.open(face.template_sealed, context=face.id)) == 513
+    moved = query(empty_database, select(challenges).where(challenges.c.store_id == copy.store_id))
+    assert [row.appkey_id for row in moved] == [appkey.id]
 
 
 def refused(url: str, exported: Exported, line: int, change: Callable[[bytes], bytes]) -> str:
