@@ -307,6 +307,20 @@ def _config(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any
             _config(lambda config: config["registrationPolicies"].update(default=["x"])),
             "line 2 appkey configuration 0: field 'registrationPolicies' is not a map of policies",
         ),
+        (
+            _config(
+                lambda config: config["registrationPolicies"]["default"].update(attestation="ANY")
+            ),
+            "line 2 appkey configuration 0: registrationPolicies.default.attestation is not one "
+            "idstore reads",
+        ),
+        (
+            _config(
+                lambda config: config["authenticationPolicies"]["default"].update(timeoutSeconds=5)
+            ),
+            "line 2 appkey configuration 0: an authentication policy's timeoutSeconds is out of "
+            "range",
+        ),
     ],
 )
 def test_a_malformed_appkey_configuration_is_refused_naming_it(

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from idstore.db import tables
 from idstore.services.appkey_facets import check_facets, check_rp_id
 from idstore.services.appkey_policies import (
+    BASIC_FULL,
+    BASIC_SURROGATE,
     authentication_policies_from_json,
     check_root_certificate,
     registration_policies_from_json,
@@ -31,6 +33,8 @@ from idstore.uaf.keys import KeyEncoding, public_key_der, signature_algorithm
 
 # As the API bounds them (api/schemas/appkeys.py).
 _SINGLE_SHOT_WINDOW_SECONDS = range(1, 3601)
+_TIMEOUT_SECONDS = range(10, 3601)
+_ATTESTATIONS = (None, BASIC_FULL, BASIC_SURROGATE)
 # UAF AAID: vendor and product, four hex digits each. Used with fullmatch only.
 _AAID = re.compile(r"[0-9A-Fa-f]{4}#[0-9A-Fa-f]{4}")
 _CHALLENGES = tables.appkey_single_shot_challenges
@@ -101,13 +105,19 @@ def _check_policies(values: dict[str, Any], where: str) -> None:
             raise FormatError(f"{where}: field {name!r} is not a map of policies")
     try:
         registration = registration_policies_from_json(values["registration_policies"])
-        authentication_policies_from_json(values["authentication_policies"])
+        authentication = authentication_policies_from_json(values["authentication_policies"])
     except (TypeError, ValueError):
         raise FormatError(f"{where}: its policies are not ones idstore reads") from None
+    if any(policy.timeout_seconds not in _TIMEOUT_SECONDS for policy in authentication.values()):
+        raise FormatError(f"{where}: an authentication policy's timeoutSeconds is out of range")
     for name, policy in registration.items():
         field = f"registrationPolicies.{name}"
         if not all(isinstance(aaid, str) and _AAID.fullmatch(aaid) for aaid in policy.aaids):
             raise FormatError(f"{where}: {field}.aaids holds something that is no AAID")
+        if policy.attestation not in _ATTESTATIONS or (
+            policy.attestation == BASIC_FULL and not policy.attestation_root_certificates
+        ):
+            raise FormatError(f"{where}: {field}.attestation is not one idstore reads")
         for number, root in enumerate(policy.attestation_root_certificates):
             check_root_certificate(root, f"{field}.attestationRootCertificates[{number}]")
 
