@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 
 from idstore.db import tables
+from idstore.transfer import import_reader
 from idstore.transfer.import_file import FileRefused
 from idstore.transfer.import_reader import ImportOptions
 from idstore.transfer.recipient import Identity, encode
@@ -170,22 +171,34 @@ def test_the_face_template_is_resealed_with_the_importing_key_ring(
     assert encode(original["template_sealed"]).encode() not in text
 
 
-def test_a_kept_image_moves_sealed_like_the_template(
-    api: Api, seeder: Seeder, server: LiveServer, database_url: str, empty_database: str
+def test_kept_images_move_sealed_like_the_templates_in_batches_of_a_bounded_size(
+    api: Api,
+    seeder: Seeder,
+    server: LiveServer,
+    database_url: str,
+    empty_database: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = api.create_store(configuration={"faceRetainImages": True})["name"]
-    user = api.create_user(store)
-    enrolled_user(api, store, user)
+    for _ in range(2):
+        enrolled_user(api, store, api.create_user(store))
     identity = Identity.generate()
     lines = write_export(database_url, server.keyring, store, identity).splitlines(keepends=True)
+    monkeypatch.setattr(import_reader, "BATCH_FACE_BYTES", 1)  # a batch a user
 
     run_import(empty_database, identity, lines)
 
     biometrics = tables.user_biometrics
-    (imported,) = query(empty_database, select(biometrics))
-    (original,) = seeder.rows(select(biometrics).where(biometrics.c.id == imported.id))
-    image = TARGET_KEYRING.open(imported.image_sealed, context=imported.id)
-    assert image == seeder.keyring.open(original["image_sealed"], context=original["id"])
+    imported = query(empty_database, select(biometrics).order_by(biometrics.c.id))
+    originals = seeder.rows(
+        select(biometrics)
+        .where(biometrics.c.id.in_([face.id for face in imported]))
+        .order_by(biometrics.c.id)
+    )
+    assert len(imported) == len(originals) == 2
+    for face, original in zip(imported, originals, strict=True):
+        image = TARGET_KEYRING.open(face.image_sealed, context=face.id)
+        assert image == seeder.keyring.open(original["image_sealed"], context=original["id"])
     assert authenticator_of(lines[2], "Face")["image"]["sealed"]
 
 

@@ -27,7 +27,7 @@ from idstore.services.rows import find_store
 from idstore.transfer import appkey_records
 from idstore.transfer import export_format as fmt
 from idstore.transfer.export_format import SecretOwner, SecretUnreadable
-from idstore.transfer.face_records import face_record
+from idstore.transfer.face_records import face_record, faces_of, kept_image
 from idstore.transfer.passkey_records import config_record, passkey_record
 from idstore.transfer.recipient import SCHEME, FileKeys, encode
 
@@ -99,7 +99,7 @@ async def export_store(
 
         users = authenticators = 0
         async for batch in _user_batches(conn, store.id):
-            for record in _user_records(batch, keyring, keys, store_id=store.id):
+            async for record in _user_records(conn, batch, keyring, keys, store_id=store.id):
                 authenticators += len(record["authenticators"])
                 lines.write(record)
             users += len(batch.users)
@@ -188,7 +188,7 @@ async def _user_batches(conn: AsyncConnection, store_id: str) -> AsyncIterator[_
             passkeys=await _by_user(conn, tables.user_passkeys, user_ids),
             appkeys=appkeys,
             challenges=await appkey_records.accepted_challenges(conn, appkey_ids),
-            faces=await _by_user(conn, tables.user_biometrics, user_ids),
+            faces=await faces_of(conn, user_ids),
         )
         after = batch[-1].id
 
@@ -206,10 +206,11 @@ async def _by_user(
     return by_user
 
 
-def _user_records(
-    batch: _Batch, keyring: KeyRing, keys: FileKeys, *, store_id: str
-) -> list[dict[str, Any]]:
-    records = []
+async def _user_records(
+    conn: AsyncConnection, batch: _Batch, keyring: KeyRing, keys: FileKeys, *, store_id: str
+) -> AsyncIterator[dict[str, Any]]:
+    """The batch's user records, one at a time: a kept face image is read as its user's turn
+    comes, so the batch never holds more than one."""
     for user in batch.users:
         owner = SecretOwner(fmt.VERSION, store_id, user.id)
         authenticators = [
@@ -220,18 +221,15 @@ def _user_records(
             appkey_records.appkey_record(row._mapping, batch.challenges[row.id])
             for row in batch.appkeys[user.id]
         ]
-        authenticators += [
-            face_record(row._mapping, keyring, keys, owner) for row in batch.faces[user.id]
-        ]
-        records.append(
-            {
-                "kind": "user",
-                **fmt.to_json(fmt.USER_FIELDS, user._mapping),
-                "locks": fmt.to_json(fmt.LOCK_FIELDS, user._mapping),
-                "authenticators": authenticators,
-            }
-        )
-    return records
+        for face in batch.faces[user.id]:
+            image = await kept_image(conn, face)
+            authenticators.append(face_record(face._mapping, keyring, keys, owner, image))
+        yield {
+            "kind": "user",
+            **fmt.to_json(fmt.USER_FIELDS, user._mapping),
+            "locks": fmt.to_json(fmt.LOCK_FIELDS, user._mapping),
+            "authenticators": authenticators,
+        }
 
 
 def _totp_record(

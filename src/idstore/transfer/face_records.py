@@ -12,27 +12,62 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from idstore import face
 from idstore.crypto.keyring import KeyRing, SealBroken
+from idstore.db import tables
 from idstore.transfer import export_format as fmt
 from idstore.transfer.export_format import FormatError, SecretOwner, SecretUnreadable
 from idstore.transfer.recipient import FileKeys, SealedFieldBroken
 
 TEMPLATE = "face.template"
 IMAGE = "face.image"
+_FACES = tables.user_biometrics
+_WITHOUT_IMAGE = [column for column in _FACES.c if column.name != "image_sealed"]
+
+
+async def faces_of(conn: AsyncConnection, user_ids: list[str]) -> dict[str, list[Row[Any]]]:
+    """These users' faces, by user, without their kept images (`has_image` says whether there
+    is one): a batch of users holds a template each, never a batch of photographs."""
+    by_user: dict[str, list[Row[Any]]] = {user_id: [] for user_id in user_ids}
+    rows = await conn.execute(
+        select(*_WITHOUT_IMAGE)
+        .add_columns(_FACES.c.image_sealed.is_not(None).label("has_image"))
+        .where(_FACES.c.user_id.in_(user_ids))
+        .order_by(_FACES.c.id)
+    )
+    for row in rows:
+        by_user[row.user_id].append(row)
+    return by_user
+
+
+async def kept_image(conn: AsyncConnection, face: Row[Any]) -> bytes | None:
+    """The face's sealed image, read on its own, or None when the store kept none."""
+    if not face.has_image:
+        return None
+    image: bytes | None = await conn.scalar(
+        select(_FACES.c.image_sealed).where(
+            _FACES.c.store_id == face.store_id, _FACES.c.id == face.id
+        )
+    )
+    return image
 
 
 def face_record(
-    row: Mapping[Any, Any], keyring: KeyRing, keys: FileKeys, owner: SecretOwner
+    row: Mapping[Any, Any],
+    keyring: KeyRing,
+    keys: FileKeys,
+    owner: SecretOwner,
+    image_sealed: bytes | None,
 ) -> dict[str, Any]:
-    """One face with its template (and image, if kept) sealed to the file's recipient.
+    """One face with its template (and `image_sealed`, if kept) sealed to the file's recipient.
 
     Raises SecretUnreadable when a sealed value does not open with the key ring.
     """
     template = _opened(keyring, row["template_sealed"], row["id"])
-    image = None
-    if row["image_sealed"] is not None:
-        image = _opened(keyring, row["image_sealed"], row["id"])
+    image = None if image_sealed is None else _opened(keyring, image_sealed, row["id"])
     return {
         "type": fmt.FACE,
         **fmt.to_json(fmt.FACE_FIELDS, row),

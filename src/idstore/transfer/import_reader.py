@@ -40,6 +40,8 @@ from idstore.transfer.import_rows import Rows, Target, UserAuthenticators, check
 from idstore.transfer.recipient import FileKeys, Identity
 
 BATCH_SIZE = 500
+# Kept face images (up to 10 MiB each) go in smaller batches: 500 of them would not fit memory.
+BATCH_FACE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ async def _insert_users(
     for record in user_lines(lines):
         added = _user_rows(record, keys, keyring, target, ids, lines.where(), rows)
         user_count, authenticator_count = user_count + 1, authenticator_count + added
-        if len(rows.users) >= BATCH_SIZE:
+        if len(rows.users) >= BATCH_SIZE or rows.face_bytes >= BATCH_FACE_BYTES:
             await _flush(conn, rows)
             if progress is not None:
                 progress(user_count)
@@ -291,8 +293,7 @@ async def _flush(conn: AsyncConnection, rows: Rows) -> None:
             "id, a passkey's credential id or an appkey's key id repeats: import a copy with "
             "--new-ids"
         ) from None
-    for _, waiting in rows.tables():
-        waiting.clear()
+    rows.clear()
 
 
 def _user_rows(

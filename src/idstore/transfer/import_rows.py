@@ -43,6 +43,16 @@ class Rows:
     appkeys: list[dict[str, Any]] = field(default_factory=list)
     challenges: list[dict[str, Any]] = field(default_factory=list)
     faces: list[dict[str, Any]] = field(default_factory=list)
+    face_bytes: int = 0  # the sealed templates and images waiting: kept images are large
+
+    def add_face(self, face: dict[str, Any]) -> None:
+        self.faces.append(face)
+        self.face_bytes += len(face["template_sealed"]) + len(face["image_sealed"] or b"")
+
+    def clear(self) -> None:
+        for _, waiting in self.tables():
+            waiting.clear()
+        self.face_bytes = 0
 
     def tables(self) -> list[tuple[Any, list[dict[str, Any]]]]:
         return [
@@ -95,7 +105,7 @@ class UserAuthenticators:
                 if (face["type"], face["subtype"]) in faces:
                     raise FileRefused(f"{place}: the user has a face of this subtype already")
                 faces.add((face["type"], face["subtype"]))
-                rows.faces.append(face)
+                rows.add_face(face)
 
     def _totp(self, authenticator: dict[str, Any], where: str) -> dict[str, Any]:
         row = checked(fmt.from_json, fmt.TOTP_FIELDS, authenticator, where)
