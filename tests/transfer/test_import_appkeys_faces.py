@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from idstore.db import tables
 from idstore.transfer import import_reader
+from idstore.transfer.export_format import SecretUnreadable
 from idstore.transfer.import_file import FileRefused
 from idstore.transfer.import_reader import ImportOptions
 from idstore.transfer.recipient import Identity, encode
@@ -200,6 +201,21 @@ def test_kept_images_move_sealed_like_the_templates_in_batches_of_a_bounded_size
         image = TARGET_KEYRING.open(face.image_sealed, context=face.id)
         assert image == seeder.keyring.open(original["image_sealed"], context=original["id"])
     assert authenticator_of(lines[2], "Face")["image"]["sealed"]
+
+
+def test_a_face_that_does_not_open_with_the_key_ring_stops_the_export_naming_it(
+    api: Api, database_url: str
+) -> None:
+    store = api.create_store()["name"]
+    user = enrolled_user(api, store, api.create_user(store))
+    (face,) = user["summaryInfo"]["biometrics"]
+
+    with pytest.raises(SecretUnreadable) as refusal:
+        write_export(database_url, TARGET_KEYRING, store, Identity.generate())
+
+    assert str(refusal.value) == (
+        f"the template or image of face {face['id']} does not open with this server's key ring"
+    )
 
 
 def test_a_copy_with_new_ids_reseals_the_face_and_keeps_the_appkeys_challenges(
