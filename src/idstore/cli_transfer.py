@@ -27,7 +27,8 @@ from idstore.private_files import private_binary_file
 from idstore.services.errors import StoreNotFound
 from idstore.settings import Settings
 from idstore.startup import UnsafeStart, refuse_a_foreign_key_ring
-from idstore.transfer.export_writer import ExportSummary, SecretUnreadable, export_store
+from idstore.transfer.export_format import SecretUnreadable
+from idstore.transfer.export_writer import ExportSummary, export_store
 from idstore.transfer.import_file import ImportRefused
 from idstore.transfer.import_reader import ImportOptions, ImportSummary, import_store
 from idstore.transfer.recipient import Identity, RecipientKeyError, parse_recipient

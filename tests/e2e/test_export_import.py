@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,24 +77,64 @@ def enrol(client: httpx.Client, person: str) -> tuple[dict[str, Any], str]:
     return user, secret
 
 
+@contextmanager
+def source_server(folder: Path) -> Iterator[tuple[ServerProcess, httpx.Client, str]]:
+    """A server on a new database in `folder`, a client of it, and the database's URL; the
+    server stopped and the database dropped afterwards."""
+    database_url = fresh_database_url(folder / "source-database")
+    (folder / "source").mkdir()
+    launcher = Launcher(folder / "source")
+    api_key = secrets.token_urlsafe(32)
+    server = launcher(
+        data_dir=folder / "source-data", database_url=database_url, bootstrap_api_key=api_key
+    )
+    client = client_for(server, api_key)
+    try:
+        yield server, client, database_url
+    finally:
+        client.close()
+        launcher.stop_all()
+        drop_database(database_url)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """The target server after a move, a client of it, and what `idstore import` printed."""
+
+    target: ServerProcess
+    client: httpx.Client
+    imported: subprocess.CompletedProcess[str]
+
+
+def move(source: Source, launch: Launch, database_url: str, folder: Path) -> Moved:
+    """Export the source's store to a new key with `idstore export`, start a target server on
+    `database_url` and import the file there with `idstore import`; both must succeed."""
+    key_file = folder / "recipient.key"
+    identity = Identity.generate()
+    identity.write_new(key_file)
+
+    exported = export(source, identity.recipient, folder / "moving.jsonl")
+    target = launch(
+        data_dir=folder / "target", database_url=database_url, bootstrap_api_key="k" * 43
+    )
+    imported = import_into(database_url, key_file, folder / "moving.jsonl", target.data_dir)
+
+    assert exported.returncode == 0, exported.stderr
+    assert imported.returncode == 0, imported.stderr
+    return Moved(target, client_for(target, "k" * 43), imported)
+
+
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
     folder = tmp_path_factory.mktemp("export-source")
-    database_url = fresh_database_url(folder / "database")
-    launcher = Launcher(folder)
-    api_key = secrets.token_urlsafe(32)
-    server = launcher(
-        data_dir=folder / "data", database_url=database_url, bootstrap_api_key=api_key
-    )
-    client = client_for(server, api_key)
-    configuration = {
-        "totpPolicies": {POLICY: {"driftSteps": 3}},
-        "userLocking": {"modalityLockThreshold": 4},
-    }
-    created = client.post(STORES, json={"name": STORE, "configuration": configuration})
-    assert created.status_code == 201, created.text
-    enrolled = {person: enrol(client, person) for person in PEOPLE}
-    try:
+    with source_server(folder) as (server, client, database_url):
+        configuration = {
+            "totpPolicies": {POLICY: {"driftSteps": 3}},
+            "userLocking": {"modalityLockThreshold": 4},
+        }
+        created = client.post(STORES, json={"name": STORE, "configuration": configuration})
+        assert created.status_code == 201, created.text
+        enrolled = {person: enrol(client, person) for person in PEOPLE}
         yield Source(
             server,
             client,
@@ -102,10 +143,6 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
             {person: secret for person, (_, secret) in enrolled.items()},
             folder,
         )
-    finally:
-        client.close()
-        launcher.stop_all()
-        drop_database(database_url)
 
 
 @pytest.fixture(scope="module")
@@ -320,12 +357,14 @@ def test_an_unknown_version_is_refused_with_status_4(
     export_file: Path, identity: tuple[Path, str], fresh_database: str, tmp_path: Path
 ) -> None:
     def next_version(lines: list[str]) -> list[str]:
-        return [lines[0].replace('"version":2', '"version":3'), *lines[1:]]
+        return [lines[0].replace('"version":3', '"version":4'), *lines[1:]]
 
     result = import_altered(next_version, export_file, identity, fresh_database, tmp_path)
 
     assert result.returncode == 4, result.stderr
-    assert "version 3 of the export format; this idstore reads versions 1 and 2" in result.stderr
+    assert "version 4 of the export format; this idstore reads versions 1, 2 and 3" in (
+        result.stderr
+    )
 
 
 def test_a_store_already_there_is_refused_with_status_5_and_left_as_it_was(

@@ -8,7 +8,6 @@ next value and refuse an old one (372). A ceremony started at the source does no
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,6 @@ import httpx
 import pyotp
 import pytest
 
-from idstore.transfer.recipient import Identity
 from tests.e2e.test_export_import import (
     POLICY,
     STORE,
@@ -26,13 +24,13 @@ from tests.e2e.test_export_import import (
     Source,
     authenticate,
     client_for,
-    export,
     import_into,
+    move,
+    source_server,
 )
 from tests.support.api import Api
-from tests.support.databases import drop_database, fresh_database_url
 from tests.support.passkeys import ORIGIN, RP_ID, PasskeyStore
-from tests.support.processes import Launch, Launcher
+from tests.support.processes import Launch
 from tests.support.webauthn_authenticator import Forgery, SoftwareAuthenticator
 
 pytestmark = pytest.mark.e2e
@@ -49,29 +47,17 @@ CONFIG = {
 def source(tmp_path: Path) -> Iterator[Source]:
     """A source server with store `moving`: a TOTP policy and the relying party's passkey
     configuration, and Ada, who has a TOTP and nothing else yet."""
-    database_url = fresh_database_url(tmp_path / "source-database")
-    (tmp_path / "source").mkdir()
-    launcher = Launcher(tmp_path / "source")
-    api_key = secrets.token_urlsafe(32)
-    server = launcher(
-        data_dir=tmp_path / "source-data", database_url=database_url, bootstrap_api_key=api_key
-    )
-    client = client_for(server, api_key)
-    configuration = {"totpPolicies": {POLICY: {"driftSteps": 3}}}
-    assert client.post(STORES, json={"name": STORE, "configuration": configuration}).is_success
-    configured = client.post(f"{STORES}/{STORE}/passkeyConfig", json=CONFIG)
-    assert configured.status_code == 201, configured.text
-    ada = client.post(f"{STORES}/{STORE}/users", json={"externalId": "ada@example.org"}).json()
-    url = f"{STORES}/{STORE}/users/{ada['id']}/totps/registrations/{POLICY}"
-    secret = client.post(f"{url}?qrFormat=none").json()["secret"]
-    code = pyotp.TOTP(secret).at(time.time() - 60)
-    assert client.post(f"{url}/complete", json={"code": code}).status_code == 200
-    try:
+    with source_server(tmp_path) as (server, client, database_url):
+        configuration = {"totpPolicies": {POLICY: {"driftSteps": 3}}}
+        assert client.post(STORES, json={"name": STORE, "configuration": configuration}).is_success
+        configured = client.post(f"{STORES}/{STORE}/passkeyConfig", json=CONFIG)
+        assert configured.status_code == 201, configured.text
+        ada = client.post(f"{STORES}/{STORE}/users", json={"externalId": "ada@example.org"}).json()
+        url = f"{STORES}/{STORE}/users/{ada['id']}/totps/registrations/{POLICY}"
+        secret = client.post(f"{url}?qrFormat=none").json()["secret"]
+        code = pyotp.TOTP(secret).at(time.time() - 60)
+        assert client.post(f"{url}/complete", json={"code": code}).status_code == 200
         yield Source(server, client, database_url, {"ada": ada}, {"ada": secret}, tmp_path)
-    finally:
-        client.close()
-        launcher.stop_all()
-        drop_database(database_url)
 
 
 def views(rp: PasskeyStore, user: dict[str, Any]) -> dict[str, Any]:
@@ -99,20 +85,11 @@ def test_a_passkey_moves_with_its_counter_and_signs_in_at_the_target(
     assert at_source.sign_in(authenticator, user=ada).status_code == 200  # counter 1
     in_flight = at_source.ceremony(at_source.start_authentication(userId=ada["id"]))
     before = views(at_source, ada)
-    key_file = tmp_path / "recipient.key"
-    identity = Identity.generate()
-    identity.write_new(key_file)
 
-    exported = export(source, identity.recipient, tmp_path / "moving.jsonl")
-    target = launch(
-        data_dir=tmp_path / "target", database_url=fresh_database, bootstrap_api_key="k" * 43
-    )
-    imported = import_into(fresh_database, key_file, tmp_path / "moving.jsonl", target.data_dir)
+    moved = move(source, launch, fresh_database, tmp_path)
 
-    assert exported.returncode == 0, exported.stderr
-    assert imported.returncode == 0, imported.stderr
-    assert "1 users, 2 authenticators" in imported.stdout
-    at_target = PasskeyStore(Api(client_for(target, "k" * 43)), STORE, RP_ID)
+    assert "1 users, 2 authenticators" in moved.imported.stdout
+    at_target = PasskeyStore(Api(moved.client), STORE, RP_ID)
     assert views(at_target, ada) == before
     assert before["passkeys"][0]["signCount"] == 1
     assert before["user"]["attributes"]["passkeyUsers"][RP_ID]["USER_HANDLE"]

@@ -85,7 +85,7 @@ def _watch_statements(database: Database, log: StatementLog) -> None:
             log.record(statement)
 
 
-async def prepare_database(database_url: str) -> str:
+async def prepare_database(database_url: str, keyring: KeyRing = TEST_KEYRING) -> str:
     """Migrate the database and give it an API key for tenant `default` with every permission."""
     database = Database(async_url(database_url))
     try:
@@ -93,7 +93,7 @@ async def prepare_database(database_url: str) -> str:
         async with database.transaction() as conn:
             _, key = await api_keys.create_api_key(
                 conn,
-                TEST_KEYRING,
+                keyring,
                 tenant_id="default",
                 permissions=("TNT#default#IdentityStore:*",),
                 now=ManualClock().now(),
@@ -104,9 +104,11 @@ async def prepare_database(database_url: str) -> str:
 
 
 @contextmanager
-def running_server(database_url: str, data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
-    """A server on its own port; `overrides` are Settings fields (limits, say)."""
-    api_key = asyncio.run(prepare_database(database_url))
+def running_server(
+    database_url: str, data_dir: Path, keyring: KeyRing = TEST_KEYRING, **overrides: Any
+) -> Iterator[LiveServer]:
+    """A server on its own port with `keyring`; `overrides` are Settings fields (limits, say)."""
+    api_key = asyncio.run(prepare_database(database_url, keyring))
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -119,7 +121,7 @@ def running_server(database_url: str, data_dir: Path, **overrides: Any) -> Itera
     _watch_statements(database, statements)
     holds = ConnectionHolds()
     holds.watch(database)
-    app = create_app(settings, clock=clock, database=database, keyring=TEST_KEYRING)
+    app = create_app(settings, clock=clock, database=database, keyring=keyring)
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -144,7 +146,7 @@ def running_server(database_url: str, data_dir: Path, **overrides: Any) -> Itera
             base_url=f"http://127.0.0.1:{port}",
             clock=clock,
             database=database,
-            keyring=TEST_KEYRING,
+            keyring=keyring,
             api_key=api_key,
             statements=statements,
             settings=settings,

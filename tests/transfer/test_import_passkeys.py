@@ -134,7 +134,7 @@ def test_a_public_key_that_is_no_cose_key_is_refused_naming_the_field(
 def test_a_version_1_header_on_a_file_with_passkeys_is_refused(
     exported: Exported, empty_database: str
 ) -> None:
-    lines = [exported.lines[0].replace(b'"version":2', b'"version":1'), *exported.lines[1:]]
+    lines = [exported.lines[0].replace(b'"version":3', b'"version":1'), *exported.lines[1:]]
 
     with pytest.raises(FileRefused) as refusal:
         run_import(empty_database, exported.identity, lines)

@@ -1,10 +1,11 @@
-"""The idstore export format, version 2: which fields each record has, and their JSON forms.
+"""The idstore export format, version 3: which fields each record has, and their JSON forms.
 
-A file is JSON Lines: a header, the store (configuration, TOTP policies and, from version 2, the
-passkey configurations), one line per user with the user's authenticators (TOTPs and, from
-version 2, passkeys), and an end line with the counts and an HMAC over every byte before it.
-Version 1 files (no passkeys) are still read. The writer and the reader both go through the
-field lists here, so what is written is what is read back; docs/moving-on.md documents them.
+A file is JSON Lines: a header, the store (configuration, TOTP policies, from version 2 the
+passkey configurations, from version 3 the appkey configurations), one line per user with the
+user's authenticators (TOTPs; from version 2 passkeys; from version 3 appkeys and faces), and an
+end line with the counts and an HMAC over every byte before it. Version 1 and 2 files are still
+read. The writer and the reader both go through the field lists here, so what is written is
+what is read back; docs/moving-on.md documents them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from idstore.db import tables
 from idstore.db.types import UtcDateTime
 from idstore.otp import Algorithm
 from idstore.services.models import (
+    AppkeyStatus,
+    AppkeyType,
+    BiometricStatus,
+    BiometricSubtype,
+    BiometricType,
     LockKind,
     PasskeyStatus,
     SessionManagement,
@@ -30,10 +36,16 @@ from idstore.services.models import (
 from idstore.transfer.recipient import decode, encode
 
 FORMAT = "idstore-export"
-VERSION = 2  # what this idstore writes
-READABLE_VERSIONS = (1, 2)  # version 1: no passkey configurations, no passkeys
+VERSION = 3  # what this idstore writes
+# Version 1: no passkey configurations, no passkeys; version 2: no appkeys, no faces.
+READABLE_VERSIONS = (1, 2, 3)
+PASSKEYS_SINCE = 2
+APPKEYS_AND_FACES_SINCE = 3
 TOTP = "TOTP"
-PASSKEY = "Passkey"  # the modality's name, as the audit spells it
+# The modalities' names, as the audit spells them.
+PASSKEY = "Passkey"
+APPKEY = "Appkey"
+FACE = "Face"
 
 
 class FormatError(ValueError):
@@ -114,6 +126,41 @@ PASSKEY_FIELDS = _fields(
     status=PasskeyStatus,
 )
 
+# A relying party's appkey configuration (version 3), in the store record's "appkeyConfigs".
+APPKEY_CONFIG_FIELDS = _fields(
+    tables.appkey_configs,
+    "id rp_id trusted_facets session_management single_shot_window_seconds "
+    "registration_policies authentication_policies created_dtm last_updated_dtm",
+    session_management=SessionManagement,
+)
+
+# An appkey (version 3) besides its `type` and the single-shot challenges it had accepted. Its
+# public key (DER SubjectPublicKeyInfo) is not secret: it stands in clear, as a passkey's does.
+APPKEY_FIELDS = _fields(
+    tables.user_appkeys,
+    "id rp_id aaid key_id key_type device_id device_name status sign_count public_key "
+    "signature_algorithm attestation_type registration_audit preferred created_dtm "
+    "last_updated_dtm last_authenticated_with_dtm",
+    key_type=AppkeyType,
+    status=AppkeyStatus,
+)
+
+# A single-shot challenge an appkey had accepted, in the appkey's "singleShotChallenges".
+SINGLE_SHOT_FIELDS = _fields(tables.appkey_single_shot_challenges, "challenge accepted_dtm")
+
+# A face (version 3) besides its `type` (Face; the table's own `type`, FACE, is `biometricType`)
+# and its sealed `template` and `image`.
+FACE_FIELDS = (
+    *_fields(tables.user_biometrics, "id"),
+    Field("biometricType", tables.user_biometrics.c.type, BiometricType),
+    *_fields(
+        tables.user_biometrics,
+        "subtype status quality model model_version created_dtm last_updated_dtm",
+        subtype=BiometricSubtype,
+        status=BiometricStatus,
+    ),
+)
+
 
 def secret_binding(
     kind: str, *, version: int, store_id: str, user_id: str, authenticator_id: str
@@ -121,6 +168,29 @@ def secret_binding(
     """The associated data of one sealed secret: the format and version of the file it stands
     in, what it is and whose it is."""
     return f"{FORMAT}/{version}|{kind}|{store_id}|{user_id}|{authenticator_id}"
+
+
+@dataclass(frozen=True)
+class SecretOwner:
+    """Whose the sealed secrets of one user line are, as the file names them: its version, the
+    store's and the user's ids in the file."""
+
+    version: int
+    store_id: str
+    user_id: str
+
+    def binding(self, kind: str, authenticator_id: str) -> str:
+        return secret_binding(
+            kind,
+            version=self.version,
+            store_id=self.store_id,
+            user_id=self.user_id,
+            authenticator_id=authenticator_id,
+        )
+
+
+class SecretUnreadable(Exception):
+    """A secret of the store does not open with this server's key ring: nothing is exported."""
 
 
 def to_json(fields: Sequence[Field], row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -138,7 +208,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def from_json(fields: Sequence[Field], record: Mapping[str, Any], where: str) -> dict[str, Any]:
+def from_json(fields: Sequence[Field], record: Any, where: str) -> dict[str, Any]:
     """The column values of a record, every field checked against its column.
 
     Raises FormatError naming `where` and the field.

@@ -1,5 +1,5 @@
-"""`idstore export`: one store's configuration, users and authenticators (TOTPs and passkeys),
-written as a stream.
+"""`idstore export`: one store's configuration, users and authenticators (TOTPs, passkeys,
+appkeys and faces), written as a stream.
 
 Users are read in batches inside one read-only snapshot, so a store of any size is written with
 a batch in memory at a time and the file shows the store as of one instant. Every secret is
@@ -24,15 +24,14 @@ from idstore.crypto.keyring import KeyRing, SealBroken
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.rows import find_store
+from idstore.transfer import appkey_records
 from idstore.transfer import export_format as fmt
+from idstore.transfer.export_format import SecretOwner, SecretUnreadable
+from idstore.transfer.face_records import face_record, faces_of, kept_image
 from idstore.transfer.passkey_records import config_record, passkey_record
 from idstore.transfer.recipient import SCHEME, FileKeys, encode
 
 BATCH_SIZE = 500
-
-
-class SecretUnreadable(Exception):
-    """A secret of the store does not open with this server's key ring: nothing is exported."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ async def export_store(
 
         users = authenticators = 0
         async for batch in _user_batches(conn, store.id):
-            for record in _user_records(batch, keyring, keys, store_id=store.id):
+            async for record in _user_records(conn, batch, keyring, keys, store_id=store.id):
                 authenticators += len(record["authenticators"])
                 lines.write(record)
             users += len(batch.users)
@@ -132,17 +131,27 @@ async def _store_record(conn: AsyncConnection, store: Row[Any]) -> dict[str, Any
         .where(tables.totp_policies.c.store_id == store.id)
         .order_by(tables.totp_policies.c.id)
     )
-    configs = await conn.execute(
-        select(tables.passkey_configs)
-        .where(tables.passkey_configs.c.store_id == store.id)
-        .order_by(tables.passkey_configs.c.id)
-    )
     return {
         "kind": "store",
         **fmt.to_json(fmt.STORE_FIELDS, store._mapping),
         "totpPolicies": [fmt.to_json(fmt.POLICY_FIELDS, row._mapping) for row in policies],
-        "passkeyConfigs": [config_record(row._mapping) for row in configs],
+        "passkeyConfigs": [
+            config_record(row._mapping)
+            for row in await _of_store(conn, tables.passkey_configs, store.id)
+        ],
+        "appkeyConfigs": [
+            appkey_records.config_record(row._mapping)
+            for row in await _of_store(conn, tables.appkey_configs, store.id)
+        ],
     }
+
+
+async def _of_store(conn: AsyncConnection, table: Any, store_id: str) -> Sequence[Row[Any]]:
+    """The store's rows of a configuration table, in id order."""
+    rows = await conn.execute(
+        select(table).where(table.c.store_id == store_id).order_by(table.c.id)
+    )
+    return rows.all()
 
 
 @dataclass(frozen=True)
@@ -150,10 +159,13 @@ class _Batch:
     users: Sequence[Row[Any]]
     totps: dict[str, list[Row[Any]]]
     passkeys: dict[str, list[Row[Any]]]
+    appkeys: dict[str, list[Row[Any]]]
+    challenges: dict[str, list[Row[Any]]]  # by appkey
+    faces: dict[str, list[Row[Any]]]
 
 
 async def _user_batches(conn: AsyncConnection, store_id: str) -> AsyncIterator[_Batch]:
-    """The store's users in id order, BATCH_SIZE at a time, with their TOTPs and passkeys."""
+    """The store's users in id order, BATCH_SIZE at a time, with their authenticators."""
     users = tables.users
     after = ""
     while True:
@@ -168,8 +180,16 @@ async def _user_batches(conn: AsyncConnection, store_id: str) -> AsyncIterator[_
         if not batch:
             return
         user_ids = [row.id for row in batch]
-        totps = await _by_user(conn, tables.user_totps, user_ids)
-        yield _Batch(batch, totps, await _by_user(conn, tables.user_passkeys, user_ids))
+        appkeys = await _by_user(conn, tables.user_appkeys, user_ids)
+        appkey_ids = [row.id for rows in appkeys.values() for row in rows]
+        yield _Batch(
+            batch,
+            totps=await _by_user(conn, tables.user_totps, user_ids),
+            passkeys=await _by_user(conn, tables.user_passkeys, user_ids),
+            appkeys=appkeys,
+            challenges=await appkey_records.accepted_challenges(conn, appkey_ids),
+            faces=await faces_of(conn, user_ids),
+        )
         after = batch[-1].id
 
 
@@ -186,24 +206,30 @@ async def _by_user(
     return by_user
 
 
-def _user_records(
-    batch: _Batch, keyring: KeyRing, keys: FileKeys, *, store_id: str
-) -> list[dict[str, Any]]:
-    records = []
+async def _user_records(
+    conn: AsyncConnection, batch: _Batch, keyring: KeyRing, keys: FileKeys, *, store_id: str
+) -> AsyncIterator[dict[str, Any]]:
+    """The batch's user records, one at a time: a kept face image is read as its user's turn
+    comes, so the batch never holds more than one."""
     for user in batch.users:
+        owner = SecretOwner(fmt.VERSION, store_id, user.id)
         authenticators = [
             _totp_record(totp, keyring, keys, store_id=store_id) for totp in batch.totps[user.id]
         ]
         authenticators += [passkey_record(row._mapping) for row in batch.passkeys[user.id]]
-        records.append(
-            {
-                "kind": "user",
-                **fmt.to_json(fmt.USER_FIELDS, user._mapping),
-                "locks": fmt.to_json(fmt.LOCK_FIELDS, user._mapping),
-                "authenticators": authenticators,
-            }
-        )
-    return records
+        authenticators += [
+            appkey_records.appkey_record(row._mapping, batch.challenges[row.id])
+            for row in batch.appkeys[user.id]
+        ]
+        for face in batch.faces[user.id]:
+            image = await kept_image(conn, face)
+            authenticators.append(face_record(face._mapping, keyring, keys, owner, image))
+        yield {
+            "kind": "user",
+            **fmt.to_json(fmt.USER_FIELDS, user._mapping),
+            "locks": fmt.to_json(fmt.LOCK_FIELDS, user._mapping),
+            "authenticators": authenticators,
+        }
 
 
 def _totp_record(

@@ -101,7 +101,8 @@ def open_header(lines: ExportLines, identity: Identity) -> FileKeys:
         raise UnknownFormat("this is not an idstore export (its first line names no such format)")
     version = header.get("version")
     if type(version) is not int or version not in fmt.READABLE_VERSIONS:
-        readable = " and ".join(str(number) for number in fmt.READABLE_VERSIONS)
+        *earlier, last = (str(number) for number in fmt.READABLE_VERSIONS)
+        readable = f"{', '.join(earlier)} and {last}"
         raise UnknownFormat(
             f"the file is version {version!r} of the export format; "
             f"this idstore reads versions {readable}"

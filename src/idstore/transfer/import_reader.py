@@ -3,9 +3,10 @@
 The file is read line by line inside one write transaction: each sealed secret is opened with the
 recipient's private key as its line arrives and re-sealed with this database's key ring, and the
 end line's HMAC is checked against every byte read. Passkeys (version 2) carry no secret: their
-rows are checked (passkey_records.py) and inserted as they stand. Any refusal (wrong key, an
-altered byte, an unknown version, a store that exists) raises before the transaction commits,
-so nothing stays.
+rows are checked (passkey_records.py) and inserted as they stand, as are appkeys (version 3,
+appkey_records.py); a face's template (version 3) is opened and re-sealed like a secret
+(face_records.py, import_rows.py). Any refusal (wrong key, an altered byte, an unknown version,
+a store that exists) raises before the transaction commits, so nothing stays.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from idstore.db.engine import Database
 from idstore.db.ids import new_id
 from idstore.services import configuration, locking
 from idstore.services.policies import MAX_POLICIES_PER_STORE
+from idstore.transfer import appkey_records, passkey_records
 from idstore.transfer import export_format as fmt
 from idstore.transfer.import_file import (
     ExportLines,
@@ -34,10 +36,12 @@ from idstore.transfer.import_file import (
     open_header,
     user_lines,
 )
-from idstore.transfer.passkey_records import config_row, passkey_row
-from idstore.transfer.recipient import FileKeys, Identity, SealedFieldBroken
+from idstore.transfer.import_rows import Rows, Target, UserAuthenticators, checked
+from idstore.transfer.recipient import FileKeys, Identity
 
 BATCH_SIZE = 500
+# Kept face images (up to 10 MiB each) go in smaller batches: 500 of them would not fit memory.
+BATCH_FACE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -104,25 +108,15 @@ async def import_store(
     )
 
 
-@dataclass(frozen=True)
-class _Target:
-    tenant_id: str
-    name: str
-    store_id: str
-    file_store_id: str
-    policies: dict[str, tuple[str, str]]  # the file's policy id -> the new one, and its name
-    version: int  # the file's format version
-
-
 async def _insert_store(
     conn: AsyncConnection,
     record: dict[str, Any],
     options: ImportOptions,
     ids: _Ids,
     lines: ExportLines,
-) -> _Target:
+) -> Target:
     where = lines.where()
-    values = _checked(fmt.from_json, fmt.STORE_FIELDS, record, f"{where} (store)")
+    values = checked(fmt.from_json, fmt.STORE_FIELDS, record, f"{where} (store)")
     _check_configuration(values["configuration"], where)
     policies = _policy_records(record, where)
     file_store_id = values["id"]
@@ -136,8 +130,9 @@ async def _insert_store(
     except IntegrityError:  # made by someone else since the check
         raise StoreExists(f"the store {values['name']!r} was created meanwhile") from None
     inserted = await _insert_policies(conn, policies, values["id"], ids, where)
-    await _insert_passkey_configs(conn, record, values["id"], ids, lines)
-    return _Target(
+    for configs in (_PASSKEY_CONFIGS, _APPKEY_CONFIGS):
+        await _insert_configs(conn, configs, record, values["id"], ids, lines)
+    return Target(
         values["tenant_id"], values["name"], values["id"], file_store_id, inserted, lines.version
     )
 
@@ -162,29 +157,62 @@ async def _insert_policies(
     """Insert the store's TOTP policies; return each file id's new id and the policy's name."""
     inserted = {}
     for number, policy in enumerate(policies):
-        row = _checked(fmt.from_json, fmt.POLICY_FIELDS, policy, f"{where} policy {number}")
+        row = checked(fmt.from_json, fmt.POLICY_FIELDS, policy, f"{where} policy {number}")
         inserted[row["id"]] = (ids(row["id"]), row["name"])
         row.update(id=inserted[row["id"]][0], store_id=store_id)
         await _insert_part(conn, tables.totp_policies, row, f"{where} policy {number}", "name")
     return inserted
 
 
-async def _insert_passkey_configs(
-    conn: AsyncConnection, record: dict[str, Any], store_id: str, ids: _Ids, lines: ExportLines
+@dataclass(frozen=True)
+class _Configs:
+    """A kind of relying-party configuration in the store record: its field, the version it
+    first stood in, its table, and how a record is checked into a row."""
+
+    field: str
+    since: int
+    table: Any
+    noun: str
+    to_row: Callable[[Any, str], dict[str, Any]]
+
+
+_PASSKEY_CONFIGS = _Configs(
+    "passkeyConfigs",
+    fmt.PASSKEYS_SINCE,
+    tables.passkey_configs,
+    "passkey configuration",
+    passkey_records.config_row,
+)
+_APPKEY_CONFIGS = _Configs(
+    "appkeyConfigs",
+    fmt.APPKEYS_AND_FACES_SINCE,
+    tables.appkey_configs,
+    "appkey configuration",
+    appkey_records.config_row,
+)
+
+
+async def _insert_configs(
+    conn: AsyncConnection,
+    kind: _Configs,
+    record: dict[str, Any],
+    store_id: str,
+    ids: _Ids,
+    lines: ExportLines,
 ) -> None:
-    """Insert the store's passkey configurations (version 2; a version 1 file has none)."""
-    where, configs = lines.where(), record.get("passkeyConfigs")
-    if lines.version < 2:
+    """Insert the store's configurations of a kind (none in a file older than the kind)."""
+    where, configs = lines.where(), record.get(kind.field)
+    if lines.version < kind.since:
         if configs is not None:
-            raise FileRefused(f"{where}: field 'passkeyConfigs' is not in version 1")
+            raise FileRefused(f"{where}: field {kind.field!r} is not in version {lines.version}")
         return
     if not isinstance(configs, list):
-        raise FileRefused(f"{where}: field 'passkeyConfigs' is not a list")
+        raise FileRefused(f"{where}: field {kind.field!r} is not a list")
     for number, config in enumerate(configs):
-        row = _checked(config_row, config, f"{where} passkey configuration {number}")
+        place = f"{where} {kind.noun} {number}"
+        row = checked(kind.to_row, config, place)
         row.update(id=ids(row["id"]), store_id=store_id)
-        place = f"{where} passkey configuration {number}"
-        await _insert_part(conn, tables.passkey_configs, row, place, "rpId")
+        await _insert_part(conn, kind.table, row, place, "rpId")
 
 
 async def _insert_part(
@@ -199,13 +227,6 @@ async def _insert_part(
             f"{place}: its id is in this database already, or its {unique} repeats: "
             "import a copy with --new-ids"
         ) from None
-
-
-def _checked(convert: Callable[..., dict[str, Any]], *arguments: Any) -> dict[str, Any]:
-    try:
-        return convert(*arguments)
-    except fmt.FormatError as exc:
-        raise FileRefused(str(exc)) from None
 
 
 def _check_configuration(stored: Any, where: str) -> None:
@@ -236,49 +257,22 @@ async def _refuse_existing_store(conn: AsyncConnection, values: dict[str, Any]) 
     )
 
 
-@dataclass
-class _Rows:
-    """Rows waiting to be inserted, by table, in the order the foreign keys need."""
-
-    users: list[dict[str, Any]] = field(default_factory=list)
-    totps: list[dict[str, Any]] = field(default_factory=list)
-    passkeys: list[dict[str, Any]] = field(default_factory=list)
-
-    def tables(self) -> list[tuple[Any, list[dict[str, Any]]]]:
-        return [
-            (tables.users, self.users),
-            (tables.user_totps, self.totps),
-            (tables.user_passkeys, self.passkeys),
-            (tables.passkey_user_handles, self.user_handles()),
-        ]
-
-    def user_handles(self) -> list[dict[str, Any]]:
-        """Whose each of the passkeys' user handles is (passkey_user_handles): a user's passkeys
-        of one relying party share one; two users with one handle break the table's key."""
-        owned = {
-            (passkey["store_id"], passkey["rp_id"], passkey["user_handle"], passkey["user_id"])
-            for passkey in self.passkeys
-        }
-        columns = ("store_id", "rp_id", "user_handle", "user_id")
-        return [dict(zip(columns, handle, strict=True)) for handle in sorted(owned)]
-
-
 async def _insert_users(
     conn: AsyncConnection,
     lines: ExportLines,
     keys: FileKeys,
     keyring: KeyRing,
-    target: _Target,
+    target: Target,
     ids: _Ids,
     progress: Callable[[int], None] | None,
 ) -> tuple[int, int]:
     """Insert every user line up to the end line; return the users and authenticators read."""
-    rows = _Rows()
+    rows = Rows()
     user_count = authenticator_count = 0
     for record in user_lines(lines):
         added = _user_rows(record, keys, keyring, target, ids, lines.where(), rows)
         user_count, authenticator_count = user_count + 1, authenticator_count + added
-        if len(rows.users) >= BATCH_SIZE:
+        if len(rows.users) >= BATCH_SIZE or rows.face_bytes >= BATCH_FACE_BYTES:
             await _flush(conn, rows)
             if progress is not None:
                 progress(user_count)
@@ -288,7 +282,7 @@ async def _insert_users(
     return user_count, authenticator_count
 
 
-async def _flush(conn: AsyncConnection, rows: _Rows) -> None:
+async def _flush(conn: AsyncConnection, rows: Rows) -> None:
     try:
         for table, waiting in rows.tables():
             if waiting:
@@ -296,26 +290,25 @@ async def _flush(conn: AsyncConnection, rows: _Rows) -> None:
     except IntegrityError:
         raise StoreExists(
             "the file's user or authenticator ids are in this database already, or an external "
-            "id, a passkey's credential id or a user handle of two users repeats: import a copy "
-            "with --new-ids"
+            "id, a passkey's credential id, an appkey's key id or a user handle of two users "
+            "repeats: import a copy with --new-ids"
         ) from None
-    for _, waiting in rows.tables():
-        waiting.clear()
+    rows.clear()
 
 
 def _user_rows(
     record: dict[str, Any],
     keys: FileKeys,
     keyring: KeyRing,
-    target: _Target,
+    target: Target,
     ids: _Ids,
     where: str,
-    rows: _Rows,
+    rows: Rows,
 ) -> int:
     """Add the user's row and its authenticators' rows to `rows`; return how many
     authenticators the user has."""
-    user = _checked(fmt.from_json, fmt.USER_FIELDS, record, where)
-    user.update(_checked(fmt.from_json, fmt.LOCK_FIELDS, record.get("locks"), f"{where} locks"))
+    user = checked(fmt.from_json, fmt.USER_FIELDS, record, where)
+    user.update(checked(fmt.from_json, fmt.LOCK_FIELDS, record.get("locks"), f"{where} locks"))
     _check_modality_locks(user["modality_locks"], where)
     file_user_id = user["id"]
     # The attempt budget refills and the audit chain starts afresh: the audit stays behind.
@@ -325,19 +318,7 @@ def _user_rows(
     authenticators = record.get("authenticators")
     if not isinstance(authenticators, list):
         raise FileRefused(f"{where}: field 'authenticators' is not a list")
-    owner = {"store_id": target.store_id, "user_id": user["id"]}
-    for number, authenticator in enumerate(authenticators):
-        place = f"{where} authenticator {number}"
-        kind = authenticator.get("type") if isinstance(authenticator, dict) else None
-        if kind == fmt.TOTP:
-            rows.totps.append(
-                _totp_row(authenticator, keys, keyring, target, ids, file_user_id, place)
-            )
-        elif kind == fmt.PASSKEY and target.version >= 2:
-            passkey = _checked(passkey_row, authenticator, place)
-            rows.passkeys.append({**passkey, **owner, "id": ids(passkey["id"])})
-        else:
-            raise FileRefused(f"{place}: a type this idstore version does not import")
+    UserAuthenticators(keys, keyring, target, ids, file_user_id).add(authenticators, rows, where)
     return len(authenticators)
 
 
@@ -348,39 +329,3 @@ def _check_modality_locks(stored: Any, where: str) -> None:
         locking.modality_locks_from_json(stored)
     except (TypeError, ValueError):
         raise FileRefused(f"{where}: field 'modalityLocks' is not one idstore reads") from None
-
-
-def _totp_row(
-    authenticator: dict[str, Any],
-    keys: FileKeys,
-    keyring: KeyRing,
-    target: _Target,
-    ids: _Ids,
-    file_user_id: str,
-    where: str,
-) -> dict[str, Any]:
-    row = _checked(fmt.from_json, fmt.TOTP_FIELDS, authenticator, where)
-    if target.policies.get(row["policy_id"], ("", ""))[1] != row["policy_name"]:
-        raise FileRefused(f"{where}: its policy is not among the store's")
-    binding = fmt.secret_binding(
-        "totp.secret",
-        version=target.version,
-        store_id=target.file_store_id,
-        user_id=file_user_id,
-        authenticator_id=row["id"],
-    )
-    sealed = authenticator.get("secret")
-    try:
-        if not isinstance(sealed, dict):
-            raise SealedFieldBroken("no sealed secret")
-        secret = keys.open(str(sealed.get("sealed", "")), binding=binding)
-    except SealedFieldBroken:
-        raise FileRefused(f"{where}: the sealed secret does not open (altered or moved)") from None
-    row["id"] = ids(row["id"])
-    row.update(
-        store_id=target.store_id,
-        user_id=ids(file_user_id),
-        policy_id=target.policies[row["policy_id"]][0],
-        secret_sealed=keyring.seal(secret, context=row["id"]),
-    )
-    return row

@@ -33,7 +33,7 @@ SCHEME = "X25519-HKDF-SHA256-AES-256-GCM"
 
 _KEY_BYTES = 32
 _NONCE_BYTES = 12
-# "/1" names this derivation, which format version 2 kept unchanged: both versions use these.
+# "/1" names this derivation, which format versions 2 and 3 kept unchanged: all use these.
 _DERIVATION_INFO = b"idstore-export/1 file keys"
 _KEY_CHECK = b"idstore-export/1 key check"
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
