@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import bindparam, insert, select, text
@@ -19,14 +17,13 @@ from idstore.db.engine import Database
 from idstore.db.hot import HotStatement
 from idstore.db.migrate import migrate
 from idstore.db.pooled import PooledConnection
-from tests.support.databases import async_url, drop_database, fresh_database_url, is_postgresql
+from tests.support.databases import drop_database, fresh_database_url, is_postgresql
+from tests.support.store_rows import on_database, store_row
 
 pytestmark = pytest.mark.skipif(
     not is_postgresql(), reason="pooled transactions are PostgreSQL's; SQLite keeps SQLAlchemy's"
 )
 
-T = TypeVar("T")
-NOW = datetime(2026, 12, 5, tzinfo=UTC)
 _STORE_COLUMNS = ("id", "tenant_id", "name", "configuration", "created_dtm", "last_updated_dtm")
 _INSERT_STORE = HotStatement(
     insert(tables.stores).values({name: bindparam(name) for name in _STORE_COLUMNS})
@@ -40,28 +37,9 @@ class Refused(Exception):
 @pytest.fixture
 def database_url() -> Iterator[str]:
     url = fresh_database_url()
-    asyncio.run(_on(url, migrate))
+    asyncio.run(on_database(url, migrate))
     yield url
     drop_database(url)
-
-
-async def _on(url: str, body: Callable[[Database], Awaitable[T]]) -> T:
-    database = Database(async_url(url), pool_size=2)
-    try:
-        return await body(database)
-    finally:
-        await database.dispose()
-
-
-def _store(name: str) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "tenant_id": "default",
-        "name": name,
-        "configuration": {},
-        "created_dtm": NOW,
-        "last_updated_dtm": NOW,
-    }
 
 
 async def _names(database: Database) -> list[str]:
@@ -74,12 +52,12 @@ def test_hot_statements_alone_commit_at_the_end_without_a_sqlalchemy_connection(
 ) -> None:
     async def body(database: Database) -> tuple[bool, bool, list[str], int]:
         async with database.transaction() as conn:
-            await _INSERT_STORE.rowcount(conn, _store("hot-only"))
+            await _INSERT_STORE.rowcount(conn, store_row("hot-only"))
             pooled = isinstance(conn, PooledConnection)
             built = conn.sync_connection is not None
         return pooled, built, await _names(database), database.connections_in_use()
 
-    pooled, built, names, in_use = asyncio.run(_on(database_url, body))
+    pooled, built, names, in_use = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert (pooled, built) == (True, False)
     assert names == ["hot-only"]
@@ -93,13 +71,13 @@ def test_both_kinds_of_statement_share_the_transaction_before_and_after_a_commit
     # the Connection never saw begin: the end commits that one too.
     async def body(database: Database) -> tuple[list[str], int]:
         async with database.transaction() as conn:
-            await _INSERT_STORE.rowcount(conn, _store("a-hot"))
-            await conn.execute(insert(tables.stores), _store("b-sqlalchemy"))
+            await _INSERT_STORE.rowcount(conn, store_row("a-hot"))
+            await conn.execute(insert(tables.stores), store_row("b-sqlalchemy"))
             await conn.commit()
-            await _INSERT_STORE.rowcount(conn, _store("c-hot-after-commit"))
+            await _INSERT_STORE.rowcount(conn, store_row("c-hot-after-commit"))
         return await _names(database), database.connections_in_use()
 
-    names, in_use = asyncio.run(_on(database_url, body))
+    names, in_use = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == ["a-hot", "b-sqlalchemy", "c-hot-after-commit"]
     assert in_use == 0
@@ -112,16 +90,16 @@ def test_a_failure_rolls_back_both_kinds_and_the_connection_serves_again(
         for _ in range(3):  # more than the pool holds: a connection left behind would show
             with pytest.raises(Refused):
                 async with database.transaction() as conn:
-                    await _INSERT_STORE.rowcount(conn, _store(f"hot-{uuid.uuid4().hex}"))
-                    await conn.execute(insert(tables.stores), _store(f"sa-{uuid.uuid4().hex}"))
+                    await _INSERT_STORE.rowcount(conn, store_row(f"hot-{uuid.uuid4().hex}"))
+                    await conn.execute(insert(tables.stores), store_row(f"sa-{uuid.uuid4().hex}"))
                     raise Refused
         in_use = database.connections_in_use()
         async with database.transaction() as conn:
-            await _INSERT_STORE.rowcount(conn, _store("after"))
+            await _INSERT_STORE.rowcount(conn, store_row("after"))
             backend = int((await conn.execute(text("SELECT 1"))).scalar_one())
         return await _names(database), in_use, backend
 
-    names, in_use, backend = asyncio.run(_on(database_url, body))
+    names, in_use, backend = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == ["after"]
     assert (in_use, backend) == (0, 1)
@@ -133,7 +111,7 @@ def test_a_cancelled_request_rolls_back_and_returns_its_connection(database_url:
 
         async def request() -> None:
             async with database.transaction() as conn:
-                await _INSERT_STORE.rowcount(conn, _store("cancelled"))
+                await _INSERT_STORE.rowcount(conn, store_row("cancelled"))
                 started.set()
                 await asyncio.sleep(30)
 
@@ -144,7 +122,7 @@ def test_a_cancelled_request_rolls_back_and_returns_its_connection(database_url:
             await task
         return await _names(database), database.connections_in_use()
 
-    names, in_use = asyncio.run(_on(database_url, body))
+    names, in_use = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == []
     assert in_use == 0
@@ -154,8 +132,8 @@ def test_connections_the_database_closed_are_replaced_at_checkout(database_url: 
     async def body(database: Database) -> tuple[list[str], int]:
         # Both pooled connections open and idle, then closed by the server.
         async with database.transaction() as first, database.transaction() as second:
-            await _INSERT_STORE.rowcount(first, _store("before-1"))
-            await _INSERT_STORE.rowcount(second, _store("before-2"))
+            await _INSERT_STORE.rowcount(first, store_row("before-1"))
+            await _INSERT_STORE.rowcount(second, store_row("before-2"))
         async with database.transaction(write=False) as admin:
             await admin.execute(
                 text(
@@ -167,10 +145,10 @@ def test_connections_the_database_closed_are_replaced_at_checkout(database_url: 
 
         for number in range(3):
             async with database.transaction() as conn:
-                await _INSERT_STORE.rowcount(conn, _store(f"after-{number}"))
+                await _INSERT_STORE.rowcount(conn, store_row(f"after-{number}"))
         return await _names(database), database.connections_in_use()
 
-    names, in_use = asyncio.run(_on(database_url, body))
+    names, in_use = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == ["after-0", "after-1", "after-2", "before-1", "before-2"]
     assert in_use == 0

@@ -5,10 +5,7 @@ use case already committed ends in place, and keeps what it committed."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import insert, select
@@ -17,9 +14,8 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
 from idstore.db.pooled import run_to_completion
-from tests.support.databases import async_url, drop_database, fresh_database_url
-
-T = TypeVar("T")
+from tests.support.databases import drop_database, fresh_database_url
+from tests.support.store_rows import on_database, store_row
 
 
 def _cancel_while_ending(fails: bool) -> tuple[BaseException, list[str]]:
@@ -62,29 +58,9 @@ def test_a_failure_of_the_end_is_raised_not_lost_in_the_cancellation() -> None:
 @pytest.fixture
 def database_url() -> Iterator[str]:
     url = fresh_database_url()
-    asyncio.run(_on(url, migrate))
+    asyncio.run(on_database(url, migrate))
     yield url
     drop_database(url)
-
-
-async def _on(url: str, body: Callable[[Database], Awaitable[T]]) -> T:
-    database = Database(async_url(url))
-    try:
-        return await body(database)
-    finally:
-        await database.dispose()
-
-
-def _store(name: str) -> dict[str, Any]:
-    now = datetime(2026, 12, 5, tzinfo=UTC)
-    return {
-        "id": str(uuid.uuid4()),
-        "tenant_id": "default",
-        "name": name,
-        "configuration": {},
-        "created_dtm": now,
-        "last_updated_dtm": now,
-    }
 
 
 async def _names(database: Database) -> list[str]:
@@ -103,21 +79,21 @@ def test_a_transaction_committed_by_its_use_case_ends_and_returns_its_connection
     async def body(database: Database) -> tuple[list[str], int]:
         with pytest.raises(Refused):
             async with database.transaction() as conn:
-                await conn.execute(insert(tables.stores), _store("committed-then-refused"))
+                await conn.execute(insert(tables.stores), store_row("committed-then-refused"))
                 await conn.commit()
                 raise Refused
         async with database.transaction() as conn:
-            await conn.execute(insert(tables.stores), _store("committed-then-returned"))
+            await conn.execute(insert(tables.stores), store_row("committed-then-returned"))
             await conn.commit()
         async with database.transaction() as conn:
-            await conn.execute(insert(tables.stores), _store("committed-at-the-end"))
+            await conn.execute(insert(tables.stores), store_row("committed-at-the-end"))
         with pytest.raises(Refused):
             async with database.transaction() as conn:
-                await conn.execute(insert(tables.stores), _store("rolled-back"))
+                await conn.execute(insert(tables.stores), store_row("rolled-back"))
                 raise Refused
         return sorted(await _names(database)), database.connections_in_use()
 
-    names, in_use = asyncio.run(_on(database_url, body))
+    names, in_use = asyncio.run(on_database(database_url, body))
 
     assert names == ["committed-at-the-end", "committed-then-refused", "committed-then-returned"]
     assert in_use == 0
