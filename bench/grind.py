@@ -127,9 +127,9 @@ async def _count(options: argparse.Namespace, out: Path) -> None:
         async with app_client(settings, clock, wrap=hold) as client:
             seeded = await seed(client, options.users, clock)
             token = client.headers["Authorization"]
-            floor = _floor_app()
+            floor = floor_app()
             async with floor.router.lifespan_context(floor):
-                calls = {"idstore": _caller(held[0]), "floor": _caller(floor)}
+                calls = {"idstore": asgi_caller(held[0]), "floor": asgi_caller(floor)}
                 n = options.requests
                 for counted in (None, out):  # a warm-up round first: caches, statements
                     for app in APPS:
@@ -137,7 +137,7 @@ async def _count(options: argparse.Namespace, out: Path) -> None:
                         _expect_refusals(app, answers)
 
 
-def _floor_app() -> Any:
+def floor_app() -> Any:
     os.environ["FLOOR_DATABASE_URL"] = os.environ["IDSTORE_DATABASE_URL"]
     os.environ["FLOOR_SECRET_KEYS"] = format_key_ring(KEY_RING).strip()
     from bench.floor import create_app  # reads the two variables above
@@ -145,7 +145,7 @@ def _floor_app() -> Any:
     return create_app()
 
 
-def _caller(app: ASGIApp) -> Call:
+def asgi_caller(app: ASGIApp) -> Call:
     """One POST through the app's ASGI interface; returns the status it answered."""
 
     async def call(scope: dict[str, Any], body: bytes) -> int:
@@ -182,7 +182,7 @@ async def _drive(
     """Send `requests` wrong-code authentications, CONCURRENCY at a time; with `out`, count
     them (and only them) and dump the count under `name`."""
     clock.advance(PERIOD)  # every user's attempts refilled, as a new step
-    prepared = _requests(seeded, token, clock, requests)
+    prepared = wrong_code_requests(seeded, token, clock, requests)
     answers: Counter[int] = Counter()
 
     async def worker() -> None:
@@ -199,7 +199,7 @@ async def _drive(
     return answers
 
 
-def _requests(
+def wrong_code_requests(
     seeded: Seeded, token: str, clock: SteppingClock, requests: int
 ) -> list[tuple[dict[str, Any], bytes]]:
     """Each request's scope and body, built before counting starts."""
