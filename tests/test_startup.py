@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,6 +130,33 @@ def test_serve_says_why_it_refuses_and_exits_1(tmp_path: Path, database_url: str
     )
     assert result.returncode == 1
     assert "refusing to start: no key ring" in result.stderr
+
+
+def test_serve_refuses_a_port_in_use_before_it_says_it_serves(
+    tmp_path: Path, database_url: str
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        result = subprocess.run(
+            [str(idstore_command()), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "IDSTORE_DATA_DIR": str(tmp_path / "data"),
+                "IDSTORE_DATABASE_URL": database_url,
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert result.returncode == 1
+    assert f"refusing to start: 127.0.0.1:{port} is in use" in result.stderr
+    assert "IDSTORE_PORT" in result.stderr
+    assert "serving on" not in result.stdout
+    assert not (tmp_path / "data").exists()  # refused before anything was made
 
 
 def test_a_server_with_another_key_ring_refuses_to_start_on_a_used_database(

@@ -166,6 +166,13 @@ async def _migrate_database(settings: Settings) -> list[str]:
 def _serve(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
     logs.configure(settings.log_level)
+    if settings.port and serving.address_in_use(settings.host, settings.port):
+        print(
+            f"idstore: refusing to start: {settings.host}:{settings.port} is in use (another "
+            "server?): stop it, or serve on another port (IDSTORE_PORT=8081, or --port 8081)",
+            file=sys.stderr,
+        )
+        return 1
     ensure_data_dir(settings)
     try:
         prepared = asyncio.run(prepare(settings))

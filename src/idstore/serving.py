@@ -8,8 +8,10 @@ Settings reach it, and each worker process, through the IDSTORE_* environment va
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import socket
 import sys
 from typing import Final
 
@@ -25,6 +27,25 @@ WORKER_START_SECONDS = 60
 # WebSocket library's bare 403 once the app declines the handshake.
 HTTP_PARSER: Final = "httptools"
 WEBSOCKETS: Final = "none"
+
+
+def address_in_use(host: str, port: int) -> bool:
+    """Whether another process listens on the address already, so that uvicorn, which binds it
+    only after the start's checks and migrations, would fail there. Any other problem (a name
+    that does not resolve, a port this user may not bind) is left for uvicorn to report."""
+    try:
+        family, kind, protocol, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (OSError, UnicodeError):
+        return False
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+    return False
 
 
 def replace_this_process() -> None:

@@ -19,7 +19,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def _walkthrough() -> str:
     text = README.read_text()
     section = text.split("## First enrolment with curl", 1)[1]
-    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
     assert block is not None, "the README lost its curl walk-through"
     return block.group(1)
 
