@@ -327,7 +327,7 @@ def test_the_demo_says_to_start_the_service_when_nothing_answers(person: Scripte
 
     assert exit_status == 1
     assert "cannot reach the service" in person.warnings[0]
-    assert "make run" in person.warnings[1]
+    assert f"IDSTORE_PORT={closed_port} make run" in person.warnings[1]
 
 
 def test_the_idstore_demo_command_walks_through_on_the_terminal(

@@ -21,7 +21,8 @@ from idstore.cli import BOOTSTRAP_KEY_FILE
 from idstore.otp import qr_text
 
 DEMO_STORE = "demo"
-DEFAULT_URL = "http://127.0.0.1:8080"
+DEFAULT_PORT = 8080
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 POLICY = "default"
 CODE_ATTEMPTS = 3  # under the default lock threshold (5): the demo never locks its user
 AUDIT_ROWS = 20
@@ -105,8 +106,8 @@ class Service:
         except httpx.TransportError as exc:
             raise DemoFailed(
                 f"cannot reach the service at {self.client.base_url} ({type(exc).__name__})",
-                "start it with `make run` in another terminal (or pass --url), then run the demo "
-                "again",
+                f"start it with `{_run_command(self.client.base_url.port)}` in another terminal "
+                "(or pass --url), then run the demo again",
             ) from exc
         if response.is_error:
             raise ServiceRefused(response)
@@ -348,3 +349,10 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _run_command(port: int | None) -> str:
+    """The `make run` that serves on `port` (the default needs no setting)."""
+    if port is None or port == DEFAULT_PORT:
+        return "make run"
+    return f"IDSTORE_PORT={port} make run"
