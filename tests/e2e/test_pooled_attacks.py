@@ -416,3 +416,44 @@ def test_a_database_that_takes_no_connections_means_503s_not_500s(served: Served
         load.wait_for_success(sent_after=time.monotonic())
         load.wait_for(30)
     _assert_outage_answers(load, served.database_url)
+
+
+_SLOW_COMMIT = f"""
+CREATE FUNCTION pg_temp_slow_commit() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON {AUDIT}
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pg_temp_slow_commit();
+"""
+_FAST_COMMIT = f"DROP TRIGGER slow_commit ON {AUDIT}; DROP FUNCTION pg_temp_slow_commit();"
+
+
+async def _administer(database_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(_dsn(database_url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def test_a_commit_that_times_out_answers_503_and_leaves_its_connection_usable(
+    served_short_timeout: Served,
+) -> None:
+    # The attempt's COMMIT (a deferred trigger stands for a stalled disk or a synchronous
+    # replica) outlasts the statement time-out: the request is in doubt (503), the write is
+    # whole or absent, and the connection serves the next transaction.
+    served = served_short_timeout
+    accounts = _wrong_code_users(served, POOL_SIZE // 2)
+    asyncio.run(_administer(served.database_url, _SLOW_COMMIT))
+    try:
+        answers = asyncio.run(_attempts(served, accounts, timeout=30))
+    finally:
+        asyncio.run(_administer(served.database_url, _FAST_COMMIT))
+
+    assert all(status == 503 and code == 9010 for status, code in answers), answers
+    assert set(_settled_sessions(served.database_url)) <= {"idle"}
+    _assert_both_or_neither(served, accounts)
+    for _ in range(3):  # every pooled connection, in turn
+        again = asyncio.run(_attempts(served, accounts, timeout=30))
+        assert all(status == 400 and code == 3401 for status, code in again), again
+    _assert_both_or_neither(served, accounts)
+    _assert_clean_log(served.server)
