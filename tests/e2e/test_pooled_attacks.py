@@ -21,9 +21,16 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.support.databases import drop_database, fresh_database_url, is_postgresql
+from tests.support.databases import (
+    TEST_DATABASE_URL,
+    drop_database,
+    fresh_database_url,
+    is_postgresql,
+)
 from tests.support.load import UNLIMITED, Account, Load, enrol, new_store
 from tests.support.load_checks import assert_consistent, stored_users
+from tests.support.pgbouncer import missing_reason as pgbouncer_missing_reason
+from tests.support.pgbouncer import running_pgbouncer
 from tests.support.private_postgres import (
     ClusterUnavailable,
     PrivateCluster,
@@ -457,3 +464,36 @@ def test_a_commit_that_times_out_answers_503_and_leaves_its_connection_usable(
         assert all(status == 400 and code == 3401 for status, code in again), again
     _assert_both_or_neither(served, accounts)
     _assert_clean_log(served.server)
+
+
+@pytest.fixture
+def served_through_pgbouncer(tmp_path: Path) -> Iterator[Served]:
+    reason = pgbouncer_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    url = fresh_database_url(tmp_path / "database")
+    launcher = Launcher(tmp_path)
+    api_key = secrets.token_urlsafe(32)
+    settings = {**UNLIMITED, "IDSTORE_DATABASE_POOL_SIZE": str(POOL_SIZE)}
+    try:
+        with running_pgbouncer(TEST_DATABASE_URL) as bouncer:
+            server = launcher(
+                data_dir=tmp_path / "data",
+                database_url=bouncer.url(url, prepared_statements="false"),
+                bootstrap_api_key=api_key, settings=settings,
+            )  # fmt: skip
+            issued = httpx.post(
+                f"{server.base_url}/api/arthr/apiKeys/issue", headers={"X-Api-Key": api_key}
+            )
+            assert issued.status_code == 200, issued.text
+            yield Served(url, server, issued.json()["token"])
+            launcher.stop_all()
+    finally:
+        launcher.stop_all()
+        drop_database(url)
+
+
+def test_backends_killed_behind_pgbouncer_mean_503s_then_recovery(
+    served_through_pgbouncer: Served,
+) -> None:
+    test_backends_killed_under_load_mean_503s_then_recovery_and_no_500(served_through_pgbouncer)
