@@ -8,10 +8,13 @@ transaction on the server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from sqlalchemy import Float, bindparam, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from idstore.db import tables
 from idstore.db.engine import Database
@@ -24,7 +27,7 @@ from tests.db.test_pooled_transactions import (  # the same database, rows and h
     _store,
 )
 from tests.db.test_pooled_transactions import database_url as database_url  # the fixture
-from tests.support.databases import is_postgresql
+from tests.support.databases import async_url, is_postgresql
 
 pytestmark = pytest.mark.skipif(not is_postgresql(), reason="pooled transactions are PostgreSQL's")
 
@@ -248,3 +251,46 @@ def test_a_backend_killed_mid_transaction_is_dropped_and_replaced(
     assert names == ["after"]
     assert leftovers == (0, 0)
     assert invalidated
+
+
+async def _committed_names(url: str) -> list[str]:
+    """The stores' names as a session of its own sees them: what is committed."""
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            return sorted((await conn.execute(select(tables.stores.c.name))).scalars())
+    finally:
+        await engine.dispose()
+
+
+def test_a_cancellation_during_begin_leaves_no_transaction_for_the_next_one(
+    database_url: str,
+) -> None:
+    # Cancelled at each await of its first statement in turn, BEGIN's included: asyncpg then
+    # keeps the failed top transaction, and the server may have begun it. A connection given
+    # back like that runs the next transaction as a SAVEPOINT inside the stale one: it
+    # "commits" (RELEASE SAVEPOINT) and nothing is ever committed.
+    async def body(database: Database) -> tuple[list[str], list[str], tuple[int, int]]:
+        expected = []
+        for turns in range(8):
+
+            async def request(name: str) -> None:
+                async with database.transaction() as conn:
+                    await _INSERT_STORE.rowcount(conn, _store(name))
+
+            task = asyncio.ensure_future(request(f"cancelled-{turns}"))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            async with database.transaction() as conn:
+                await _INSERT_STORE.rowcount(conn, _store(f"next-{turns}"))
+            expected.append(f"next-{turns}")
+        committed = [name for name in await _committed_names(database_url) if "next" in name]
+        return expected, committed, await _leftovers(database)
+
+    expected, committed, leftovers = asyncio.run(_on(database_url, body))
+
+    assert committed == expected
+    assert leftovers == (0, 0)
