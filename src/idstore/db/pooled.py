@@ -174,15 +174,27 @@ async def _end_open(conn: PooledConnection, adapter: Any, *, commit: bool) -> No
 
 
 def _give_back(conn: PooledConnection) -> None:
-    """Return the connection to the pool. A transaction still open here (its end was cancelled
-    before it ran) is dropped with the connection: the pool's reset would need a round trip."""
+    """Return the connection to the pool. One still in a transaction here is dropped with it
+    (the pool's reset would need a round trip): its end was cancelled before it ran, or its
+    BEGIN was, after which asyncpg keeps the failed transaction as the connection's own and the
+    server may have begun it. Given back so, it would run the next transaction as a SAVEPOINT
+    inside that one, which nothing ever commits."""
     adapter = conn.adapter
-    if adapter is not None and adapter._transaction is not None:
+    if adapter is not None and _in_transaction(adapter):
         conn.pooled.invalidate()
     if conn.sync_connection is not None:
         conn.sync_connection.close()  # its RootTransaction's rollback finds nothing to send
     else:
         conn.pooled.close()
+
+
+def _in_transaction(adapter: Any) -> bool:
+    driver = adapter._connection
+    return (
+        adapter._transaction is not None
+        or driver._top_xact is not None
+        or bool(driver.is_in_transaction())
+    )
 
 
 async def driver_error(
