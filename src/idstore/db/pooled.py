@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.pool import PoolProxiedConnection, QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, QueuePool
 from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.util.concurrency import in_greenlet
 
@@ -76,34 +76,39 @@ async def checkout(engine: AsyncEngine) -> PooledConnection:
     return PooledConnection(engine, await greenlet_spawn(_raw_connection, sync_engine))
 
 
-# After a pooled connection is invalidated (the database restarted, say), idle ones may need a new
-# connection at checkout, which only the bridge can make: the next checkouts of that engine, as
-# many as its pool holds, go through it. (Trying in place would work too, but leaves a "never
-# awaited" warning of the connect it could not run.) Empty, as it nearly always is, it costs one
-# test per checkout.
-_BRIDGED_CHECKOUTS_LEFT: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+# Pooled records of an engine left without a connection: invalidated (the database restarted,
+# say), and not connected again since (it may still be down: a failed connect leaves the record
+# as it was, with no event). Only the bridge can connect one, so while an engine has any, its
+# checkouts go through it. (Trying in place would work too, but leaves a "never awaited" warning
+# of the connect it could not run.) Empty, as it nearly always is, it costs one test a checkout.
+_UNCONNECTED: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[ConnectionPoolEntry]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _reconnecting(engine: Engine) -> bool:
-    if not _BRIDGED_CHECKOUTS_LEFT:
-        return False
-    left = _BRIDGED_CHECKOUTS_LEFT.pop(engine, 0)
-    if left > 1:
-        _BRIDGED_CHECKOUTS_LEFT[engine] = left - 1
-    return left > 0
+    return bool(_UNCONNECTED) and bool(_UNCONNECTED.get(engine))
 
 
 def watch_invalidations(engine: Engine) -> None:
-    """Send the engine's checkouts through the bridge for a while after any of its pooled
-    connections is invalidated (see _BRIDGED_CHECKOUTS_LEFT)."""
+    """Send the engine's checkouts through the bridge while a record of its pool has no
+    connection (see _UNCONNECTED)."""
 
-    def _on_invalidate(*_arguments: Any) -> None:
-        pool = engine.pool  # the current one: `dispose` replaces it, listeners included
-        held = pool.size() + pool.overflow() if isinstance(pool, QueuePool) else 1
-        _BRIDGED_CHECKOUTS_LEFT[engine] = max(held, 1)
+    def _on_invalidate(_dbapi: Any, record: ConnectionPoolEntry, *_reason: Any) -> None:
+        _UNCONNECTED.setdefault(engine, weakref.WeakSet()).add(record)
 
+    def _on_connect(_dbapi: Any, record: ConnectionPoolEntry) -> None:
+        unconnected = _UNCONNECTED.get(engine)
+        if unconnected is None:
+            return
+        unconnected.discard(record)
+        if not unconnected:
+            del _UNCONNECTED[engine]
+
+    # `dispose` replaces the pool, listeners included.
     event.listen(engine.pool, "invalidate", _on_invalidate)
     event.listen(engine.pool, "soft_invalidate", _on_invalidate)
+    event.listen(engine.pool, "connect", _on_connect)
 
 
 class ClosedOutsideBridge(Exception):
@@ -169,15 +174,27 @@ async def _end_open(conn: PooledConnection, adapter: Any, *, commit: bool) -> No
 
 
 def _give_back(conn: PooledConnection) -> None:
-    """Return the connection to the pool. A transaction still open here (its end was cancelled
-    before it ran) is dropped with the connection: the pool's reset would need a round trip."""
+    """Return the connection to the pool. One still in a transaction here is dropped with it
+    (the pool's reset would need a round trip): its end was cancelled before it ran, or its
+    BEGIN was, after which asyncpg keeps the failed transaction as the connection's own and the
+    server may have begun it. Given back so, it would run the next transaction as a SAVEPOINT
+    inside that one, which nothing ever commits."""
     adapter = conn.adapter
-    if adapter is not None and adapter._transaction is not None:
+    if adapter is not None and _in_transaction(adapter):
         conn.pooled.invalidate()
     if conn.sync_connection is not None:
         conn.sync_connection.close()  # its RootTransaction's rollback finds nothing to send
     else:
         conn.pooled.close()
+
+
+def _in_transaction(adapter: Any) -> bool:
+    driver = adapter._connection
+    return (
+        adapter._transaction is not None
+        or driver._top_xact is not None
+        or bool(driver.is_in_transaction())
+    )
 
 
 async def driver_error(
