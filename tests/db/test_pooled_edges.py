@@ -19,15 +19,10 @@ from sqlalchemy.pool import NullPool
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.hot import HotStatement
-from tests.db.test_pooled_transactions import (  # the same database, rows and helpers
-    _INSERT_STORE,
-    Refused,
-    _names,
-    _on,
-    _store,
-)
+from tests.db.test_pooled_transactions import Refused
 from tests.db.test_pooled_transactions import database_url as database_url  # the fixture
 from tests.support.databases import async_url, is_postgresql
+from tests.support.store_rows import INSERT_STORE, on_database, store_names, store_row
 
 pytestmark = pytest.mark.skipif(not is_postgresql(), reason="pooled transactions are PostgreSQL's")
 
@@ -54,13 +49,13 @@ def test_sqlalchemy_rollback_after_hot_writes_then_more_writes(database_url: str
     # AsyncConnection.rollback is not the pooled one's: it builds the Connection to roll back.
     async def body(database: Database) -> tuple[list[str], tuple[int, int]]:
         async with database.transaction() as conn:
-            await _INSERT_STORE.rowcount(conn, _store("rolled-back"))
+            await INSERT_STORE.rowcount(conn, store_row("rolled-back"))
             await conn.rollback()
-            await _INSERT_STORE.rowcount(conn, _store("hot-after-rollback"))
-            await conn.execute(insert(tables.stores), _store("sa-after-rollback"))
-        return await _names(database), await _leftovers(database)
+            await INSERT_STORE.rowcount(conn, store_row("hot-after-rollback"))
+            await conn.execute(insert(tables.stores), store_row("sa-after-rollback"))
+        return await store_names(database), await _leftovers(database)
 
-    names, leftovers = asyncio.run(_on(database_url, body))
+    names, leftovers = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == ["hot-after-rollback", "sa-after-rollback"]
     assert leftovers == (0, 0)
@@ -73,14 +68,14 @@ def test_connection_built_after_a_driver_commit_then_a_failure(database_url: str
         for number in range(3):  # more than the pool holds
             with pytest.raises(Refused):
                 async with database.transaction() as conn:
-                    await _INSERT_STORE.rowcount(conn, _store(f"committed-{number}"))
+                    await INSERT_STORE.rowcount(conn, store_row(f"committed-{number}"))
                     await conn.commit()
-                    await conn.execute(insert(tables.stores), _store(f"lost-sa-{number}"))
-                    await _INSERT_STORE.rowcount(conn, _store(f"lost-hot-{number}"))
+                    await conn.execute(insert(tables.stores), store_row(f"lost-sa-{number}"))
+                    await INSERT_STORE.rowcount(conn, store_row(f"lost-hot-{number}"))
                     raise Refused
-        return await _names(database), await _leftovers(database)
+        return await store_names(database), await _leftovers(database)
 
-    names, leftovers = asyncio.run(_on(database_url, body))
+    names, leftovers = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == ["committed-0", "committed-1", "committed-2"]
     assert leftovers == (0, 0)
@@ -91,13 +86,13 @@ def test_a_failure_after_the_last_commit_keeps_everything(database_url: str) -> 
         for number in range(3):
             with pytest.raises(Refused):
                 async with database.transaction() as conn:
-                    await conn.execute(insert(tables.stores), _store(f"sa-{number}"))
-                    await _INSERT_STORE.rowcount(conn, _store(f"hot-{number}"))
+                    await conn.execute(insert(tables.stores), store_row(f"sa-{number}"))
+                    await INSERT_STORE.rowcount(conn, store_row(f"hot-{number}"))
                     await conn.commit()
                     raise Refused
-        return await _names(database), await _leftovers(database)
+        return await store_names(database), await _leftovers(database)
 
-    names, leftovers = asyncio.run(_on(database_url, body))
+    names, leftovers = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == sorted([f"{kind}-{n}" for kind in ("sa", "hot") for n in range(3)])
     assert leftovers == (0, 0)
@@ -106,11 +101,11 @@ def test_a_failure_after_the_last_commit_keeps_everything(database_url: str) -> 
 def test_a_cancellation_while_a_hot_statement_runs_rolls_back(database_url: str) -> None:
     async def body(database: Database) -> tuple[list[str], tuple[int, int]]:
         async with database.transaction() as conn:
-            await _INSERT_STORE.rowcount(conn, _store("present"))
+            await INSERT_STORE.rowcount(conn, store_row("present"))
 
         async def request(name: str) -> None:
             async with database.transaction() as conn:
-                await _INSERT_STORE.rowcount(conn, _store(name))
+                await INSERT_STORE.rowcount(conn, store_row(name))
                 await _SLEEP.rows(conn, {"seconds": 5})
 
         for number in range(3):  # more than the pool holds
@@ -119,9 +114,9 @@ def test_a_cancellation_while_a_hot_statement_runs_rolls_back(database_url: str)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-        return await _names(database), await _leftovers(database)
+        return await store_names(database), await _leftovers(database)
 
-    names, leftovers = asyncio.run(_on(database_url, body))
+    names, leftovers = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == ["present"]
     assert leftovers == (0, 0)
@@ -134,7 +129,7 @@ def test_a_cancellation_while_waiting_for_a_connection_takes_none(database_url: 
 
         async def holder(name: str) -> None:
             async with database.transaction() as conn:
-                await _INSERT_STORE.rowcount(conn, _store(name))
+                await INSERT_STORE.rowcount(conn, store_row(name))
                 held.set()
                 await release.wait()
 
@@ -144,7 +139,7 @@ def test_a_cancellation_while_waiting_for_a_connection_takes_none(database_url: 
 
         async def waiter() -> None:
             async with database.transaction() as conn:
-                await _INSERT_STORE.rowcount(conn, _store("never"))
+                await INSERT_STORE.rowcount(conn, store_row("never"))
 
         waiters = [asyncio.ensure_future(waiter()) for _ in range(3)]
         await asyncio.sleep(0.3)
@@ -155,9 +150,9 @@ def test_a_cancellation_while_waiting_for_a_connection_takes_none(database_url: 
                 await task
         release.set()
         await asyncio.gather(*holders)
-        return await _names(database), await _leftovers(database)
+        return await store_names(database), await _leftovers(database)
 
-    names, leftovers = asyncio.run(_on(database_url, body))
+    names, leftovers = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == ["held-0", "held-1"]
     assert leftovers == (0, 0)
@@ -181,16 +176,16 @@ def test_a_cancellation_during_the_commit_lets_it_finish(database_url: str) -> N
 
         async def request() -> None:
             async with database.transaction() as conn:
-                await _INSERT_STORE.rowcount(conn, _store("committed-despite-cancel"))
+                await INSERT_STORE.rowcount(conn, store_row("committed-despite-cancel"))
 
         task = asyncio.ensure_future(request())
         await asyncio.sleep(0.4)  # the COMMIT is under way
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return await _names(database), await _leftovers(database)
+        return await store_names(database), await _leftovers(database)
 
-    names, leftovers = asyncio.run(_on(database_url, body))
+    names, leftovers = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == ["committed-despite-cancel"]
     assert leftovers == (0, 0)
@@ -202,11 +197,11 @@ def test_hot_statements_in_sqlalchemy_transactions_still_commit(
 ) -> None:
     async def body(database: Database) -> tuple[list[str], tuple[int, int]]:
         async with database.transaction(**{kind: True}) as conn:
-            await _INSERT_STORE.rowcount(conn, _store(f"hot-in-{kind}"))
-            await conn.execute(insert(tables.stores), _store(f"sa-in-{kind}"))
-        return await _names(database), await _leftovers(database)
+            await INSERT_STORE.rowcount(conn, store_row(f"hot-in-{kind}"))
+            await conn.execute(insert(tables.stores), store_row(f"sa-in-{kind}"))
+        return await store_names(database), await _leftovers(database)
 
-    names, leftovers = asyncio.run(_on(database_url, body))
+    names, leftovers = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == [f"hot-in-{kind}", f"sa-in-{kind}"]
     assert leftovers == (0, 0)
@@ -222,8 +217,8 @@ def test_a_backend_killed_mid_transaction_is_dropped_and_replaced(
             with pytest.raises(DBAPIError) as failure:
                 async with database.transaction() as conn:
                     if built:
-                        await conn.execute(insert(tables.stores), _store(f"lost-sa-{number}"))
-                    await _INSERT_STORE.rowcount(conn, _store(f"lost-hot-{number}"))
+                        await conn.execute(insert(tables.stores), store_row(f"lost-sa-{number}"))
+                    await INSERT_STORE.rowcount(conn, store_row(f"lost-hot-{number}"))
                     pid = await conn.execute(text("SELECT pg_backend_pid()")) if built else None
                     async with database.transaction(housekeeping=True) as admin:
                         target = (
@@ -240,13 +235,13 @@ def test_a_backend_killed_mid_transaction_is_dropped_and_replaced(
                         )
                         await admin.execute(text(f"SELECT pg_terminate_backend({int(target)})"))
                     await asyncio.sleep(0.2)
-                    await _INSERT_STORE.rowcount(conn, _store(f"lost-again-{number}"))
+                    await INSERT_STORE.rowcount(conn, store_row(f"lost-again-{number}"))
             invalidated = invalidated or failure.value.connection_invalidated
         async with database.transaction() as conn:
-            await _INSERT_STORE.rowcount(conn, _store("after"))
-        return await _names(database), await _leftovers(database), invalidated
+            await INSERT_STORE.rowcount(conn, store_row("after"))
+        return await store_names(database), await _leftovers(database), invalidated
 
-    names, leftovers, invalidated = asyncio.run(_on(database_url, body))
+    names, leftovers, invalidated = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert names == ["after"]
     assert leftovers == (0, 0)
@@ -276,7 +271,7 @@ def test_a_cancellation_during_begin_leaves_no_transaction_for_the_next_one(
 
             async def request(name: str) -> None:
                 async with database.transaction() as conn:
-                    await _INSERT_STORE.rowcount(conn, _store(name))
+                    await INSERT_STORE.rowcount(conn, store_row(name))
 
             task = asyncio.ensure_future(request(f"cancelled-{turns}"))
             for _ in range(turns):
@@ -285,12 +280,12 @@ def test_a_cancellation_during_begin_leaves_no_transaction_for_the_next_one(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             async with database.transaction() as conn:
-                await _INSERT_STORE.rowcount(conn, _store(f"next-{turns}"))
+                await INSERT_STORE.rowcount(conn, store_row(f"next-{turns}"))
             expected.append(f"next-{turns}")
         committed = [name for name in await _committed_names(database_url) if "next" in name]
         return expected, committed, await _leftovers(database)
 
-    expected, committed, leftovers = asyncio.run(_on(database_url, body))
+    expected, committed, leftovers = asyncio.run(on_database(database_url, body, pool_size=2))
 
     assert committed == expected
     assert leftovers == (0, 0)

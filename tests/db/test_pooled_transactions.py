@@ -10,23 +10,17 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import insert, text
 
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.db.hot import HotStatement
 from idstore.db.migrate import migrate
 from idstore.db.pooled import PooledConnection
 from tests.support.databases import drop_database, fresh_database_url, is_postgresql
-from tests.support.store_rows import on_database, store_row
+from tests.support.store_rows import INSERT_STORE, on_database, store_names, store_row
 
 pytestmark = pytest.mark.skipif(
     not is_postgresql(), reason="pooled transactions are PostgreSQL's; SQLite keeps SQLAlchemy's"
-)
-
-_STORE_COLUMNS = ("id", "tenant_id", "name", "configuration", "created_dtm", "last_updated_dtm")
-_INSERT_STORE = HotStatement(
-    insert(tables.stores).values({name: bindparam(name) for name in _STORE_COLUMNS})
 )
 
 
@@ -42,20 +36,15 @@ def database_url() -> Iterator[str]:
     drop_database(url)
 
 
-async def _names(database: Database) -> list[str]:
-    async with database.transaction(write=False) as conn:
-        return sorted((await conn.execute(select(tables.stores.c.name))).scalars())
-
-
 def test_hot_statements_alone_commit_at_the_end_without_a_sqlalchemy_connection(
     database_url: str,
 ) -> None:
     async def body(database: Database) -> tuple[bool, bool, list[str], int]:
         async with database.transaction() as conn:
-            await _INSERT_STORE.rowcount(conn, store_row("hot-only"))
+            await INSERT_STORE.rowcount(conn, store_row("hot-only"))
             pooled = isinstance(conn, PooledConnection)
             built = conn.sync_connection is not None
-        return pooled, built, await _names(database), database.connections_in_use()
+        return pooled, built, await store_names(database), database.connections_in_use()
 
     pooled, built, names, in_use = asyncio.run(on_database(database_url, body, pool_size=2))
 
@@ -71,11 +60,11 @@ def test_both_kinds_of_statement_share_the_transaction_before_and_after_a_commit
     # the Connection never saw begin: the end commits that one too.
     async def body(database: Database) -> tuple[list[str], int]:
         async with database.transaction() as conn:
-            await _INSERT_STORE.rowcount(conn, store_row("a-hot"))
+            await INSERT_STORE.rowcount(conn, store_row("a-hot"))
             await conn.execute(insert(tables.stores), store_row("b-sqlalchemy"))
             await conn.commit()
-            await _INSERT_STORE.rowcount(conn, store_row("c-hot-after-commit"))
-        return await _names(database), database.connections_in_use()
+            await INSERT_STORE.rowcount(conn, store_row("c-hot-after-commit"))
+        return await store_names(database), database.connections_in_use()
 
     names, in_use = asyncio.run(on_database(database_url, body, pool_size=2))
 
@@ -90,14 +79,14 @@ def test_a_failure_rolls_back_both_kinds_and_the_connection_serves_again(
         for _ in range(3):  # more than the pool holds: a connection left behind would show
             with pytest.raises(Refused):
                 async with database.transaction() as conn:
-                    await _INSERT_STORE.rowcount(conn, store_row(f"hot-{uuid.uuid4().hex}"))
+                    await INSERT_STORE.rowcount(conn, store_row(f"hot-{uuid.uuid4().hex}"))
                     await conn.execute(insert(tables.stores), store_row(f"sa-{uuid.uuid4().hex}"))
                     raise Refused
         in_use = database.connections_in_use()
         async with database.transaction() as conn:
-            await _INSERT_STORE.rowcount(conn, store_row("after"))
+            await INSERT_STORE.rowcount(conn, store_row("after"))
             backend = int((await conn.execute(text("SELECT 1"))).scalar_one())
-        return await _names(database), in_use, backend
+        return await store_names(database), in_use, backend
 
     names, in_use, backend = asyncio.run(on_database(database_url, body, pool_size=2))
 
@@ -111,7 +100,7 @@ def test_a_cancelled_request_rolls_back_and_returns_its_connection(database_url:
 
         async def request() -> None:
             async with database.transaction() as conn:
-                await _INSERT_STORE.rowcount(conn, store_row("cancelled"))
+                await INSERT_STORE.rowcount(conn, store_row("cancelled"))
                 started.set()
                 await asyncio.sleep(30)
 
@@ -120,7 +109,7 @@ def test_a_cancelled_request_rolls_back_and_returns_its_connection(database_url:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return await _names(database), database.connections_in_use()
+        return await store_names(database), database.connections_in_use()
 
     names, in_use = asyncio.run(on_database(database_url, body, pool_size=2))
 
@@ -132,8 +121,8 @@ def test_connections_the_database_closed_are_replaced_at_checkout(database_url: 
     async def body(database: Database) -> tuple[list[str], int]:
         # Both pooled connections open and idle, then closed by the server.
         async with database.transaction() as first, database.transaction() as second:
-            await _INSERT_STORE.rowcount(first, store_row("before-1"))
-            await _INSERT_STORE.rowcount(second, store_row("before-2"))
+            await INSERT_STORE.rowcount(first, store_row("before-1"))
+            await INSERT_STORE.rowcount(second, store_row("before-2"))
         async with database.transaction(write=False) as admin:
             await admin.execute(
                 text(
@@ -145,8 +134,8 @@ def test_connections_the_database_closed_are_replaced_at_checkout(database_url: 
 
         for number in range(3):
             async with database.transaction() as conn:
-                await _INSERT_STORE.rowcount(conn, store_row(f"after-{number}"))
-        return await _names(database), database.connections_in_use()
+                await INSERT_STORE.rowcount(conn, store_row(f"after-{number}"))
+        return await store_names(database), database.connections_in_use()
 
     names, in_use = asyncio.run(on_database(database_url, body, pool_size=2))
 

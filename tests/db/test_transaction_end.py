@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from idstore.db import tables
+from idstore.db.completion import run_to_completion
 from idstore.db.engine import Database
 from idstore.db.migrate import migrate
-from idstore.db.pooled import run_to_completion
 from tests.support.databases import drop_database, fresh_database_url
 from tests.support.store_rows import on_database, store_row
 

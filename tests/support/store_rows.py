@@ -8,11 +8,20 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, insert, select
+
+from idstore.db import tables
 from idstore.db.engine import Database
+from idstore.db.hot import HotStatement
 from tests.support.databases import async_url
 
 T = TypeVar("T")
 CREATED = datetime(2026, 12, 5, tzinfo=UTC)
+_STORE_COLUMNS = ("id", "tenant_id", "name", "configuration", "created_dtm", "last_updated_dtm")
+# A store's row written as a hot statement (straight on asyncpg on PostgreSQL).
+INSERT_STORE = HotStatement(
+    insert(tables.stores).values({name: bindparam(name) for name in _STORE_COLUMNS})
+)
 
 
 def store_row(name: str, *, now: datetime = CREATED) -> dict[str, Any]:
@@ -34,3 +43,9 @@ async def on_database(url: str, body: Callable[[Database], Awaitable[T]], **opti
         return await body(database)
     finally:
         await database.dispose()
+
+
+async def store_names(database: Database) -> list[str]:
+    """The names of every store, sorted: what the transactions under test left committed."""
+    async with database.transaction(write=False) as conn:
+        return sorted((await conn.execute(select(tables.stores.c.name))).scalars())

@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, RootTransaction, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import greenlet_spawn
 
 from idstore.db import pooled
+from idstore.db.completion import run_to_completion
+from idstore.db.errors import failed_to_connect
 
 # How long a SQLite writer waits for the one before it, instead of failing "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -125,9 +127,7 @@ async def _finish(
         # bridge and a task of its own.
         _end(connection, transaction, kind, error, traceback)
         return
-    await pooled.run_to_completion(
-        greenlet_spawn(_end, connection, transaction, kind, error, traceback)
-    )
+    await run_to_completion(greenlet_spawn(_end, connection, transaction, kind, error, traceback))
 
 
 def _settled(connection: Connection) -> bool:
@@ -144,7 +144,10 @@ def _settled(connection: Connection) -> bool:
 
 
 def _begin(engine: Engine, options: dict[str, Any]) -> tuple[Connection, RootTransaction]:
-    connection = engine.connect()
+    try:
+        connection = engine.connect()
+    except DBAPIError as refused:
+        raise failed_to_connect(refused) from refused.__cause__
     try:
         if options:
             connection.execution_options(**options)

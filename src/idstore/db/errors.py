@@ -43,6 +43,15 @@ def violation_of(error: IntegrityError) -> Violation:
     return Violation.OTHER
 
 
+def failed_to_connect(error: DBAPIError) -> DBAPIError:
+    """Mark an error raised while a connection was being opened as the database's unavailability,
+    whatever the database answered (55000, a database that takes no connections now, say): no
+    statement of the request ran, so nothing the request sent was wrong. The mark is SQLAlchemy's
+    own for a connection found unusable."""
+    error.connection_invalidated = True
+    return error
+
+
 def is_unavailability(error: Exception) -> bool:
     """Whether the error means the database cannot be reached or refuses work for now (retry
     later), rather than that the statement was wrong: a lost or refused connection, a server

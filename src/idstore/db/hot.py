@@ -36,7 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, Delete, Insert, Select, Update
 
-from idstore.db.pooled import PooledConnection, driver_error
+from idstore.db.driver_errors import driver_error
+from idstore.db.pooled import PooledConnection
 from idstore.db.types import UtcDateTime
 
 Processor = Callable[[Any], Any] | None

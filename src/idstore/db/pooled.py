@@ -16,9 +16,7 @@ back, so a transaction mixing both kinds of statement ends once, with everything
 
 from __future__ import annotations
 
-import asyncio
 import weakref
-from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy import event
@@ -28,6 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, QueuePool
 from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.util.concurrency import in_greenlet
+
+from idstore.db.completion import run_to_completion
+from idstore.db.driver_errors import driver_error
+from idstore.db.errors import failed_to_connect
 
 
 class PooledConnection(AsyncConnection):
@@ -129,11 +131,14 @@ def check_open_at_checkout(driver: Any) -> None:
 
 def _raw_connection(engine: Engine) -> PoolProxiedConnection:
     try:
-        return engine.raw_connection()
-    except engine.dialect.loaded_dbapi.Error as error:
-        # The DBAPIError a Connection raises when it cannot connect (a 503 to the caller).
-        Connection._handle_dbapi_exception_noconnection(error, engine.dialect, engine)
-        raise
+        try:
+            return engine.raw_connection()
+        except engine.dialect.loaded_dbapi.Error as error:
+            # Raises the DBAPIError a Connection raises when it cannot connect.
+            Connection._handle_dbapi_exception_noconnection(error, engine.dialect, engine)
+            raise
+    except DBAPIError as refused:
+        raise failed_to_connect(refused) from refused.__cause__
 
 
 async def commit_on_driver(conn: PooledConnection) -> None:
@@ -195,47 +200,3 @@ def _in_transaction(adapter: Any) -> bool:
         or driver._top_xact is not None
         or bool(driver.is_in_transaction())
     )
-
-
-async def driver_error(
-    conn: AsyncConnection, adapter: Any, sql: str, arguments: list[Any], error: Exception
-) -> Exception:
-    """The exception SQLAlchemy raises for this asyncpg error; a closed connection invalidated."""
-    dialect = conn.sync_engine.dialect
-    try:
-        adapter._handle_exception(error)  # raises asyncpg's error as the adapter's DBAPI error
-    except Exception as adapted:
-        dbapi_error = dialect.loaded_dbapi.Error
-        if not isinstance(adapted, dbapi_error):
-            return adapted
-        closed = bool(adapter._connection.is_closed())
-        if closed:
-            await conn.invalidate(adapted)
-        return DBAPIError.instance(
-            sql,
-            arguments,
-            adapted,
-            dbapi_error,
-            hide_parameters=True,
-            connection_invalidated=closed,
-            dialect=dialect,
-        )
-    return error
-
-
-async def run_to_completion(work: Awaitable[None]) -> None:
-    """Await `work` in a task of its own that a cancellation of this one does not stop; such a
-    cancellation is raised once the work is done, so the caller never leaves it half done."""
-    task = asyncio.ensure_future(work)
-    cancelled: asyncio.CancelledError | None = None
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError as error:
-            if task.cancelled():
-                raise
-            cancelled = error
-    if cancelled is not None:
-        # The work's own failure (a COMMIT refused, say) goes with the cancellation, not lost.
-        raise cancelled from task.exception()
-    task.result()
