@@ -147,7 +147,8 @@ def test_a_status_this_version_does_not_know_is_refused_naming_the_field(
 def test_a_secret_moved_to_another_user_does_not_open(
     exported: Exported, empty_database: str
 ) -> None:
-    lines = with_user_line(exported, lambda user: user.update(id="00000000-0000-0000-0000-0"))
+    another = "00000000-0000-7000-8000-000000000000"
+    lines = with_user_line(exported, lambda user: user.update(id=another))
 
     message = refusal(empty_database, exported, lines)
 

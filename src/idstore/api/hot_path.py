@@ -30,7 +30,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from idstore.api import json_bodies
 from idstore.api.middleware import replaying
 from idstore.api.runtime import bearer_credentials, operation_of, request_context
-from idstore.api.schemas.common import check_text, is_name
+from idstore.api.schemas.common import is_name
+from idstore.storable import check_text
 
 ExceptionHandlers = Mapping[Any, Callable[[Request, Exception], Any]]
 

@@ -20,8 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idstore.api.common import Responses
 from idstore.api.runtime import Runtime, RuntimeDep, context_for
-from idstore.api.schemas.common import NAME_PATTERN, check_text
+from idstore.api.schemas.common import NAME_PATTERN
 from idstore.services.context import Context, UserRef
+from idstore.storable import check_text
 
 
 class SegmentConvertor(Convertor[str]):

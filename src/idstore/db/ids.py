@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -41,3 +42,11 @@ def hyphenated(value: int) -> str:
     the UUID object, which costs more than the rest of new_id)."""
     digits = f"{value:032x}"
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_id(text: str) -> bool:
+    """Whether `text` is an id as the server writes them: a UUID in lowercase hyphenated form."""
+    return _ID.fullmatch(text) is not None

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Date, Float, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, Column, Date, Float, Integer, LargeBinary, String
 
 from idstore.db import tables
 from idstore.db.types import UtcDateTime
@@ -33,6 +33,7 @@ from idstore.services.models import (
     TotpStatus,
     UserStatus,
 )
+from idstore.storable import check_json, check_text
 from idstore.transfer.recipient import decode, encode
 
 FORMAT = "idstore-export"
@@ -240,14 +241,27 @@ def _column_value(item: Field, value: Any) -> Any:
     if isinstance(kind, Boolean):
         return _typed(value, bool)
     if isinstance(kind, Integer):  # BigInteger included
-        return _typed(value, int)
+        return _in_range(_typed(value, int), _BIG if isinstance(kind, BigInteger) else _SMALL)
     if isinstance(kind, Float):
         return float(_typed(value, (int, float)))
     if isinstance(kind, String):
         return _string(item, value)
     if isinstance(kind, LargeBinary):
         return _binary(value)
-    return value  # JSON columns: any JSON value; the reader checks the shapes it relies on
+    # JSON columns: any JSON value a column holds as it is (the reader checks the shapes it
+    # relies on).
+    return check_json(value)
+
+
+# The ranges of PostgreSQL's integer and bigint, which every database here can hold.
+_SMALL = range(-(2**31), 2**31)
+_BIG = range(-(2**63), 2**63)
+
+
+def _in_range(value: int, bounds: range) -> int:
+    if value not in bounds:
+        raise ValueError(f"is outside {bounds.start}..{bounds.stop - 1}")
+    return value
 
 
 def _typed(value: Any, kind: type | tuple[type, ...]) -> Any:
@@ -263,7 +277,7 @@ def _text(value: Any) -> str:
 
 
 def _string(item: Field, value: Any) -> str:
-    text = _text(value)
+    text = check_text(_text(value))  # what the API refuses: NUL, unpaired surrogates
     length = getattr(item.column.type, "length", None)
     if length is not None and len(text) > length:
         raise ValueError(f"is longer than {length} characters")

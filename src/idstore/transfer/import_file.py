@@ -70,7 +70,9 @@ class ExportLines:
         self.digest.update(raw)
         try:
             record = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):
+            # Not JSON, not UTF-8, or JSON Python will not read: an integer past its digit limit,
+            # nesting deeper than its recursion limit.
             raise FileRefused(f"line {self.number} is not JSON") from None
         if not isinstance(record, dict):
             raise FileRefused(f"line {self.number} is not a JSON object")

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
-from idstore.db.ids import new_id
+from idstore.db.ids import is_id, new_id
 from idstore.services import configuration, locking
 from idstore.services.policies import MAX_POLICIES_PER_STORE
 from idstore.transfer import appkey_records, passkey_records
@@ -73,6 +73,9 @@ class _Ids:
 
     def __call__(self, old: str) -> str:
         if not self.fresh:
+            if not is_id(old):
+                # Kept, an id must be one this service makes: `ext` would name a route instead.
+                raise FileRefused(f"{old[:40]!r} is not an id this service makes")
             return old
         return self.given.setdefault(old, new_id())
 

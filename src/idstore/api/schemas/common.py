@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
@@ -22,40 +21,10 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from idstore.storable import check_text
 from idstore.timestamps import format_dtm
 
 T = TypeVar("T")
-
-MAX_JSON_DEPTH = 16
-
-
-def check_text(value: str) -> str:
-    """Refuse what no database column can hold faithfully: NUL and unpaired surrogates."""
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no unpaired surrogates)") from None
-    return value
-
-
-def check_json(value: Any, depth: int = 0) -> Any:
-    """Free-form JSON (user attributes): bounded depth, and every string storable."""
-    if depth > MAX_JSON_DEPTH:
-        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
-    if isinstance(value, str):
-        return check_text(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        # NaN, Infinity and overflowing literals (1e400) parse in Python but are no JSON
-        # value: stored, they would come back as null.
-        raise ValueError("numbers must be finite")
-    if isinstance(value, list):
-        return [check_json(item, depth + 1) for item in value]
-    if isinstance(value, dict):
-        return {check_text(key): check_json(item, depth + 1) for key, item in value.items()}
-    return value
-
 
 # Constraints (pattern, lengths) go on StrictStr, before Storable: placed after a validator
 # function (or on `X | None`) they still validate but vanish from the OpenAPI schema clients and

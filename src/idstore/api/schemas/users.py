@@ -19,11 +19,11 @@ from idstore.api.schemas.common import (
     ShortText,
     Storable,
     StrictStr,
-    check_json,
 )
 from idstore.api.schemas.passkeys import PasskeyOut
 from idstore.api.schemas.stores import Locale, TimeZone
 from idstore.api.schemas.totps import UserTotpOut
+from idstore.storable import check_json
 
 ExternalId = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
 Status = Literal["ACTIVE", "PENDING_ACTIVE", "DISABLED", "LOCKED", "TEMP_LOCKED"]
