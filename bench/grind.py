@@ -179,8 +179,22 @@ async def _drive(
     out: Path | None,
     name: str = "",
 ) -> Counter[int]:
-    """Send `requests` wrong-code authentications, CONCURRENCY at a time; with `out`, count
-    them (and only them) and dump the count under `name`."""
+    """Send `requests` wrong-code authentications; with `out`, count them (and only them) and
+    dump the count under `name`."""
+    if out is None:
+        return await send_wrong_codes(call, seeded, token, clock, requests)
+    _callgrind("--instr=on")
+    answers = await send_wrong_codes(call, seeded, token, clock, requests)
+    _callgrind(f"--dump={name}")
+    _callgrind("--instr=off")
+    return answers
+
+
+async def send_wrong_codes(
+    call: Call, seeded: Seeded, token: str, clock: SteppingClock, requests: int
+) -> Counter[int]:
+    """`requests` wrong-code authentications in a new time step, CONCURRENCY at a time (the
+    requests built first); the answers by status."""
     clock.advance(PERIOD)  # every user's attempts refilled, as a new step
     prepared = wrong_code_requests(seeded, token, clock, requests)
     answers: Counter[int] = Counter()
@@ -190,12 +204,7 @@ async def _drive(
             scope, body = prepared.pop()
             answers[await call(scope, body)] += 1
 
-    if out is not None:
-        _callgrind("--instr=on")
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    if out is not None:
-        _callgrind(f"--dump={name}")
-        _callgrind("--instr=off")
     return answers
 
 

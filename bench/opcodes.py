@@ -29,8 +29,8 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from bench.database import drop_database, open_database
-from bench.grind import APPS, CONCURRENCY, Call, asgi_caller, floor_app, wrong_code_requests
-from bench.in_process import PERIOD, Seeded, SteppingClock, app_client, bench_settings, seed
+from bench.grind import APPS, Call, asgi_caller, floor_app, send_wrong_codes
+from bench.in_process import Seeded, SteppingClock, app_client, bench_settings, seed
 
 Place = tuple[str, int, str]  # file, first line, function
 
@@ -83,18 +83,10 @@ async def _drive(
     requests: int,
     counts: Counter[Place] | None,
 ) -> None:
-    clock.advance(PERIOD)  # a new step: every user's attempts refilled
-    prepared = wrong_code_requests(seeded, token, clock, requests)
-
-    async def worker() -> None:
-        while prepared:
-            scope, body = prepared.pop()
-            await call(scope, body)
-
     if counts is not None:
         sys.settrace(_tracer(counts))
     try:
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        await send_wrong_codes(call, seeded, token, clock, requests)
     finally:
         sys.settrace(None)
 

@@ -58,14 +58,15 @@ class Served:
     token: str
 
 
-def _serve(tmp_path: Path, **settings: str) -> Iterator[Served]:
+def _serve(tmp_path: Path, url_query: str = "", **settings: str) -> Iterator[Served]:
+    """A server on a database of its own (its URL given `url_query`), with a bearer token."""
     url = fresh_database_url(tmp_path / "database")
     launcher = Launcher(tmp_path)
     api_key = secrets.token_urlsafe(32)
     environment = {**UNLIMITED, "IDSTORE_DATABASE_POOL_SIZE": str(POOL_SIZE), **settings}
     try:
         server = launcher(
-            data_dir=tmp_path / "data", database_url=url, bootstrap_api_key=api_key,
+            data_dir=tmp_path / "data", database_url=url + url_query, bootstrap_api_key=api_key,
             settings=environment,
         )  # fmt: skip
         issued = httpx.post(
@@ -298,24 +299,7 @@ def test_backends_killed_under_load_mean_503s_then_recovery_and_no_500(served: S
 
 @pytest.fixture
 def served_unprepared(tmp_path: Path) -> Iterator[Served]:
-    url = fresh_database_url(tmp_path / "database")
-    unprepared = f"{url}?prepared_statements=false"
-    launcher = Launcher(tmp_path)
-    api_key = secrets.token_urlsafe(32)
-    settings = {**UNLIMITED, "IDSTORE_DATABASE_POOL_SIZE": str(POOL_SIZE)}
-    try:
-        server = launcher(
-            data_dir=tmp_path / "data", database_url=unprepared, bootstrap_api_key=api_key,
-            settings=settings,
-        )  # fmt: skip
-        issued = httpx.post(
-            f"{server.base_url}/api/arthr/apiKeys/issue", headers={"X-Api-Key": api_key}
-        )
-        assert issued.status_code == 200, issued.text
-        yield Served(url, server, issued.json()["token"])
-    finally:
-        launcher.stop_all()
-        drop_database(url)
+    yield from _serve(tmp_path, "?prepared_statements=false")
 
 
 def test_unprepared_statements_survive_killed_backends(served_unprepared: Served) -> None:
