@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from idstore.db import tables
 from tests.support.databases import async_url
-from tests.support.load import Load, Outcome
+from tests.support.load import USER_LOCK_THRESHOLD, Load, Outcome
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Stored:
     """One user's state as the database holds it."""
 
     last_used_step: int
-    failed_attempts: int  # across modalities
+    failed_attempts: int  # across modalities, since the last user lock
+    lock_count: int  # user locks, ever
     totp_failed_attempts: int  # the TOTP modality's counter
     audit_chain_length: int | None
     audit_records: int
@@ -64,6 +65,7 @@ def _stored(row: Any, records: list[Any]) -> Stored:
     return Stored(
         last_used_step=row.last_used_step,
         failed_attempts=row.failed_attempts,
+        lock_count=row.lock_count,
         totp_failed_attempts=row.modality_locks.get("TOTP", {}).get("failedAttempts", 0),
         audit_chain_length=row.audit_chain_length,
         audit_records=len(records),
@@ -113,5 +115,8 @@ def _assert_failures_counted(user: Stored, outcomes: list[Outcome]) -> None:
     in_doubt = sum(1 for o in outcomes if is_in_doubt(o))
     assert refused > 0, "the load sent this user no wrong code that was answered"
 
-    assert user.failed_attempts == user.totp_failed_attempts == user.refusals
+    # Reaching the user's threshold locks the user and starts its counter again; the modality's
+    # counter stops at its own threshold, where the modality locks and no more codes are counted.
+    assert user.totp_failed_attempts == user.refusals
+    assert user.failed_attempts + USER_LOCK_THRESHOLD * user.lock_count == user.refusals
     assert refused <= user.refusals <= refused + in_doubt
