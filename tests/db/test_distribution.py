@@ -1,4 +1,4 @@
-"""The Citus distribution (idstore.db.distribution) checked against the schema (db/tables.py).
+"""The Citus distribution (idstore.db.distribution) checked against the schema (db/tables/).
 
 Citus distributes a table by one column and can enforce a primary key or unique constraint only
 when it includes that column, and a foreign key between distributed tables only when both sides
