@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import greenlet_spawn
 
-from idstore.db import pooled
+from idstore.db import json_numbers, pooled
 from idstore.db.completion import run_to_completion
 from idstore.db.errors import failed_to_connect
 
@@ -198,6 +198,7 @@ def _create_engine(
         pool_timeout=POOL_WAIT_SECONDS,
         hide_parameters=True,
         connect_args=connect_args,
+        json_serializer=json_numbers.dumps,
     )
     _drop_closed_connections(engine)
     pooled.watch_invalidations(engine.sync_engine)
