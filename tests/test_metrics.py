@@ -96,3 +96,21 @@ def test_latency_is_labelled_by_route_template_never_by_path(server: LiveServer,
     )
     assert count >= 1
     assert "idstore_database_connections_in_use" in text
+
+
+def test_the_description_and_its_pages_are_labelled_by_their_routes(server: LiveServer) -> None:
+    before = scrape(server)
+    for path in ("/openapi.json", "/docs", "/docs/assets/swagger-ui.css", "/no/such/path"):
+        httpx.get(f"{server.base_url}{path}")
+
+    after = scrape(server)
+
+    def grew(route: str, status: str) -> float:
+        labels = {"method": "GET", "route": route, "status": status}
+        name = "idstore_request_duration_seconds_count"
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    assert grew("/openapi.json", "200") == 1
+    assert grew("/docs", "200") == 1
+    assert grew("/docs/assets/{path}", "200") == 1
+    assert grew("unmatched", "404") == 1

@@ -154,6 +154,7 @@ def create_app(
         lifespan=lifespan,
         # A trailing slash is another path: 404 with the error body, never a bare redirect.
         redirect_slashes=False,
+        openapi_url=None,  # served by docs_pages, with the pages
         docs_url=None,
         redoc_url=None,
         # idstore reports through its own metrics and logs. FastAPI's OpenTelemetry support
