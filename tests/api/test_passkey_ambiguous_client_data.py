@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.support.ambiguous_json import NOT_JSON_CONSTANTS, Raw, adding, repeating, spelled
+from tests.support.ambiguous_json import (
+    NOT_JSON_CONSTANTS,
+    Raw,
+    adding,
+    both_orders,
+    repeating,
+    spelled,
+)
 from tests.support.api import Api
 from tests.support.checks import json_of
 from tests.support.passkeys import ORIGIN, PasskeyStore
@@ -23,11 +30,7 @@ OTHER_VALUES = {
     "type": "webauthn.create",
     "origin": "https://evil.example.net",
 }
-REPEATS = [
-    pytest.param(name, honest_first, id=f"{name}-{'honest' if honest_first else 'other'}-first")
-    for name in OTHER_VALUES
-    for honest_first in (True, False)
-]
+REPEATS = both_orders(OTHER_VALUES)
 
 
 def _repeating(name: str, *, honest_first: bool) -> Callable[[bytes], bytes]:

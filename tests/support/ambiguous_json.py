@@ -4,8 +4,11 @@ an object naming a member twice, or holding NaN, Infinity or a number past a flo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 NOT_JSON_CONSTANTS = ("NaN", "Infinity", "-Infinity", "1e999")
 
@@ -53,3 +56,13 @@ def repeating(document: dict[str, Any], name: str, other: Any, *, honest_first: 
 def adding(document: dict[str, Any], name: str, value: Any) -> Members:
     """The object with one more member at its end (`Raw("NaN")` for a constant)."""
     return Members((*document.items(), (name, value)))
+
+
+def both_orders(names: Iterable[str]) -> list[Any]:
+    """pytest parameters (name, honest_first): each name repeated with the honest value first,
+    then with the other first (a parser keeping the last, then one keeping the first, is fooled)."""
+    return [
+        pytest.param(name, honest_first, id=f"{name}-{'honest' if honest_first else 'other'}-first")
+        for name in names
+        for honest_first in (True, False)
+    ]
