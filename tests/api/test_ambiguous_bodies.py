@@ -11,7 +11,8 @@ import httpx
 import pyotp
 import pytest
 
-from idstore.api.json_bodies import MAX_NAMED, MAX_SHOWN, REPEATED_KEY
+from idstore.api.json_bodies import REPEATED_KEY
+from idstore.strict_json import MAX_NAMED, MAX_SHOWN
 from tests.support.api import BASE, Api, unique
 from tests.support.checks import error_of, json_of
 from tests.support.clock import ManualClock

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import String, delete, select, text, type_coerce, update
 
 from idstore.crypto.keyring import KeyRing, format_key_ring
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.audit_verification import Break, ChainReport, verify_store
+from tests.support.ambiguous_json import repeating, spelled
 from tests.support.api import RFC_SECRET, Api
 from tests.support.clock import ManualClock
 from tests.support.databases import async_url, is_postgresql
@@ -257,3 +259,28 @@ def test_a_user_erased_with_its_whole_audit_is_not_seen_as_docs_security_says(
     assert (report.users, report.breaks) == (1, [])
     page = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
     assert "**A user erased with its audit.**" in page
+
+
+@pytest.mark.skipif(is_postgresql(), reason="JSONB keeps one member of each name, the last")
+def test_details_that_name_a_member_twice_are_named_though_the_last_holds(
+    server: LiveServer, seeder: Seeder, people: list[TotpUser]
+) -> None:
+    # A reader keeping the last member sees the record as it was linked, one keeping the first
+    # sees the forgery: the chain must not vouch for either.
+    victim = _records(people[0])[3]["id"]
+    audit = tables.authentication_audit
+    as_text = type_coerce(audit.c.details, String).label("details")
+    (stored,) = seeder.rows(select(as_text).where(audit.c.id == victim))
+    details = json.loads(stored["details"])
+    name = next(iter(details))
+    forged = spelled(repeating(details, name, "forged", honest_first=False))
+    seeder.execute(
+        text("UPDATE authentication_audit SET details = :d WHERE id = :id").bindparams(
+            d=forged, id=victim
+        )
+    )
+
+    report = _verify(server, people[0].store_name)
+
+    assert [(b.user_id, b.record_id) for b in report.breaks] == [(people[0].user["id"], victim)]
+    assert report.breaks[0].problem == f"cannot be read: its details name {name} more than once"

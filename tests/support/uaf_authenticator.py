@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,10 +60,14 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def fc_params(*, app_id: str, challenge: str, facet_id: str) -> str:
-    """FinalChallengeParams as a UAF client sends it: base64url of its JSON."""
+def fc_params(
+    *, app_id: str, challenge: str, facet_id: str, rewrite: Callable[[str], str] | None = None
+) -> str:
+    """FinalChallengeParams as a UAF client sends it: base64url of its JSON (as `rewrite`
+    spells that JSON, if given)."""
     params = {"appID": app_id, "challenge": challenge, "facetID": facet_id, "channelBinding": {}}
-    return b64url(json.dumps(params).encode())
+    text = json.dumps(params)
+    return b64url((text if rewrite is None else rewrite(text)).encode())
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class Tamper:
     extension: tuple[str, bytes, bool] | None = None  # (id, data, is critical), signed in
     extensions: tuple[tuple[str, bytes, bool], ...] = ()  # more of the same
     key_id_length: int | None = None  # a new key's id of this many bytes (default 32)
+    # The FinalChallengeParams JSON spelled otherwise; its hash is signed, as a client would.
+    rewrite_fc_params: Callable[[str], str] | None = None
 
 
 HONEST = Tamper()
@@ -165,7 +172,9 @@ class SoftwareUafAuthenticator:
         message = request[0]
         app_id = tamper.app_id or message["header"]["appID"]
         challenge = tamper.challenge or message["challenge"]
-        params = fc_params(app_id=app_id, challenge=challenge, facet_id=facet_id)
+        params = fc_params(
+            app_id=app_id, challenge=challenge, facet_id=facet_id, rewrite=tamper.rewrite_fc_params
+        )
 
         private_key = self.kind.generate()
         key_id = hashlib.sha256(public_key_bytes(self.kind, private_key)).digest()
@@ -202,7 +211,12 @@ class SoftwareUafAuthenticator:
             message = request[0]
         claimed_app_id = tamper.app_id or message["header"]["appID"]
         challenge = tamper.challenge or message["challenge"]
-        params = fc_params(app_id=claimed_app_id, challenge=challenge, facet_id=facet_id)
+        params = fc_params(
+            app_id=claimed_app_id,
+            challenge=challenge,
+            facet_id=facet_id,
+            rewrite=tamper.rewrite_fc_params,
+        )
         key = self._chosen_key(message, key_id)
 
         key.sign_counter = 0 if self.zero_counters else key.sign_counter + 1

@@ -19,7 +19,7 @@ import hashlib
 import json
 import secrets
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntFlag
 from typing import Any
@@ -78,7 +78,9 @@ class Forgery:
     present. `signing_key` signs with another key (a well-formed but wrong signature); `signature`
     replaces the signature bytes outright; `cose_key` replaces the attested public key.
     `user_handle` b"" sends an empty handle and `omits_user_handle` leaves the member out, as a
-    browser does for a non-discoverable credential.
+    browser does for a non-discoverable credential. `rewrite_client_data` turns the honest
+    clientDataJSON bytes into others, which the authenticator then signs as it would the honest
+    ones (a client that spells the collected data its own way).
     """
 
     origin: str | None = None
@@ -98,6 +100,7 @@ class Forgery:
     credential_id: bytes | None = None
     algorithm: CoseAlgorithm | None = None
     cose_key: bytes | None = None
+    rewrite_client_data: Callable[[bytes], bytes] | None = None
 
 
 HONEST = Forgery()
@@ -260,12 +263,14 @@ class SoftwareAuthenticator:
     def _client_data(
         self, public_key: Mapping[str, Any], forgery: Forgery, client_data_type: str
     ) -> bytes:
-        return client_data_json(
+        honest = client_data_json(
             client_data_type=forgery.client_data_type or client_data_type,
             challenge=public_key["challenge"] if forgery.challenge is None else forgery.challenge,
             origin=self.origin if forgery.origin is None else forgery.origin,
             is_cross_origin=bool(forgery.is_cross_origin),
         )
+        rewrite = forgery.rewrite_client_data
+        return honest if rewrite is None else rewrite(honest)
 
     def _authenticator_data(
         self,

@@ -25,13 +25,21 @@ from tests.transfer.test_import_appkeys_faces import (  # noqa: F401  (fixtures)
 from tests.transfer.test_import_refusals import run_import
 
 
-def with_user_line(exported: Exported, change: Callable[[dict[str, Any]], None]) -> list[bytes]:
-    """The file with its user line changed by `change` and the end line's HMAC made anew: what
-    anyone holding the recipient key can write."""
+def _compact(record: dict[str, Any]) -> str:
+    return json.dumps(record, separators=(",", ":"))
+
+
+def with_user_line(
+    exported: Exported,
+    change: Callable[[dict[str, Any]], None],
+    spell: Callable[[dict[str, Any]], str] = _compact,
+) -> list[bytes]:
+    """The file with its user line changed by `change`, written as `spell` writes JSON, and the
+    end line's HMAC made anew: what anyone holding the recipient key can write."""
     lines = list(exported.lines)
     record = json.loads(lines[2])
     change(record)
-    lines[2] = json.dumps(record, separators=(",", ":")).encode() + b"\n"
+    lines[2] = spell(record).encode() + b"\n"
     header = json.loads(lines[0])
     keys = FileKeys.for_identity(exported.identity, decode(header["sealing"]["ephemeralPublicKey"]))
     mac = keys.file_mac()
@@ -42,14 +50,15 @@ def with_user_line(exported: Exported, change: Callable[[dict[str, Any]], None])
     return [*lines[:-1], json.dumps(end, separators=(",", ":")).encode() + b"\n"]
 
 
-def assert_refused_writing_nothing(url: str, exported: Exported, lines: list[bytes]) -> None:
+def assert_refused_writing_nothing(url: str, exported: Exported, lines: list[bytes]) -> FileRefused:
     """The import fails as a refusal (FileRefused: exit 1 naming the line), not with whatever the
-    driver or the parser raised, and the database holds nothing of the file."""
+    driver or the parser raised, and the database holds nothing of the file. The refusal."""
     with pytest.raises(BaseException) as failure:
         run_import(url, exported.identity, lines)
 
     assert counts(url) == NOTHING
     assert isinstance(failure.value, FileRefused), repr(failure.value)
+    return failure.value
 
 
 def _appkey(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from idstore.api import json_bodies
+from idstore import strict_json
 from idstore.api.middleware import replaying
 from idstore.api.runtime import bearer_credentials, operation_of, request_context
 from idstore.api.schemas.common import is_name
@@ -73,7 +73,7 @@ class HotRoute:
         if not body or _media_type(scope) != "application/json":
             return None
         try:
-            return self.body_model.model_validate(json_bodies.loads(body))
+            return self.body_model.model_validate(strict_json.loads(body))
         except (ValueError, ValidationError):  # JSONDecodeError, DuplicateKeys are ValueErrors
             return None
 

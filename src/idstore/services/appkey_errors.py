@@ -136,7 +136,8 @@ class SingleShotChallengeRefused(IdstoreError):
 
 
 class AuthenticationResponseMalformed(IdstoreError):
-    """The authentication response is malformed: bad JSON, base64url, TLV or types."""
+    """The authentication response is malformed: bad JSON (a member named twice, NaN or Infinity
+    included), base64url, TLV or types."""
 
     code = 1091
     http_status = 400
@@ -206,7 +207,8 @@ class AppkeySignatureInvalid(IdstoreError):
 
 
 class RegistrationResponseMalformed(IdstoreError):
-    """The registration response is malformed: bad JSON, base64url, TLV or types."""
+    """The registration response is malformed: bad JSON (a member named twice, NaN or Infinity
+    included), base64url, TLV or types."""
 
     code = 3711
     http_status = 400

@@ -141,7 +141,9 @@ async def consume(
 
 def _decode(plain: bytes) -> AppkeySession:
     # The seal vouches for the bytes; the names are checked because a state sealed by another
-    # version of the service may lack one, and each missing one has its changelog code.
+    # version of the service may lack one, and each missing one has its changelog code. Plain
+    # json.loads, not strict_json: sealed bytes are the service's own json.dumps (encode_state),
+    # which names each key once and holds no NaN; only JSON a client writes is read strictly.
     values = json.loads(plain)
     if not values.get("challenge"):
         raise AppkeySessionDataUnreadable()

@@ -6,7 +6,6 @@ whatever the size of the store. The first broken link of each user is named.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Row, String, exists, select, type_coerce
 
+from idstore import strict_json
 from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
@@ -165,6 +165,8 @@ def _link_problem(keyring: KeyRing, row: Row[Any]) -> str | None:
         return f"was linked under key {row.chain_key_id}, which is no longer in the key ring"
     try:
         content = _content(row)
+    except strict_json.DuplicateKeys as repeated:
+        return f"cannot be read: its details name {repeated} more than once"
     except (TypeError, ValueError):
         return "cannot be read: a stored value is not of its type"
     if not holds(keyring, content, Link(row.chain_key_id, row.chain_previous, row.chain_hash)):
@@ -196,12 +198,15 @@ _RAW_COLUMNS = ("created_dtm", "details")
 
 
 def _content(row: Row[Any]) -> AuditContent:
-    """The record as the chain saw it. Raises ValueError for a value not of its type."""
+    """The record as the chain saw it. Raises ValueError for a value not of its type,
+    DuplicateKeys for details that name a key twice."""
     created, details = row.created_dtm, row.details
     if isinstance(created, str):  # SQLite keeps text: naive UTC
         created = datetime.fromisoformat(created).replace(tzinfo=UTC)
     if isinstance(details, str):
-        details = json.loads(details)
+        # Strictly: text (SQLite keeps details as text) naming a key twice reads as linked to a
+        # parser keeping the last member and as edited to one keeping the first.
+        details = strict_json.loads(details)
     if not isinstance(created, datetime) or not isinstance(details, dict):
         raise ValueError("record fields of the wrong type")
     return AuditContent(

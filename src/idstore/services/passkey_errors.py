@@ -192,7 +192,8 @@ class AttestationRefused(IdstoreError):
 
 
 class SignatureInvalid(IdstoreError):
-    """The client response does not verify (signature, encoding or structure)."""
+    """The client response does not verify (signature, encoding or structure: clientDataJSON
+    naming a member twice or holding NaN or Infinity included)."""
 
     code = 3604
     http_status = 400

@@ -140,6 +140,9 @@ async def consume(
 
 
 def _decode(plain: bytes) -> SessionState:
+    # Plain json.loads, not strict_json: the seal proves the service wrote these bytes, with
+    # json.dumps of strings and a time (encode_state), which names each key once and holds no
+    # NaN, so no two parsers read them differently. JSON a client writes is read strictly.
     values = json.loads(plain)
     values["allowed_credentials"] = tuple(values["allowed_credentials"])
     values["expiration_dtm"] = datetime.fromisoformat(values["expiration_dtm"])

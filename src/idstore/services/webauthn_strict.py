@@ -10,7 +10,6 @@ contract gives its kind. Pure: no I/O.
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 import cbor2
@@ -26,6 +25,7 @@ from webauthn.helpers.decode_credential_public_key import (
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import AuthenticatorTransport
 
+from idstore import strict_json
 from idstore.services.passkey_errors import (
     AttestationRefused,
     OriginNotAllowed,
@@ -42,12 +42,19 @@ _KNOWN_TRANSPORTS = frozenset(str(t.value) for t in AuthenticatorTransport)
 
 
 def check_client_data(raw: bytes) -> None:
-    """Refuse clientDataJSON that is too large or not a JSON object (3604), or that comes from
-    a cross-origin frame: `crossOrigin` other than false, or a `topOrigin` (354)."""
+    """Refuse clientDataJSON that is too large, not a JSON object or ambiguous: a member named
+    twice, NaN or Infinity (3604); or that comes from a cross-origin frame: `crossOrigin` other
+    than false, or a `topOrigin` (354).
+
+    py_webauthn parses the same bytes again with `json.loads`, which keeps the last of two
+    members of one name: once this has refused the ambiguous, both read one document.
+    """
     if len(raw) > MAX_CLIENT_DATA_BYTES:
         raise SignatureInvalid(f"clientDataJSON is longer than {MAX_CLIENT_DATA_BYTES} bytes")
     try:
-        collected = json.loads(raw)
+        collected = strict_json.loads(raw)
+    except strict_json.DuplicateKeys as repeated:
+        raise SignatureInvalid(f"clientDataJSON names {repeated} more than once") from None
     except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
         raise SignatureInvalid("clientDataJSON is malformed") from None
     if not isinstance(collected, dict):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
 
+from idstore import strict_json
 from idstore.transfer import export_format as fmt
 from idstore.transfer.recipient import SCHEME, FileKeys, Identity, decode, encode
 
@@ -69,10 +69,14 @@ class ExportLines:
             raise FileRefused(f"line {self.number} is cut short or too long")
         self.digest.update(raw)
         try:
-            record = json.loads(raw)
+            # The HMAC vouches for the bytes, not for one reading of them: a line another
+            # parser could read otherwise (a key named twice, NaN) is refused, not guessed at.
+            record = strict_json.loads(raw)
+        except strict_json.DuplicateKeys as repeated:
+            raise FileRefused(f"line {self.number} names {repeated} more than once") from None
         except (ValueError, RecursionError):
             # Not JSON, not UTF-8, or JSON Python will not read: an integer past its digit limit,
-            # nesting deeper than its recursion limit.
+            # nesting deeper than its recursion limit, NaN or Infinity.
             raise FileRefused(f"line {self.number} is not JSON") from None
         if not isinstance(record, dict):
             raise FileRefused(f"line {self.number} is not a JSON object")

@@ -4,13 +4,18 @@ A response is a JSON array with one message (UAF Protocol 1.1, RegistrationRespo
 AuthenticationResponse): a header,
 `fcParams` (base64url of the FinalChallengeParams JSON) and the assertions, each the base64url
 of UAFV1TLV bytes. Reading checks shape and types only; `checks` decides whether to trust it.
+
+The JSON inside them (a response sent as a string, the FinalChallengeParams) is read strictly: a
+member named twice or a constant that is no JSON is malformed. The authenticator signs the hash of
+fcParams' bytes, not one reading of them, so two "challenge" members would let the service judge
+one challenge while a parser keeping the first sees another.
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from idstore import strict_json
 from idstore.uaf.assertions import (
     AuthenticationAssertion,
     RegistrationAssertion,
@@ -142,10 +147,7 @@ def _read_message(client_response: object, *, op: Operation) -> _Message:
 
 def _one_message(client_response: object, malformed: UafCode) -> dict[str, object]:
     if isinstance(client_response, str):
-        try:
-            client_response = json.loads(client_response)
-        except (ValueError, RecursionError) as exc:
-            raise UafError(malformed, "the client response string is not JSON") from exc
+        client_response = _strict(client_response, malformed, "the client response string")
     if not isinstance(client_response, list) or len(client_response) != 1:
         raise UafError(malformed, "the client response must be an array of one message")
     message = client_response[0]
@@ -177,10 +179,7 @@ def _final_challenge(fc_params: object, malformed: UafCode) -> tuple[str, FinalC
     if not isinstance(fc_params, str):
         raise UafError(malformed, "fcParams must be a base64url string")
     raw = b64url_decode(fc_params, error_code=malformed, what="fcParams")
-    try:
-        params = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise UafError(malformed, "fcParams is not JSON") from exc
+    params = _strict(raw, malformed, "fcParams")
     if not isinstance(params, dict):
         raise UafError(malformed, "fcParams must be a JSON object")
     fields = [params.get(name) for name in ("appID", "challenge", "facetID")]
@@ -193,6 +192,15 @@ def _final_challenge(fc_params: object, malformed: UafCode) -> tuple[str, FinalC
         raise UafError(malformed, "fcParams.channelBinding must be an object of strings")
     app_id, challenge, facet_id = (str(field) for field in fields)
     return fc_params, FinalChallengeParams(app_id, challenge, facet_id, dict(binding))
+
+
+def _strict(document: str | bytes, malformed: UafCode, what: str) -> object:
+    try:
+        return strict_json.loads(document)
+    except strict_json.DuplicateKeys as repeated:
+        raise UafError(malformed, f"{what} names {repeated} more than once") from None
+    except (ValueError, RecursionError) as exc:
+        raise UafError(malformed, f"{what} is not JSON") from exc
 
 
 def _assertions(assertions: object, malformed: UafCode) -> list[bytes]:

@@ -2,7 +2,9 @@
 
 UAF messages travel as they are: `request` is the UAF request array; `clientResponse` is the UAF
 response array, or that array inside a JSON string. Neither is validated here: the uaf package
-reads them, so that a malformed message answers its changelog code (1091, 3711…), not 9002.
+reads them, so that a malformed message answers its changelog code (1091, 3711…), not 9002; a
+string, like the FinalChallengeParams inside, is read as strictly as a body (a member named
+twice, NaN or Infinity is malformed).
 `clientFailure` is read by the service too (1102 when malformed).
 """
 
@@ -45,7 +47,9 @@ class AppkeyCeremonyStartOut(ResponseBody):
 
 class AppkeyCompleteIn(RequestBody):
     """Completion of an INTERNAL session: the UAF response, or the failure the client saw.
-    `sessionData` has no place here: sent anyway, it answers 1014, as the changelog says."""
+    `sessionData` has no place here: sent anyway, it answers 1014, as the changelog says.
+    JSON inside the response (the array sent as a string, the FinalChallengeParams) is read as
+    strictly as a body: a member named twice, NaN or Infinity is malformed (3711, 1091)."""
 
     client_response: Any = None
     client_failure: Any = None

@@ -115,7 +115,9 @@ class ClientFailureIn(RequestBody):
 
 
 class CompleteIn(RequestBody):
-    """Completion of an INTERNAL session: the credential's JSON form, or the client's failure."""
+    """Completion of an INTERNAL session: the credential's JSON form, or the client's failure.
+    Its clientDataJSON is read as strictly as a body: a member named twice, NaN or Infinity is
+    3604, however well signed."""
 
     client_response: dict[str, Any] | None = None
     client_failure: ClientFailureIn | None = None
