@@ -55,6 +55,7 @@ from idstore.services.passkey_errors import (
     SessionDataUnreadable,
     SessionExpired,
     SignatureInvalid,
+    TokenBindingRefused,
 )
 from idstore.services.passkey_registrations import CeremonyStart
 from idstore.services.passkey_sessions import Completion
@@ -90,6 +91,7 @@ COMPLETION_REFUSALS = (
     OriginNotOfRelyingParty,
     FlagsRefused,
     SignatureInvalid,
+    TokenBindingRefused,
 )
 _REGISTRATION_REFUSALS = (
     *COMPLETION_REFUSALS,

@@ -41,6 +41,16 @@ class OriginNotAllowed(IdstoreError):
     default_message = "the origin is not in the restricted origins"
 
 
+class TokenBindingRefused(IdstoreError):
+    """clientDataJSON names a Token Binding this service cannot have seen (status `present`:
+    it terminates no Token Binding, so no binding id can match), or a `tokenBinding` without a
+    status (WebAuthn level 2 §7.1 step 10, §7.2 step 14)."""
+
+    code = 356
+    http_status = 400
+    default_message = "the token binding in the client response does not match"
+
+
 class PasskeyNotFound(IdstoreError):
     """No passkey of the relying party has the credential id the client used."""
 

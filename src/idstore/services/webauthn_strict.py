@@ -30,6 +30,7 @@ from idstore.services.passkey_errors import (
     AttestationRefused,
     OriginNotAllowed,
     SignatureInvalid,
+    TokenBindingRefused,
 )
 
 # A browser's clientDataJSON is a few hundred bytes; 4 KiB leaves room for long origins.
@@ -44,7 +45,7 @@ _KNOWN_TRANSPORTS = frozenset(str(t.value) for t in AuthenticatorTransport)
 def check_client_data(raw: bytes) -> None:
     """Refuse clientDataJSON that is too large, not a JSON object or ambiguous: a member named
     twice, NaN or Infinity (3604); or that comes from a cross-origin frame: `crossOrigin` other
-    than false, or a `topOrigin` (354).
+    than false, or a `topOrigin` (354); or that claims a Token Binding (356).
 
     py_webauthn parses the same bytes again with `json.loads`, which keeps the last of two
     members of one name: once this has refused the ambiguous, both read one document.
@@ -61,6 +62,17 @@ def check_client_data(raw: bytes) -> None:
         raise SignatureInvalid("clientDataJSON is not a JSON object")
     if collected.get("crossOrigin", False) is not False or "topOrigin" in collected:
         raise OriginNotAllowed("a ceremony in a cross-origin frame is not allowed")
+    if "tokenBinding" in collected:
+        _check_token_binding(collected["tokenBinding"])
+
+
+def _check_token_binding(binding: Any) -> None:
+    """Only `supported` (the browser could, the connection did not) agrees with a service that
+    terminates no Token Binding: `present` claims a binding id no one here can compare."""
+    if not isinstance(binding, dict) or "status" not in binding:
+        raise TokenBindingRefused("tokenBinding has no status")
+    if binding["status"] != "supported":
+        raise TokenBindingRefused("a token binding is claimed that this connection does not have")
 
 
 def check_credential_id(credential_id: str, raw_id: bytes) -> None:
