@@ -35,6 +35,11 @@ class DuplicateKeys(ValueError):
         super().__init__(", ".join(fields))
 
 
+class NotPlainUtf8(ValueError):
+    """A document its format says is UTF-8 that is UTF-16, UTF-32, or UTF-8 after a byte order
+    mark: `json.loads` guesses those from where the zero bytes fall; another reader might not."""
+
+
 class _RepeatedKey(Exception):
     """Raised by the parser at the first object that names a key twice."""
 
@@ -99,6 +104,21 @@ def loads(document: bytes | str) -> Any:
         return _STRICT.decode(document)
     except _RepeatedKey:
         raise DuplicateKeys(tuple(_repeated_fields(_MARKING.decode(document), ()))) from None
+
+
+def loads_utf8(document: bytes) -> Any:
+    """`loads` for a document whose format says UTF-8 (clientDataJSON, UAF's fcParams).
+
+    Raises NotPlainUtf8 for any other encoding (the bytes of one may even be valid UTF-8 that
+    reads as another document), and what `loads` raises for the rest.
+    """
+    if json.detect_encoding(document) != "utf-8":  # "utf-8-sig" for a byte order mark
+        raise NotPlainUtf8("not UTF-8 without a byte order mark")
+    try:
+        document.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotPlainUtf8("not UTF-8") from None
+    return loads(document)
 
 
 def _repeated_fields(

@@ -187,3 +187,15 @@ def test_a_registration_response_string_naming_a_member_twice_is_3711(
     answer = rp.complete("registrations", ceremony, ceremony.body(spell(response)))
 
     _registration_refused(answer, rp, user)
+
+
+def test_a_signed_sign_in_whose_final_challenge_params_start_with_a_byte_order_mark_is_1091(
+    api: Api,
+) -> None:
+    # UAF encodes fcParams as UTF-8; json.loads would skip the mark, another reader not.
+    rp, user, authenticator = _enrolled(api)
+    tamper = Tamper(rewrite_fc_params=lambda honest: "\ufeff" + honest)
+
+    answer = rp.sign_in(authenticator, user=user, tamper=tamper)
+
+    assert "UTF-8" in _malformed_changing_nothing(rp, user, answer, 1091)["message"]

@@ -95,3 +95,23 @@ def test_a_registration_whose_client_data_names_a_member_twice_registers_nothing
     body = json_of(refused, 400)
     assert (body["code"], name in body["message"]) == (3604, True)
     assert api.get_user(rp.store, user)["summaryInfo"]["passkeys"] == []
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("utf-16"),
+        lambda text: text.encode("utf-32-le"),
+        lambda text: b"\xef\xbb\xbf" + text.encode(),
+    ],
+    ids=["utf-16", "utf-32", "utf-8 with a byte order mark"],
+)
+def test_a_signed_sign_in_whose_client_data_is_not_plain_utf8_is_refused(
+    api: Api, encode: Callable[[str], bytes]
+) -> None:
+    # WebAuthn's clientDataJSON is UTF-8; json.loads would guess the others, another verifier not.
+    forgery = Forgery(rewrite_client_data=lambda honest: encode(honest.decode()))
+
+    body = _refused_changing_nothing(api, forgery)
+
+    assert "UTF-8" in body["message"]

@@ -53,7 +53,9 @@ def check_client_data(raw: bytes) -> None:
     if len(raw) > MAX_CLIENT_DATA_BYTES:
         raise SignatureInvalid(f"clientDataJSON is longer than {MAX_CLIENT_DATA_BYTES} bytes")
     try:
-        collected = strict_json.loads(raw)
+        collected = strict_json.loads_utf8(raw)
+    except strict_json.NotPlainUtf8:
+        raise SignatureInvalid("clientDataJSON is not UTF-8 without a byte order mark") from None
     except strict_json.DuplicateKeys as repeated:
         raise SignatureInvalid(f"clientDataJSON names {repeated} more than once") from None
     except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack

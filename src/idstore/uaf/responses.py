@@ -195,8 +195,13 @@ def _final_challenge(fc_params: object, malformed: UafCode) -> tuple[str, FinalC
 
 
 def _strict(document: str | bytes, malformed: UafCode, what: str) -> object:
+    """The document (UTF-8 when bytes, as UAF encodes fcParams) read by the strict decoder."""
     try:
+        if isinstance(document, bytes):
+            return strict_json.loads_utf8(document)
         return strict_json.loads(document)
+    except strict_json.NotPlainUtf8 as unplain:
+        raise UafError(malformed, f"{what} is {unplain}") from None
     except strict_json.DuplicateKeys as repeated:
         raise UafError(malformed, f"{what} names {repeated} more than once") from None
     except (ValueError, RecursionError) as exc:
