@@ -11,9 +11,12 @@ from idstore.api.examples import errors as error_examples
 from idstore.api.examples import stores as examples
 from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import page_out, policy_out, store_out
+from idstore.api.relying_party_configs import check_path_rp_id, config_changes
 from idstore.api.routing import PathPolicyName, PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
+from idstore.api.schemas.appkeys import AppkeyConfigPatch
 from idstore.api.schemas.common import PageOut
+from idstore.api.schemas.passkeys import PasskeyConfigPatch
 from idstore.api.schemas.stores import (
     StoreIn,
     StoreOut,
@@ -36,6 +39,12 @@ from idstore.services.errors import (
 )
 from idstore.services.paging import PageRequest
 from idstore.services.policies import PolicyChanges
+from idstore.services.relying_party_configs import ConfigChanges
+from idstore.services.store_relying_parties import (
+    APPKEY_FIELD,
+    PASSKEY_FIELD,
+    RelyingPartyChanges,
+)
 from idstore.services.stores import StoreChanges
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["stores"], route_class=JsonBodyRoute)
@@ -140,8 +149,10 @@ def _store_changes(body: StoreIn | StorePatch) -> StoreChanges:
     given = body.configuration.given()
     locking = given.pop("user_locking", None)
     policies_given = given.pop("totp_policies", None) or {}
-    given.pop("passkey_policies", None)
-    given.pop("appkey_policies", None)
+    relying_parties = RelyingPartyChanges(
+        passkey=_entries(given.pop("passkey_policies", None), PASSKEY_FIELD),
+        appkey=_entries(given.pop("appkey_policies", None), APPKEY_FIELD),
+    )
     return StoreChanges(
         values=values,
         configuration=ConfigurationChanges(
@@ -154,7 +165,19 @@ def _store_changes(body: StoreIn | StorePatch) -> StoreChanges:
             )
             for name, policy in policies_given.items()
         },
+        relying_parties=relying_parties,
     )
+
+
+def _entries(
+    given: dict[str, PasskeyConfigPatch] | dict[str, AppkeyConfigPatch] | None, field: str
+) -> dict[str, ConfigChanges]:
+    """Each relying party's entry as the fields it gave; its `rpId`, if given, is its key's."""
+    entries: dict[str, ConfigChanges] = {}
+    for rp_id, entry in (given or {}).items():
+        check_path_rp_id(entry.rp_id, rp_id, field=f"{field}.{rp_id}.rpId")
+        entries[rp_id] = config_changes(entry)
+    return entries
 
 
 def _policy_changes(
