@@ -155,6 +155,16 @@ def _known_timezone(name: str) -> str:
 TimeZone = Annotated[StrictStr, Field(max_length=64), Storable, AfterValidator(_known_timezone)]
 
 
+# The bound: 256 configurations as read back are well past the 64 KiB a body may hold, so it
+# never refuses a store written back that the body limit lets through.
+RelyingParties = Field(
+    max_length=256,
+    description="Keyed by rpId. Each entry creates or updates that relying party's configuration "
+    "as its own route does (same checks and codes); entries absent are untouched, an entry as "
+    "stored changes nothing, and an entry's `rpId`, if given, must be its key.",
+)
+
+
 class ConfigurationOut(ResponseBody):
     default_user_status: str
     default_user_locale: str | None = None
@@ -180,8 +190,10 @@ class ConfigurationIn(RequestBody):
     ] = None
     # Each entry creates or updates its relying party's configuration as …/passkeyConfig and
     # …/appkeyConfig do (services/store_relying_parties.py); entries absent are untouched.
-    passkey_policies: Annotated[dict[RpId, PasskeyConfigPatch] | None, NotNull] = None
-    appkey_policies: Annotated[dict[RpId, AppkeyConfigPatch] | None, NotNull] = None
+    passkey_policies: Annotated[dict[RpId, PasskeyConfigPatch] | None, NotNull, RelyingParties] = (
+        None
+    )
+    appkey_policies: Annotated[dict[RpId, AppkeyConfigPatch] | None, NotNull, RelyingParties] = None
     face_match_threshold: Annotated[Score | None, NotNull] = None
     face_retain_images: Annotated[StrictBool | None, NotNull] = None
 
