@@ -4,25 +4,39 @@ configuration routes do, in the store's transaction; a store read back can be wr
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 
 from tests.support.api import Api, unique
 from tests.support.checks import assert_invalid, error_of, json_of
+from tests.support.uaf_keys import AttestationCa, KeyKind
 
 STORES = "/api/identity-store/stores"
 EVENTS = "/api/identity-store/events"
 PASSKEY = {
     "rpId": "example.com",
     "rpName": "Example",
-    "restrictedOrigins": ["https://login.example.com"],
+    "restrictedOrigins": ["https://login.example.com", "https://id.example.com:8443"],
+    "sessionManagement": "EXTERNAL",
+    "registrationPolicies": {"platform": {"authenticatorAttachment": "platform"}},
     "authenticationPolicies": {"strict": {"userVerification": "required", "algorithms": [-7]}},
 }
+CA = AttestationCa(KeyKind.P256_RAW, "ABCD#0001")
 APPKEY = {
     "rpId": "example.com",
     "trustedFacets": ["https://login.example.com", "ios:bundle-id:com.example.wallet"],
     "singleShotWindowSeconds": 60,
+    "registrationPolicies": {
+        "vendor": {
+            "keyTypes": ["BIOMETRIC"],
+            "aaids": ["ABCD#0001"],
+            "attestation": "BASIC_FULL",
+            "attestationRootCertificates": [base64.b64encode(CA.root_der).decode("ascii")],
+        }
+    },
+    "authenticationPolicies": {"payments": {"keyTypes": ["BIOMETRIC"], "timeoutSeconds": 60}},
 }
 
 
@@ -142,7 +156,7 @@ def test_a_store_created_with_both_maps_creates_the_configurations(api: Api) -> 
     assert created["configuration"]["appkeyPolicies"] == {"example.com": appkey}
     assert passkey["restrictedOrigins"] == PASSKEY["restrictedOrigins"]
     assert set(passkey["authenticationPolicies"]) == {"strict"}
-    assert set(passkey["registrationPolicies"]) == {"default"}
+    assert set(passkey["registrationPolicies"]) == {"platform"}
     assert appkey["trustedFacets"] == APPKEY["trustedFacets"]
     assert [event["kind"] for event in _events(api, name)] == [
         "store.created",

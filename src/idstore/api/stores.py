@@ -26,6 +26,7 @@ from idstore.api.schemas.stores import (
     TotpPolicyPatch,
 )
 from idstore.services import policies, stores
+from idstore.services.appkey_management_errors import AppkeyConfigExists
 from idstore.services.configuration import ConfigurationChanges, LockingChanges
 from idstore.services.context import Context
 from idstore.services.errors import (
@@ -38,6 +39,7 @@ from idstore.services.errors import (
     StoreNotFound,
 )
 from idstore.services.paging import PageRequest
+from idstore.services.passkey_errors import PasskeyConfigExists, RelyingPartyIdRefused
 from idstore.services.policies import PolicyChanges
 from idstore.services.relying_party_configs import ConfigChanges
 from idstore.services.store_relying_parties import (
@@ -61,7 +63,13 @@ Force = Annotated[bool, Query(description="Also delete what the resource still h
     "",
     status_code=201,
     response_model_exclude_none=True,
-    responses=answers(examples.STORE, StoreNameTaken, examples.INVALID_NAME, status=201),
+    responses=answers(
+        examples.STORE,
+        StoreNameTaken,
+        examples.INVALID_NAME,
+        RelyingPartyIdRefused,
+        status=201,
+    ),
     operation_id="createStore",
 )
 async def create_store(
@@ -108,7 +116,16 @@ async def get_store(
 @router.post(
     f"/{STORE}",
     response_model_exclude_none=True,
-    responses=answers(examples.UPDATED_STORE, StoreNotFound, examples.INVALID_THRESHOLD),
+    # 3600 and 3700: an entry creating a relying party that …/passkeyConfig or …/appkeyConfig
+    # created meanwhile.
+    responses=answers(
+        examples.UPDATED_STORE,
+        StoreNotFound,
+        examples.INVALID_THRESHOLD,
+        RelyingPartyIdRefused,
+        PasskeyConfigExists,
+        AppkeyConfigExists,
+    ),
     operation_id="updateStore",
 )
 async def update_store(
