@@ -74,11 +74,6 @@ def _started_sign_in(api: Api) -> tuple[PasskeyStore, dict[str, Any], Ceremony, 
     return rp, user, rp.ceremony(rp.start_authentication(userId=user["id"])), authenticator
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§3/§1: a store read back is refused when written back (9002) once it has a "
-    "passkey or appkey configuration: passkeyPolicies/appkeyPolicies accept only {}",
-)
 def test_a_store_read_back_can_be_written_back_unchanged(api: Api, store: str) -> None:
     json_of(_configure_passkeys(api, store), 201)
     read = json_of(api.client.get(_store_url(api, store)), 200)
@@ -90,11 +85,6 @@ def test_a_store_read_back_can_be_written_back_unchanged(api: Api, store: str) -
     assert body["configuration"]["passkeyPolicies"] == read["configuration"]["passkeyPolicies"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§3: configuration holds passkeyPolicies keyed by rpId and policy maps merge by "
-    "name (a policy given is created); a store create with one answers 9002",
-)
 def test_a_store_created_with_a_passkey_policy_holds_it(api: Api) -> None:
     policy = {"rpId": "example.com", "restrictedOrigins": [ORIGIN]}
     configuration = {"passkeyPolicies": {"example.com": policy}}

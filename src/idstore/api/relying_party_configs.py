@@ -115,7 +115,8 @@ def config_changes(body: RequestBody) -> ConfigChanges:
     )
 
 
-def check_path_rp_id(given: str | None, rp_id: str) -> None:
-    """An update may repeat the relying party id of its path, not name another. Raises 9002."""
+def check_path_rp_id(given: str | None, rp_id: str, *, field: str = "rpId") -> None:
+    """An update may repeat the relying party id of its path (or of its key in a store's
+    configuration), not name another. Raises 9002 naming `field`."""
     if given is not None and given != rp_id:
-        raise InvalidField.of("rpId", "must equal the relying party id in the path")
+        raise InvalidField.of(field, "must equal the relying party id in the path or map key")

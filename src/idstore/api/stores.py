@@ -11,9 +11,12 @@ from idstore.api.examples import errors as error_examples
 from idstore.api.examples import stores as examples
 from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import page_out, policy_out, store_out
+from idstore.api.relying_party_configs import check_path_rp_id, config_changes
 from idstore.api.routing import PathPolicyName, PathText, segment
 from idstore.api.runtime import RuntimeDep, context_for
+from idstore.api.schemas.appkeys import AppkeyConfigPatch
 from idstore.api.schemas.common import PageOut
+from idstore.api.schemas.passkeys import PasskeyConfigPatch
 from idstore.api.schemas.stores import (
     StoreIn,
     StoreOut,
@@ -23,6 +26,7 @@ from idstore.api.schemas.stores import (
     TotpPolicyPatch,
 )
 from idstore.services import policies, stores
+from idstore.services.appkey_management_errors import AppkeyConfigExists
 from idstore.services.configuration import ConfigurationChanges, LockingChanges
 from idstore.services.context import Context
 from idstore.services.errors import (
@@ -35,7 +39,14 @@ from idstore.services.errors import (
     StoreNotFound,
 )
 from idstore.services.paging import PageRequest
+from idstore.services.passkey_errors import PasskeyConfigExists, RelyingPartyIdRefused
 from idstore.services.policies import PolicyChanges
+from idstore.services.relying_party_configs import ConfigChanges
+from idstore.services.store_relying_parties import (
+    APPKEY_FIELD,
+    PASSKEY_FIELD,
+    RelyingPartyChanges,
+)
 from idstore.services.stores import StoreChanges
 
 router = APIRouter(prefix="/api/identity-store/stores", tags=["stores"], route_class=JsonBodyRoute)
@@ -52,7 +63,13 @@ Force = Annotated[bool, Query(description="Also delete what the resource still h
     "",
     status_code=201,
     response_model_exclude_none=True,
-    responses=answers(examples.STORE, StoreNameTaken, examples.INVALID_NAME, status=201),
+    responses=answers(
+        examples.STORE,
+        StoreNameTaken,
+        examples.INVALID_NAME,
+        RelyingPartyIdRefused,
+        status=201,
+    ),
     operation_id="createStore",
 )
 async def create_store(
@@ -99,7 +116,16 @@ async def get_store(
 @router.post(
     f"/{STORE}",
     response_model_exclude_none=True,
-    responses=answers(examples.UPDATED_STORE, StoreNotFound, examples.INVALID_THRESHOLD),
+    # 3600 and 3700: an entry creating a relying party that …/passkeyConfig or …/appkeyConfig
+    # created meanwhile.
+    responses=answers(
+        examples.UPDATED_STORE,
+        StoreNotFound,
+        examples.INVALID_THRESHOLD,
+        RelyingPartyIdRefused,
+        PasskeyConfigExists,
+        AppkeyConfigExists,
+    ),
     operation_id="updateStore",
 )
 async def update_store(
@@ -140,8 +166,10 @@ def _store_changes(body: StoreIn | StorePatch) -> StoreChanges:
     given = body.configuration.given()
     locking = given.pop("user_locking", None)
     policies_given = given.pop("totp_policies", None) or {}
-    given.pop("passkey_policies", None)
-    given.pop("appkey_policies", None)
+    relying_parties = RelyingPartyChanges(
+        passkey=_entries(given.pop("passkey_policies", None), PASSKEY_FIELD),
+        appkey=_entries(given.pop("appkey_policies", None), APPKEY_FIELD),
+    )
     return StoreChanges(
         values=values,
         configuration=ConfigurationChanges(
@@ -154,7 +182,19 @@ def _store_changes(body: StoreIn | StorePatch) -> StoreChanges:
             )
             for name, policy in policies_given.items()
         },
+        relying_parties=relying_parties,
     )
+
+
+def _entries(
+    given: dict[str, PasskeyConfigPatch] | dict[str, AppkeyConfigPatch] | None, field: str
+) -> dict[str, ConfigChanges]:
+    """Each relying party's entry as the fields it gave; its `rpId`, if given, is its key's."""
+    entries: dict[str, ConfigChanges] = {}
+    for rp_id, entry in (given or {}).items():
+        check_path_rp_id(entry.rp_id, rp_id, field=f"{field}.{rp_id}.rpId")
+        entries[rp_id] = config_changes(entry)
+    return entries
 
 
 def _policy_changes(

@@ -94,12 +94,10 @@ class ConfigKind(ABC, Generic[Config]):
         """Create the relying party's configuration, with a policy `default` of each kind when
         none is given. Raises StoreNotFound (3000), the kind's refusal of the rp_id or of a
         second configuration, InvalidField (9002)."""
-        config = self.with_default_policies(self.merged(self.blank(ctx, rp_id), changes))
+        config = self._new(ctx, rp_id, changes)
         async with database.transaction() as conn:
             store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-            config = replace(config, store_id=store.id)
-            await self._insert(conn, ctx, self.row_values(config), exists=self.exists(rp_id))
-        return config
+            return await self._create_in(conn, ctx, replace(config, store_id=store.id))
 
     async def get(self, database: Database, ctx: Context, *, store_name: str, rp_id: str) -> Config:
         """Raises StoreNotFound (3000), ResourceNotFound (9011)."""
@@ -120,9 +118,31 @@ class ConfigKind(ABC, Generic[Config]):
         async with database.transaction() as conn:
             store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
             current = await self.find(conn, store_id=store.id, rp_id=rp_id, for_update=True)
-            config = replace(self.merged(current, changes), last_updated_dtm=ctx.now)
-            await self._update(conn, ctx, self.row_values(config))
-            return config
+            return await self._update_to(conn, ctx, self.merged(current, changes))
+
+    async def put(
+        self,
+        conn: AsyncConnection,
+        ctx: Context,
+        *,
+        store_id: str,
+        rp_id: str,
+        changes: ConfigChanges,
+    ) -> None:
+        """In the caller's transaction, create the relying party's configuration as `create`
+        does or merge the changes into the one there as `update` does. Changes that leave it as
+        stored write nothing (no event, `lastUpdatedDtm` kept): a store read back and written
+        back unchanged leaves its relying parties as they were. Raises what `create` and
+        `update` raise, bar 3000."""
+        try:
+            current = await self.find(conn, store_id=store_id, rp_id=rp_id, for_update=True)
+        except ResourceNotFound:
+            config = replace(self._new(ctx, rp_id, changes), store_id=store_id)
+            await self._create_in(conn, ctx, config)
+            return
+        merged = self.merged(current, changes)
+        if merged != current:
+            await self._update_to(conn, ctx, merged)
 
     async def delete(
         self, database: Database, ctx: Context, *, store_name: str, rp_id: str
@@ -154,6 +174,20 @@ class ConfigKind(ABC, Generic[Config]):
                 current, changes.authentication_policies
             )
             config = replace(config, authentication_policies=authentication)
+        return config
+
+    def _new(self, ctx: Context, rp_id: str, changes: ConfigChanges) -> Config:
+        """A configuration of no store yet holding the changes and, for each policy map left
+        empty, a policy `default`. Raises the kind's refusals of the rp_id and of its fields."""
+        return self.with_default_policies(self.merged(self.blank(ctx, rp_id), changes))
+
+    async def _create_in(self, conn: AsyncConnection, ctx: Context, config: Config) -> Config:
+        await self._insert(conn, ctx, self.row_values(config), exists=self.exists(config.rp_id))
+        return config
+
+    async def _update_to(self, conn: AsyncConnection, ctx: Context, merged: Config) -> Config:
+        config = replace(merged, last_updated_dtm=ctx.now)
+        await self._update(conn, ctx, self.row_values(config))
         return config
 
     async def _insert(

@@ -35,16 +35,19 @@ from idstore.services.rows import (
     store_from_row,
     with_relying_parties,
 )
+from idstore.services.store_relying_parties import RelyingPartyChanges, apply_relying_parties
 
 
 @dataclass(frozen=True)
 class StoreChanges:
     """What a create or update request gave: `values` holds the description when given;
-    the configuration merges field by field and policies merge by name."""
+    the configuration merges field by field, policies merge by name and relying parties by
+    rpId."""
 
     values: dict[str, Any] = field(default_factory=dict)
     configuration: ConfigurationChanges = field(default_factory=ConfigurationChanges)
     totp_policies: dict[str, PolicyChanges] = field(default_factory=dict)
+    relying_parties: RelyingPartyChanges = field(default_factory=RelyingPartyChanges)
 
 
 POLICIES_FIELD = "configuration.totpPolicies"
@@ -59,8 +62,8 @@ SORTABLE = {
 async def create_store(
     database: Database, ctx: Context, *, name: str, changes: StoreChanges
 ) -> Store:
-    """Create a store with its configuration and TOTP policies. Raises 3001, 9002 (too many
-    policies)."""
+    """Create a store with its configuration, TOTP policies and relying parties. Raises 3001,
+    9002 (too many policies), and what the relying parties' configuration routes raise."""
     check_policy_count(len(changes.totp_policies), field=POLICIES_FIELD)
     store_id = new_id()
     config = configuration.merged(StoreConfiguration(), changes.configuration)
@@ -86,6 +89,7 @@ async def create_store(
             await insert_policy(
                 conn, ctx, store_id=store_id, name=policy_name, changes=policy_changes
             )
+        await apply_relying_parties(conn, ctx, store_id=store_id, changes=changes.relying_parties)
         return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
 
 
@@ -130,9 +134,11 @@ async def get_store(database: Database, ctx: Context, *, name: str) -> Store:
 async def update_store(
     database: Database, ctx: Context, *, name: str, changes: StoreChanges
 ) -> Store:
-    """Merge the given fields into the store; a policy given is created or updated by name.
+    """Merge the given fields into the store; a policy given is created or updated by name, a
+    relying party by rpId.
 
-    Raises 3000, 9002 (too many policies).
+    Raises 3000, 9002 (too many policies), and what the relying parties' configuration routes
+    raise (nothing is written then).
     """
     async with database.transaction() as conn:
         row = await find_store(conn, tenant_id=ctx.tenant_id, name=name, for_update=True)
@@ -170,6 +176,7 @@ async def update_store(
             await _upsert_policy(
                 conn, ctx, store_id=row.id, name=policy_name, changes=policy_changes
             )
+        await apply_relying_parties(conn, ctx, store_id=row.id, changes=changes.relying_parties)
         return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
 
 

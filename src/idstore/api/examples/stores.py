@@ -105,6 +105,20 @@ STORE_PATCH: dict[str, Example] = {
             "configuration": {"userLocking": {"modalityLockThreshold": 3}},
         },
     },
+    "relyingParty": {
+        "summary": "Rename a relying party and require user verification in its policy "
+        "`default`; the other relying parties and fields stay",
+        "value": {
+            "configuration": {
+                "passkeyPolicies": {
+                    "example.com": {
+                        "rpName": "Example Bank",
+                        "authenticationPolicies": {"default": {"userVerification": "required"}},
+                    }
+                }
+            }
+        },
+    },
 }
 
 POLICY_IN: dict[str, Example] = {

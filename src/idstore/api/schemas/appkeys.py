@@ -93,7 +93,8 @@ class AppkeyConfigIn(AppkeyConfigFields):
 
 
 class AppkeyConfigPatch(AppkeyConfigFields):
-    """A configuration update; `rpId`, if given, must be the one in the path."""
+    """A configuration update, or an entry of a store's `configuration.appkeyPolicies`; `rpId`,
+    if given, must be the one in the path (or the entry's key)."""
 
     rp_id: Annotated[RpId | None, NotNull] = None
 

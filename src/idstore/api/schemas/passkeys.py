@@ -82,7 +82,8 @@ class PasskeyConfigIn(PasskeyConfigFields):
 
 
 class PasskeyConfigPatch(PasskeyConfigFields):
-    """A configuration update; `rpId`, if given, must be the one in the path."""
+    """A configuration update, or an entry of a store's `configuration.passkeyPolicies`; `rpId`,
+    if given, must be the one in the path (or the entry's key)."""
 
     rp_id: Annotated[RpId | None, NotNull] = None
 

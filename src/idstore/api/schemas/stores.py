@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, StrictBool
 
-from idstore.api.schemas.appkeys import AppkeyConfigOut
+from idstore.api.schemas.appkeys import AppkeyConfigOut, AppkeyConfigPatch
 from idstore.api.schemas.common import (
     Description,
     Dtm,
@@ -19,7 +19,7 @@ from idstore.api.schemas.common import (
     Storable,
     StrictStr,
 )
-from idstore.api.schemas.passkeys import PasskeyConfigOut
+from idstore.api.schemas.passkeys import PasskeyConfigOut, PasskeyConfigPatch, RpId
 from idstore.otp import Algorithm
 from idstore.services.policies import MAX_POLICIES_PER_STORE
 
@@ -153,7 +153,16 @@ def _known_timezone(name: str) -> str:
 
 
 TimeZone = Annotated[StrictStr, Field(max_length=64), Storable, AfterValidator(_known_timezone)]
-EmptyMap = Annotated[dict[str, Any], Field(max_length=0, description="Not supported yet.")]
+
+
+# The bound: 256 configurations as read back are well past the 64 KiB a body may hold, so it
+# never refuses a store written back that the body limit lets through.
+RelyingParties = Field(
+    max_length=256,
+    description="Keyed by rpId. Each entry creates or updates that relying party's configuration "
+    "as its own route does (same checks and codes); entries absent are untouched, an entry as "
+    "stored changes nothing, and an entry's `rpId`, if given, must be its key.",
+)
 
 
 class ConfigurationOut(ResponseBody):
@@ -179,10 +188,12 @@ class ConfigurationIn(RequestBody):
     totp_policies: Annotated[
         dict[PolicyName, TotpPolicyPatch] | None, NotNull, Field(max_length=MAX_POLICIES_PER_STORE)
     ] = None
-    # Passkey and appkey configurations are written through …/passkeyConfig and …/appkeyConfig
-    # (each rpId checked there) and shown here. Only an empty map is accepted.
-    passkey_policies: EmptyMap | None = None
-    appkey_policies: EmptyMap | None = None
+    # Each entry creates or updates its relying party's configuration as …/passkeyConfig and
+    # …/appkeyConfig do (services/store_relying_parties.py); entries absent are untouched.
+    passkey_policies: Annotated[dict[RpId, PasskeyConfigPatch] | None, NotNull, RelyingParties] = (
+        None
+    )
+    appkey_policies: Annotated[dict[RpId, AppkeyConfigPatch] | None, NotNull, RelyingParties] = None
     face_match_threshold: Annotated[Score | None, NotNull] = None
     face_retain_images: Annotated[StrictBool | None, NotNull] = None
 
