@@ -287,11 +287,6 @@ def test_a_user_totp_read_back_can_be_sent_as_its_status_update(
     assert json_of(updated, 200)["status"] == "DISABLED"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§1: lists are paged (envelope; size 1 to 200, else 9002); a user's TOTPs and "
-    "passkeys come as a bare array that ignores page and size (appkeys are paged)",
-)
 @pytest.mark.parametrize("kind", ["totps", "passkeys"])
 def test_a_users_authenticators_are_a_paged_list(api: Api, enrolled: Enrolled, kind: str) -> None:
     rp, user, _ = enrolled

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Depends, Response
 
-from idstore.api.common import answers
+from idstore.api.common import answers, page_request
 from idstore.api.examples import passkeys as examples
-from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
 from idstore.api.json_bodies import JsonBodyRoute
-from idstore.api.presenters import passkey_out, user_out
+from idstore.api.presenters import page_out, passkey_out, user_out
 from idstore.api.routing import PathRpId, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.audit import PasskeyRegistrationOut
+from idstore.api.schemas.common import PageOut
 from idstore.api.schemas.passkeys import (
     CeremonyStartOut,
     CompleteIn,
@@ -35,6 +36,7 @@ from idstore.services.errors import (
     UserNotFound,
 )
 from idstore.services.models import PasskeyStatus
+from idstore.services.paging import PageRequest
 from idstore.services.passkey_attempts import PasskeyAuthentication
 from idstore.services.passkey_errors import (
     AlgorithmNotAllowed,
@@ -227,17 +229,20 @@ def _registration_out(registered: PasskeyAuthentication) -> PasskeyRegistrationO
     operation_id="listUserPasskeys",
     ext_param=EXT,
     response_model_exclude_none=True,
-    responses=answers([examples.PASSKEY], *_USER),
+    responses=answers(examples.PASSKEY_PAGE, *_USER, PAGE_TOO_LARGE),
 )
 async def list_passkeys(
     storeName: PathText,
     user: UserRef,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("listUserPasskeys")],
-) -> list[PasskeyOut]:
-    """The user's passkeys."""
-    passkeys = await user_passkeys.list_passkeys(run.database, ctx, store_name=storeName, ref=user)
-    return [passkey_out(passkey) for passkey in passkeys]
+    paging: Annotated[PageRequest, Depends(page_request)],
+) -> PageOut[PasskeyOut]:
+    """The user's passkeys, oldest first unless `sort` says otherwise."""
+    page = await user_passkeys.list_passkeys(
+        run.database, ctx, store_name=storeName, ref=user, request=paging
+    )
+    return page_out(page, passkey_out)
 
 
 @user_route(
