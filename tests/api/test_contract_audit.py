@@ -203,10 +203,6 @@ def test_an_api_key_is_blocked_by_an_update_of_its_url(server: LiveServer, api: 
     assert issued.status_code == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§7: audit types include Voice_TD and Voice_TI; filtering on them is 9002",
-)
 @pytest.mark.parametrize("kind", ["Voice_TD", "Voice_TI"])
 def test_the_audit_type_filter_takes_every_audit_type(
     api: Api, totp_user: TotpUser, kind: str
