@@ -106,11 +106,6 @@ def test_a_store_created_with_a_passkey_policy_holds_it(api: Api) -> None:
     assert shown["restrictedOrigins"] == [ORIGIN]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="changelog, POST …/passkeys/authentications/sessions/{sessionId}: 388 when session "
-    "data is sent for an INTERNAL session; the service answers 9002 (extra field)",
-)
 def test_session_data_sent_to_an_internal_passkey_session_is_388(api: Api) -> None:
     rp, _, ceremony, authenticator = _started_sign_in(api)
     body = {"clientResponse": authenticator.authenticate(ceremony.options), "sessionData": "x"}

@@ -56,6 +56,8 @@ from idstore.services.passkey_errors import (
     SessionDataNotExpected,
     SessionDataUnreadable,
     SessionExpired,
+    SessionPolicyNameMissing,
+    SessionRelyingPartyMissing,
     SignatureInvalid,
 )
 from idstore.services.passkey_registrations import CeremonyStart
@@ -80,7 +82,9 @@ COMPLETION_REFUSALS = (
     SessionExpired,
     SessionDataMissing,
     SessionDataUnreadable,
+    SessionRelyingPartyMissing,
     SessionDataNotExpected,
+    SessionPolicyNameMissing,
     ClientResponseMissing,
     ClientFailed,
     ClientCancelled,
@@ -113,11 +117,11 @@ def ceremony_start_out(started: CeremonyStart) -> CeremonyStartOut:
 
 
 def completion_of(body: CompleteIn, *, session_id: str | None) -> Completion:
-    session_data = body.session_data if isinstance(body, ExternalCompleteIn) else None
     failure = body.client_failure
     return Completion(
         session_id=session_id,
-        session_data=session_data,
+        # Any value sent to a session's own route is refused (388), whatever its type.
+        session_data=None if body.session_data is None else str(body.session_data),
         client_response=body.client_response,
         client_failure=None if failure is None else failure.reason,
     )
