@@ -116,11 +116,6 @@ def test_session_data_sent_to_an_internal_passkey_session_is_388(api: Api) -> No
     assert answer.status_code == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§6: a recorded client failure counts toward the lock; a passkey failure the "
-    "client reports (397) is audited but not counted (appkey 1104 and face failures are)",
-)
 def test_a_passkey_failure_reported_by_the_client_counts(api: Api) -> None:
     rp, _, ceremony, _ = _started_sign_in(api)
 

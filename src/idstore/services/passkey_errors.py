@@ -150,7 +150,8 @@ class ClientResponseMissing(IdstoreError):
 
 
 class ClientFailed(IdstoreError):
-    """The client reported that the ceremony failed."""
+    """The client reported that the ceremony failed (user verification failed on the device,
+    say); counted as a wrong proof."""
 
     code = 397
     http_status = 400
@@ -158,7 +159,7 @@ class ClientFailed(IdstoreError):
 
 
 class ClientCancelled(IdstoreError):
-    """The client reported that the user cancelled the ceremony."""
+    """The client reported that the user cancelled the ceremony; audited, not counted."""
 
     code = 398
     http_status = 400
@@ -166,7 +167,7 @@ class ClientCancelled(IdstoreError):
 
 
 class ClientTimedOut(IdstoreError):
-    """The client reported that the ceremony timed out."""
+    """The client reported that the ceremony timed out; audited, not counted."""
 
     code = 403
     http_status = 400
