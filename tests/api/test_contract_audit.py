@@ -96,11 +96,6 @@ def test_a_store_created_with_a_passkey_policy_holds_it(api: Api) -> None:
     assert shown["restrictedOrigins"] == [ORIGIN]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="changelog, POST …/passkeys/authentications/sessions/{sessionId}: 388 when session "
-    "data is sent for an INTERNAL session; the service answers 9002 (extra field)",
-)
 def test_session_data_sent_to_an_internal_passkey_session_is_388(api: Api) -> None:
     rp, _, ceremony, authenticator = _started_sign_in(api)
     body = {"clientResponse": authenticator.authenticate(ceremony.options), "sessionData": "x"}
@@ -111,11 +106,6 @@ def test_session_data_sent_to_an_internal_passkey_session_is_388(api: Api) -> No
     assert answer.status_code == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§6: a recorded client failure counts toward the lock; a passkey failure the "
-    "client reports (397) is audited but not counted (appkey 1104 and face failures are)",
-)
 def test_a_passkey_failure_reported_by_the_client_counts(api: Api) -> None:
     rp, _, ceremony, _ = _started_sign_in(api)
 
@@ -193,10 +183,6 @@ def test_an_api_key_is_blocked_by_an_update_of_its_url(server: LiveServer, api: 
     assert issued.status_code == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§7: audit types include Voice_TD and Voice_TI; filtering on them is 9002",
-)
 @pytest.mark.parametrize("kind", ["Voice_TD", "Voice_TI"])
 def test_the_audit_type_filter_takes_every_audit_type(
     api: Api, totp_user: TotpUser, kind: str
@@ -277,11 +263,6 @@ def test_a_user_totp_read_back_can_be_sent_as_its_status_update(
     assert json_of(updated, 200)["status"] == "DISABLED"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§1: lists are paged (envelope; size 1 to 200, else 9002); a user's TOTPs and "
-    "passkeys come as a bare array that ignores page and size (appkeys are paged)",
-)
 @pytest.mark.parametrize("kind", ["totps", "passkeys"])
 def test_a_users_authenticators_are_a_paged_list(api: Api, enrolled: Enrolled, kind: str) -> None:
     rp, user, _ = enrolled

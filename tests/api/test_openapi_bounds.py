@@ -36,6 +36,8 @@ OPEN = {
     # WebAuthn's JSON form of a credential.
     "CompleteIn.clientResponse",
     "ExternalCompleteIn.clientResponse",
+    # Refused whatever it holds (388): a session completed by its id takes no session data.
+    "CompleteIn.sessionData",
 }
 # Ids the service generated or an import carried over: any other is not found (404).
 OPEN_PATH_PARAMETERS = {"userId", "id", "keyId", "sessionId"}

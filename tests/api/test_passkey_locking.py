@@ -1,12 +1,14 @@
 """Locking counts passkey failures as a modality, as it counts TOTP codes (spec §6, issue 7):
-wrong assertions lock the Passkey modality, then even a correct one answers 2101; they count
-towards the user lock too; and 20 wrong assertions at once against a threshold of 5 count
-exactly 5, on both engines."""
+wrong assertions and failures the client reports (397) lock the Passkey modality, then even a
+correct one answers 2101; they count towards the user lock too; and 20 wrong assertions at once
+against a threshold of 5 count exactly 5, on both engines."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
+
+import pytest
 
 from tests.support.api import Api
 from tests.support.checks import json_of
@@ -96,3 +98,56 @@ def test_passkey_failures_count_towards_the_user_lock(api: Api) -> None:
     body = rp.assert_refused(user, correct, 2100, "AUTHENTICATION")
     assert body["user"]["status"] == "TEMP_LOCKED"
     assert body["user"]["lockCount"] == 1
+
+
+def _report(rp: PasskeyStore, user: dict[str, Any], reason: str, kind: str) -> Any:
+    """Start a ceremony of `kind` for the user and complete it with the client's failure."""
+    started = (
+        rp.start_registration(user)
+        if kind == "registrations"
+        else rp.start_authentication(userId=user["id"])
+    )
+    ceremony = rp.ceremony(started)
+    return rp.complete(kind, ceremony, ceremony.body(clientFailure={"reason": reason}))
+
+
+@pytest.mark.parametrize("kind", ["registrations", "authentications"])
+def test_failures_the_client_reports_lock_the_modality_and_then_are_refused(
+    api: Api, kind: str
+) -> None:
+    rp = _locking_store(api, modalityLockThreshold=2, userLockThreshold=100)
+    user, authenticator, _ = rp.enrol()
+
+    reports = [_report(rp, user, "FAILED", kind) for _ in range(3)]
+    # Checked as it comes: assert_refused reads the last audit record.
+    ceremony = "REGISTRATION" if kind == "registrations" else "AUTHENTICATION"
+    rp.assert_refused(user, _report(rp, user, "CANCELLED", kind), 2101, ceremony)
+    rp.assert_refused(user, rp.sign_in(authenticator, user=user), 2101, "AUTHENTICATION")
+
+    assert [_code(r) for r in reports] == [397, 397, 2101]
+    assert [_passkey_lock(r.json())["failedAttempts"] for r in reports] == [1, 2, 2]
+    assert "lockedDtm" in _passkey_lock(reports[1].json())
+
+
+def test_a_cancelled_or_timed_out_ceremony_counts_nowhere(api: Api) -> None:
+    rp = _locking_store(api, modalityLockThreshold=2, userLockThreshold=2)
+    user, authenticator, _ = rp.enrol()
+
+    reports = [_report(rp, user, reason, "authentications") for reason in ["CANCELLED"] * 2]
+    reports += [_report(rp, user, "TIMED_OUT", "authentications") for _ in range(2)]
+    signed_in = rp.sign_in(authenticator, user=user)
+
+    assert [_code(r) for r in reports] == [398, 398, 403, 403]
+    assert json_of(signed_in, 200)["user"]["status"] == "ACTIVE"
+
+
+def test_failures_the_client_reports_count_towards_the_user_lock(api: Api) -> None:
+    rp = _locking_store(api, modalityLockThreshold=100, userLockThreshold=2)
+    user, authenticator, _ = rp.enrol()
+
+    reports = [_report(rp, user, "FAILED", "authentications") for _ in range(2)]
+    correct = rp.sign_in(authenticator, user=user)
+
+    assert [_code(r) for r in reports] == [397, 397]
+    assert reports[1].json()["user"]["status"] == "TEMP_LOCKED"
+    rp.assert_refused(user, correct, 2100, "AUTHENTICATION")

@@ -10,7 +10,7 @@ import cbor2
 import pytest
 
 from tests.support.api import Api
-from tests.support.checks import error_of, json_of
+from tests.support.checks import content_of, error_of, json_of
 from tests.support.clock import ManualClock
 from tests.support.passkeys import ORIGIN, RP_ID, PasskeyStore
 from tests.support.seeding import Seeder
@@ -85,7 +85,7 @@ def test_registration_by_external_id_and_the_passkey_routes_of_both_id_forms(api
         api.user_url(rp.store, user, f"passkeys/{passkey['id']}/registrationAudit", ext=True)
     )
 
-    assert listed.json() == [passkey]
+    assert content_of(listed) == [passkey]
     assert got.json() == passkey
     assert json_of(audit, 200) | {"registeredDtm": None} == {
         "attestationFormat": "none",

@@ -129,10 +129,11 @@ def test_session_data_for_an_internal_session_is_388(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("reason", "code"), [("FAILED", 397), ("CANCELLED", 398), ("TIMED_OUT", 403)]
+    ("reason", "code", "counted"),
+    [("FAILED", 397, 1), ("CANCELLED", 398, 0), ("TIMED_OUT", 403, 0)],
 )
-def test_a_failure_the_client_reports_is_audited_and_not_counted(
-    api: Api, reason: str, code: int
+def test_a_failure_the_client_reports_is_audited_and_counted_only_when_it_failed(
+    api: Api, reason: str, code: int, counted: int
 ) -> None:
     rp = PasskeyStore.create(api)
     user, _, _ = rp.enrol()
@@ -142,10 +143,12 @@ def test_a_failure_the_client_reports_is_audited_and_not_counted(
         "authentications", ceremony, ceremony.body(clientFailure={"reason": reason})
     )
 
+    # As appkeys count 1104 and not 1105: a failed check is a wrong proof, a cancel is none.
     body = json_of(reported, 400)
     assert body["code"] == code
-    assert body["user"]["locks"]["modalities"].get("Passkey", {}).get("failedAttempts", 0) == 0
-    assert rp.last_audit(user)["errorCode"] == code
+    passkey_lock = body["user"]["locks"]["modalities"].get("Passkey", {})
+    assert passkey_lock.get("failedAttempts", 0) == counted
+    assert (rp.last_audit(user)["result"], rp.last_audit(user)["errorCode"]) == ("FAILURE", code)
 
 
 def test_neither_a_response_nor_a_failure_is_395(api: Api) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import Api, unique
-from tests.support.checks import assert_invalid, error_of, in_parallel, iso_ms, json_of, list_of
+from tests.support.checks import assert_invalid, content_of, error_of, in_parallel, iso_ms, json_of
 from tests.support.clock import ManualClock
 
 POLICY_KEYS = {
@@ -401,7 +401,7 @@ def test_a_forced_delete_removes_the_policy_and_its_user_totps(api: Api) -> None
     error_of(api.client.get(_policy_url(api, store, policy["name"])), 404, 3200)
     totps = api.get_user(store, user)["summaryInfo"]["totps"]
     assert [totp["policyName"] for totp in totps] == [kept["name"]]
-    listed = list_of(api.client.get(api.user_url(store, user, "totps")))
+    listed = content_of(api.client.get(api.user_url(store, user, "totps")))
     assert [totp["policyName"] for totp in listed] == [kept["name"]]
 
 

@@ -27,9 +27,9 @@ def test_listing_totps_reads_the_store_the_user_and_the_totps_and_no_passkeys(
         response = api.client.get(person.url("totps"))
 
     assert response.status_code == 200, response.text
-    assert [totp["id"] for totp in response.json()] == [person.totp_id]
-    # Three statements, one a table: the user's passkeys are no part of the answer.
-    assert tables_read(statements) == ["stores", "users", "user_totps"]
+    assert [totp["id"] for totp in response.json()["content"]] == [person.totp_id]
+    # The page and its count read the TOTPs; the user's passkeys are no part of the answer.
+    assert tables_read(statements) == ["stores", "users", "user_totps", "user_totps"]
 
 
 def test_reading_the_user_still_reads_the_passkeys(

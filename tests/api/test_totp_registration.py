@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.support.api import Api, code_at
+from tests.support.checks import content_of
 from tests.support.clock import ManualClock
 from tests.support.seeding import Seeder
 
@@ -139,7 +140,7 @@ def test_a_new_start_replaces_a_pending_registration_and_its_secret(
     assert new["secret"] != old["secret"] and new["totp"]["id"] != old["totp"]["id"]
     assert_error(api.complete(store, user, POLICY, code_at(old["secret"], now)), 400, 3401)
     assert api.complete(store, user, POLICY, code_at(new["secret"], now)).status_code == 200
-    totps = api.client.get(api.user_url(store, user, "totps")).json()
+    totps = content_of(api.client.get(api.user_url(store, user, "totps")))
     assert [totp["id"] for totp in totps] == [new["totp"]["id"]]
 
 
@@ -195,7 +196,7 @@ def test_completing_an_expired_registration_is_refused_and_removes_it(
     assert response.json()["user"]["summaryInfo"]["totps"] == []
     assert response.json()["user"]["locks"]["modalities"] == {}
     assert_error(api.client.get(registration_url(api, store, user)), 404, 3300)
-    assert api.client.get(api.user_url(store, user, "totps")).json() == []
+    assert content_of(api.client.get(api.user_url(store, user, "totps"))) == []
     again = api.complete(store, user, POLICY, code_at(secret, clock.timestamp()))
     assert_error(again, 404, 3300)
     assert started(api.start_registration(store, user, POLICY))["totp"]["status"] == "PENDING"
@@ -212,7 +213,7 @@ def test_reading_an_expired_registration_answers_3302_and_it_is_listed_nowhere(
     clock.advance(60)
 
     assert_error(api.client.get(registration_url(api, store, user)), 400, 3302)
-    assert api.client.get(api.user_url(store, user, "totps")).json() == []
+    assert content_of(api.client.get(api.user_url(store, user, "totps"))) == []
     assert api.get_user(store, user)["summaryInfo"]["totps"] == []
     assert_error(api.client.get(api.user_url(store, user, f"totps/{totp_id}")), 404, 3303)
 
@@ -493,7 +494,7 @@ def test_deleting_a_user_removes_its_totps_and_a_recreated_user_has_none(
     assert seeder.totp_rows(user["id"]) == []
     again = api.create_user(store, user["externalId"])
     assert again["summaryInfo"]["totps"] == []
-    assert api.client.get(api.user_url(store, again, "totps", ext=True)).json() == []
+    assert content_of(api.client.get(api.user_url(store, again, "totps", ext=True))) == []
     for policy in (POLICY, "other"):
         url = api.user_url(store, again, f"totps/registrations/{policy}", ext=True)
         assert_error(api.client.get(url), 404, 3300)

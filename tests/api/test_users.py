@@ -10,11 +10,11 @@ from tests.support.api import Api, code_at, segment, unique
 from tests.support.checks import (
     ENVELOPE_KEYS,
     assert_invalid,
+    content_of,
     error_of,
     in_parallel,
     iso_ms,
     json_of,
-    list_of,
 )
 from tests.support.clock import ManualClock
 
@@ -514,7 +514,7 @@ def test_any_external_id_works_on_every_twin(api: Api, external_id: str) -> None
     assert json_of(started, 201)["totp"]["username"] == external_id
     assert json_of(registration, 200)["totp"]["id"] == started.json()["totp"]["id"]
     assert json_of(unlocked, 200)["id"] == user["id"]
-    assert [totp["policyName"] for totp in list_of(totps)] == ["p"]
+    assert [totp["policyName"] for totp in content_of(totps)] == ["p"]
     assert audit.status_code == 200, audit.text
     assert [item["id"] for item in filtered["content"]] == [user["id"]]
     assert deleted.status_code == 204
@@ -595,7 +595,7 @@ def test_a_user_re_created_with_the_same_external_id_has_no_totps(api: Api) -> N
 
     assert again["id"] != user["id"]
     assert again["summaryInfo"] == EMPTY_SUMMARY
-    assert list_of(api.client.get(api.user_url(store, again, "totps"))) == []
+    assert content_of(api.client.get(api.user_url(store, again, "totps"))) == []
     registration = api.client.get(api.user_url(store, again, "totps/registrations/p"))
     error_of(registration, 404, 3300)
     error_of(api.client.get(api.user_url(store, user, "totps")), 404, 3100)

@@ -220,7 +220,7 @@ def user_views(client: httpx.Client, users: dict[str, dict[str, Any]]) -> dict[s
     views = {}
     for person, user in users.items():
         url = f"{STORES}/{STORE}/users/{user['id']}"
-        views[person] = (client.get(url).json(), client.get(f"{url}/totps").json())
+        views[person] = (client.get(url).json(), client.get(f"{url}/totps").json()["content"])
     return views
 
 

@@ -63,7 +63,7 @@ def source(tmp_path: Path) -> Iterator[Source]:
 def views(rp: PasskeyStore, user: dict[str, Any]) -> dict[str, Any]:
     """What the API shows of the relying party, the user and the user's passkeys."""
     client, user_url = rp.api.client, rp.api.user_url(STORE, user)
-    passkeys = client.get(f"{user_url}/passkeys").json()
+    passkeys = client.get(f"{user_url}/passkeys").json()["content"]
     return {
         "config": client.get(f"{STORES}/{STORE}/passkeyConfig/{RP_ID}").json(),
         "user": client.get(user_url).json(),

@@ -95,9 +95,10 @@ def in_parallel(count: int, request: Callable[[int], httpx.Response]) -> list[ht
         return list(pool.map(send, range(count)))
 
 
-def list_of(response: httpx.Response) -> list[dict[str, Any]]:
-    """A 200 response whose body is a bare JSON array (the user's TOTPs)."""
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()
-    assert isinstance(items, list), items
+def content_of(response: httpx.Response) -> list[dict[str, Any]]:
+    """The items of a 200 paged list (spec §1), after checking the envelope's fields."""
+    page = json_of(response, 200)
+    assert set(page) == ENVELOPE_KEYS, page
+    items: list[dict[str, Any]] = page["content"]
+    assert page["numberOfElements"] == len(items), page
     return items

@@ -75,7 +75,7 @@ def test_a_csv_import_gives_users_whose_codes_the_server_accepts(
         alice = _authenticate(client, "alice", alice_code)
         bob = _authenticate(client, "bob", bob_code)
         replayed = _authenticate(client, "alice", alice_code)
-        listed = client.get(f"{USERS_URL}/bob/totps/ext").json()
+        listed = client.get(f"{USERS_URL}/bob/totps/ext").json()["content"]
 
     assert alice.status_code == 200, alice.text
     assert bob.status_code == 200, bob.text

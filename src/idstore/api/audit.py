@@ -20,7 +20,7 @@ from idstore.services import audit
 from idstore.services.audit import AuditFilter
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import InvalidField, ResourceNotFound, StoreNotFound, UserNotFound
-from idstore.services.models import AuditResult, Modality
+from idstore.services.models import AuditResult, AuditType
 from idstore.services.paging import PageRequest
 from idstore.timestamps import millisecond_end, millisecond_start
 
@@ -72,14 +72,14 @@ async def list_authentications(
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("listAuthentications")],
     paging: Annotated[PageRequest, Depends(page_request)],
-    type: Literal["TOTP", "Passkey", "Appkey", "Face"] | None = None,
+    type: AuditType | None = None,
     result: Literal["SUCCESS", "FAILURE"] | None = None,
     created_from: Annotated[datetime | None, Query(alias="from")] = None,
     created_to: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> PageOut[AuditRecordOut]:
     """The user's authentication records, oldest first unless `sort=createdDtm,desc`."""
     where = AuditFilter(
-        type=None if type is None else Modality(type),
+        type=type,
         result=None if result is None else AuditResult(result),
         created_from=from_bound(created_from),
         created_to=to_bound(created_to),

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Depends, Response
 
-from idstore.api.common import answers
+from idstore.api.common import answers, page_request
 from idstore.api.examples import passkeys as examples
-from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
 from idstore.api.json_bodies import JsonBodyRoute
-from idstore.api.presenters import passkey_out, user_out
+from idstore.api.presenters import page_out, passkey_out, user_out
 from idstore.api.routing import PathRpId, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.audit import PasskeyRegistrationOut
+from idstore.api.schemas.common import PageOut
 from idstore.api.schemas.passkeys import (
     CeremonyStartOut,
     CompleteIn,
@@ -35,6 +36,7 @@ from idstore.services.errors import (
     UserNotFound,
 )
 from idstore.services.models import PasskeyStatus
+from idstore.services.paging import PageRequest
 from idstore.services.passkey_attempts import PasskeyAuthentication
 from idstore.services.passkey_errors import (
     AlgorithmNotAllowed,
@@ -54,6 +56,8 @@ from idstore.services.passkey_errors import (
     SessionDataNotExpected,
     SessionDataUnreadable,
     SessionExpired,
+    SessionPolicyNameMissing,
+    SessionRelyingPartyMissing,
     SignatureInvalid,
     TokenBindingRefused,
 )
@@ -79,7 +83,9 @@ COMPLETION_REFUSALS = (
     SessionExpired,
     SessionDataMissing,
     SessionDataUnreadable,
+    SessionRelyingPartyMissing,
     SessionDataNotExpected,
+    SessionPolicyNameMissing,
     ClientResponseMissing,
     ClientFailed,
     ClientCancelled,
@@ -113,11 +119,11 @@ def ceremony_start_out(started: CeremonyStart) -> CeremonyStartOut:
 
 
 def completion_of(body: CompleteIn, *, session_id: str | None) -> Completion:
-    session_data = body.session_data if isinstance(body, ExternalCompleteIn) else None
     failure = body.client_failure
     return Completion(
         session_id=session_id,
-        session_data=session_data,
+        # Any value sent to a session's own route is refused (388), whatever its type.
+        session_data=None if body.session_data is None else str(body.session_data),
         client_response=body.client_response,
         client_failure=None if failure is None else failure.reason,
     )
@@ -229,17 +235,20 @@ def _registration_out(registered: PasskeyAuthentication) -> PasskeyRegistrationO
     operation_id="listUserPasskeys",
     ext_param=EXT,
     response_model_exclude_none=True,
-    responses=answers([examples.PASSKEY], *_USER),
+    responses=answers(examples.PASSKEY_PAGE, *_USER, PAGE_TOO_LARGE),
 )
 async def list_passkeys(
     storeName: PathText,
     user: UserRef,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("listUserPasskeys")],
-) -> list[PasskeyOut]:
-    """The user's passkeys."""
-    passkeys = await user_passkeys.list_passkeys(run.database, ctx, store_name=storeName, ref=user)
-    return [passkey_out(passkey) for passkey in passkeys]
+    paging: Annotated[PageRequest, Depends(page_request)],
+) -> PageOut[PasskeyOut]:
+    """The user's passkeys, oldest first unless `sort` says otherwise."""
+    page = await user_passkeys.list_passkeys(
+        run.database, ctx, store_name=storeName, ref=user, request=paging
+    )
+    return page_out(page, passkey_out)
 
 
 @user_route(

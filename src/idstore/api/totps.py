@@ -5,18 +5,19 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 
 from idstore import otp
-from idstore.api.common import answers
+from idstore.api.common import answers, page_request
 from idstore.api.examples import totps as examples
-from idstore.api.examples.errors import NUL_IN_STORE_NAME
+from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
 from idstore.api.examples.users import ACTIVE_TOTP
 from idstore.api.json_bodies import JsonBodyRoute
-from idstore.api.presenters import json_response, totp_out, user_out
+from idstore.api.presenters import json_response, page_out, totp_out, user_out
 from idstore.api.routing import PathPolicyName, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.audit import TotpAuthenticationOut
+from idstore.api.schemas.common import PageOut
 from idstore.api.schemas.totps import (
     CodeIn,
     RegistrationOut,
@@ -47,6 +48,7 @@ from idstore.services.errors import (
     UserNotFound,
 )
 from idstore.services.models import TotpStatus
+from idstore.services.paging import PageRequest
 from idstore.services.totp_attempts import TotpAuthentication
 from idstore.services.totp_registrations import Registration
 
@@ -266,17 +268,20 @@ async def deregister(
     USER_TOTPS,
     operation_id="listUserTotps",
     response_model_exclude_none=True,
-    responses=answers(examples.TOTPS, *_USER, NUL_IN_STORE_NAME),
+    responses=answers(examples.TOTP_PAGE, *_USER, NUL_IN_STORE_NAME, PAGE_TOO_LARGE),
 )
 async def list_totps(
     storeName: PathText,
     user: UserRef,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("listUserTotps")],
-) -> list[UserTotpOut]:
-    """The user's TOTPs."""
-    totps = await user_totps.list_totps(run.database, ctx, store_name=storeName, ref=user)
-    return [totp_out(totp) for totp in totps]
+    paging: Annotated[PageRequest, Depends(page_request)],
+) -> PageOut[UserTotpOut]:
+    """The user's TOTPs, oldest first unless `sort` says otherwise."""
+    page = await user_totps.list_totps(
+        run.database, ctx, store_name=storeName, ref=user, request=paging
+    )
+    return page_out(page, totp_out)
 
 
 @user_route(

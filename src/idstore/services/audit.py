@@ -16,7 +16,14 @@ from idstore.services import audit_chain
 from idstore.services.audit_chain import AuditContent
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import IdstoreError, ResourceNotFound
-from idstore.services.models import AuditRecord, AuditResult, JsonObject, Modality, UserTotp
+from idstore.services.models import (
+    AuditRecord,
+    AuditResult,
+    AuditType,
+    JsonObject,
+    Modality,
+    UserTotp,
+)
 from idstore.services.paging import Page, PageRequest, fetch_page
 from idstore.services.rows import find_store, find_user_row
 from idstore.timestamps import format_dtm
@@ -37,7 +44,7 @@ RECORD_INSERT = insert(tables.authentication_audit).values(
 
 @dataclass(frozen=True)
 class AuditFilter:
-    type: Modality | None = None
+    type: AuditType | None = None
     result: AuditResult | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None

@@ -62,6 +62,18 @@ class Modality(StrEnum):
     FACE = "Face"
 
 
+class AuditType(StrEnum):
+    """The audit record types of spec §7: the modalities, and voice, which a filter may name
+    before voice exists (its records are then none)."""
+
+    TOTP = "TOTP"
+    PASSKEY = "Passkey"
+    APPKEY = "Appkey"
+    FACE = "Face"
+    VOICE_TD = "Voice_TD"
+    VOICE_TI = "Voice_TI"
+
+
 class AuditResult(StrEnum):
     SUCCESS = "SUCCESS"
     FAILURE = "FAILURE"

@@ -5,8 +5,9 @@ The session is used up first (a DELETE whose row count decides, so that of two c
 one challenge only one goes on). Then the attempt runs as one of the Passkey modality under the
 user's row lock (services/attempts.py): the user's standing, the modality lock and the attempt
 rate, then the assertion or the new credential. Every outcome is one audit record of type
-Passkey; wrong proofs count towards the locks as wrong TOTP codes do, while refusals that prove
-nothing wrong (a disabled passkey, a failure the client reported) do not.
+Passkey; wrong proofs and the failures the client reports (397) count towards the locks as wrong
+TOTP codes do, while refusals that prove nothing wrong (a disabled passkey, a cancelled or timed
+out ceremony) do not.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from idstore.services.models import JsonObject, Modality, PasskeyStatus, User, U
 from idstore.services.passkey_configs import open_session
 from idstore.services.passkey_credentials import insert_passkey, is_registered
 from idstore.services.passkey_errors import (
+    ClientFailed,
     CredentialAlreadyRegistered,
     CredentialNotAllowed,
     PasskeyNotActive,
@@ -82,8 +84,8 @@ async def complete(
     gone); 384, 386, 388 (session); in discoverable sign-in also 3606, 395, 397, 398, 403, 352,
     3604 (response) and 362 (no such passkey), logged and counted but unaudited as they name no
     user (_note_unattributed). Then, audited
-    with the updated user: 3606 (late), 2102, 2100, 502 (sign-in only), 2101, 9005; 395, 397,
-    398, 403 (not counted). A registration then: the refusals of
+    with the updated user: 3606 (late), 2102, 2100, 502 (sign-in only), 2101, 9005; 397
+    (counted), 395, 398, 403 (not counted). A registration then: the refusals of
     webauthn_checks.verify_registration, 3605 (registered already) and 3608 (the user handle
     another user's), neither counted. A sign-in:
     362, 363, 364, 365, 348, and the refusals of webauthn_checks.verify_assertion (352, 353,
@@ -212,12 +214,15 @@ class PasskeyAttempt(Attempt):
     async def judge_response(
         self, completion: Completion, judge: Callable[[dict[str, Any]], _Judged]
     ) -> _Judged:
-        """The client's response as `judge` reads it. The failure the client reported instead
-        (395, 397, 398, 403) is refused uncounted; a response `judge` refuses counts."""
+        """The client's response as `judge` reads it, or the refusal of the failure the client
+        reported instead: 397 (it failed: a recorded client failure, spec §6) counts, as appkeys
+        count 1104; 398 and 403 (cancelled, timed out: no proof was tried) and 395 (neither
+        sent) are audited only, as appkeys treat 1105 and 1115. A response `judge` refuses
+        counts."""
         try:
             response = client_response_of(completion.client_response, completion.client_failure)
         except IdstoreError as error:
-            raise await self.refuse(error) from None
+            raise await self.refuse(error, counts=isinstance(error, ClientFailed)) from None
         try:
             return judge(response)
         except IdstoreError as error:

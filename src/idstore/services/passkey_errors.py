@@ -117,15 +117,34 @@ class SessionDataMissing(IdstoreError):
 
 
 class SessionDataUnreadable(IdstoreError):
-    """Session data cannot be opened: altered, or sealed by another service."""
+    """Session data cannot be opened (altered, or sealed by another service), or holds no
+    challenge: the changelog's "session data is missing the challenge"."""
 
     code = 386
     http_status = 400
     default_message = "session data is incomplete"
 
 
+class SessionRelyingPartyMissing(IdstoreError):
+    """The session's state names no relying party (sealed by a version that did not keep it)."""
+
+    code = 387
+    http_status = 400
+    default_message = "session data is missing the relying party ID"
+
+
+class SessionPolicyNameMissing(IdstoreError):
+    """The session's state names no policy. The changelog words 394 for authentication; a
+    registration's state without one answers it too, as appkeys answer 1056 for either."""
+
+    code = 394
+    http_status = 400
+    default_message = "session data is missing the policy name"
+
+
 class SessionDataNotExpected(IdstoreError):
-    """Session data was sent for a relying party whose sessions are INTERNAL."""
+    """Session data was sent for a relying party whose sessions are INTERNAL, or to the route
+    that completes a session by its id (which only INTERNAL sessions have)."""
 
     code = 388
     http_status = 400
@@ -141,7 +160,8 @@ class ClientResponseMissing(IdstoreError):
 
 
 class ClientFailed(IdstoreError):
-    """The client reported that the ceremony failed."""
+    """The client reported that the ceremony failed (user verification failed on the device,
+    say); counted as a wrong proof."""
 
     code = 397
     http_status = 400
@@ -149,7 +169,7 @@ class ClientFailed(IdstoreError):
 
 
 class ClientCancelled(IdstoreError):
-    """The client reported that the user cancelled the ceremony."""
+    """The client reported that the user cancelled the ceremony; audited, not counted."""
 
     code = 398
     http_status = 400
@@ -157,7 +177,7 @@ class ClientCancelled(IdstoreError):
 
 
 class ClientTimedOut(IdstoreError):
-    """The client reported that the ceremony timed out."""
+    """The client reported that the ceremony timed out; audited, not counted."""
 
     code = 403
     http_status = 400

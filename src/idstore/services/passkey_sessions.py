@@ -1,7 +1,7 @@
 """Passkey ceremony sessions (spec §9): the challenge and what the completion must check.
 
 Kept, sealed and used up as services/ceremony_sessions.py keeps every kind's sessions, in the
-`passkey_sessions` table, with the passkey codes for session data (384, 386, 388).
+`passkey_sessions` table, with the passkey codes for session data (384, 386, 387, 388, 394).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from idstore.services.passkey_errors import (
     SessionDataNotExpected,
     SessionDataUnreadable,
     SessionExpired,
+    SessionPolicyNameMissing,
+    SessionRelyingPartyMissing,
 )
 
 # WebAuthn asks for at least 16 random bytes; 32 leave a wide margin.
@@ -124,9 +126,15 @@ async def consume(
     used up. The caller judges the expiry (SessionState.check_live) once it knows whom to audit.
 
     Raises ResourceNotFound (9011: unknown, of another ceremony, or used already),
-    SessionDataMissing (384), SessionDataUnreadable (386) and SessionDataNotExpected (388).
+    SessionDataMissing (384), SessionDataUnreadable (386: also a state without a challenge),
+    SessionRelyingPartyMissing (387), SessionDataNotExpected (388: also any `sessionData` sent
+    with a session id, as appkeys answer 1014) and SessionPolicyNameMissing (394).
     The caller commits the delete with its outcome.
     """
+    if completion.session_id is not None and completion.session_data is not None:
+        raise SessionDataNotExpected(
+            "sessionData given, but a session completed by its id is internal"
+        )
     _, plain = await take_session(
         conn,
         keyring,
@@ -143,7 +151,15 @@ def _decode(plain: bytes) -> SessionState:
     # Plain json.loads, not strict_json: the seal proves the service wrote these bytes, with
     # json.dumps of strings and a time (encode_state), which names each key once and holds no
     # NaN, so no two parsers read them differently. JSON a client writes is read strictly.
+    # The names are checked because a state sealed by another version of the service may lack
+    # one, and each missing one has its changelog code.
     values = json.loads(plain)
+    if not values.get("challenge"):
+        raise SessionDataUnreadable("session data is missing the challenge")
+    if not values.get("rp_id"):
+        raise SessionRelyingPartyMissing()
+    if not values.get("policy_name"):
+        raise SessionPolicyNameMissing()
     values["allowed_credentials"] = tuple(values["allowed_credentials"])
     values["expiration_dtm"] = datetime.fromisoformat(values["expiration_dtm"])
     return SessionState(**values)

@@ -3,15 +3,13 @@ re-statuses and deletes by id."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.appkey_rows import appkey_from_row
 from idstore.services.context import Context, UserRef
 from idstore.services.models import AppkeyStatus, UserAppkey
-from idstore.services.paging import Page, PageRequest, fetch_page
-from idstore.services.rows import find_store, find_user_row
+from idstore.services.owned_lists import page_of_owned
+from idstore.services.paging import Page, PageRequest
 from idstore.services.user_keys import KeyKind
 
 _APPKEYS = tables.user_appkeys
@@ -28,17 +26,13 @@ async def list_appkeys(
     database: Database, ctx: Context, *, store_name: str, ref: UserRef, request: PageRequest
 ) -> Page[UserAppkey]:
     """One page of the user's appkeys. Raises 3000, 3100, 9002 (unknown sort field)."""
-    async with database.transaction(write=False) as conn:
-        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        user = await find_user_row(conn, store_id=store.id, ref=ref)
-        query = select(_APPKEYS).where(
-            _APPKEYS.c.store_id == store.id, _APPKEYS.c.user_id == user.id
-        )
-        return await fetch_page(
-            conn,
-            query,
-            request=request,
-            sortable=SORTABLE,
-            tiebreak=_APPKEYS.c.id,
-            convert=appkey_from_row,
-        )
+    return await page_of_owned(
+        database,
+        ctx,
+        _APPKEYS,
+        store_name=store_name,
+        ref=ref,
+        request=request,
+        sortable=SORTABLE,
+        convert=appkey_from_row,
+    )

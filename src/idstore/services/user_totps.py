@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
@@ -13,22 +13,43 @@ from idstore.db.engine import Database
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import StatusChangeNotAllowed, TotpNotFound
 from idstore.services.models import TotpStatus, UserTotp
+from idstore.services.owned_lists import page_of_owned
 from idstore.services.owned_rows import change_status, delete_owned, owned_row
-from idstore.services.rows import find_store, find_user_row, totp_from_row, totps_of
+from idstore.services.paging import Page, PageRequest
+from idstore.services.rows import totp_from_row
+
+_TOTPS = tables.user_totps
+# The appkey list's choice (spec §1 leaves it open): the timestamps, and the field that groups.
+SORTABLE = {
+    "createdDtm": _TOTPS.c.created_dtm,
+    "lastAuthenticatedWithDtm": _TOTPS.c.last_authenticated_with_dtm,
+    "policyName": _TOTPS.c.policy_name,
+}
 
 
 async def list_totps(
-    database: Database, ctx: Context, *, store_name: str, ref: UserRef
-) -> tuple[UserTotp, ...]:
-    """The user's TOTPs (pending registrations past their deadline are gone). Raises 3000, 3100."""
-    async with database.transaction(write=False) as conn:
-        store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-        user = await find_user_row(conn, store_id=store.id, ref=ref)
-        return tuple(
-            totp
-            for totp in await totps_of(conn, store_id=store.id, user_id=user.id)
-            if not totp.is_expired(ctx.now)
-        )
+    database: Database, ctx: Context, *, store_name: str, ref: UserRef, request: PageRequest
+) -> Page[UserTotp]:
+    """One page of the user's TOTPs (pending registrations past their deadline are gone).
+
+    Raises 3000, 3100, InvalidField (9002) for an unknown sort field.
+    """
+    not_expired = or_(
+        _TOTPS.c.status != TotpStatus.PENDING.value,
+        _TOTPS.c.expiration_dtm.is_(None),
+        _TOTPS.c.expiration_dtm > ctx.now,
+    )
+    return await page_of_owned(
+        database,
+        ctx,
+        _TOTPS,
+        store_name=store_name,
+        ref=ref,
+        request=request,
+        sortable=SORTABLE,
+        convert=totp_from_row,
+        shown=not_expired,
+    )
 
 
 async def get_totp(

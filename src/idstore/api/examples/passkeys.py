@@ -20,6 +20,7 @@ from idstore.api.examples.values import (
     STORE_CREATED,
     USERNAME,
     Json,
+    page,
 )
 from idstore.services.errors import InvalidField, ResourceNotFound
 
@@ -91,6 +92,8 @@ PASSKEY: Json = {
     "createdDtm": ACTIVATED,
     "lastUpdatedDtm": ACTIVATED,
 }
+
+PASSKEY_PAGE = page([PASSKEY])
 
 USED_PASSKEY: Json = {
     **PASSKEY,

@@ -16,6 +16,7 @@ from idstore.api.examples.values import (
     TOTP_SECRET,
     USERNAME,
     Json,
+    page,
 )
 from idstore.services.errors import InvalidField
 
@@ -81,7 +82,7 @@ USER_WITHOUT_TOTP: Json = {
     "summaryInfo": NEW_USER["summaryInfo"],
 }
 
-TOTPS: list[Json] = [ACTIVE_TOTP]
+TOTP_PAGE = page([ACTIVE_TOTP])
 
 DISABLED_TOTP: Json = {**ACTIVE_TOTP, "status": "DISABLED", "lastUpdatedDtm": ADMIN_CHANGE}
 

@@ -118,10 +118,12 @@ class ClientFailureIn(RequestBody):
 class CompleteIn(RequestBody):
     """Completion of an INTERNAL session: the credential's JSON form, or the client's failure.
     Its clientDataJSON is read as strictly as a body: a member named twice, NaN or Infinity is
-    3604, however well signed."""
+    3604, however well signed. `sessionData` has no place here: sent anyway, it answers 388, as
+    the changelog says."""
 
     client_response: dict[str, Any] | None = None
     client_failure: ClientFailureIn | None = None
+    session_data: Any = None
 
 
 class ExternalCompleteIn(CompleteIn):
