@@ -269,11 +269,6 @@ def test_a_match_threshold_of_zero_matches_any_face(api: Api) -> None:
     assert 0.0 <= body["score"] < 0.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§1: fields the server emits are ignored on input; a user TOTP read back and sent "
-    "to its status update is 9002 (issuer, username, policyName, algorithm… 'extra')",
-)
 def test_a_user_totp_read_back_can_be_sent_as_its_status_update(
     api: Api, totp_user: TotpUser
 ) -> None:

@@ -118,7 +118,7 @@ async def set_appkey_status(
         ctx,
         APPKEYS,
         KeyAddress(store_name=storeName, ref=user, key_id=id),
-        status=AppkeyStatus(body.status),
+        status=None if body.status is None else AppkeyStatus(body.status),
     )
     return appkey_out(appkey)
 

@@ -286,7 +286,7 @@ async def set_passkey_status(
         ctx,
         PASSKEYS,
         KeyAddress(store_name=storeName, ref=user, key_id=id),
-        status=PasskeyStatus(body.status),
+        status=None if body.status is None else PasskeyStatus(body.status),
     )
     return passkey_out(passkey)
 

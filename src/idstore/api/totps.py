@@ -324,7 +324,7 @@ async def set_totp_status(
         store_name=storeName,
         ref=user,
         totp_id=id,
-        status=TotpStatus(body.status),
+        status=None if body.status is None else TotpStatus(body.status),
     )
     return totp_out(totp)
 
