@@ -138,11 +138,6 @@ def test_a_passkey_failure_reported_by_the_client_counts(api: Api) -> None:
     assert body["user"]["locks"]["modalities"]["Passkey"]["failedAttempts"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§9: attributes.passkeyUsers.{rpId}.USER_HANDLE holds the user handle; an update "
-    "of other attributes drops it from the user while the passkey still works",
-)
 def test_an_attributes_update_keeps_the_passkey_user_handle(api: Api, enrolled: Enrolled) -> None:
     rp, user, passkey = enrolled
 
@@ -236,10 +231,6 @@ def test_a_code_sent_as_a_number_is_audited(api: Api, totp_user: TotpUser) -> No
     assert len(api.audit_records(store, user)) == before + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§1/§4: a TEMP_LOCKED user read back and written back unchanged is 9002 (status)",
-)
 def test_a_temporarily_locked_user_read_back_can_be_written_back(api: Api) -> None:
     locking = {"modalityLockThreshold": 10, "userLockThreshold": 1}
     store, user = active_totp_user(api, {"userLocking": locking})
