@@ -180,11 +180,6 @@ def test_a_passkey_configuration_answer_carries_the_store_configuration(
     assert "default" in body["configuration"]["totpPolicies"], body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§2: keys are blocked at /api/arthr/apiKeys/{id} and updates are POST to the "
-    "resource's URL (§1); the service answers 405 there (it blocks at …/{id}/block)",
-)
 def test_an_api_key_is_blocked_by_an_update_of_its_url(server: LiveServer, api: Api) -> None:
     created = json_of(
         api.client.post(KEYS, json={"permissions": ["TNT#default#IdentityStore:listStores"]}),
