@@ -52,6 +52,19 @@ async def with_server_part(
     return {**(own or {}), PASSKEY_USERS: passkey_users}
 
 
+def with_passkeys_handles(attributes: Any, carried: dict[str, str]) -> Any:
+    """The attributes with passkeyUsers naming, for each relying party in `carried`, the handle
+    the user's passkeys of it carry (the truth); other relying parties' entries stay."""
+    if not carried:
+        return attributes
+    own = dict(attributes) if isinstance(attributes, dict) else {}
+    passkey_users = own.get(PASSKEY_USERS)
+    passkey_users = dict(passkey_users) if isinstance(passkey_users, dict) else {}
+    for rp_id, handle in carried.items():
+        passkey_users[rp_id] = {"USER_HANDLE": handle}
+    return {**own, PASSKEY_USERS: passkey_users}
+
+
 async def _server_passkey_users(conn: AsyncConnection, user_row: Row[Any]) -> dict[str, Any]:
     """The user's handle per relying party. passkey_user_handles is the truth: the handle the
     user's passkeys carry, else the stored one when the table has it for the user (or has none
