@@ -113,11 +113,13 @@ def test_an_update_takes_the_permission_of_block_and_unblock(
     with bearer_client(server, reader_key) as reader, bearer_client(server, updater_key) as updater:
         without = reader.post(f"{KEYS}/{target['id']}", json={"status": "BLOCKED"})
         above_itself = updater.post(f"{KEYS}/{powerful['id']}", json={"status": "BLOCKED"})
+        nothing_above_itself = updater.post(f"{KEYS}/{powerful['id']}", json={})
         allowed = updater.post(f"{KEYS}/{target['id']}", json={"status": "BLOCKED"})
 
     assert (without.status_code, without.json()["code"]) == (403, 9004)
     assert "updateApiKey" in without.json()["message"]
-    assert (above_itself.status_code, above_itself.json()["code"]) == (403, 9004)
+    for refused in (above_itself, nothing_above_itself):
+        assert (refused.status_code, refused.json()["code"]) == (403, 9004)
     assert admin.get(f"{KEYS}/{powerful['id']}").json()["status"] == "ACTIVE"
     assert json_of(allowed, 200)["status"] == "BLOCKED"
 

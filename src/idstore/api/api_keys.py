@@ -158,7 +158,7 @@ async def get_api_key(
 
 
 async def _set_status(
-    request: Request, run: RuntimeDep, caller: Caller, key_id: str, status: ApiKeyStatus
+    request: Request, run: RuntimeDep, caller: Caller, key_id: str, status: ApiKeyStatus | None
 ) -> ApiKey:
     return await api_keys.set_status(
         run.database,
@@ -185,9 +185,8 @@ async def update_api_key(
 ) -> ApiKeyOut:
     """Block (`{"status": "BLOCKED"}`) or unblock (`"ACTIVE"`) a key, as `…/block` and
     `…/unblock` do; `{}` changes nothing and answers the key."""
-    if body.status is None:
-        return _out(await api_keys.get_api_key(run.database, caller, id))
-    return _out(await _set_status(request, run, caller, id, ApiKeyStatus(body.status)))
+    status = None if body.status is None else ApiKeyStatus(body.status)
+    return _out(await _set_status(request, run, caller, id, status))
 
 
 @router.post(

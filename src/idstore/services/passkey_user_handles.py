@@ -71,6 +71,20 @@ async def _server_passkey_users(conn: AsyncConnection, user_row: Row[Any]) -> di
     of the user's for that relying party yet: a registration started and not completed), else
     one the table holds for the user, so that attributes lost by an older version come back."""
     stored = _stored_handles(user_row.attributes)
+    claimed = await _claimed_handles(conn, user_row)
+    carried = await _passkeys_handles_by_rp(conn, user_row)
+    kept: dict[str, Any] = {}
+    for rp_id in sorted(stored.keys() | claimed.keys() | carried.keys()):
+        ours = claimed.get(rp_id, set())
+        handle = carried.get(rp_id) or stored.get(rp_id)
+        if ours and handle not in ours:
+            handle = min(ours)  # any of the user's own: one handle names one user either way
+        kept[rp_id] = {"USER_HANDLE": handle}
+    return kept
+
+
+async def _claimed_handles(conn: AsyncConnection, user_row: Row[Any]) -> dict[str, set[str]]:
+    """The handles passkey_user_handles holds for the user, by relying party."""
     handles = tables.passkey_user_handles.c
     claimed: dict[str, set[str]] = {}
     for rp_id, handle in await conn.execute(
@@ -79,26 +93,18 @@ async def _server_passkey_users(conn: AsyncConnection, user_row: Row[Any]) -> di
         )
     ):
         claimed.setdefault(rp_id, set()).add(handle)
+    return claimed
+
+
+async def _passkeys_handles_by_rp(conn: AsyncConnection, user_row: Row[Any]) -> dict[str, str]:
+    """The handle the user's passkeys carry, by relying party (one per relying party)."""
     passkeys = tables.user_passkeys.c
-    carried = dict(
-        (
-            await conn.execute(
-                select(passkeys.rp_id, passkeys.user_handle)
-                .where(passkeys.store_id == user_row.store_id, passkeys.user_id == user_row.id)
-                .distinct()
-            )
-        )
-        .tuples()
-        .all()
+    found = await conn.execute(
+        select(passkeys.rp_id, passkeys.user_handle)
+        .where(passkeys.store_id == user_row.store_id, passkeys.user_id == user_row.id)
+        .distinct()
     )
-    kept: dict[str, Any] = {}
-    for rp_id in sorted(stored.keys() | claimed.keys() | carried.keys()):
-        ours = claimed.get(rp_id)
-        handle = carried.get(rp_id) or stored.get(rp_id)
-        if handle is None or (ours and handle not in ours):
-            handle = min(ours) if ours else handle
-        kept[rp_id] = {"USER_HANDLE": handle}
-    return kept
+    return {rp_id: handle for rp_id, handle in found}
 
 
 def _stored_handles(attributes: Any) -> dict[str, Any]:
