@@ -280,7 +280,8 @@ async def set_passkey_status(
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateUserPasskey")],
 ) -> PasskeyOut:
-    """Disable or re-enable a passkey; a disabled one is refused with 348."""
+    """Disable or re-enable a passkey; a disabled one is refused with 348. The passkey as read
+    back may be sent, its other fields ignored; no status, or the one it has, changes nothing."""
     passkey = await user_keys.set_key_status(
         run.database,
         ctx,
