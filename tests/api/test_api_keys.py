@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,25 +15,11 @@ import pytest
 from idstore.crypto.tokens import issue_token as sign
 from tests.support.api import Api, issue_token, unique
 from tests.support.server import LiveServer
-from tests.support.tenants import make_api_key
+from tests.support.tenants import bearer_client, make_api_key
 
 KEYS = "/api/arthr/apiKeys"
 STORES = "/api/identity-store/stores"
 EVENTS = "/api/identity-store/events"
-
-
-def _client(server: LiveServer, api_key: str) -> httpx.Client:
-    token = issue_token(server.base_url, api_key)
-    return httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"})
-
-
-@pytest.fixture
-def admin(server: LiveServer) -> Iterator[httpx.Client]:
-    """A client of its own tenant holding every permission, so tests may block its keys."""
-    tenant = unique("tenant")
-    with _client(server, make_api_key(server, tenant, "*")) as client:
-        client.headers["X-Tenant"] = tenant  # for the test's own bookkeeping only
-        yield client
 
 
 def _issue(server: LiveServer, api_key: str) -> httpx.Response:
@@ -87,7 +73,7 @@ def test_a_blocked_key_and_its_tokens_are_refused_at_once(
     server: LiveServer, admin: httpx.Client
 ) -> None:
     key = _listing_key(admin)
-    with _client(server, key["key"]) as holder:
+    with bearer_client(server, key["key"]) as holder:
         assert holder.get(STORES).status_code == 200
 
         blocked = admin.post(f"{KEYS}/{key['id']}/block")
@@ -131,7 +117,7 @@ def test_a_deleted_key_is_gone_and_its_tokens_are_refused(
     server: LiveServer, admin: httpx.Client
 ) -> None:
     key = _listing_key(admin)
-    with _client(server, key["key"]) as holder:
+    with bearer_client(server, key["key"]) as holder:
         deleted = admin.delete(f"{KEYS}/{key['id']}")
         refused = holder.get(STORES)
 
@@ -146,7 +132,7 @@ def test_a_deleted_key_is_gone_and_its_tokens_are_refused(
 def test_a_caller_grants_only_what_it_holds_in_its_own_tenant(server: LiveServer) -> None:
     tenant = unique("tenant")
     key = make_api_key(server, tenant, "createApiKey", "listStores")
-    with _client(server, key) as limited:
+    with bearer_client(server, key) as limited:
         wider = limited.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:*"]})
         other_operation = limited.post(
             KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:createUser"]}
@@ -168,7 +154,7 @@ def test_a_caller_cannot_block_unblock_or_delete_a_key_more_powerful_than_itself
     tenant = admin.headers["X-Tenant"]
     powerful = admin.post(KEYS, json={"permissions": [f"TNT#{tenant}#IdentityStore:*"]}).json()
     limited_key = make_api_key(server, tenant, "updateApiKey", "deleteApiKey", "listStores")
-    with _client(server, limited_key) as limited:
+    with bearer_client(server, limited_key) as limited:
         block = limited.post(f"{KEYS}/{powerful['id']}/block")
         delete = limited.delete(f"{KEYS}/{powerful['id']}")
         admin.post(f"{KEYS}/{powerful['id']}/block")
@@ -278,7 +264,7 @@ def test_a_key_name_with_control_or_bidi_characters_is_400_9002(
 
 def test_a_missing_permission_is_403_9004(server: LiveServer) -> None:
     tenant = unique("tenant")
-    with _client(server, make_api_key(server, tenant, "listStores")) as reader:
+    with bearer_client(server, make_api_key(server, tenant, "listStores")) as reader:
         listed = reader.get(STORES)
         refused = reader.post(STORES, json={"name": "s"})
         keys = reader.get(KEYS)
@@ -292,7 +278,7 @@ def test_a_missing_permission_is_403_9004(server: LiveServer) -> None:
 def test_another_tenants_store_answers_as_a_missing_store(server: LiveServer, api: Api) -> None:
     ours = api.create_store()["name"]
     nothing = unique("nothing")
-    with _client(server, make_api_key(server, unique("tenant"), "*")) as stranger:
+    with bearer_client(server, make_api_key(server, unique("tenant"), "*")) as stranger:
         theirs = stranger.get(f"{STORES}/{ours}")
         missing = stranger.get(f"{STORES}/{nothing}")
         same_name = stranger.post(STORES, json={"name": ours})

@@ -168,11 +168,12 @@ def test_an_unknown_route_is_404_9006(api: Api, path: str) -> None:
         ("PUT", f"{BASE}/some-store/totpPolicy/p", {"GET", "POST", "DELETE"}),
         ("GET", f"{BASE}/some-store/totpPolicy", {"POST"}),
         ("POST", "/health/ready", {"GET", "HEAD"}),
-        # A literal segment is its route's path: `/apiKeys/{id}` (GET, DELETE) does not take it.
+        # A literal segment is its route's path: `/apiKeys/{id}` (GET, POST, DELETE) does not
+        # take it.
         ("OPTIONS", f"{KEYS}/issue", {"POST"}),
         ("GET", f"{KEYS}/issue", {"POST"}),
         ("DELETE", f"{KEYS}/issue", {"POST"}),
-        ("OPTIONS", f"{KEYS}/some-key", {"GET", "DELETE"}),
+        ("OPTIONS", f"{KEYS}/some-key", {"GET", "POST", "DELETE"}),
         ("DELETE", f"{BASE}/some-store/users/u1/passkeys/ext", {"GET"}),
         ("POST", f"{BASE}/some-store/users/u1/totps/ext", {"GET"}),
     ],

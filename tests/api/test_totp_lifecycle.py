@@ -67,13 +67,27 @@ def test_pending_as_a_target_status_is_not_allowed(api: Api, seeder: Seeder, sta
     assert found["status"] == status
 
 
-@pytest.mark.parametrize("status", ["ACTIVE", "DISABLED", "PENDING"])
+@pytest.mark.parametrize("status", ["ACTIVE", "DISABLED"])
 def test_a_pending_totp_cannot_change_status(api: Api, seeder: Seeder, status: str) -> None:
     person = totp_user(api, seeder, spec=TotpSpec(RFC_SECRET, status="PENDING"))
 
     assert_error(set_status(person, status), 400, 3305)
     found = api.client.get(person.url(f"totps/{person.totp_id}")).json()
     assert found["status"] == "PENDING"
+
+
+@pytest.mark.parametrize("as_read", [False, True])
+def test_a_pending_totp_written_back_or_sent_nothing_stays_as_it_is(
+    api: Api, seeder: Seeder, as_read: bool
+) -> None:
+    person = totp_user(api, seeder, spec=TotpSpec(RFC_SECRET, status="PENDING"))
+    url = person.url(f"totps/{person.totp_id}")
+    read = api.client.get(url).json()
+
+    written = api.client.post(url, json=read if as_read else {})
+
+    assert (written.status_code, written.json()) == (200, read)
+    assert api.client.get(url).json() == read
 
 
 def test_an_unknown_status_is_a_validation_error(api: Api, seeder: Seeder) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from idstore.db import tables
 from idstore.transfer.import_file import FileRefused
@@ -169,3 +169,23 @@ def test_a_copy_with_new_ids_gives_its_passkeys_and_relying_party_to_the_copy(
         first.store_id,
         copy.store_id,
     }
+
+
+def test_user_handles_lost_from_the_attributes_are_imported_from_the_passkeys(
+    api: Api, seeder: Seeder, server: LiveServer, database_url: str, empty_database: str
+) -> None:
+    rp = PasskeyStore.create(api)
+    user, _, passkey = rp.enrol()
+    # What an attributes update of an older version left: the user handle gone from them.
+    users = tables.users.c
+    seeder.execute(
+        update(tables.users).where(users.id == user["id"]).values(attributes={"tier": "gold"})
+    )
+    identity = Identity.generate()
+    written = write_export(database_url, server.keyring, rp.store, identity)
+
+    run_import(empty_database, identity, written.splitlines(keepends=True))
+
+    (imported,) = query(empty_database, select(tables.users.c.attributes))
+    handles = {rp.rp_id: {"USER_HANDLE": passkey["userHandle"]}}
+    assert imported.attributes == {"tier": "gold", "passkeyUsers": handles}

@@ -15,7 +15,13 @@ from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import page_out
 from idstore.api.routing import PathText, segment
 from idstore.api.runtime import RuntimeDep, caller_for, context_of, refuse_repeated_header
-from idstore.api.schemas.api_keys import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, TokenOut
+from idstore.api.schemas.api_keys import (
+    ApiKeyCreatedOut,
+    ApiKeyIn,
+    ApiKeyOut,
+    ApiKeyStatusIn,
+    TokenOut,
+)
 from idstore.api.schemas.common import PageOut
 from idstore.services import api_keys
 from idstore.services.api_keys import ApiKey, ApiKeyStatus
@@ -152,7 +158,7 @@ async def get_api_key(
 
 
 async def _set_status(
-    request: Request, run: RuntimeDep, caller: Caller, key_id: str, status: ApiKeyStatus
+    request: Request, run: RuntimeDep, caller: Caller, key_id: str, status: ApiKeyStatus | None
 ) -> ApiKey:
     return await api_keys.set_status(
         run.database,
@@ -162,6 +168,25 @@ async def _set_status(
         status=status,
         revocations=run.revocations,
     )
+
+
+@router.post(
+    KEY,
+    response_model_exclude_none=True,
+    responses=answers(examples.BLOCKED_API_KEY, *_KEY_LOOKUP),
+    operation_id="updateApiKey",
+)
+async def update_api_key(
+    id: PathText,
+    body: Annotated[ApiKeyStatusIn, Body(openapi_examples=examples.API_KEY_STATUS_IN)],
+    request: Request,
+    run: RuntimeDep,
+    caller: Annotated[Caller, caller_for("updateApiKey")],
+) -> ApiKeyOut:
+    """Block (`{"status": "BLOCKED"}`) or unblock (`"ACTIVE"`) a key, as `…/block` and
+    `…/unblock` do; `{}` changes nothing and answers the key."""
+    status = None if body.status is None else ApiKeyStatus(body.status)
+    return _out(await _set_status(request, run, caller, id, status))
 
 
 @router.post(

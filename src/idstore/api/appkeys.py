@@ -112,13 +112,14 @@ async def set_appkey_status(
     run: Runtime,
     ctx: Context,
 ) -> AppkeyOut:
-    """Disable or re-enable an appkey; a disabled one cannot authenticate."""
+    """Disable or re-enable an appkey; a disabled one cannot authenticate. The appkey as read
+    back may be sent, its other fields ignored; no status, or the one it has, changes nothing."""
     appkey = await user_keys.set_key_status(
         run.database,
         ctx,
         APPKEYS,
         KeyAddress(store_name=storeName, ref=user, key_id=id),
-        status=AppkeyStatus(body.status),
+        status=None if body.status is None else AppkeyStatus(body.status),
     )
     return appkey_out(appkey)
 

@@ -291,13 +291,14 @@ async def set_passkey_status(
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateUserPasskey")],
 ) -> PasskeyOut:
-    """Disable or re-enable a passkey; a disabled one is refused with 348."""
+    """Disable or re-enable a passkey; a disabled one is refused with 348. The passkey as read
+    back may be sent, its other fields ignored; no status, or the one it has, changes nothing."""
     passkey = await user_keys.set_key_status(
         run.database,
         ctx,
         PASSKEYS,
         KeyAddress(store_name=storeName, ref=user, key_id=id),
-        status=PasskeyStatus(body.status),
+        status=None if body.status is None else PasskeyStatus(body.status),
     )
     return passkey_out(passkey)
 

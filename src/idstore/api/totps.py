@@ -322,14 +322,15 @@ async def set_totp_status(
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateUserTotp")],
 ) -> UserTotpOut:
-    """Disable or re-enable an activated TOTP (3305 for other changes)."""
+    """Disable or re-enable an activated TOTP (3305 for other changes). The TOTP as read back
+    may be sent, its other fields ignored; no status, or the one it has, changes nothing."""
     totp = await user_totps.set_totp_status(
         run.database,
         ctx,
         store_name=storeName,
         ref=user,
         totp_id=id,
-        status=TotpStatus(body.status),
+        status=None if body.status is None else TotpStatus(body.status),
     )
     return totp_out(totp)
 

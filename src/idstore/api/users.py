@@ -123,7 +123,9 @@ async def update_user(
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("updateUser")],
 ) -> UserOut:
-    """Change the given fields. Status ACTIVE lifts every lock; LOCKED locks until unlocked."""
+    """Change the given fields. Status ACTIVE lifts every lock; LOCKED locks until unlocked.
+    The user as read back may be sent: the status it shows (TEMP_LOCKED included) changes
+    nothing, and attributes.passkeyUsers is the server's (a client's is ignored)."""
     updated = await users.update_user(
         run.database, ctx, store_name=storeName, ref=user, changes=_changes(body)
     )

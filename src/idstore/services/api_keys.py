@@ -162,14 +162,15 @@ async def set_status(
     ctx: Context,
     key_id: str,
     *,
-    status: ApiKeyStatus,
+    status: ApiKeyStatus | None,
     revocations: Revocations,
 ) -> ApiKey:
     """Block, unblock or delete a key of the caller's tenant. Unblocking voids the tokens issued
     before, so that tokens stolen with a leaked key stay dead.
 
     Blocking a blocked key or unblocking an active one changes nothing: no event, and above
-    all no tokens voided, so that a retried or idempotent-looking call logs no client out.
+    all no tokens voided, so that a retried or idempotent-looking call logs no client out. No
+    status (an update of `{}`) changes nothing either, after the same checks.
 
     Raises 9011, and 9004 when the key holds permissions the caller does not hold itself: a
     caller may not shut out, or bring back, a key more powerful than itself.
@@ -179,7 +180,7 @@ async def set_status(
         key = await _find(conn, caller, key_id, for_update=True)
         if not all(map(caller.can_grant, key.permissions)):
             raise PermissionDenied("the key holds permissions this caller does not hold")
-        if key.status is status:
+        if status is None or key.status is status:
             return key
 
         now = ctx.now

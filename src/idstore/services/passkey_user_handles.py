@@ -1,7 +1,8 @@
 """The WebAuthn user handle of a user for a relying party (spec §9, issue 7 F1).
 
-The server owns `attributes.passkeyUsers.{rpId}.USER_HANDLE`: the user API refuses writes to it
-(`check_passkey_users_unchanged`), and a registration trusts a handle only when it is base64url of
+The server owns `attributes.passkeyUsers.{rpId}.USER_HANDLE`: the user API ignores a client's
+(`clients_attributes`) and keeps the server's through any update of attributes (`with_server_part`),
+and a registration trusts a handle only when it is base64url of
 1 to 64 bytes, fits the passkeys' column and no other user of the store has it for the relying
 party; any other value is replaced. A handle names one user: discoverable sign-in finds the user
 by it, so a handle shared by two users would let one sign in as the other. The database holds
@@ -21,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.services.context import Context
-from idstore.services.errors import InvalidField
 from idstore.services.passkey_sessions import b64url, b64url_decode
 
 PASSKEY_USERS = "passkeyUsers"
@@ -29,20 +29,93 @@ USER_HANDLE_BYTES = 32
 _MAX_HANDLE_BYTES = 64  # WebAuthn's limit for user.id
 _MAX_HANDLE_CHARS = tables.user_passkeys.c.user_handle.type.length  # type: ignore[attr-defined]
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")  # fullmatch only
-_ABSENT = object()
 
 
-def check_passkey_users_unchanged(given: Any, current: Any) -> None:
-    """Refuse (9002, field attributes.passkeyUsers) attributes that set passkeyUsers to anything
-    but its stored value; leaving it out is allowed (a registration writes it back)."""
-    if not isinstance(given, dict) or PASSKEY_USERS not in given:
-        return
-    stored = current.get(PASSKEY_USERS, _ABSENT) if isinstance(current, dict) else _ABSENT
-    if given[PASSKEY_USERS] != stored:
-        raise InvalidField.of(
-            f"attributes.{PASSKEY_USERS}",
-            "is kept by the server for passkeys; leave it out or send it unchanged",
+def clients_attributes(given: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The attributes a client gave, without passkeyUsers: the server writes user handles, so a
+    client's passkeyUsers (its own read back, another user's, anything) is ignored, never
+    written and never refused (spec §1: fields the server emits are ignored on input)."""
+    if given is None or PASSKEY_USERS not in given:
+        return given
+    return {key: value for key, value in given.items() if key != PASSKEY_USERS}
+
+
+async def with_server_part(
+    conn: AsyncConnection, user_row: Row[Any], given: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The attributes an update writes: the client's (passkeyUsers left out) with the server's
+    passkeyUsers kept, so that no update of attributes, null included, loses a user handle."""
+    own = clients_attributes(given)
+    passkey_users = await _server_passkey_users(conn, user_row)
+    if not passkey_users:
+        return own
+    return {**(own or {}), PASSKEY_USERS: passkey_users}
+
+
+def with_passkeys_handles(attributes: Any, carried: dict[str, str]) -> Any:
+    """The attributes with passkeyUsers naming, for each relying party in `carried`, the handle
+    the user's passkeys of it carry (the truth); other relying parties' entries stay."""
+    if not carried:
+        return attributes
+    own = dict(attributes) if isinstance(attributes, dict) else {}
+    passkey_users = own.get(PASSKEY_USERS)
+    passkey_users = dict(passkey_users) if isinstance(passkey_users, dict) else {}
+    for rp_id, handle in carried.items():
+        passkey_users[rp_id] = {"USER_HANDLE": handle}
+    return {**own, PASSKEY_USERS: passkey_users}
+
+
+async def _server_passkey_users(conn: AsyncConnection, user_row: Row[Any]) -> dict[str, Any]:
+    """The user's handle per relying party. passkey_user_handles is the truth: the handle the
+    user's passkeys carry, else the stored one when the table has it for the user (or has none
+    of the user's for that relying party yet: a registration started and not completed), else
+    one the table holds for the user, so that attributes lost by an older version come back."""
+    stored = _stored_handles(user_row.attributes)
+    claimed = await _claimed_handles(conn, user_row)
+    carried = await _passkeys_handles_by_rp(conn, user_row)
+    kept: dict[str, Any] = {}
+    for rp_id in sorted(stored.keys() | claimed.keys() | carried.keys()):
+        ours = claimed.get(rp_id, set())
+        handle = carried.get(rp_id) or stored.get(rp_id)
+        if ours and handle not in ours:
+            handle = min(ours)  # any of the user's own: one handle names one user either way
+        kept[rp_id] = {"USER_HANDLE": handle}
+    return kept
+
+
+async def _claimed_handles(conn: AsyncConnection, user_row: Row[Any]) -> dict[str, set[str]]:
+    """The handles passkey_user_handles holds for the user, by relying party."""
+    handles = tables.passkey_user_handles.c
+    claimed: dict[str, set[str]] = {}
+    for rp_id, handle in await conn.execute(
+        select(handles.rp_id, handles.user_handle).where(
+            handles.store_id == user_row.store_id, handles.user_id == user_row.id
         )
+    ):
+        claimed.setdefault(rp_id, set()).add(handle)
+    return claimed
+
+
+async def _passkeys_handles_by_rp(conn: AsyncConnection, user_row: Row[Any]) -> dict[str, str]:
+    """The handle the user's passkeys carry, by relying party (one per relying party)."""
+    passkeys = tables.user_passkeys.c
+    found = await conn.execute(
+        select(passkeys.rp_id, passkeys.user_handle)
+        .where(passkeys.store_id == user_row.store_id, passkeys.user_id == user_row.id)
+        .distinct()
+    )
+    return {rp_id: handle for rp_id, handle in found}
+
+
+def _stored_handles(attributes: Any) -> dict[str, Any]:
+    passkey_users = attributes.get(PASSKEY_USERS) if isinstance(attributes, dict) else None
+    if not isinstance(passkey_users, dict):
+        return {}
+    return {
+        rp_id: entry["USER_HANDLE"]
+        for rp_id, entry in passkey_users.items()
+        if isinstance(entry, dict) and "USER_HANDLE" in entry
+    }
 
 
 def is_user_handle(value: object) -> bool:

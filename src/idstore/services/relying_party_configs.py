@@ -35,6 +35,12 @@ class ConfigChanges:
     registration_policies: dict[str, dict[str, Any]] | None = None
     authentication_policies: dict[str, dict[str, Any]] | None = None
 
+    @property
+    def is_empty(self) -> bool:
+        """Whether the request gave nothing to change (`{}`, or only fields the server emits)."""
+        policies = (self.registration_policies, self.authentication_policies)
+        return not self.values and all(given is None for given in policies)
+
 
 class ConfigKind(ABC, Generic[Config]):
     """A kind of relying party configuration: where it is kept (`table`), the noun its 404 uses
@@ -118,6 +124,8 @@ class ConfigKind(ABC, Generic[Config]):
         async with database.transaction() as conn:
             store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
             current = await self.find(conn, store_id=store.id, rp_id=rp_id, for_update=True)
+            if changes.is_empty:
+                return current  # nothing given, nothing changed, lastUpdatedDtm included
             return await self._update_to(conn, ctx, self.merged(current, changes))
 
     async def put(

@@ -49,6 +49,13 @@ class StoreChanges:
     totp_policies: dict[str, PolicyChanges] = field(default_factory=dict)
     relying_parties: RelyingPartyChanges = field(default_factory=RelyingPartyChanges)
 
+    @property
+    def is_empty(self) -> bool:
+        """Whether the request gave nothing to change (`{}`, or only fields the server emits)."""
+        configuration_given = self.configuration.values or self.configuration.user_locking
+        relying_parties = self.relying_parties.passkey or self.relying_parties.appkey
+        return not (self.values or configuration_given or self.totp_policies or relying_parties)
+
 
 POLICIES_FIELD = "configuration.totpPolicies"
 
@@ -142,6 +149,9 @@ async def update_store(
     """
     async with database.transaction() as conn:
         row = await find_store(conn, tenant_id=ctx.tenant_id, name=name, for_update=True)
+        if changes.is_empty:
+            # An update that gives nothing changes nothing, lastUpdatedDtm included (spec §1).
+            return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
         held = await policy_names(conn, store_id=row.id)
         if not held.issuperset(changes.totp_policies):
             # Only an update that adds a policy can go past the limit: a store that holds more

@@ -71,16 +71,16 @@ async def registration_audit(
 
 
 async def set_key_status(
-    database: Database, ctx: Context, kind: KeyKind[S, K], key: KeyAddress, status: S
+    database: Database, ctx: Context, kind: KeyKind[S, K], key: KeyAddress, status: S | None
 ) -> K:
-    """Disable or re-enable the key; the `{name}.statusChanged` event when it changes.
-    Raises 3000, 3100, 9011."""
+    """Disable or re-enable the key; the `{name}.statusChanged` event when it changes. No status
+    (an update of `{}`, or of the key as read back) changes nothing. Raises 3000, 3100, 9011."""
     async with database.transaction() as conn:
         # Locked first: of two concurrent changes to one status, the second
         # sees the first's and changes (and records) nothing.
         row = await _find(conn, ctx, kind, key, for_update=True)
         found = kind.from_row(row)
-        if found.status is status:
+        if status is None or found.status is status:
             return found
         await change_status(conn, ctx, kind.table, row, status, f"{kind.name}.statusChanged")
         return replaced(found, status=status, last_updated_dtm=ctx.now)

@@ -68,9 +68,11 @@ async def set_totp_status(
     store_name: str,
     ref: UserRef,
     totp_id: str,
-    status: TotpStatus,
+    status: TotpStatus | None,
 ) -> UserTotp:
-    """Enable or disable an activated TOTP.
+    """Enable or disable an activated TOTP. The status it has already, or none (an update of
+    `{}`, or of the TOTP as read back), changes nothing: a pending TOTP sent back as PENDING
+    stays so.
 
     Raises StatusChangeNotAllowed (3305) for PENDING as a target and for a TOTP never activated,
     which only completing its registration can activate; 3000, 3100, 3303.
@@ -82,12 +84,12 @@ async def set_totp_status(
             conn, ctx, store_name=store_name, ref=ref, totp_id=totp_id, for_update=True
         )
         totp = totp_from_row(row)
+        if status is None or totp.status is status:
+            return totp
         if status is TotpStatus.PENDING:
             raise StatusChangeNotAllowed("a TOTP cannot be set back to PENDING")
         if totp.activated_dtm is None:
             raise StatusChangeNotAllowed("a pending TOTP becomes ACTIVE by completing registration")
-        if totp.status is status:
-            return totp
         await change_status(conn, ctx, tables.user_totps, row, status, "totp.statusChanged")
         return dataclasses.replace(totp, status=status, last_updated_dtm=ctx.now)
 

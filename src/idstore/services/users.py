@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import new_id
-from idstore.services import configuration, events, locking
+from idstore.services import configuration, events, locking, passkey_user_handles
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import ExternalIdTaken, InvalidField, StoreNotFound
@@ -27,7 +27,6 @@ from idstore.services.models import (
     replaced,
 )
 from idstore.services.paging import Page, PageRequest, fetch_page
-from idstore.services.passkey_user_handles import check_passkey_users_unchanged
 from idstore.services.rows import (
     find_store,
     find_user_row,
@@ -66,10 +65,12 @@ class UserFilter:
 async def create_user(
     database: Database, ctx: Context, *, store_name: str, changes: UserChanges
 ) -> User:
-    """Create a user; status, locale and time zone default to the store's. Raises 3000, 3101,
-    9002 (attributes.passkeyUsers given: the server keeps it)."""
+    """Create a user; status, locale and time zone default to the store's; attributes'
+    passkeyUsers is ignored (the server writes it). Raises 3000, 3101, 9002."""
     _check_birth_date(changes, ctx)
-    check_passkey_users_unchanged(changes.values.get("attributes"), None)
+    if "attributes" in changes.values:
+        attributes = passkey_user_handles.clients_attributes(changes.values["attributes"])
+        changes = replaced(changes, values={**changes.values, "attributes": attributes})
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         defaults = configuration.from_json(store.configuration)
@@ -186,21 +187,28 @@ async def get_user(database: Database, ctx: Context, *, store_name: str, ref: Us
 async def update_user(
     database: Database, ctx: Context, *, store_name: str, ref: UserRef, changes: UserChanges
 ) -> User:
-    """Change the given fields. Status ACTIVE also lifts every lock; LOCKED locks permanently.
-    Raises 3000, 3100, 3101, 9002 (attributes.passkeyUsers changed: the server keeps it)."""
+    """Change the given fields. Status ACTIVE also lifts every lock; LOCKED locks permanently;
+    the status the user shows already changes nothing.
+    Attributes replace the stored ones but for passkeyUsers, which the server keeps (a client's
+    is ignored). Raises 3000, 3100, 3101, 9002."""
     _check_birth_date(changes, ctx)
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         row = await find_user_row(conn, store_id=store.id, ref=ref, for_update=True)
-        check_passkey_users_unchanged(changes.values.get("attributes"), row.attributes)
         user = user_from_rows(row, (), ctx.now)
+        status = _status_change(user, changes.status)
+        if not changes.values and status is None:
+            # Nothing given but the status the user shows: nothing changes (spec §1).
+            return await reload_user(conn, row, ctx.now)
 
         values: dict[str, Any] = {**changes.values, "last_updated_dtm": ctx.now}
-        if changes.status is not None:
-            state = _administrator_lock(user.lock_state, changes.status, ctx.now)
-            admin_status = (
-                user.admin_status if changes.status is UserStatus.LOCKED else changes.status
+        if "attributes" in values:
+            values["attributes"] = await passkey_user_handles.with_server_part(
+                conn, row, values["attributes"]
             )
+        if status is not None:
+            state = _administrator_lock(user.lock_state, status, ctx.now)
+            admin_status = user.admin_status if status is UserStatus.LOCKED else status
             values.update(status=str(admin_status), **lock_state_values(state))
 
         try:
@@ -211,7 +219,7 @@ async def update_user(
                 unique=ExternalIdTaken("a user with that external id exists in this store"),
                 missing=StoreNotFound(f"store {store_name!r} not found"),
             ) from exc
-        given = {**changes.values, **({"status": True} if changes.status else {})}
+        given = {**changes.values, **({"status": True} if status else {})}
         await events.record(
             conn,
             ctx,
@@ -221,6 +229,14 @@ async def update_user(
             details=events.changed(given),
         )
         return await load_user(conn, store_id=store.id, ref=UserRef.by_id(row.id), now=ctx.now)
+
+
+def _status_change(user: User, status: UserStatus | None) -> UserStatus | None:
+    """The status to set, if any. The status the user shows now is no change (spec §1: a user
+    read back may be written back): a TEMP_LOCKED or LOCKED user sent back as such keeps its
+    lock as it is, neither lifted nor locked again (lockCount stays), and ACTIVE sent for a user
+    shown ACTIVE leaves its modality locks alone (POST …/unlock lifts those)."""
+    return None if status is user.status else status
 
 
 async def delete_user(database: Database, ctx: Context, *, store_name: str, ref: UserRef) -> None:

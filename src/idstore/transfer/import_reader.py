@@ -23,7 +23,7 @@ from idstore.crypto.keyring import KeyRing
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.db.ids import is_id, new_id
-from idstore.services import configuration, locking
+from idstore.services import configuration, locking, passkey_user_handles
 from idstore.services.policies import MAX_POLICIES_PER_STORE
 from idstore.transfer import appkey_records, passkey_records
 from idstore.transfer import export_format as fmt
@@ -322,6 +322,14 @@ def _user_rows(
     if not isinstance(authenticators, list):
         raise FileRefused(f"{where}: field 'authenticators' is not a list")
     UserAuthenticators(keys, keyring, target, ids, file_user_id).add(authenticators, rows, where)
+    # The user handles in the attributes are the server's: the passkeys' decide, so that a file
+    # whose attributes lost them (an older version's attributes update) imports them back.
+    carried = {
+        passkey["rp_id"]: passkey["user_handle"]
+        for passkey in rows.passkeys
+        if passkey["user_id"] == user["id"]
+    }
+    user["attributes"] = passkey_user_handles.with_passkeys_handles(user["attributes"], carried)
     return len(authenticators)
 
 

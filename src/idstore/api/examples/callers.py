@@ -51,6 +51,17 @@ API_KEY_IN: dict[str, Example] = {
     },
 }
 
+API_KEY_STATUS_IN: dict[str, Example] = {
+    "block": {
+        "summary": "Block the key: refused at once, its tokens void",
+        "value": {"status": "BLOCKED"},
+    },
+    "unblock": {
+        "summary": "Unblock the key (tokens issued before stay void)",
+        "value": {"status": "ACTIVE"},
+    },
+}
+
 TOKEN: Json = {"token": BEARER_TOKEN, "ttl": 900}
 
 HEALTHY: Json = {"status": "UP"}

@@ -6,7 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from idstore.api.schemas.common import Dtm, RequestBody, ResponseBody, Storable, StrictStr
+from idstore.api.schemas.common import (
+    Dtm,
+    NotNull,
+    RequestBody,
+    ResponseBody,
+    Storable,
+    StrictStr,
+)
 from idstore.services import api_key_rules
 from idstore.services.api_key_rules import MAX_PERMISSIONS, PERMISSION_PATTERN
 
@@ -66,3 +73,12 @@ class ApiKeyIn(RequestBody):
             "caller's own tenant and permissions.",
         ),
     ]
+
+
+class ApiKeyStatusIn(RequestBody):
+    """A key update, `POST /api/arthr/apiKeys/{id}`: its status, or nothing (`{}` changes
+    nothing); the key as read back may be sent, its other fields ignored (spec §1)."""
+
+    emitted_as = (ApiKeyCreatedOut,)
+
+    status: Annotated[Literal["ACTIVE", "BLOCKED"] | None, NotNull] = None

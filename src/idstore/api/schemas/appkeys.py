@@ -127,7 +127,12 @@ class AppkeyOut(ResponseBody):
 
 
 class AppkeyStatusIn(RequestBody):
-    status: Literal["ACTIVE", "DISABLED"]
+    """An appkey update: its status, or nothing (`{}` changes nothing); the appkey as read
+    back may be sent, its other fields ignored (spec §1)."""
+
+    emitted_as = (AppkeyOut,)
+
+    status: Annotated[Literal["ACTIVE", "DISABLED"] | None, NotNull] = None
 
 
 class AppkeyRegistrationAuditOut(ResponseBody):

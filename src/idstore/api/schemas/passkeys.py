@@ -149,7 +149,12 @@ class PasskeyOut(ResponseBody):
 
 
 class PasskeyStatusIn(RequestBody):
-    status: Literal["ACTIVE", "DISABLED"]
+    """A passkey update: its status, or nothing (`{}` changes nothing); the passkey as read
+    back may be sent, its other fields ignored (spec §1)."""
+
+    emitted_as = (PasskeyOut,)
+
+    status: Annotated[Literal["ACTIVE", "DISABLED"] | None, NotNull] = None
 
 
 class RegistrationAuditOut(ResponseBody):

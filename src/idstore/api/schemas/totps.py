@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from idstore.api.schemas.common import Dtm, RequestBody, ResponseBody
+from idstore.api.schemas.common import Dtm, NotNull, RequestBody, ResponseBody
 from idstore.api.schemas.stores import Issuer
 
 Username = Issuer  # the label's account part follows the issuer's rules: no ':'
@@ -53,4 +53,9 @@ class CodeIn(RequestBody):
 
 
 class TotpStatusIn(RequestBody):
-    status: Literal["ACTIVE", "DISABLED", "PENDING"]
+    """A user TOTP update: its status, or nothing (`{}` changes nothing); the TOTP as read
+    back may be sent, its other fields ignored (spec §1)."""
+
+    emitted_as = (UserTotpOut,)
+
+    status: Annotated[Literal["ACTIVE", "DISABLED", "PENDING"] | None, NotNull] = None

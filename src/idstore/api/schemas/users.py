@@ -27,8 +27,6 @@ from idstore.storable import check_json
 
 ExternalId = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
 Status = Literal["ACTIVE", "PENDING_ACTIVE", "DISABLED", "LOCKED", "TEMP_LOCKED"]
-# TEMP_LOCKED comes only from failed attempts; an administrator sets the others.
-SettableStatus = Literal["ACTIVE", "PENDING_ACTIVE", "DISABLED", "LOCKED"]
 Modality = Literal["TOTP", "Passkey", "Appkey", "Face"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -119,7 +117,9 @@ class UserFields(RequestBody):
 
     emitted_as = (UserOut,)
 
-    status: Annotated[SettableStatus | None, NotNull] = None
+    # TEMP_LOCKED comes only from failed attempts: the service refuses it (9002) unless the user
+    # shows it already, when sending it back changes nothing.
+    status: Annotated[Status | None, NotNull] = None
     type: Annotated[StrictStr, Field(max_length=64), Storable] | None = None
     locale: Locale | None = None
     timezone: TimeZone | None = None
