@@ -251,7 +251,8 @@ def test_without_user_verification_a_sign_in_is_refused_and_audited(
     assert (reported.status_code, reported.json()["code"]) == (400, 397)
     assert (without_uv.status_code, without_uv.json()["code"]) == (400, 3601)
     locks = without_uv.json()["user"]["locks"]["modalities"]["Passkey"]
-    assert locks["failedAttempts"] == 1  # the wrong proof counts; the reported failure does not
+    # The wrong proof counts, and so does the failure the client reported (§6).
+    assert locks["failedAttempts"] == 2
     assert [(r["type"], r["result"], r.get("errorCode")) for r in party.audit()] == [
         ("Passkey", "SUCCESS", None),  # the registration
         ("Passkey", "FAILURE", 397),
