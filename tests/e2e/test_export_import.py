@@ -31,6 +31,7 @@ from idstore.db.engine import Database
 from idstore.transfer.recipient import Identity
 from tests.support.databases import async_url, drop_database, fresh_database_url, sealing_key_ids
 from tests.support.processes import Launch, Launcher, ServerProcess, run_idstore
+from tests.support.wrong_codes import wrong_code
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +39,7 @@ STORES = "/api/identity-store/stores"
 STORE = "moving"
 POLICY = "phone"
 PEOPLE = ("alice", "bob", "carol")
+DRIFT_STEPS = 3
 TABLES = (tables.stores, tables.totp_policies, tables.users, tables.user_totps)
 
 
@@ -129,7 +131,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
     folder = tmp_path_factory.mktemp("export-source")
     with source_server(folder) as (server, client, database_url):
         configuration = {
-            "totpPolicies": {POLICY: {"driftSteps": 3}},
+            "totpPolicies": {POLICY: {"driftSteps": DRIFT_STEPS}},
             "userLocking": {"modalityLockThreshold": 4},
         }
         created = client.post(STORES, json={"name": STORE, "configuration": configuration})
@@ -236,7 +238,8 @@ def use_codes_at_source(source: Source) -> str:
     used = pyotp.TOTP(source.secrets["alice"]).at(time.time() - 30)
     accepted = authenticate(source.client, source.users["alice"], used)
     assert accepted.status_code == 200, accepted.text
-    wrong = authenticate(source.client, source.users["bob"], "000000")
+    bob = pyotp.TOTP(source.secrets["bob"])
+    wrong = authenticate(source.client, source.users["bob"], wrong_code(bob, steps=DRIFT_STEPS + 1))
     assert wrong.json()["code"] == 3401, wrong.text
     return used
 

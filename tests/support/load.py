@@ -20,6 +20,7 @@ import httpx
 import pyotp
 
 from tests.support.api import unique
+from tests.support.wrong_codes import wrong_code
 
 STORES = "/api/identity-store/stores"
 # Codes of up to ten steps either side are accepted, so a user takes many right codes in a row
@@ -56,8 +57,8 @@ class Account:
         return step
 
     def wrong_code(self) -> str:
-        window = {self.totp.at(time.time() + 30 * shift) for shift in range(-12, 13)}
-        return next(code for code in ("000000", "111111", "222222") if code not in window)
+        # Two steps wider than the policy's window: a request may take that long to arrive.
+        return wrong_code(self.totp, steps=POLICY["driftSteps"] + 2)
 
 
 @dataclass(frozen=True)
