@@ -2,8 +2,9 @@
 `idstore import` into an empty database, and used through a real server there.
 
 The source server lives for the module; each test exports afresh. Codes come from pyotp and
-oathtool. The policy allows three steps of drift so that a code used at the source is still in
-the window (and so refused as a replay, not as wrong) a minute later at the target.
+oathtool. The policy allows three steps of drift so that a code used at the source (the next
+step's) is still in the window (and so refused as a replay, not as wrong) two minutes later at
+the target, however slowly the export and import run.
 """
 
 from __future__ import annotations
@@ -234,8 +235,8 @@ def authenticate(client: httpx.Client, user: dict[str, Any], code: str) -> httpx
 
 def use_codes_at_source(source: Source) -> str:
     """Alice signs in (her last used step moves on), Bob types a wrong code (his lock count
-    goes up); return Alice's code."""
-    used = pyotp.TOTP(source.secrets["alice"]).at(time.time() - 30)
+    goes up); return Alice's code, the next step's: it stays in the window for 120 to 150 s."""
+    used = pyotp.TOTP(source.secrets["alice"]).at(time.time() + 30)
     accepted = authenticate(source.client, source.users["alice"], used)
     assert accepted.status_code == 200, accepted.text
     bob = pyotp.TOTP(source.secrets["bob"])
@@ -249,7 +250,8 @@ def assert_codes_work_at_target(client: httpx.Client, source: Source, used: str)
     alice, carol = source.users["alice"], source.users["carol"]
     replayed = authenticate(client, alice, used)
     assert (replayed.status_code, replayed.json()["code"]) == (400, 3402)
-    fresh = authenticate(client, alice, oathtool_code(source.secrets["alice"], time.time() + 30))
+    # Two steps ahead: later than the used code even if no step has passed since.
+    fresh = authenticate(client, alice, oathtool_code(source.secrets["alice"], time.time() + 60))
     assert fresh.status_code == 200, fresh.text
     code = pyotp.TOTP(source.secrets["carol"]).at(time.time() + 30)
     assert authenticate(client, carol, code).status_code == 200
