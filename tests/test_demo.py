@@ -70,15 +70,24 @@ class ScriptedPerson:
             return self.typed[-1]
         if action == "later":
             self.clock.advance(int(query["period"]))
-        code = code_at(
-            query["secret"],
-            self.clock.timestamp(),
-            digits=int(query["digits"]),
-            period=int(query["period"]),
-            algorithm=query["algorithm"],
-        )
+        period = int(query["period"])
+
+        def code_in(steps: int) -> str:
+            return code_at(
+                query["secret"],
+                self.clock.timestamp() + steps * period,
+                digits=int(query["digits"]),
+                period=period,
+                algorithm=query["algorithm"],
+            )
+
+        code = code_in(0)
         if action == "wrong":
-            return code[:-1] + str((int(code[-1]) + 1) % 10)
+            # A typo in the last digit, unless that is a neighbouring step's code (the window
+            # accepts those): about 2 runs in 10^6 would otherwise type a right "wrong" code.
+            window = {code_in(steps) for steps in range(-2, 3)}
+            typos = (code[:-1] + str((int(code[-1]) + shift) % 10) for shift in range(1, 10))
+            return next(typo for typo in typos if typo not in window)
         return code
 
 

@@ -20,6 +20,7 @@ from tests.support.api import Api
 from tests.support.clock import ManualClock
 from tests.support.seeding import Seeder
 from tests.support.totp_users import TotpUser, totp_user
+from tests.support.wrong_codes import wrong_code
 
 DIRECT = {"Content-Type": "application/json"}
 VIA_FASTAPI = {"Content-Type": "application/vnd.idstore+json"}
@@ -169,7 +170,9 @@ def test_a_refusal_carries_the_user_exactly_as_the_user_route_shows_it(
         locale="nb-NO",
     )
 
-    refused = _post(api.client, _url(person), {"code": "000000"}, DIRECT)
+    # The server's clock follows real time here: a fixed "000000" would be right now and then.
+    wrong = wrong_code(pyotp.TOTP(person.secret_b32), steps=2)
+    refused = _post(api.client, _url(person), {"code": wrong}, DIRECT)
 
     assert refused.status_code == 400
     body = refused.json()

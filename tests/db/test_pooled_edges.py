@@ -160,14 +160,33 @@ def test_a_cancellation_while_waiting_for_a_connection_takes_none(database_url: 
 
 _SLOW_COMMIT = (
     "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$",
+    "$$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$",
     "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON stores DEFERRABLE "
     "INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()",
 )
 
 
+async def _commit_under_way(database: Database) -> None:
+    """Return once another session sleeps in the deferred trigger, which only its COMMIT runs:
+    a fixed wait let a slow machine cancel the request before its COMMIT, which then rolled
+    back."""
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        async with database.transaction(write=False) as conn:
+            sleeping = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND wait_event = 'PgSleep'"
+                )
+            )
+        if sleeping:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "the COMMIT never began"
+        await asyncio.sleep(0.01)  # polling for the COMMIT, not waiting a fixed time
+
+
 def test_a_cancellation_during_the_commit_lets_it_finish(database_url: str) -> None:
-    # The COMMIT takes a second (a deferred trigger): cancelled meanwhile, the request's end
+    # The COMMIT takes two seconds (a deferred trigger): cancelled meanwhile, the request's end
     # runs to completion, and the cancellation is raised after it.
     async def body(database: Database) -> tuple[list[str], tuple[int, int]]:
         async with database.transaction() as conn:
@@ -179,7 +198,7 @@ def test_a_cancellation_during_the_commit_lets_it_finish(database_url: str) -> N
                 await INSERT_STORE.rowcount(conn, store_row("committed-despite-cancel"))
 
         task = asyncio.ensure_future(request())
-        await asyncio.sleep(0.4)  # the COMMIT is under way
+        await _commit_under_way(database)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -9,8 +9,10 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 
+import asyncpg  # type: ignore[import-untyped]  # no type information published
 import pytest
 from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
 
 from idstore.db import tables
 from idstore.db.engine import Database
@@ -117,6 +119,24 @@ def test_a_cancelled_request_rolls_back_and_returns_its_connection(database_url:
     assert in_use == 0
 
 
+async def _terminated(database_url: str, survivor: int) -> None:
+    """Return once no backend of the database but `survivor` is left: pg_terminate_backend only
+    signals, and on a loaded machine a backend took longer to exit than a fixed wait."""
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND pid <> $1",
+            survivor,
+        ):
+            assert asyncio.get_running_loop().time() < deadline, "a backend never exited"
+            await asyncio.sleep(0.01)  # polling for the exit, not waiting a fixed time
+    finally:
+        await conn.close()
+
+
 def test_connections_the_database_closed_are_replaced_at_checkout(database_url: str) -> None:
     async def body(database: Database) -> tuple[list[str], int]:
         # Both pooled connections open and idle, then closed by the server.
@@ -124,13 +144,15 @@ def test_connections_the_database_closed_are_replaced_at_checkout(database_url: 
             await INSERT_STORE.rowcount(first, store_row("before-1"))
             await INSERT_STORE.rowcount(second, store_row("before-2"))
         async with database.transaction(write=False) as admin:
+            survivor = await admin.scalar(text("SELECT pg_backend_pid()"))
             await admin.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             )
-        await asyncio.sleep(0.2)  # asyncpg notices the closed sockets
+        await _terminated(database_url, survivor)
+        await asyncio.sleep(0.2)  # asyncpg reads the socket the exiting backend closed
 
         for number in range(3):
             async with database.transaction() as conn:

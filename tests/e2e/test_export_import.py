@@ -2,8 +2,9 @@
 `idstore import` into an empty database, and used through a real server there.
 
 The source server lives for the module; each test exports afresh. Codes come from pyotp and
-oathtool. The policy allows three steps of drift so that a code used at the source is still in
-the window (and so refused as a replay, not as wrong) a minute later at the target.
+oathtool. The policy allows three steps of drift so that a code used at the source (the next
+step's) is still in the window (and so refused as a replay, not as wrong) two minutes later at
+the target, however slowly the export and import run.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from idstore.db.engine import Database
 from idstore.transfer.recipient import Identity
 from tests.support.databases import async_url, drop_database, fresh_database_url, sealing_key_ids
 from tests.support.processes import Launch, Launcher, ServerProcess, run_idstore
+from tests.support.wrong_codes import wrong_code
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +40,7 @@ STORES = "/api/identity-store/stores"
 STORE = "moving"
 POLICY = "phone"
 PEOPLE = ("alice", "bob", "carol")
+DRIFT_STEPS = 3
 TABLES = (tables.stores, tables.totp_policies, tables.users, tables.user_totps)
 
 
@@ -129,7 +132,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
     folder = tmp_path_factory.mktemp("export-source")
     with source_server(folder) as (server, client, database_url):
         configuration = {
-            "totpPolicies": {POLICY: {"driftSteps": 3}},
+            "totpPolicies": {POLICY: {"driftSteps": DRIFT_STEPS}},
             "userLocking": {"modalityLockThreshold": 4},
         }
         created = client.post(STORES, json={"name": STORE, "configuration": configuration})
@@ -232,11 +235,12 @@ def authenticate(client: httpx.Client, user: dict[str, Any], code: str) -> httpx
 
 def use_codes_at_source(source: Source) -> str:
     """Alice signs in (her last used step moves on), Bob types a wrong code (his lock count
-    goes up); return Alice's code."""
-    used = pyotp.TOTP(source.secrets["alice"]).at(time.time() - 30)
+    goes up); return Alice's code, the next step's: it stays in the window for 120 to 150 s."""
+    used = pyotp.TOTP(source.secrets["alice"]).at(time.time() + 30)
     accepted = authenticate(source.client, source.users["alice"], used)
     assert accepted.status_code == 200, accepted.text
-    wrong = authenticate(source.client, source.users["bob"], "000000")
+    bob = pyotp.TOTP(source.secrets["bob"])
+    wrong = authenticate(source.client, source.users["bob"], wrong_code(bob, steps=DRIFT_STEPS + 1))
     assert wrong.json()["code"] == 3401, wrong.text
     return used
 
@@ -246,7 +250,8 @@ def assert_codes_work_at_target(client: httpx.Client, source: Source, used: str)
     alice, carol = source.users["alice"], source.users["carol"]
     replayed = authenticate(client, alice, used)
     assert (replayed.status_code, replayed.json()["code"]) == (400, 3402)
-    fresh = authenticate(client, alice, oathtool_code(source.secrets["alice"], time.time() + 30))
+    # Two steps ahead: later than the used code even if no step has passed since.
+    fresh = authenticate(client, alice, oathtool_code(source.secrets["alice"], time.time() + 60))
     assert fresh.status_code == 200, fresh.text
     code = pyotp.TOTP(source.secrets["carol"]).at(time.time() + 30)
     assert authenticate(client, carol, code).status_code == 200

@@ -28,7 +28,9 @@ def _client(base_url: str, api_key: str) -> httpx.Client:
     issued = httpx.post(f"{base_url}/api/arthr/apiKeys/issue", headers={"X-Api-Key": api_key})
     assert issued.status_code == 200, issued.text
     token = issued.json()["token"]
-    return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"})
+    # Not httpx's 5 s: an authentication may wait on the rotation's writes on a loaded machine.
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.Client(base_url=base_url, headers=headers, timeout=60)
 
 
 def _enrol(client: httpx.Client, store: str, count: int) -> list[tuple[str, pyotp.TOTP]]:

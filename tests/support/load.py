@@ -8,6 +8,7 @@ may or may not have committed, so the checks allow for it, and for nothing else.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ import httpx
 import pyotp
 
 from tests.support.api import unique
+from tests.support.wrong_codes import wrong_code
 
 STORES = "/api/identity-store/stores"
 # Codes of up to ten steps either side are accepted, so a user takes many right codes in a row
@@ -56,8 +58,8 @@ class Account:
         return step
 
     def wrong_code(self) -> str:
-        window = {self.totp.at(time.time() + 30 * shift) for shift in range(-12, 13)}
-        return next(code for code in ("000000", "111111", "222222") if code not in window)
+        # Two steps wider than the policy's window: a request may take that long to arrive.
+        return wrong_code(self.totp, steps=POLICY["driftSteps"] + 2)
 
 
 @dataclass(frozen=True)
@@ -116,19 +118,31 @@ class Load:
         with self._lock:
             return [o for o in self.outcomes if route in (None, o.route)]
 
-    def wait_for(self, answers: int, *, route: str | None = None, timeout: float = 180) -> None:
-        """Block until `answers` more requests than now have been answered (on `route`), and
-        every user has had an answer of the kind its thread sends (200 or 3401) by then."""
-        target = len([o for o in self.answered(route) if o.status is not None]) + answers
+    def wait_for(
+        self,
+        answers: int,
+        *,
+        route: str | None = None,
+        sent_after: float | None = None,
+        timeout: float = 180,
+    ) -> None:
+        """Block until `answers` more requests than now have been answered (on `route`), or,
+        with `sent_after` (monotonic), until `answers` sent after it have; and every user has
+        had an answer of the kind its thread sends (200 or 3401) by then."""
+        since = -math.inf if sent_after is None else sent_after
+        target = answers if sent_after is not None else self._count(route, since) + answers
         deadline = time.monotonic() + timeout
-        while not self._has_answered(target, route):
+        while not self._has_answered(target, route, since):
             assert time.monotonic() < deadline, f"the load did not get {answers} answers"
             time.sleep(0.05)  # polling the threads' progress, not waiting on a time-based rule
 
-    def _has_answered(self, target: int, route: str | None) -> bool:
-        outcomes = self.answered()
-        if len([o for o in outcomes if o.status is not None and route in (None, o.route)]) < target:
+    def _count(self, route: str | None, since: float) -> int:
+        return len([o for o in self.answered(route) if o.status is not None and o.sent_at > since])
+
+    def _has_answered(self, target: int, route: str | None, since: float) -> bool:
+        if self._count(route, since) < target:
             return False
+        outcomes = self.answered()
         # SQLite's busy wait is not fair: one thread's requests may wait while others go on.
         served = {o.user_id for o in outcomes if o.status == 200 or o.error_code == 3401}
         users = [account for accounts in self.right for account in accounts] + self.wrong

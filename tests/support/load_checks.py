@@ -90,6 +90,18 @@ def assert_consistent(load: Load, database_url: str) -> None:
         assert user.audit_chain_length == user.audit_records, user_id
 
 
+def refusal_codes(load: Load, database_url: str) -> dict[str, set[int]]:
+    """The error codes a 400 of each user may carry: 3401 for a wrong code, and 2100 once the
+    load has locked the user (a long load on a fast machine reaches the threshold; its lock
+    count says so), as the answer to every attempt while the lock lasts."""
+    users = [account.user_id for accounts in load.right for account in accounts]
+    users += [account.user_id for account in load.wrong]
+    stored = stored_users(database_url, users)
+    return {
+        user_id: {3401} | ({2100} if user.lock_count else set()) for user_id, user in stored.items()
+    }
+
+
 def is_in_doubt(outcome: Outcome) -> bool:
     """No answer, or 503: the database went away, perhaps after it committed but before it said
     so; the effect may be there or not (the client retries, and a retried code may be 3402)."""
