@@ -481,6 +481,21 @@ def test_a_missing_user_is_404_3100(api: Api, ext: bool, method: str) -> None:
     error_of(response, 404, 3100)
 
 
+def test_an_external_id_sent_where_an_id_goes_is_404_3100_pointing_at_the_ext_route(
+    api: Api,
+) -> None:
+    store = api.create_store()["name"]
+    alice = api.create_user(store, "alice")
+    ghost = {"id": "00000000-0000-0000-0000-000000000000"}
+
+    by_external_id = api.client.get(api.user_url(store, {"id": alice["externalId"]}))
+    by_unknown_id = api.client.get(api.user_url(store, ghost))
+
+    assert "/ext" in error_of(by_external_id, 404, 3100)["message"]
+    assert "alice" not in by_external_id.text  # an external id may be personal data
+    assert error_of(by_unknown_id, 404, 3100)["message"] == "user not found"
+
+
 def test_a_user_of_another_store_is_404_3100(api: Api) -> None:
     owner, other = api.create_store()["name"], api.create_store()["name"]
     user = api.create_user(owner)

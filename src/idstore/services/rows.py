@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
 from idstore.db.hot import HotStatement
+from idstore.db.ids import is_id
 from idstore.otp import Algorithm
 from idstore.services import configuration, locking, store_ids
 from idstore.services.appkey_rows import appkey_config_from_row, appkeys_of
@@ -169,8 +170,16 @@ async def find_user_row(
         query = query.with_for_update()
     row = (await conn.execute(query)).first()
     if row is None:
-        raise UserNotFound("user not found")
+        raise UserNotFound(_not_found(ref))
     return row
+
+
+def _not_found(ref: UserRef) -> str:
+    if ref.is_external or is_id(ref.value):
+        return "user not found"
+    # No id the service makes: most likely an external id sent to the route keyed by id. The
+    # value is not repeated: an external id may be personal data, and answers are logged.
+    return "user not found: that is not a user id; for an external id use the route ending in /ext"
 
 
 async def load_user(
