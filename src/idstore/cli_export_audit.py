@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -121,6 +122,11 @@ def _export_audit(arguments: argparse.Namespace) -> int:
     except DBAPIError as failure:
         # The driver's message may quote the statement: only a refused connection's is shown.
         return report_database_failure(failure, "the export failed")
+    except BrokenPipeError:
+        # The reader stopped reading (`| head`): no complaint, as other tools make none; stdout
+        # goes nowhere, so that flushing it at exit does not fail again. Not complete: status 1.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as failure:
         print(f"idstore: the export failed: {failure}", file=sys.stderr)
         return 1

@@ -22,7 +22,7 @@ from tests.support.api import RFC_SECRET, Api
 from tests.support.clock import ManualClock
 from tests.support.face_api import enrolled_user, report_failure
 from tests.support.planted import VICTIM_TEXT, plant
-from tests.support.processes import run_idstore
+from tests.support.processes import idstore_command, run_idstore
 from tests.support.seeding import Seeder, TotpSpec
 from tests.support.server import LiveServer
 
@@ -116,6 +116,28 @@ def test_the_records_of_deleted_users_and_stores_are_still_exported(
     assert by_id == in_order(audited.records)
     assert (by_name.returncode, by_name.stdout) == (2, "")
     assert f"no store {audited.name!r} in tenant 'default'" in by_name.stderr
+
+
+def test_a_reader_that_stops_reading_gets_no_complaint(
+    server: LiveServer, audited: AuditedStore
+) -> None:
+    # As `idstore export-audit … | head` does, with the pipe closed before the first write.
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [str(idstore_command()), "export-audit", "--store", audited.name],
+            env={"PATH": "/usr/bin:/bin", "IDSTORE_DATABASE_URL": server.settings.database_url},
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+
+    assert (done.returncode, done.stderr) == (1, "")
 
 
 def test_from_is_included_and_to_is_excluded(server: LiveServer, audited: AuditedStore) -> None:
