@@ -140,3 +140,25 @@ def test_a_paging_parameter_given_twice_is_refused(api: Api) -> None:
     )
 
     assert (answer.status_code, answer.json().get("code")) == (400, 9002), answer.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a user read while TEMP_LOCKED cannot be written back once the lock has lapsed: "
+    "TEMP_LOCKED is then no longer the shown status, so it is refused (9002)",
+)
+def test_a_user_read_during_a_temporary_lock_is_written_back_after_it_lapses(
+    api: Api, seeder: Seeder, clock: ManualClock
+) -> None:
+    locking = {"modalityLockThreshold": 1000, "userLockThreshold": 2, "userTempLockSeconds": 60}
+    person = totp_user(api, seeder, locking={**locking, "maxTempLocks": 3})
+    clock.set(T0)
+    for _ in range(2):
+        assert person.authenticate(WRONG).json()["code"] == 3401
+    read = person.current()
+    assert read["status"] == "TEMP_LOCKED"
+    clock.set(T0 + 120)
+
+    answer = person.api.client.post(person.url(), json={**read, "firstName": "Ada"})
+
+    assert (answer.status_code, answer.json().get("firstName")) == (200, "Ada"), answer.text
