@@ -15,7 +15,7 @@ from tests.support.databases import is_postgresql
 from tests.support.seeding import Seeder
 from tests.support.server import LiveServer
 from tests.support.tenants import bearer_client, make_api_key
-from tests.support.totp_users import totp_user
+from tests.support.totp_users import TotpUser, totp_user
 
 STORES = "/api/identity-store/stores"
 T0 = 1111111109  # the code is 081804
@@ -65,21 +65,36 @@ def test_relying_parties_in_a_store_body_take_their_routes_permissions(
     assert (created.status_code, created.json()["code"]) == (403, 9004)
 
 
+# Two wrong codes lock the user (TEMP_LOCKED, for a minute); the TOTP modality never locks first.
+LOCK_AFTER_TWO = {
+    "modalityLockThreshold": 1000,
+    "userLockThreshold": 2,
+    "maxTempLocks": 3,
+    "userTempLockSeconds": 60,
+}
+
+
+@pytest.fixture
+def person(api: Api, seeder: Seeder, clock: ManualClock) -> TotpUser:
+    """An ACTIVE user with a TOTP, in a store where two wrong codes lock the user."""
+    clock.set(T0)
+    return totp_user(api, seeder, locking=LOCK_AFTER_TWO)
+
+
+def _fail_twice(person: TotpUser) -> None:
+    for _ in range(2):
+        assert person.authenticate(WRONG).json()["code"] == 3401
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="a user read while ACTIVE and written back after failures locked it lifts the lock "
     "its reader never saw (ACTIVE differs from TEMP_LOCKED, so it is an unlock)",
 )
-def test_a_stale_write_back_does_not_lift_a_lock_taken_since(
-    api: Api, seeder: Seeder, clock: ManualClock
-) -> None:
-    locking = {"modalityLockThreshold": 1000, "userLockThreshold": 2, "maxTempLocks": 3}
-    person = totp_user(api, seeder, locking=locking)
-    clock.set(T0)
+def test_a_stale_write_back_does_not_lift_a_lock_taken_since(person: TotpUser) -> None:
     read = person.current()
     assert read["status"] == "ACTIVE"
-    for _ in range(2):
-        assert person.authenticate(WRONG).json()["code"] == 3401
+    _fail_twice(person)
     assert person.current()["status"] == "TEMP_LOCKED"
 
     written = json_of(person.api.client.post(person.url(), json={**read, "firstName": "Ada"}), 200)
@@ -148,13 +163,9 @@ def test_a_paging_parameter_given_twice_is_refused(api: Api) -> None:
     "TEMP_LOCKED is then no longer the shown status, so it is refused (9002)",
 )
 def test_a_user_read_during_a_temporary_lock_is_written_back_after_it_lapses(
-    api: Api, seeder: Seeder, clock: ManualClock
+    person: TotpUser, clock: ManualClock
 ) -> None:
-    locking = {"modalityLockThreshold": 1000, "userLockThreshold": 2, "userTempLockSeconds": 60}
-    person = totp_user(api, seeder, locking={**locking, "maxTempLocks": 3})
-    clock.set(T0)
-    for _ in range(2):
-        assert person.authenticate(WRONG).json()["code"] == 3401
+    _fail_twice(person)
     read = person.current()
     assert read["status"] == "TEMP_LOCKED"
     clock.set(T0 + 120)
