@@ -179,13 +179,13 @@ def test_a_user_read_during_a_temporary_lock_is_written_back_after_it_lapses(
 Outcome = tuple[tuple[int, Any], tuple[int, Any], int]
 
 
-def _race_store_entry_and_route(api: Api, base_url: str) -> Outcome:
-    """A store update giving a new relying party and …/passkeyConfig creating it, at once; each
+def _race_store_entry_and_route(api: Api, base_url: str, kind: str) -> Outcome:
+    """A store update giving a new relying party and …/{kind}Config creating it, at once; each
     answer as (status, code), and then whether the configuration is there."""
     store = api.create_store()["name"]
     url = api.store_url(store)
     rp_id = f"{unique('rp')}.example.com"
-    entry = {"configuration": {"passkeyPolicies": {rp_id: {"rpName": "store"}}}}
+    entry: dict[str, Any] = {"configuration": {f"{kind}Policies": {rp_id: {}}}}
     headers = dict(api.client.headers)
     with (
         httpx.Client(base_url=base_url, headers=headers, timeout=60) as first,
@@ -193,9 +193,9 @@ def _race_store_entry_and_route(api: Api, base_url: str) -> Outcome:
         ThreadPoolExecutor(2) as pool,
     ):
         by_store = pool.submit(first.post, url, json=entry)
-        by_route = pool.submit(second.post, f"{url}/passkeyConfig", json={"rpId": rp_id})
+        by_route = pool.submit(second.post, f"{url}/{kind}Config", json={"rpId": rp_id})
         answers = (by_store.result(), by_route.result())
-    found = api.client.get(f"{url}/passkeyConfig/{rp_id}").status_code
+    found = api.client.get(f"{url}/{kind}Config/{rp_id}").status_code
     store_answer, route_answer = ((one.status_code, one.json().get("code")) for one in answers)
     return store_answer, route_answer, found
 
@@ -205,17 +205,18 @@ def _race_store_entry_and_route(api: Api, base_url: str) -> Outcome:
     strict=True,
     reason="on PostgreSQL a store update creating a relying party and …/passkeyConfig creating "
     "it at once deadlock (store row locked, then the rp's unique key; the route the other way "
-    "round): the loser answers 500 (DeadlockDetectedError), not the declared 3600",
+    "round): the loser answers 500 (DeadlockDetectedError), not the declared 3600 / 3700",
 )
-def test_a_store_entry_racing_the_configuration_route_answers_3600_not_500(
-    api: Api, server: LiveServer
+@pytest.mark.parametrize(("kind", "exists"), [("passkey", 3600), ("appkey", 3700)])
+def test_a_store_entry_racing_the_configuration_route_answers_409_not_500(
+    api: Api, server: LiveServer, kind: str, exists: int
 ) -> None:
     # Each race deadlocked about two times in three; ten make a miss all but impossible.
-    outcomes = [_race_store_entry_and_route(api, server.base_url) for _ in range(10)]
+    outcomes = [_race_store_entry_and_route(api, server.base_url, kind) for _ in range(10)]
 
     one_created: set[Outcome] = {
         ((200, None), (201, None), 200),
-        ((200, None), (409, 3600), 200),
-        ((409, 3600), (201, None), 200),
+        ((200, None), (409, exists), 200),
+        ((409, exists), (201, None), 200),
     }
     assert set(outcomes) <= one_created, outcomes
