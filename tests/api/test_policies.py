@@ -421,3 +421,17 @@ def test_a_policy_recreated_after_a_forced_delete_starts_without_totps(api: Api)
 
     assert api.get_user(store, user)["summaryInfo"]["totps"] == []
     assert api.client.delete(_policy_url(api, store, policy["name"])).status_code == 204
+
+
+def test_a_policy_written_back_unchanged_pins_none_of_the_defaults_it_shows(api: Api) -> None:
+    store = api.create_store()["name"]
+    policy = api.create_policy(store)
+    url = _policy_url(api, store, policy["name"])
+    assert (policy["secretLength"], policy["issuer"]) == (20, store)  # defaults, as shown
+
+    written = api.client.post(url, json=policy)
+    to_sha256 = api.client.post(url, json={"algorithm": "SHA256"})
+
+    assert written.status_code == 200 and written.json() == policy  # lastUpdatedDtm included
+    # The secret length still follows the algorithm: the write-back did not pin 20.
+    assert to_sha256.json()["secretLength"] == 32

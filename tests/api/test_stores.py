@@ -535,3 +535,21 @@ def test_every_store_scoped_route_answers_404_3000_for_a_missing_store(api: Api)
             response.text,
         )
         error_of(response, 404, 3000)
+
+
+def test_a_store_written_back_unchanged_leaves_its_totp_policies_as_they_were(api: Api) -> None:
+    store = api.create_store(
+        configuration={"totpPolicies": {"default": {}, "strict": {"digits": 8, "driftSteps": 0}}}
+    )
+    events_before = api.client.get(
+        "/api/identity-store/events", params={"storeName": store["name"], "size": 200}
+    ).json()["content"]
+
+    written = api.client.post(api.store_url(store["name"]), json=store)
+
+    assert written.status_code == 200, written.text
+    assert written.json()["configuration"]["totpPolicies"] == store["configuration"]["totpPolicies"]
+    events = api.client.get(
+        "/api/identity-store/events", params={"storeName": store["name"], "size": 200}
+    ).json()["content"][len(events_before) :]
+    assert [event["kind"] for event in events] == ["store.updated"]

@@ -62,6 +62,15 @@ def effective_issuer(policy: TotpPolicy, store_name: str) -> str:
     return policy.issuer or store_name
 
 
+def _shown(policy: TotpPolicy, field: str, store_name: str) -> Any:
+    """The value of a field as the policy shows it, defaults filled in."""
+    if field == "issuer":
+        return effective_issuer(policy, store_name)
+    if field == "secret_length":
+        return effective_secret_length(policy)
+    return getattr(policy, field)
+
+
 async def create_policy(
     database: Database, ctx: Context, *, store_name: str, name: str, changes: PolicyChanges
 ) -> TotpPolicy:
@@ -149,13 +158,21 @@ async def update_policy(
     async with database.transaction() as conn:
         store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
         policy = await find_policy(conn, store_id=store.id, name=name)
-        return await apply_policy_changes(conn, ctx, policy, changes)
+        return await apply_policy_changes(conn, ctx, policy, changes, store_name=store_name)
 
 
 async def apply_policy_changes(
-    conn: AsyncConnection, ctx: Context, policy: TotpPolicy, changes: PolicyChanges
+    conn: AsyncConnection,
+    ctx: Context,
+    policy: TotpPolicy,
+    changes: PolicyChanges,
+    *,
+    store_name: str,
 ) -> TotpPolicy:
-    if not changes.values:
+    """Write the given fields, unless every one is what the policy shows already: a policy
+    read back and written back changes nothing, and does not pin the defaults it shows (an
+    issuer that follows the store's name, a secret length that follows the algorithm)."""
+    if all(_shown(policy, field, store_name) == value for field, value in changes.values.items()):
         return policy
     values = {**changes.values, "last_updated_dtm": ctx.now}
     await conn.execute(

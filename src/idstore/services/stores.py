@@ -184,21 +184,28 @@ async def update_store(
         )
         for policy_name, policy_changes in changes.totp_policies.items():
             await _upsert_policy(
-                conn, ctx, store_id=row.id, name=policy_name, changes=policy_changes
+                conn, ctx, store=(row.id, name), name=policy_name, changes=policy_changes
             )
         await apply_relying_parties(conn, ctx, store_id=row.id, changes=changes.relying_parties)
         return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
 
 
 async def _upsert_policy(
-    conn: AsyncConnection, ctx: Context, *, store_id: str, name: str, changes: PolicyChanges
+    conn: AsyncConnection,
+    ctx: Context,
+    *,
+    store: tuple[str, str],
+    name: str,
+    changes: PolicyChanges,
 ) -> None:
+    """Create the policy, or change it (`store` is the store's id and name)."""
+    store_id, store_name = store
     try:
         policy = await find_policy(conn, store_id=store_id, name=name)
     except PolicyNotFound:
         await insert_policy(conn, ctx, store_id=store_id, name=name, changes=changes)
         return
-    await apply_policy_changes(conn, ctx, policy, changes)
+    await apply_policy_changes(conn, ctx, policy, changes, store_name=store_name)
 
 
 async def delete_store(database: Database, ctx: Context, *, name: str, force: bool) -> None:
