@@ -662,3 +662,27 @@ def test_configured_origins_alone_get_cors_headers(database_url: str, tmp_path: 
 
     assert allowed.headers["access-control-allow-origin"] == "https://admin.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        [("size", "500"), ("size", "1")],
+        [("sort", "bogus"), ("sort", "createdDtm,asc")],
+        [("page", "0"), ("size", "5"), ("page", "1")],
+        [("externalId", ""), ("externalId", "")],
+    ],
+)
+def test_a_query_parameter_given_twice_is_9002_naming_it(
+    api: Api, query: list[tuple[str, str]]
+) -> None:
+    store = api.create_store()["name"]
+
+    answer = api.client.get(f"{api.store_url(store)}/users", params=tuple(query))
+    once = api.client.get(f"{api.store_url(store)}/users", params=dict(query[1:]))
+
+    body = error_of(answer, 400, 9002)
+    names = [name for name, _ in query]
+    repeated = next(name for name in names if names.count(name) > 1)
+    assert body["fieldErrors"] == [{"field": repeated, "message": "given more than once"}]
+    assert once.status_code == 200, once.text

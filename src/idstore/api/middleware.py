@@ -10,7 +10,9 @@ import logging
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +32,8 @@ from idstore.services.errors import (
 log = logging.getLogger("idstore.access")
 
 MAX_BODY_BYTES = 64 * 1024
+# A refusal names a repeated query parameter by at most this many characters of its name.
+MAX_SHOWN_NAME = 64
 # Face enrolment and matching carry an image (spec §1, §11): their routes, and only theirs, take
 # bodies of up to 10 MiB. Matched on the raw path, as the routes are.
 MAX_BIOMETRIC_BODY_BYTES = 10 * 1024 * 1024
@@ -121,6 +125,10 @@ class RequestFrame:
     async def _serve(
         self, scope: Scope, receive: Receive, response: _Response, request_id: str
     ) -> None:
+        repeated = _repeated_query_parameter(scope)
+        if repeated is not None:
+            await _send_error(response.send, repeated, request_id)
+            return
         limit = self.body_limit(scope)
         large = limit > self.max_body_bytes and _may_exceed(scope, self.max_body_bytes)
         if large and self.large_bodies >= self.max_large_bodies:
@@ -138,6 +146,20 @@ class RequestFrame:
                 await self.app(scope, receive, response.send)
         finally:
             self.large_bodies -= large
+
+
+def _repeated_query_parameter(scope: Scope) -> InvalidField | None:
+    """9002 for a query naming a parameter twice (`size=500&size=1`): the framework reads the
+    last, a proxy or a log reader may read the first. As a header or a JSON key given twice."""
+    query: bytes = scope.get("query_string", b"")
+    if not query:
+        return None  # nearly every request
+    names = Counter(name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+    repeated = [name for name, count in names.items() if count > 1]
+    if not repeated:
+        return None
+    shown = repeated[0][:MAX_SHOWN_NAME].encode("utf-8", "backslashreplace").decode("utf-8")
+    return InvalidField.of(shown, "given more than once")
 
 
 def _log_request(scope: Scope, status: int, seconds: float) -> None:

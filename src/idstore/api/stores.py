@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from idstore.api.common import answers, page_request
 from idstore.api.examples import errors as error_examples
@@ -13,7 +13,7 @@ from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import page_out, policy_out, store_out
 from idstore.api.relying_party_configs import check_path_rp_id, config_changes
 from idstore.api.routing import PathPolicyName, PathText, segment
-from idstore.api.runtime import RuntimeDep, context_for
+from idstore.api.runtime import RuntimeDep, caller_for, context_for, context_of
 from idstore.api.schemas.appkeys import AppkeyConfigPatch
 from idstore.api.schemas.common import PageOut
 from idstore.api.schemas.passkeys import PasskeyConfigPatch
@@ -27,6 +27,7 @@ from idstore.api.schemas.stores import (
 )
 from idstore.services import policies, stores
 from idstore.services.appkey_management_errors import AppkeyConfigExists
+from idstore.services.callers import Caller
 from idstore.services.configuration import ConfigurationChanges, LockingChanges
 from idstore.services.context import Context
 from idstore.services.errors import (
@@ -74,11 +75,14 @@ Force = Annotated[bool, Query(description="Also delete what the resource still h
 )
 async def create_store(
     body: Annotated[StoreIn, Body(openapi_examples=examples.STORE_IN)],
+    request: Request,
     run: RuntimeDep,
-    ctx: Annotated[Context, context_for("createStore")],
+    caller: Annotated[Caller, caller_for("createStore")],
 ) -> StoreOut:
-    """Create a store, optionally with its configuration and TOTP policies."""
-    changes = _store_changes(body)
+    """Create a store, optionally with its configuration and TOTP policies (and relying
+    parties, for a caller that may also create their configurations)."""
+    ctx = context_of(caller, request, run)
+    changes = _store_changes(body, caller)
     store = await stores.create_store(run.database, ctx, name=body.name, changes=changes)
     return store_out(store)
 
@@ -131,13 +135,17 @@ async def get_store(
 async def update_store(
     storeName: PathText,
     body: Annotated[StorePatch, Body(openapi_examples=examples.STORE_PATCH)],
+    request: Request,
     run: RuntimeDep,
-    ctx: Annotated[Context, context_for("updateStore")],
+    caller: Annotated[Caller, caller_for("updateStore")],
 ) -> StoreOut:
-    """Merge the given description and configuration into the store, field by field."""
+    """Merge the given description and configuration into the store, field by field. A
+    relying party given is created or changed only for a caller whose permissions its
+    configuration route would take (403 otherwise)."""
     if body.name is not None and body.name != storeName:
         raise InvalidField.of("name", "a store cannot be renamed")
-    changes = _store_changes(body)
+    ctx = context_of(caller, request, run)
+    changes = _store_changes(body, caller)
     return store_out(await stores.update_store(run.database, ctx, name=storeName, changes=changes))
 
 
@@ -159,7 +167,7 @@ async def delete_store(
     return Response(status_code=204)
 
 
-def _store_changes(body: StoreIn | StorePatch) -> StoreChanges:
+def _store_changes(body: StoreIn | StorePatch, caller: Caller) -> StoreChanges:
     values = {"description": body.description} if "description" in body.model_fields_set else {}
     if body.configuration is None:
         return StoreChanges(values=values)
@@ -169,6 +177,7 @@ def _store_changes(body: StoreIn | StorePatch) -> StoreChanges:
     relying_parties = RelyingPartyChanges(
         passkey=_entries(given.pop("passkey_policies", None), PASSKEY_FIELD),
         appkey=_entries(given.pop("appkey_policies", None), APPKEY_FIELD),
+        authorize=caller.require,
     )
     return StoreChanges(
         values=values,

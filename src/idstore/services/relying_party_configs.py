@@ -7,7 +7,7 @@ and a policy given merges into the one of that name. Each kind builds and checks
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -50,6 +50,9 @@ class ConfigKind(ABC, Generic[Config]):
         self.table = table
         self.noun = noun
         self.event = event
+        # The permissions its routes check: createPasskeyConfig, updatePasskeyConfig…
+        kind = event[0].upper() + event[1:]
+        self.create_operation, self.update_operation = f"create{kind}", f"update{kind}"
 
     @abstractmethod
     def blank(self, ctx: Context, rp_id: str) -> Config:
@@ -136,20 +139,24 @@ class ConfigKind(ABC, Generic[Config]):
         store_id: str,
         rp_id: str,
         changes: ConfigChanges,
+        authorize: Callable[[str], None],
     ) -> None:
         """In the caller's transaction, create the relying party's configuration as `create`
-        does or merge the changes into the one there as `update` does. Changes that leave it as
-        stored write nothing (no event, `lastUpdatedDtm` kept): a store read back and written
-        back unchanged leaves its relying parties as they were. Raises what `create` and
-        `update` raise, bar 3000."""
+        does or merge the changes into the one there as `update` does, each once `authorize`
+        allowed the operation its route checks (it raises PermissionDenied, 9004, otherwise).
+        Changes that leave it as stored write nothing and need no permission (no event,
+        `lastUpdatedDtm` kept): a store read back and written back unchanged leaves its relying
+        parties as they were. Raises what `create` and `update` raise, bar 3000."""
         try:
             current = await self.find(conn, store_id=store_id, rp_id=rp_id, for_update=True)
         except ResourceNotFound:
+            authorize(self.create_operation)
             config = replace(self._new(ctx, rp_id, changes), store_id=store_id)
             await self._create_in(conn, ctx, config)
             return
         merged = self.merged(current, changes)
         if merged != current:
+            authorize(self.update_operation)
             await self._update_to(conn, ctx, merged)
 
     async def delete(

@@ -54,17 +54,27 @@ TOTP_COLUMNS = "totp_"
 
 
 async def find_store(
-    conn: AsyncConnection, *, tenant_id: str, name: str, for_update: bool = False
+    conn: AsyncConnection,
+    *,
+    tenant_id: str,
+    name: str,
+    for_update: bool = False,
+    keeping_key: bool = False,
 ) -> StoreRow:
     """The tenant's store of that name. Another tenant's store is as missing as no store (3000).
+
+    Locked `for_update`; `keeping_key` takes the weaker lock of a change that keeps the row's
+    key (PostgreSQL's FOR NO KEY UPDATE), which lets rows referring to the store be written
+    meanwhile: a store update that creates a relying party while its configuration route
+    creates the same one then meets a unique violation (409) rather than a deadlock.
 
     The id read is remembered for the hot path (services/store_ids.py).
     """
     query = select(tables.stores).where(
         tables.stores.c.tenant_id == tenant_id, tables.stores.c.name == name
     )
-    if for_update:
-        query = query.with_for_update()
+    if for_update or keeping_key:
+        query = query.with_for_update(key_share=keeping_key)
     row = (await conn.execute(query)).first()
     if row is None:
         store_ids.forget(conn, tenant_id=tenant_id, name=name)

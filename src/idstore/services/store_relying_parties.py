@@ -5,13 +5,14 @@ an entry refused leaves the store as it was."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.services.appkey_configs import APPKEY_CONFIGS
 from idstore.services.context import Context
-from idstore.services.errors import FieldError, IdstoreError
+from idstore.services.errors import FieldError, IdstoreError, PermissionDenied
 from idstore.services.passkey_configs import PASSKEY_CONFIGS
 from idstore.services.relying_party_configs import Config, ConfigChanges, ConfigKind
 
@@ -19,12 +20,19 @@ PASSKEY_FIELD = "configuration.passkeyPolicies"
 APPKEY_FIELD = "configuration.appkeyPolicies"
 
 
+def _refuse_all(operation: str) -> None:
+    raise PermissionDenied(f"{operation} is not allowed here")
+
+
 @dataclass(frozen=True)
 class RelyingPartyChanges:
-    """The entries of the two maps by rpId, each as the fields it gave."""
+    """The entries of the two maps by rpId, each as the fields it gave, and who may write them:
+    `authorize(operation)` raises PermissionDenied (9004) unless the caller holds the
+    permission the configuration route of that write checks (a store body is no way around it)."""
 
     passkey: dict[str, ConfigChanges] = field(default_factory=dict)
     appkey: dict[str, ConfigChanges] = field(default_factory=dict)
+    authorize: Callable[[str], None] = _refuse_all
 
 
 async def apply_relying_parties(
@@ -33,8 +41,8 @@ async def apply_relying_parties(
     """Create or update each relying party given; those absent are untouched. Raises what the
     configuration routes raise (3600, 3607, 3700, 9002…), fields named by their path in the
     store's body."""
-    await _put_each(conn, ctx, PASSKEY_CONFIGS, PASSKEY_FIELD, store_id, changes.passkey)
-    await _put_each(conn, ctx, APPKEY_CONFIGS, APPKEY_FIELD, store_id, changes.appkey)
+    await _put_each(conn, ctx, PASSKEY_CONFIGS, PASSKEY_FIELD, store_id, changes.passkey, changes)
+    await _put_each(conn, ctx, APPKEY_CONFIGS, APPKEY_FIELD, store_id, changes.appkey, changes)
 
 
 async def _put_each(
@@ -44,10 +52,18 @@ async def _put_each(
     field_path: str,
     store_id: str,
     entries: dict[str, ConfigChanges],
+    given: RelyingPartyChanges,
 ) -> None:
     for rp_id, config_changes in entries.items():
         try:
-            await kind.put(conn, ctx, store_id=store_id, rp_id=rp_id, changes=config_changes)
+            await kind.put(
+                conn,
+                ctx,
+                store_id=store_id,
+                rp_id=rp_id,
+                changes=config_changes,
+                authorize=given.authorize,
+            )
         except IdstoreError as error:
             _name_within(error, f"{field_path}.{rp_id}")
             raise

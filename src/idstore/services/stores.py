@@ -148,7 +148,7 @@ async def update_store(
     raise (nothing is written then).
     """
     async with database.transaction() as conn:
-        row = await find_store(conn, tenant_id=ctx.tenant_id, name=name, for_update=True)
+        row = await find_store(conn, tenant_id=ctx.tenant_id, name=name, keeping_key=True)
         if changes.is_empty:
             # An update that gives nothing changes nothing, lastUpdatedDtm included (spec §1).
             return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
