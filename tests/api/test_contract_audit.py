@@ -148,11 +148,6 @@ def test_a_passkey_registration_audit_is_an_authentication_record(
     assert body["authAuditRecord"]["type"] == "Passkey"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="changelog: POST …/passkeyConfig answers with the store's configuration "
-    "(totpPolicies added); the service answers the relying party's configuration alone",
-)
 def test_a_passkey_configuration_answer_carries_the_store_configuration(
     api: Api, store: str
 ) -> None:
