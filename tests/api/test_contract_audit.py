@@ -131,11 +131,6 @@ def test_an_attributes_update_keeps_the_passkey_user_handle(api: Api, enrolled: 
     assert handle == passkey["userHandle"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="changelog: …/passkeys/{id}/registrationAudit answers a user authentication record "
-    "(authAuditRecord, authAuditDisplayInfo); the service answers a flat object of its own",
-)
 def test_a_passkey_registration_audit_is_an_authentication_record(
     api: Api, enrolled: Enrolled
 ) -> None:
