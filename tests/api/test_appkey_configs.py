@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.checks import assert_invalid, error_of, json_of
+from tests.support.config_answers import written_config
 from tests.support.uaf_keys import AttestationCa, KeyKind
 
 BOTH = ["DEVICE", "BIOMETRIC"]
@@ -31,7 +32,7 @@ def _configs_url(api: Api, store: str) -> str:
 
 
 def _create(api: Api, store: str, **body: Any) -> dict[str, Any]:
-    return json_of(api.client.post(_configs_url(api, store), json=body), 201)
+    return written_config(api.client.post(_configs_url(api, store), json=body), 201)
 
 
 def _b64(der: bytes) -> str:
@@ -114,7 +115,7 @@ def test_update_merges_fields_and_policies_by_name(api: Api) -> None:
     _create(api, store, rpId="example.com", trustedFacets=FACETS[:1])
     url = f"{_configs_url(api, store)}/example.com"
 
-    updated = json_of(
+    updated = written_config(
         api.client.post(
             url,
             json={

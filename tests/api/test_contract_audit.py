@@ -131,11 +131,6 @@ def test_an_attributes_update_keeps_the_passkey_user_handle(api: Api, enrolled: 
     assert handle == passkey["userHandle"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="changelog: …/passkeys/{id}/registrationAudit answers a user authentication record "
-    "(authAuditRecord, authAuditDisplayInfo); the service answers a flat object of its own",
-)
 def test_a_passkey_registration_audit_is_an_authentication_record(
     api: Api, enrolled: Enrolled
 ) -> None:
@@ -148,11 +143,6 @@ def test_a_passkey_registration_audit_is_an_authentication_record(
     assert body["authAuditRecord"]["type"] == "Passkey"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="changelog: POST …/passkeyConfig answers with the store's configuration "
-    "(totpPolicies added); the service answers the relying party's configuration alone",
-)
 def test_a_passkey_configuration_answer_carries_the_store_configuration(
     api: Api, store: str
 ) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import RFC_SECRET, Api, code_at, issue_token
+from tests.support.api import RFC_SECRET, Api, code_at, issue_token, segment
 from tests.support.bulk import (
     AUDIT_COLUMNS,
     USER_COLUMNS,
@@ -25,16 +25,24 @@ from tests.support.bulk import (
     copy_rows,
     user_rows,
 )
+from tests.support.checks import json_of
 from tests.support.databases import drop_database, fresh_database_url, is_postgresql
+from tests.support.passkeys import ORIGIN, RP_ID, PasskeyStore
 from tests.support.plans import PlanRecorder, Scan, explain
 from tests.support.seeding import Seeder, TotpSpec, b32
 from tests.support.server import running_server
+from tests.support.webauthn_authenticator import SoftwareAuthenticator
 
 pytestmark = pytest.mark.skipif(
     not is_postgresql(), reason="index use is checked in PostgreSQL's plans; SQLite is embedded"
 )
 
 BIG_TABLES = {"users", "authentication_audit", "user_totps"}
+# The audit's indexes that pin an instant: a registration's record is sought through either.
+AUDIT_SEEKS = {
+    "ix_authentication_audit_store_id_user_id_created_dtm_id",
+    "ix_authentication_audit_store_id_created_dtm",
+}
 USERS_PER_STORE = 20_000
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -158,3 +166,29 @@ def test_the_first_page_of_a_users_audit_reads_an_index(
     plans = plans_of(scaled, url, **params)
 
     assert_indexed(plans, "ix_authentication_audit_store_id_user_id_created_dtm_id")
+
+
+def test_a_registration_audit_finds_its_completion_record_through_the_audit_index(
+    scaled: Scaled,
+) -> None:
+    """The person has 1,000 records (Passkey among them): the completion's record is sought at
+    the key's instant, not found by reading them. Either audit index serves the seek (both pin
+    store and instant); the planner chooses by its statistics."""
+    store = scaled.store["name"]
+    config = {"rpId": RP_ID, "restrictedOrigins": [ORIGIN]}
+    json_of(
+        scaled.api.client.post(f"{scaled.api.store_url(store)}/passkeyConfig", json=config), 201
+    )
+    passkey = PasskeyStore(scaled.api, store).registered(
+        scaled.person, SoftwareAuthenticator(ORIGIN)
+    )
+    path = f"passkeys/{segment(passkey['id'])}/registrationAudit"
+
+    plans = plans_of(scaled, scaled.api.user_url(store, scaled.person, path))
+
+    audit_scans = [
+        scan for plan in plans for scan in plan if scan.relation == "authentication_audit"
+    ]
+    assert audit_scans, plans
+    assert {scan.index for scan in audit_scans} <= AUDIT_SEEKS, audit_scans
+    assert_indexed(plans, "pk_user_passkeys")

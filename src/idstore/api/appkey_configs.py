@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from idstore.api.common import answers
 from idstore.api.examples import appkeys as examples
+from idstore.api.examples.config_answers import APPKEY_CONFIG_WRITTEN
 from idstore.api.examples.errors import NUL_IN_STORE_NAME
 from idstore.api.json_bodies import JsonBodyRoute
 from idstore.api.presenters import appkey_config_out
@@ -22,6 +23,7 @@ from idstore.api.schemas.appkeys import (
     AppkeyConfigPatch,
     TrustedFacetsOut,
 )
+from idstore.api.schemas.config_answers import AppkeyConfigWrittenOut
 from idstore.services import appkey_configs
 from idstore.services.appkey_configs import APPKEY_CONFIGS
 from idstore.services.appkey_management_errors import AppkeyConfigExists
@@ -43,19 +45,30 @@ class TrustedFacetsResponse(JSONResponse):
     media_type = TRUSTED_FACETS_MEDIA_TYPE
 
 
-ConfigRoutes("appkey", CONFIGS, APPKEY_CONFIGS, appkey_config_out, AppkeyConfigOut).add_to(
+ConfigRoutes(
+    "appkey",
+    CONFIGS,
+    APPKEY_CONFIGS,
+    appkey_config_out,
+    AppkeyConfigOut,
+    AppkeyConfigWrittenOut,
+).add_to(
     router,
     create=Operation(
         "Create a relying party's appkey configuration; an existing rpId is refused (3700).",
         answers(
-            examples.CONFIG, StoreNotFound, AppkeyConfigExists, examples.FACET_REFUSED, status=201
+            APPKEY_CONFIG_WRITTEN,
+            StoreNotFound,
+            AppkeyConfigExists,
+            examples.FACET_REFUSED,
+            status=201,
         ),
         body=Annotated[AppkeyConfigIn, Body(openapi_examples=examples.CONFIG_IN)],
     ),
     get=Operation("One relying party's appkey configuration.", answers(examples.CONFIG, *_CONFIG)),
     update=Operation(
         "Merge the given fields; policies merge by name, field by field.",
-        answers(examples.CONFIG, *_CONFIG, examples.FACET_REFUSED),
+        answers(APPKEY_CONFIG_WRITTEN, *_CONFIG, examples.FACET_REFUSED),
         body=Annotated[AppkeyConfigPatch, Body(openapi_examples=examples.CONFIG_PATCH)],
     ),
     delete=Operation(

@@ -12,20 +12,21 @@ from fastapi import APIRouter, Body, Depends, Response
 from idstore.api.common import Responses, answers, page_request
 from idstore.api.examples import appkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
+from idstore.api.examples.registration_audits import APPKEY_REGISTRATION_AUDIT
 from idstore.api.examples.users import USER
 from idstore.api.json_bodies import JsonBodyRoute
-from idstore.api.presenters import appkey_out, page_out, user_out
+from idstore.api.presenters import appkey_out, page_out, registration_out, user_out
 from idstore.api.routing import PathRpId, segment, user_route, with_dependencies
 from idstore.api.runtime import Runtime
 from idstore.api.schemas.appkey_outcomes import DeregistrationOut
 from idstore.api.schemas.appkeys import (
     AppkeyOut,
-    AppkeyRegistrationAuditOut,
     AppkeyStatusIn,
     DeregistrationIn,
     PreferredDeviceIn,
 )
 from idstore.api.schemas.common import PageOut
+from idstore.api.schemas.registration_audits import AppkeyRegistrationAuditRecordOut
 from idstore.api.schemas.users import UserOut
 from idstore.services import appkey_deregistrations, user_appkeys, user_keys
 from idstore.services.appkey_deregistrations import Deregistration
@@ -146,16 +147,17 @@ async def delete_appkey(
     "GET",
     f"{APPKEY}/registrationAudit",
     "getAppkeyRegistrationAudit",
-    answers(examples.REGISTRATION_AUDIT, *_APPKEY),
+    answers(APPKEY_REGISTRATION_AUDIT, *_APPKEY),
 )
 async def get_registration_audit(
     storeName: str, user: UserRef, id: str, run: Runtime, ctx: Context
-) -> AppkeyRegistrationAuditOut:
-    """How the appkey was registered: AAID, attestation type and subject, facet, device."""
-    audit = await user_keys.registration_audit(
+) -> AppkeyRegistrationAuditRecordOut:
+    """How the appkey was registered: AAID, attestation type and subject, facet, device; and
+    the authentication record of the completion that registered it, when there is one."""
+    registration = await user_keys.registration_audit(
         run.database, ctx, APPKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
-    return AppkeyRegistrationAuditOut.model_validate(audit)
+    return registration_out(AppkeyRegistrationAuditRecordOut, registration)
 
 
 @_route(

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Body, Depends, Response
 from idstore.api.common import answers, page_request
 from idstore.api.examples import passkeys as examples
 from idstore.api.examples.errors import NUL_IN_STORE_NAME, PAGE_TOO_LARGE
+from idstore.api.examples.registration_audits import PASSKEY_REGISTRATION_AUDIT
 from idstore.api.json_bodies import JsonBodyRoute
-from idstore.api.presenters import page_out, passkey_out, user_out
+from idstore.api.presenters import page_out, passkey_out, registration_out, user_out
 from idstore.api.routing import PathRpId, PathText, segment, user_route
 from idstore.api.runtime import RuntimeDep, context_for
 from idstore.api.schemas.audit import PasskeyRegistrationOut
@@ -22,9 +23,9 @@ from idstore.api.schemas.passkeys import (
     ExternalCompleteIn,
     PasskeyOut,
     PasskeyStatusIn,
-    RegistrationAuditOut,
     RegistrationStartIn,
 )
+from idstore.api.schemas.registration_audits import PasskeyRegistrationAuditRecordOut
 from idstore.services import passkey_attempts, passkey_registrations, user_keys, user_passkeys
 from idstore.services.ceremony_sessions import REGISTRATION
 from idstore.services.context import Context, UserRef
@@ -334,7 +335,7 @@ async def delete_passkey(
     operation_id="getPasskeyRegistrationAudit",
     ext_param=EXT,
     response_model_exclude_none=True,
-    responses=answers(examples.REGISTRATION_AUDIT, *_PASSKEY),
+    responses=answers(PASSKEY_REGISTRATION_AUDIT, *_PASSKEY),
 )
 async def get_registration_audit(
     storeName: PathText,
@@ -342,9 +343,10 @@ async def get_registration_audit(
     id: PathText,
     run: RuntimeDep,
     ctx: Annotated[Context, context_for("getPasskeyRegistrationAudit")],
-) -> RegistrationAuditOut:
-    """How the passkey was registered: attestation format, AAGUID, origin, flags."""
-    audit = await user_keys.registration_audit(
+) -> PasskeyRegistrationAuditRecordOut:
+    """How the passkey was registered: attestation format, AAGUID, origin, flags; and the
+    authentication record of the completion that registered it, when there is one."""
+    registration = await user_keys.registration_audit(
         run.database, ctx, PASSKEYS, KeyAddress(store_name=storeName, ref=user, key_id=id)
     )
-    return RegistrationAuditOut.model_validate(audit)
+    return registration_out(PasskeyRegistrationAuditRecordOut, registration)

@@ -59,10 +59,12 @@ from idstore.services.models import (
 )
 from idstore.services.paging import Page
 from idstore.services.policies import effective_issuer, effective_secret_length
+from idstore.services.user_keys import KeyRegistration
 
 T = TypeVar("T")
 Out = TypeVar("Out")
 Info = TypeVar("Info", bound=BaseModel)
+Registration = TypeVar("Registration", bound=BaseModel)
 
 
 def json_response(body: BaseModel) -> Response:
@@ -340,6 +342,17 @@ def audit_record_out(record: AuditRecord) -> AuditRecordOut:
         ),
         auth_audit_display_info=display,
     )
+
+
+def registration_out(model: type[Registration], registration: KeyRegistration) -> Registration:
+    """The key's registration audit, with its completion's record as `audit_record_out` shows
+    it when there is one (else without the two fields)."""
+    fields: dict[str, object] = dict(registration.audit)
+    if registration.record is not None:
+        shown = audit_record_out(registration.record)
+        fields["authAuditRecord"] = shown.auth_audit_record
+        fields["authAuditDisplayInfo"] = shown.auth_audit_display_info
+    return model.model_validate(fields)
 
 
 def _stored_info(model: type[Info], details: JsonObject, name: str) -> Info | None:

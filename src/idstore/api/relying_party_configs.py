@@ -11,12 +11,13 @@ from typing import Any, Generic
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
+from idstore.api.presenters import store_out
 from idstore.api.routing import Operation, PathRpId, segment
 from idstore.api.runtime import Runtime
 from idstore.api.schemas.common import RequestBody
 from idstore.services.context import Context
 from idstore.services.errors import InvalidField
-from idstore.services.relying_party_configs import Config, ConfigChanges, ConfigKind
+from idstore.services.relying_party_configs import Config, ConfigChanges, ConfigKind, Written
 
 RP_ID = segment("rpId")
 
@@ -25,13 +26,15 @@ RP_ID = segment("rpId")
 class ConfigRoutes(Generic[Config]):
     """What one kind's configuration routes share: `noun` (`appkey`) names the operations
     (`getAppkeyConfig`) and their endpoints (`get_appkey_config`); `path` is the store's
-    collection of configurations."""
+    collection of configurations. A create or update answers `written_model`: the
+    configuration and the store's configuration after the write."""
 
     noun: str
     path: str
     configs: ConfigKind[Config]
     out: Callable[[Config], BaseModel]
     out_model: type[BaseModel]
+    written_model: type[BaseModel]
 
     def add_to(
         self,
@@ -45,18 +48,19 @@ class ConfigRoutes(Generic[Config]):
         """Register the four routes on `router`, in the order the OpenAPI document lists them."""
         one = f"{self.path}/{RP_ID}"
         answered = {"response_model": self.out_model, "response_model_exclude_none": True}
-        self._add(router, "POST", self.path, create, self._create, status_code=201, **answered)
+        written = {**answered, "response_model": self.written_model}
+        self._add(router, "POST", self.path, create, self._create, status_code=201, **written)
         self._add(router, "GET", one, get, self._get, **answered)
-        self._add(router, "POST", one, update, self._update, **answered)
+        self._add(router, "POST", one, update, self._update, **written)
         self._add(
             router, "DELETE", one, delete, self._delete, status_code=204, response_class=Response
         )
 
     async def _create(self, storeName: str, body: Any, run: Runtime, ctx: Context) -> BaseModel:
-        config = await self.configs.create(
+        written = await self.configs.create(
             run.database, ctx, store_name=storeName, rp_id=body.rp_id, changes=config_changes(body)
         )
-        return self.out(config)
+        return self._written_out(written)
 
     async def _get(self, storeName: str, rpId: PathRpId, run: Runtime, ctx: Context) -> BaseModel:
         config = await self.configs.get(run.database, ctx, store_name=storeName, rp_id=rpId)
@@ -66,10 +70,15 @@ class ConfigRoutes(Generic[Config]):
         self, storeName: str, rpId: PathRpId, body: Any, run: Runtime, ctx: Context
     ) -> BaseModel:
         check_path_rp_id(body.rp_id, rpId)
-        config = await self.configs.update(
+        written = await self.configs.update(
             run.database, ctx, store_name=storeName, rp_id=rpId, changes=config_changes(body)
         )
-        return self.out(config)
+        return self._written_out(written)
+
+    def _written_out(self, written: Written[Config]) -> BaseModel:
+        """Every field of the configuration, and the store's configuration beside them."""
+        fields = dict(self.out(written.config))
+        return self.written_model(**fields, configuration=store_out(written.store).configuration)
 
     async def _delete(self, storeName: str, rpId: PathRpId, run: Runtime, ctx: Context) -> Response:
         await self.configs.delete(run.database, ctx, store_name=storeName, rp_id=rpId)

@@ -20,8 +20,8 @@ from idstore.services import events
 from idstore.services.conflicts import conflict
 from idstore.services.context import Context
 from idstore.services.errors import IdstoreError, ResourceNotFound, StoreNotFound
-from idstore.services.models import AppkeyConfig, PasskeyConfig, SessionManagement
-from idstore.services.rows import find_store
+from idstore.services.models import AppkeyConfig, PasskeyConfig, SessionManagement, Store
+from idstore.services.rows import find_store, load_store
 
 Config = TypeVar("Config", PasskeyConfig, AppkeyConfig)
 Policy = TypeVar("Policy")
@@ -40,6 +40,16 @@ class ConfigChanges:
         """Whether the request gave nothing to change (`{}`, or only fields the server emits)."""
         policies = (self.registration_policies, self.authentication_policies)
         return not self.values and all(given is None for given in policies)
+
+
+@dataclass(frozen=True)
+class Written(Generic[Config]):
+    """A configuration as a create or update left it, and its store as `GET …/{storeName}`
+    shows it, read in the same transaction after the write (the changelog of 2025-12-01 has
+    these answers carry the store's configuration; docs/decisions.md)."""
+
+    config: Config
+    store: Store
 
 
 class ConfigKind(ABC, Generic[Config]):
@@ -99,14 +109,17 @@ class ConfigKind(ABC, Generic[Config]):
         store_name: str,
         rp_id: str,
         changes: ConfigChanges,
-    ) -> Config:
+    ) -> Written[Config]:
         """Create the relying party's configuration, with a policy `default` of each kind when
         none is given. Raises StoreNotFound (3000), the kind's refusal of the rp_id or of a
         second configuration, InvalidField (9002)."""
         config = self._new(ctx, rp_id, changes)
         async with database.transaction() as conn:
             store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-            return await self._create_in(conn, ctx, replace(config, store_id=store.id))
+            created = await self._create_in(conn, ctx, replace(config, store_id=store.id))
+            return Written(
+                created, await load_store(conn, tenant_id=ctx.tenant_id, name=store.name)
+            )
 
     async def get(self, database: Database, ctx: Context, *, store_name: str, rp_id: str) -> Config:
         """Raises StoreNotFound (3000), ResourceNotFound (9011)."""
@@ -122,14 +135,15 @@ class ConfigKind(ABC, Generic[Config]):
         store_name: str,
         rp_id: str,
         changes: ConfigChanges,
-    ) -> Config:
+    ) -> Written[Config]:
         """Merge the given fields into the configuration. Raises 3000, 9011, 9002."""
         async with database.transaction() as conn:
             store = await find_store(conn, tenant_id=ctx.tenant_id, name=store_name)
-            current = await self.find(conn, store_id=store.id, rp_id=rp_id, for_update=True)
-            if changes.is_empty:
-                return current  # nothing given, nothing changed, lastUpdatedDtm included
-            return await self._update_to(conn, ctx, self.merged(current, changes))
+            config = await self.find(conn, store_id=store.id, rp_id=rp_id, for_update=True)
+            # Nothing given changes nothing, lastUpdatedDtm included.
+            if not changes.is_empty:
+                config = await self._update_to(conn, ctx, self.merged(config, changes))
+            return Written(config, await load_store(conn, tenant_id=ctx.tenant_id, name=store.name))
 
     async def put(
         self,

@@ -7,13 +7,13 @@ from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.appkey_rows import appkey_from_row
 from idstore.services.context import Context, UserRef
-from idstore.services.models import AppkeyStatus, UserAppkey
+from idstore.services.models import AppkeyStatus, Modality, UserAppkey
 from idstore.services.owned_lists import page_of_owned
 from idstore.services.paging import Page, PageRequest
 from idstore.services.user_keys import KeyKind
 
 _APPKEYS = tables.user_appkeys
-APPKEYS = KeyKind("appkey", _APPKEYS, appkey_from_row, AppkeyStatus)
+APPKEYS = KeyKind("appkey", _APPKEYS, appkey_from_row, AppkeyStatus, Modality.APPKEY)
 SORTABLE = {
     "createdDtm": _APPKEYS.c.created_dtm,
     "lastAuthenticatedWithDtm": _APPKEYS.c.last_authenticated_with_dtm,

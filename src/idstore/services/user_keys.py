@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from idstore.db.engine import Database
 from idstore.services.context import Context, UserRef
 from idstore.services.errors import ResourceNotFound
-from idstore.services.models import JsonObject, replaced
+from idstore.services.models import AuditRecord, JsonObject, Modality, replaced
 from idstore.services.owned_rows import change_status, delete_owned, owned_row
+from idstore.services.registration_records import registration_record
 
 S = TypeVar("S", bound=StrEnum)
 S_co = TypeVar("S_co", bound=StrEnum, covariant=True)
@@ -45,12 +46,23 @@ class KeyAddress:
 class KeyKind(Generic[S, K]):
     """One kind of key: its `name` (in the not-found message and the event kinds), its table,
     how a row of it reads and its status type, so that a status change takes only the kind's
-    own statuses (`found.status is status` would never hold for another enum's member)."""
+    own statuses (`found.status is status` would never hold for another enum's member); the
+    modality its attempts are audited as."""
 
     name: str
     table: Table
     from_row: Callable[[Row[Any]], K]
     statuses: type[S]
+    modality: Modality
+
+
+@dataclass(frozen=True)
+class KeyRegistration:
+    """How a key was registered: what the registration kept on the key row (`audit`), and the
+    authentication record of its completion, when there is one."""
+
+    audit: JsonObject
+    record: AuditRecord | None
 
 
 async def get_key(database: Database, ctx: Context, kind: KeyKind[S, K], key: KeyAddress) -> K:
@@ -62,12 +74,12 @@ async def get_key(database: Database, ctx: Context, kind: KeyKind[S, K], key: Ke
 
 async def registration_audit(
     database: Database, ctx: Context, kind: KeyKind[S, K], key: KeyAddress
-) -> JsonObject:
+) -> KeyRegistration:
     """What the key's registration recorded. Raises 3000, 3100, 9011."""
     async with database.transaction(write=False) as conn:
         row = await _find(conn, ctx, kind, key)
-        audit: JsonObject = dict(row.registration_audit)
-        return audit
+        record = await registration_record(conn, kind.modality, row)
+        return KeyRegistration(dict(row.registration_audit), record)
 
 
 async def set_key_status(

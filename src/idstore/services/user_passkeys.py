@@ -6,14 +6,14 @@ from __future__ import annotations
 from idstore.db import tables
 from idstore.db.engine import Database
 from idstore.services.context import Context, UserRef
-from idstore.services.models import PasskeyStatus, UserPasskey
+from idstore.services.models import Modality, PasskeyStatus, UserPasskey
 from idstore.services.owned_lists import page_of_owned
 from idstore.services.paging import Page, PageRequest
 from idstore.services.rows import passkey_from_row
 from idstore.services.user_keys import KeyKind
 
 _PASSKEYS = tables.user_passkeys
-PASSKEYS = KeyKind("passkey", _PASSKEYS, passkey_from_row, PasskeyStatus)
+PASSKEYS = KeyKind("passkey", _PASSKEYS, passkey_from_row, PasskeyStatus, Modality.PASSKEY)
 # As the appkey list: the timestamps, and the relying party that groups them.
 SORTABLE = {
     "createdDtm": _PASSKEYS.c.created_dtm,

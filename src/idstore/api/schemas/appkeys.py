@@ -14,6 +14,7 @@ from idstore.api.schemas.common import (
     RequestBody,
     ResponseBody,
     Storable,
+    StoreConfigurationBeside,
     StrictStr,
 )
 
@@ -73,7 +74,7 @@ class AppkeyConfigOut(ResponseBody):
 
 
 class AppkeyConfigFields(RequestBody):
-    emitted_as = (AppkeyConfigOut,)
+    emitted_as = (AppkeyConfigOut, StoreConfigurationBeside)
 
     trusted_facets: Annotated[list[FacetId] | None, NotNull, Field(max_length=64)] = None
     session_management: Annotated[Literal["INTERNAL", "EXTERNAL"] | None, NotNull] = None

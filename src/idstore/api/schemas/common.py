@@ -166,6 +166,14 @@ class ResponseBody(BaseModel):
     )
 
 
+class StoreConfigurationBeside(ResponseBody):
+    """The store's `configuration` that a write of a relying party's configuration answers
+    beside it (schemas/config_answers.py): an update of that configuration names it in
+    `emitted_as`, so that the answer sent back as it was read is taken (spec §1)."""
+
+    configuration: dict[str, Any]
+
+
 class FieldErrorOut(ResponseBody):
     field: str
     message: str

@@ -15,6 +15,7 @@ from idstore.api.schemas.common import (
     RequestBody,
     ResponseBody,
     Storable,
+    StoreConfigurationBeside,
     StrictStr,
 )
 
@@ -66,7 +67,7 @@ class PasskeyConfigOut(ResponseBody):
 
 
 class PasskeyConfigFields(RequestBody):
-    emitted_as = (PasskeyConfigOut,)
+    emitted_as = (PasskeyConfigOut, StoreConfigurationBeside)
 
     rp_name: Annotated[Label | None, NotNull] = None
     restricted_origins: Annotated[list[OriginText] | None, NotNull, Field(max_length=64)] = None
