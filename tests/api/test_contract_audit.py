@@ -1,9 +1,8 @@
 """Divergences from the contract (spec/API.md) and the changelog found by the contract audit of
-2026-12-05, one test each, read from the documents rather than from the code. Those still xfail
-(strict) are readings of the changelog not yet settled (the answer shapes it lists under a group
-of routes); two findings were kept as decided and are tested where their rules live
-(docs/decisions.md: a code sent as a JSON number is no attempt; the store's face threshold is a
-floor)."""
+2026-12-05, one test each, read from the documents rather than from the code; each now passes
+(the changelog's answer shapes are added beside the service's own). Two findings were kept as
+decided and are tested where their rules live (docs/decisions.md: a code sent as a JSON number is
+no attempt; the store's face threshold is a floor)."""
 
 from __future__ import annotations
 
