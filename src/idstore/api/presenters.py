@@ -43,6 +43,7 @@ from idstore.services.appkey_policies import (
     authentication_policies_to_json,
     registration_policies_to_json,
 )
+from idstore.services.face_models import UserBiometric
 from idstore.services.models import (
     AppkeyConfig,
     AuditRecord,
@@ -53,7 +54,6 @@ from idstore.services.models import (
     TotpPolicy,
     User,
     UserAppkey,
-    UserBiometric,
     UserPasskey,
     UserTotp,
 )

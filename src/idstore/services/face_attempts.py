@@ -41,6 +41,7 @@ from idstore.services.face_errors import (
     MatchFault,
     NoEnrolledFace,
 )
+from idstore.services.face_models import BiometricStatus, BiometricSubtype
 from idstore.services.face_requests import (
     check_algorithm,
     face_type,
@@ -48,14 +49,7 @@ from idstore.services.face_requests import (
     match_threshold,
 )
 from idstore.services.face_rows import face_row
-from idstore.services.models import (
-    BiometricStatus,
-    BiometricSubtype,
-    JsonObject,
-    Modality,
-    User,
-    UserStatus,
-)
+from idstore.services.models import JsonObject, Modality, User, UserStatus
 from idstore.services.rows import find_store, find_user_row, user_with_totps
 from idstore.services.throttle import AttemptRate
 

@@ -20,9 +20,10 @@ from idstore.db.ids import new_id
 from idstore.services import configuration, events, face_engine
 from idstore.services.context import Context, UserRef
 from idstore.services.face_engine import FaceModel
+from idstore.services.face_models import BiometricStatus, BiometricSubtype
 from idstore.services.face_requests import face_subtype, face_type, image_bytes
 from idstore.services.face_rows import BIOMETRICS, face_row
-from idstore.services.models import BiometricStatus, BiometricSubtype, User
+from idstore.services.models import User
 from idstore.services.rows import find_store, find_user_row, load_user
 
 

@@ -17,7 +17,7 @@ from idstore.services.face_errors import (
     StoredThresholdOutOfRange,
     ThresholdOutOfRange,
 )
-from idstore.services.models import BiometricSubtype, BiometricType
+from idstore.services.face_models import BiometricSubtype, BiometricType
 
 # The one algorithm this service matches with (docs/face.md): dlib's ResNet face embedding,
 # named as the audit records name the model.

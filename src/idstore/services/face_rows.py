@@ -9,7 +9,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idstore.db import tables
-from idstore.services.models import (
+from idstore.services.face_models import (
     BiometricStatus,
     BiometricSubtype,
     BiometricType,

@@ -11,6 +11,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from idstore.face.scoring import DEFAULT_MATCH_THRESHOLD
 from idstore.otp import Algorithm
+from idstore.services.face_models import UserBiometric
 
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
 JsonObject: TypeAlias = dict[str, JsonValue]
@@ -305,23 +306,6 @@ class UserPasskey:
     last_authenticated_with_dtm: datetime | None
 
 
-class BiometricType(StrEnum):
-    """The changelog's biometric types; only FACE is served (voice answers 2005)."""
-
-    FACE = "FACE"
-    VOICE_TD = "VOICE_TD"
-    VOICE_TI = "VOICE_TI"
-
-
-class BiometricSubtype(StrEnum):
-    PORTRAIT = "PORTRAIT"
-
-
-class BiometricStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    DISABLED = "DISABLED"
-
-
 class AppkeyType(StrEnum):
     """What unlocks an appkey on its device: the device alone, or a biometric check on it."""
 
@@ -332,22 +316,6 @@ class AppkeyType(StrEnum):
 class AppkeyStatus(StrEnum):
     ACTIVE = "ACTIVE"
     DISABLED = "DISABLED"
-
-
-@dataclass(frozen=True)
-class UserBiometric:
-    """A user's enrolled face; its template (and any kept image) stays sealed in the row."""
-
-    id: str
-    user_id: str
-    type: BiometricType
-    subtype: BiometricSubtype
-    status: BiometricStatus
-    quality: float
-    model: str
-    model_version: str
-    created_dtm: datetime
-    last_updated_dtm: datetime
 
 
 @dataclass(frozen=True)

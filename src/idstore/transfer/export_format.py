@@ -21,12 +21,10 @@ from sqlalchemy import BigInteger, Boolean, Column, Date, Float, Integer, LargeB
 from idstore.db import tables
 from idstore.db.types import UtcDateTime
 from idstore.otp import Algorithm
+from idstore.services.face_models import BiometricStatus, BiometricSubtype, BiometricType
 from idstore.services.models import (
     AppkeyStatus,
     AppkeyType,
-    BiometricStatus,
-    BiometricSubtype,
-    BiometricType,
     LockKind,
     PasskeyStatus,
     SessionManagement,

@@ -14,8 +14,8 @@ from idstore.api.schemas.common import (
     ShortText,
     StrictStr,
 )
+from idstore.services.face_models import BiometricSubtype, BiometricType
 from idstore.services.face_requests import MATCHING_ALGORITHM
-from idstore.services.models import BiometricSubtype, BiometricType
 
 # What the service checks with the changelog's codes rather than 9002 (absent or null `data` is
 # 20114, bad base64 3502, another subtype 2006, algorithm 8, threshold 20125) is declared in the
