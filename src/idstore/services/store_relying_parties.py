@@ -41,8 +41,9 @@ async def apply_relying_parties(
     """Create or update each relying party given; those absent are untouched. Raises what the
     configuration routes raise (3600, 3607, 3700, 9002…), fields named by their path in the
     store's body."""
-    await _put_each(conn, ctx, PASSKEY_CONFIGS, PASSKEY_FIELD, store_id, changes.passkey, changes)
-    await _put_each(conn, ctx, APPKEY_CONFIGS, APPKEY_FIELD, store_id, changes.appkey, changes)
+    authorize = changes.authorize
+    await _put_each(conn, ctx, PASSKEY_CONFIGS, PASSKEY_FIELD, store_id, changes.passkey, authorize)
+    await _put_each(conn, ctx, APPKEY_CONFIGS, APPKEY_FIELD, store_id, changes.appkey, authorize)
 
 
 async def _put_each(
@@ -52,7 +53,7 @@ async def _put_each(
     field_path: str,
     store_id: str,
     entries: dict[str, ConfigChanges],
-    given: RelyingPartyChanges,
+    authorize: Callable[[str], None],
 ) -> None:
     for rp_id, config_changes in entries.items():
         try:
@@ -62,7 +63,7 @@ async def _put_each(
                 store_id=store_id,
                 rp_id=rp_id,
                 changes=config_changes,
-                authorize=given.authorize,
+                authorize=authorize,
             )
         except IdstoreError as error:
             _name_within(error, f"{field_path}.{rp_id}")

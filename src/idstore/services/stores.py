@@ -184,7 +184,12 @@ async def update_store(
         )
         for policy_name, policy_changes in changes.totp_policies.items():
             await _upsert_policy(
-                conn, ctx, store=(row.id, name), name=policy_name, changes=policy_changes
+                conn,
+                ctx,
+                store_id=row.id,
+                store_name=name,
+                name=policy_name,
+                changes=policy_changes,
             )
         await apply_relying_parties(conn, ctx, store_id=row.id, changes=changes.relying_parties)
         return await load_store(conn, tenant_id=ctx.tenant_id, name=name)
@@ -194,12 +199,12 @@ async def _upsert_policy(
     conn: AsyncConnection,
     ctx: Context,
     *,
-    store: tuple[str, str],
+    store_id: str,
+    store_name: str,
     name: str,
     changes: PolicyChanges,
 ) -> None:
-    """Create the policy, or change it (`store` is the store's id and name)."""
-    store_id, store_name = store
+    """Create the policy, or change it (a change equal to what it shows writes nothing)."""
     try:
         policy = await find_policy(conn, store_id=store_id, name=name)
     except PolicyNotFound:
